@@ -1,0 +1,85 @@
+"""The Flask application factory.
+
+`create_app()` builds the web app (and the Celery app bound to it). gunicorn serves `app:app`; that module-level
+`app` is created on first access (PEP 562) so that importing the factory, as tests and the worker do, builds
+nothing and touches no instance folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import build_config, celery_settings
+from extensions import db, migrate
+
+
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app. `instance_path` (or INSTANCE_PATH) moves the instance folder: DB, media, secrets, session."""
+    instance_path = instance_path or os.environ.get("INSTANCE_PATH") or None
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(build_config(Path(app.instance_path)))
+    app.config.from_pyfile("settings.py", silent=True)  # optional local override file
+    if config:
+        app.config.from_mapping(config)
+    # Derived last, so a REDIS_URL from any layer reaches Celery; explicit CELERY keys still win.
+    app.config["CELERY"] = {**celery_settings(app.config["REDIS_URL"]), **app.config.get("CELERY", {})}
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    import models  # noqa: F401  (every model must be known before migrations compare the schema)
+    from libs.auth import init_auth
+    from libs.redis_client import init_redis
+    from libs.security_headers import init_security_headers
+    from wechat.celery_app import celery_init_app
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    init_redis(app)
+    init_auth(app)
+    init_security_headers(app)
+    celery_init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from views import api, auth, dashboard, health
+
+    for blueprint in (auth.bp, health.bp, dashboard.bp, api.bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from views.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from commands import register_commands as register
+
+    register(app)
+
+
+def __getattr__(name: str) -> Flask:
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,85 @@
+"""CLI commands: `flask create-admin`, `flask create-token`, `flask ensure-admin`."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask
+
+from extensions import db
+from models.admin import AdminUser, ApiToken
+from models.audit import record
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def _find_admin(username: str) -> AdminUser | None:
+    return db.session.execute(db.select(AdminUser).where(AdminUser.username == username)).scalar_one_or_none()
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.option("--password", help="Read from a prompt when not given (keeps it out of shell history).")
+@click.option("--update", is_flag=True, help="Set a new password if the admin exists.")
+def create_admin(username: str, password: str | None, update: bool) -> None:
+    """Create an admin (or, with --update, reset an admin's password)."""
+    username = username.strip()
+    if not username or len(username) > 80:
+        raise click.BadParameter("username must be 1 to 80 characters", param_hint="USERNAME")
+    admin = _find_admin(username)
+    if admin is not None and not update:
+        raise click.ClickException(f"admin {username!r} exists; pass --update to set a new password")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(f"at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password")
+    if admin is None:
+        admin = AdminUser(username=username)
+        db.session.add(admin)
+    admin.set_password(password)
+    record("cli", "admin.update" if update else "admin.create", target=username)
+    db.session.commit()
+    click.echo(f"admin {username!r} {'updated' if update else 'created'}")
+
+
+@click.command("create-token")
+@click.argument("name")
+@click.option("--admin", "username", help="Owner of the token (needed when there are several admins).")
+def create_token(name: str, username: str | None) -> None:
+    """Create an API token and print it once (only its hash is stored)."""
+    if username:
+        admin = _find_admin(username)
+        if admin is None:
+            raise click.ClickException(f"no admin named {username!r}")
+    else:
+        admins = db.session.execute(db.select(AdminUser).limit(2)).scalars().all()
+        if len(admins) != 1:
+            raise click.ClickException("pass --admin USERNAME" if admins else "create an admin first")
+        admin = admins[0]
+    token, clear = ApiToken.issue(admin, name.strip()[:80] or "token")
+    db.session.add(token)
+    record("cli", "token.create", target=token.name, detail={"admin": admin.username})
+    db.session.commit()
+    click.echo(clear)
+
+
+@click.command("ensure-admin")
+def ensure_admin() -> None:
+    """First run: create 'admin' with a random password, printed once. Does nothing if an admin exists."""
+    if db.session.execute(db.select(AdminUser.id).limit(1)).first() is not None:
+        return
+    password = secrets.token_urlsafe(12)
+    admin = AdminUser(username="admin")
+    admin.set_password(password)
+    db.session.add(admin)
+    record("cli", "admin.create", target="admin", reason="first run")
+    db.session.commit()
+    banner = "=" * 64
+    click.echo(f"{banner}\nFirst run: created admin 'admin' with password: {password}\n"
+               f"It is shown only now. Change it with: flask create-admin admin --update\n{banner}")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (create_admin, create_token, ensure_admin):
+        app.cli.add_command(command)

@@ -1,0 +1,106 @@
+"""Configuration: environment variables over safe local defaults, then an optional override file.
+
+Precedence (later wins): the defaults below, environment variables, `instance/settings.py`, and the mapping given
+to `create_app(config)` (tests). Every variable is documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+EMBEDDED_REDIS_PORT = 6390
+SANDBOX_URL = "http://127.0.0.1:8200"
+REAL_WECHAT_URL = "https://login.weixin.qq.com"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:  # a typo in the environment must stop the start, not be ignored
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY from the environment, or one generated once and kept in the instance folder.
+
+    A hard-coded default secret would let anyone forge session cookies, so a missing key is made, never assumed.
+    """
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL so two processes starting at once cannot each write a different key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def celery_settings(redis_url: str) -> dict[str, Any]:
+    """Celery settings derived from the app config (one source of truth for web and worker)."""
+    return {
+        "broker_url": redis_url,
+        "result_backend": redis_url,
+        "task_serializer": "msgpack",
+        "result_serializer": "json",
+        "accept_content": ["json", "msgpack"],
+        "result_accept_content": ["json"],
+        "result_expires": 3600,
+        "task_ignore_result": True,
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "timezone": "UTC",
+        "enable_utc": True,
+    }
+
+
+def build_config(instance_path: Path) -> dict[str, Any]:
+    """Defaults overridden by environment variables."""
+    redis_url = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'wechat_admin.db'}"
+    cookie_secure = _env_bool("SESSION_COOKIE_SECURE", False)
+    return {
+        "SECRET_KEY": load_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "WEB_HOST": os.environ.get("WEB_HOST", "127.0.0.1"),
+        "WEB_PORT": _env_int("WEB_PORT", 8100),
+        "WECHAT_BASE_URL": os.environ.get("WECHAT_BASE_URL", SANDBOX_URL),
+        "WECHAT_LOGIN_MODE": os.environ.get("WECHAT_LOGIN_MODE", "web"),
+        "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        "LOGIN_RATE_LIMIT": _env_int("LOGIN_RATE_LIMIT", 5),
+        "LOGIN_RATE_WINDOW": _env_int("LOGIN_RATE_WINDOW", 300),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": cookie_secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": cookie_secure,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=7),
+        # CSRF is checked by our own before_request so that Bearer-token calls (no cookies) skip it.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

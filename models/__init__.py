@@ -1,0 +1,13 @@
+"""All models, imported here so Alembic and the app see the whole schema."""
+
+from models.admin import AdminUser, ApiToken
+from models.audit import AuditLog
+from models.automation import AutomationSettings
+from models.message import Message
+from models.send_job import SendJob, SendJobItem
+from models.wechat import Account, Contact, Group, Membership
+
+__all__ = [
+    "Account", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "Contact", "Group", "Membership",
+    "Message", "SendJob", "SendJobItem",
+]

@@ -1,0 +1,91 @@
+"""The WeChat world as the bot saw it: accounts, contacts (friends, group members, MPs), groups, memberships.
+
+Every row belongs to an account (the logged-in WeChat user) so more accounts can come later. Contacts are keyed
+by wxpy's puid, which stays stable across logins while WeChat's UserName changes every session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.types import LongText, UTCDateTime, utcnow
+
+# Lengths fit MySQL utf8mb4 index limits; WeChat names are far shorter.
+NAME = 255
+PUID = 64
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    puid: Mapped[str] = mapped_column(String(PUID), unique=True)
+    nick_name: Mapped[str] = mapped_column(String(NAME), default="")
+    avatar_path: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Contact(db.Model):
+    """A person or MP the account knows: a friend, a member of one of its groups, or both."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "puid"),
+        Index("ix_contacts_account_nick", "account_id", "nick_name"),
+        Index("ix_contacts_account_remark", "account_id", "remark_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    puid: Mapped[str] = mapped_column(String(PUID))
+    nick_name: Mapped[str] = mapped_column(String(NAME), default="")
+    remark_name: Mapped[str] = mapped_column(String(NAME), default="")
+    sex: Mapped[int] = mapped_column(Integer, default=0)
+    province: Mapped[str] = mapped_column(String(NAME), default="")
+    city: Mapped[str] = mapped_column(String(NAME), default="")
+    signature: Mapped[str] = mapped_column(LongText, default="")
+    is_friend: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_mp: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_blacklisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    avatar_path: Mapped[str | None] = mapped_column(String(512))
+    avatar_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Group(db.Model):
+    __tablename__ = "groups"
+    __table_args__ = (
+        UniqueConstraint("account_id", "puid"),
+        Index("ix_groups_account_nick", "account_id", "nick_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    puid: Mapped[str] = mapped_column(String(PUID))
+    nick_name: Mapped[str] = mapped_column(String(NAME), default="")
+    owner_puid: Mapped[str | None] = mapped_column(String(PUID))
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    avatar_path: Mapped[str | None] = mapped_column(String(512))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="group", cascade="all, delete-orphan")
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("group_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(NAME), default="")  # the member's name in this group
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="memberships")
+    contact: Mapped[Contact] = relationship()

@@ -1,0 +1,17 @@
+from libs.launcher import processes, read_dotenv
+
+
+def test_dotenv_parsing(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text('# comment\n\nREDIS_URL="redis://x:1/0"\nexport WEB_PORT=9000\nBROKEN LINE\nEMPTY=\n')
+    assert read_dotenv(env_file) == {"REDIS_URL": "redis://x:1/0", "WEB_PORT": "9000", "EMPTY": ""}
+    assert read_dotenv(tmp_path / "missing") == {}
+
+
+def test_embedded_redis_and_sandbox_by_default():
+    assert processes({}) == ["redis", "web", "worker", "beat", "sandbox"]
+
+
+def test_external_redis_and_real_wechat_start_neither():
+    env = {"REDIS_URL": "redis://db:6379/0", "WECHAT_BASE_URL": "https://login.weixin.qq.com"}
+    assert processes(env) == ["web", "worker", "beat"]

@@ -1,0 +1,1 @@
+"""Blueprints, registered by app.create_app."""

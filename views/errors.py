@@ -1,0 +1,34 @@
+"""Errors as JSON for API clients and as a readable page for browsers; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from libs.auth import json_error, wants_json
+
+logger = logging.getLogger(__name__)
+
+
+def _render(status: int, message: str):
+    if wants_json():
+        return json_error(message, status)
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _render(400, f"CSRF check failed: {error.description}")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _render(error.code or 500, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        logger.exception("unhandled error")
+        return _render(500, InternalServerError.description)
