@@ -1,0 +1,62 @@
+"""Flask app factory for the sandbox and its gevent server."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import gevent
+from flask import Flask, Response, request
+
+from sandbox import control, phone, protocol, protocol_login, protocol_media
+from sandbox.core import Sandbox, Settings
+from sandbox.seeding import WorldSpec
+
+logger = logging.getLogger(__name__)
+PROTOCOL_BLUEPRINTS = {"wx", "wx_login", "wx_media"}
+
+
+def create_app(spec: WorldSpec | None = None, settings: Settings | None = None) -> Flask:
+    """The sandbox app; tests can drive it with Flask's test client (e.g. to check the loopback rule)."""
+    spec = spec or WorldSpec()
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.json.ensure_ascii = False  # nick names are Unicode; keep the control API readable
+    app.json.sort_keys = False
+    app.config["SANDBOX_START_SPEC"] = spec
+    app.config["SANDBOX_START_SETTINGS"] = dataclasses.replace(settings)
+    app.extensions["sandbox"] = Sandbox(settings=dataclasses.replace(settings), spec=spec)
+    for blueprint in (protocol_login.bp, protocol.bp, protocol_media.bp, control.bp, phone.bp):
+        app.register_blueprint(blueprint)
+    app.before_request(_inject_faults)
+    return app
+
+
+def _inject_faults() -> Response | None:
+    """Faults apply to the web-WeChat routes only, so the control API stays usable to switch them off."""
+    if request.blueprint not in PROTOCOL_BLUEPRINTS:
+        return None
+    faults = control.sandbox().faults
+    mode = faults.active()
+    if mode == "http_500":
+        return Response("sandbox fault: http_500", status=500)
+    if mode == "slow":
+        gevent.sleep(faults.seconds)
+    elif mode == "drop":
+        return Response(_dropped(), headers={"Content-Length": "1024"}, mimetype="text/plain")
+    return None
+
+
+def _dropped():
+    # Headers go out with the first chunk, then the connection dies mid-body: the client sees a broken
+    # connection instead of an answer.
+    yield b"x"
+    raise ConnectionAbortedError("sandbox fault: drop")
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    from gevent.pywsgi import WSGIServer
+
+    server = WSGIServer((host, port), app, log=None, error_log=logger)
+    logger.info("web-WeChat sandbox on http://%s:%s (phone: /_sandbox/phone)", host, port)
+    server.serve_forever()

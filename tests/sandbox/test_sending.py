@@ -1,0 +1,100 @@
+"""Sending and acting as the bot; checked through /_sandbox/sent."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+from wxpy.exceptions import ResponseError
+
+FRIENDS = ["甲", "乙", "丙", "丁", "戊"]
+BIG_GROUP = "Python✌1群"
+
+
+@pytest.fixture
+def bot(sandbox, bots):
+    sandbox.reset(friends=3, groups=0, members=3, mps=0, explicit_friends=FRIENDS,
+                  explicit_groups=[{"name": BIG_GROUP, "members": 45}])
+    return bots.login()
+
+
+def friend(bot, name):
+    return next(f for f in bot.friends() if f.name == name)
+
+
+def test_send_text_image_big_file_emoticon_video(sandbox, bot, tmp_path):
+    files = {"a.png": os.urandom(5000), "big.bin": os.urandom(1_300_000), "e.gif": b"GIF89a" + os.urandom(64),
+             "v.mp4": os.urandom(3000)}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    target = friend(bot, "甲")
+    target.send("你好 <b>")
+    target.send_image(str(tmp_path / "a.png"))
+    target.send_file(str(tmp_path / "big.bin"))  # > 1 MB: three 512 KB chunks
+    target.send_image(str(tmp_path / "e.gif"))  # itchat sends .gif as an emoticon
+    target.send_video(str(tmp_path / "v.mp4"))
+    bot.file_helper.send("note to self")
+    sent = sandbox.sent()
+    assert [e["kind"] for e in sent] == ["text", "image", "file", "emoticon", "video", "text"]
+    assert sent[0]["content"] == "你好 <b>" and sent[0]["to"] == "甲"
+    for entry, name in zip(sent[1:5], files, strict=True):
+        assert (entry["file_name"], entry["size"]) == (name, len(files[name]))
+        assert entry["md5"] == hashlib.md5(files[name]).hexdigest()
+    assert sent[5]["to"] == "filehelper"
+
+
+def test_group_lifecycle(sandbox, bot):
+    group = bot.create_group([friend(bot, n) for n in FRIENDS[:2]], topic="新群🎉")
+    assert group.is_owner and len(group.members) == 3
+    group.add_members([friend(bot, "丙"), friend(bot, "丁")])
+    group.update_group()
+    assert len(group.members) == 5
+    group.remove_members([m for m in group.members if m.name == "丙"])
+    group.rename_group("改名了")
+    kinds = [(e["kind"], e["to"], e.get("members") or e.get("topic")) for e in sandbox.sent()]
+    assert kinds == [("create_group", "新群🎉", ["甲", "乙"]), ("add_member", "新群🎉", ["丙", "丁"]),
+                     ("del_member", "新群🎉", ["丙"]), ("mod_topic", "改名了", "改名了")]
+    world_group = next(g for g in sandbox.world()["groups"] if g["name"] == "改名了")
+    assert sorted(world_group["members"]) == sorted(["wxpy机器人", "甲", "乙", "丁"])
+
+
+def test_above_40_members_needs_an_invitation(sandbox, bot):
+    big = next(g for g in bot.groups() if g.name == BIG_GROUP)
+    assert len(big.members) == 45
+    info = bot.core.loginInfo
+    url = f"{info['url']}/webwxupdatechatroom?fun=addmember&pass_ticket={info['pass_ticket']}"
+    direct = bot.core.s.post(url, json={"BaseRequest": info["BaseRequest"], "ChatRoomName": big.user_name,
+                                        "AddMemberList": friend(bot, "戊").user_name}).json()
+    assert direct["BaseResponse"]["Ret"] == 1  # what web WeChat answers: invite instead
+    big.add_members(friend(bot, "戊"))  # itchat switches to invitemember above InviteStartCount
+    assert sandbox.sent()[-1]["kind"] == "invite_member"
+    sandbox.wait_for(lambda: "戊" in {m.name for m in next(g for g in bot.groups() if g.name == BIG_GROUP).members})
+
+
+def test_remark_name(sandbox, bot):
+    friend(bot, "乙").set_remark_name("老乙")
+    assert sandbox.sent()[-1] == {**sandbox.sent()[-1], "kind": "remark", "to": "乙", "remark_name": "老乙"}
+    assert next(f for f in sandbox.world()["friends"] if f["nick_name"] == "乙")["remark_name"] == "老乙"
+
+
+def test_rate_limit_error_is_surfaced(sandbox, bot):
+    sandbox.control("rate_limit", {"sends": 2, "per_seconds": 60})
+    target = friend(bot, "甲")
+    target.send("one")
+    target.send("two")
+    with pytest.raises(ResponseError) as caught:
+        target.send("three")
+    assert caught.value.err_code == 1205
+    sandbox.control("rate_limit", {"off": True})
+    target.send("four")
+    assert [e["content"] for e in sandbox.sent()] == ["one", "two", "four"]
+
+
+def test_repeated_client_msg_id_is_delivered_once(sandbox, bot):
+    target = friend(bot, "甲")
+    first = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
+    again = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
+    other = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234568, "LocalID": 2})
+    assert [e["content"] for e in sandbox.sent()] == ["once", "once"]  # the repeat was not delivered
+    assert first.id == again.id != other.id
