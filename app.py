@@ -59,9 +59,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from views import api, auth, dashboard, health
+    from views import api, auth, dashboard, health, jobs, stream, uploads, wechat
 
-    for blueprint in (auth.bp, health.bp, dashboard.bp, api.bp):
+    for blueprint in (auth.bp, health.bp, dashboard.bp, api.bp, stream.bp, uploads.bp, wechat.bp, jobs.bp):
         app.register_blueprint(blueprint)
 
 

@@ -15,6 +15,9 @@ from typing import Any
 EMBEDDED_REDIS_PORT = 6390
 SANDBOX_URL = "http://127.0.0.1:8200"
 REAL_WECHAT_URL = "https://login.weixin.qq.com"
+# What an admin may upload to send through WeChat. Never executables, HTML or SVG (libs/uploads.py refuses those
+# whatever this says).
+DEFAULT_UPLOAD_EXTENSIONS = "jpg,jpeg,png,gif,webp,mp4,mov,pdf,doc,docx,xls,xlsx,ppt,pptx,txt,csv,zip,7z,rar,mp3"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -71,6 +74,11 @@ def celery_settings(redis_url: str) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "timezone": "UTC",
+        # A listener runs for hours: never prefetch work behind it, and never late-ack it (see wechat/tasks.py).
+        "worker_prefetch_multiplier": 1,
+        "beat_schedule": {
+            "wechat-watchdog": {"task": "wechat.watchdog", "schedule": 10.0},
+        },
         "enable_utc": True,
     }
 
@@ -89,10 +97,27 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "WEB_PORT": _env_int("WEB_PORT", 8100),
         "WECHAT_BASE_URL": os.environ.get("WECHAT_BASE_URL", SANDBOX_URL),
         "WECHAT_LOGIN_MODE": os.environ.get("WECHAT_LOGIN_MODE", "web"),
+        # The desktop client's extspam header for uos login on real WeChat (the sandbox accepts any value).
+        "WECHAT_UOS_EXTSPAM": os.environ.get("WECHAT_UOS_EXTSPAM", "sandbox"),
+        "WECHAT_ACCOUNT": os.environ.get("WECHAT_ACCOUNT", "default"),
+        "WECHAT_AUTOSTART": _env_bool("WECHAT_AUTOSTART", True),
+        "LISTENER_LEASE_TTL": float(os.environ.get("LISTENER_LEASE_TTL", "15")),
+        "LISTENER_HEARTBEAT": float(os.environ.get("LISTENER_HEARTBEAT", "2")),
+        "WATCHDOG_INTERVAL": float(os.environ.get("WATCHDOG_INTERVAL", "10")),
+        "BOT_COMMAND_TIMEOUT": float(os.environ.get("BOT_COMMAND_TIMEOUT", "20")),
+        # Anti-ban pacing between automated sends (seconds, uniformly random in [min, max]).
+        "SEND_DELAY_MIN": float(os.environ.get("SEND_DELAY_MIN", "1")),
+        "SEND_DELAY_MAX": float(os.environ.get("SEND_DELAY_MAX", "3")),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "LOGIN_RATE_LIMIT": _env_int("LOGIN_RATE_LIMIT", 5),
         "LOGIN_RATE_WINDOW": _env_int("LOGIN_RATE_WINDOW", 300),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "UPLOAD_ALLOWED_EXTENSIONS": os.environ.get("UPLOAD_ALLOWED_EXTENSIONS", DEFAULT_UPLOAD_EXTENSIONS),
+        "UPLOAD_RETENTION_DAYS": _env_int("UPLOAD_RETENTION_DAYS", 30),
+        "SSE_HEARTBEAT_SECONDS": _env_int("SSE_HEARTBEAT_SECONDS", 15),
+        "SSE_RETRY_MS": _env_int("SSE_RETRY_MS", 3000),
+        "SSE_CLIENT_QUEUE_SIZE": _env_int("SSE_CLIENT_QUEUE_SIZE", 256),
+        "SSE_STREAM_MAXLEN": _env_int("SSE_STREAM_MAXLEN", 1000),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": cookie_secure,

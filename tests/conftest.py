@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
@@ -41,9 +42,22 @@ def app_config(tmp_path, migrated_db, redis_server) -> dict:  # noqa: F811
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    The `app` fixture keeps a context pushed for the test body, and Flask reuses a pushed context for requests:
+    `g` (Flask-Login's cached user, the token flag) would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config, tmp_path):
     application = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
         db.session.remove()

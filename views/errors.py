@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from libs.api import ApiError
 from libs.auth import json_error, wants_json
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,10 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return _render(400, f"CSRF check failed: {error.description}")
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        return json_error(error.description, error.code, **error.extra)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

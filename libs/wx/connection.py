@@ -1,0 +1,72 @@
+"""Creating the wxpy Bot for the configured server, login mode and session files.
+
+No forked itchat: the server is chosen with itchat.config.BASE_URL, the login mode by libs.wx.login_mode, and the
+QR code / login / logout are reported through wxpy's callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from libs import wx_compat
+from libs.wx import login_mode
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionFiles:
+    """Where one account keeps its WeChat session (itchat hot reload) and wxpy's puid map."""
+
+    folder: Path
+
+    @property
+    def hot_reload(self) -> Path:
+        return self.folder / "itchat.pkl"
+
+    @property
+    def puid_map(self) -> Path:
+        return self.folder / "puid.pkl"
+
+    def forget_session(self) -> None:
+        """After a logout the saved session is useless (and must not be reused): delete it, keep the puid map."""
+        self.hot_reload.unlink(missing_ok=True)
+
+
+class ConnectionFailed(Exception):
+    """The WeChat server could not be reached."""
+
+
+def configure_itchat(base_url: str, mode: str, extspam: str) -> None:
+    """Point itchat at a server and install the login mode; call before creating a Bot."""
+    wx_compat.apply()
+    import itchat.config
+
+    itchat.config.BASE_URL = base_url.rstrip("/")
+    login_mode.install(mode, extspam)
+
+
+def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Callable,
+               logout_callback: Callable):
+    """Log in (blocking until the scan is confirmed, or at once from a saved session) and return the wxpy Bot."""
+    import wxpy
+
+    files.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        bot = wxpy.Bot(cache_path=str(files.hot_reload), console_qr=False, qr_callback=qr_callback,
+                       login_callback=login_callback, logout_callback=logout_callback)
+    except SystemExit as exc:  # itchat calls sys.exit() when its connectivity probe fails
+        raise ConnectionFailed("cannot reach the WeChat server") from exc
+    bot.enable_puid(str(files.puid_map))
+    return bot
+
+
+def save_session(bot, files: SessionFiles) -> None:
+    """Persist the hot-reload state and the puid map (wxpy only writes them at exit, which SIGKILL skips)."""
+    if bot.alive:
+        bot.core.dump_login_status(str(files.hot_reload))
+    if bot.puid_map is not None:
+        bot.puid_map.dump()

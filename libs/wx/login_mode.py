@@ -1,0 +1,106 @@
+"""Login modes (`web`, `uos`) and the "web login refused" (ret 1203) answer.
+
+itchat 1.2.32 fetches the `redirect_uri` after the scan and reads skey/wxsid/wxuin/pass_ticket from the XML, but
+never looks at `<ret>`: a refused login surfaces later as a KeyError. `install(mode)` replaces that one step
+(itchat.components.login.process_login_info, looked up by name at call time) with a version that
+  * in `uos` mode asks for the desktop variant (`&fun=new&version=v2&mod=desktop`, client-version and extspam
+    headers, the wx.qq.com Referer) and reads wxsid/wxuin from cookies, where that variant puts them;
+  * raises LoginRefused when the server answers with a non-zero ret (1203: web login refused for this account).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import xml.dom.minidom
+
+LOGIN_MODES = ("web", "uos")
+UOS_SUFFIX = "&fun=new&version=v2&mod=desktop"
+UOS_CLIENT_VERSION = "2.0.0"
+UOS_REFERER = "https://wx.qq.com/?&lang=zh_CN&target=t"
+REFUSED_HELP = {
+    "1203": "WeChat refused web login for this account (ret 1203). Use the uos login mode, or another account.",
+}
+
+# Real WeChat maps these hosts to separate file and push servers; anything else (the sandbox) serves all three.
+_HOST_MAP = (
+    ("wx2.qq.com", ("file.wx2.qq.com", "webpush.wx2.qq.com")),
+    ("wx8.qq.com", ("file.wx8.qq.com", "webpush.wx8.qq.com")),
+    ("qq.com", ("file.wx.qq.com", "webpush.wx.qq.com")),
+    ("web2.wechat.com", ("file.web2.wechat.com", "webpush.web2.wechat.com")),
+    ("wechat.com", ("file.web.wechat.com", "webpush.web.wechat.com")),
+)
+
+
+class LoginRefused(Exception):
+    """The server refused the login after the scan."""
+
+    def __init__(self, ret: str, message: str) -> None:
+        self.ret = ret
+        self.message = message
+        super().__init__(f"login refused (ret {ret}): {message}")
+
+
+def parse_login_xml(text: str) -> dict[str, str]:
+    """The child elements of the login answer's root (<error><ret>0</ret><skey>…</skey>…</error>)."""
+    document = xml.dom.minidom.parseString(text)
+    values = {}
+    for node in document.documentElement.childNodes:
+        if node.nodeType == node.ELEMENT_NODE:
+            values[node.nodeName] = "".join(child.data for child in node.childNodes if hasattr(child, "data"))
+    return values
+
+
+def file_and_sync_urls(base_url: str) -> tuple[str, str]:
+    for host, (file_host, push_host) in _HOST_MAP:
+        if host in base_url:
+            return f"https://{file_host}/cgi-bin/mmwebwx-bin", f"https://{push_host}/cgi-bin/mmwebwx-bin"
+    return base_url, base_url
+
+
+def make_process_login_info(mode: str, extspam: str):
+    """A replacement for itchat's process_login_info for the given mode."""
+    if mode not in LOGIN_MODES:
+        raise ValueError(f"unknown login mode {mode!r}; expected one of {LOGIN_MODES}")
+
+    def process_login_info(core, login_content: str) -> None:
+        from itchat import config
+
+        redirect_uri = re.search(r'window.redirect_uri="(\S+)";', login_content).group(1)
+        headers = {"User-Agent": config.USER_AGENT}
+        url = redirect_uri
+        if mode == "uos":
+            url += UOS_SUFFIX
+            headers.update({"client-version": UOS_CLIENT_VERSION, "extspam": extspam, "Referer": UOS_REFERER})
+        response = core.s.get(url, headers=headers, allow_redirects=False)
+        values = parse_login_xml(response.text)
+        ret = values.get("ret", "0")
+        if ret != "0":
+            raise LoginRefused(ret, REFUSED_HELP.get(ret, values.get("message") or "no reason given"))
+        if mode == "uos":  # the desktop variant sets these as cookies rather than in the XML
+            cookies = core.s.cookies.get_dict()
+            values.setdefault("wxsid", cookies.get("wxsid", ""))
+            values.setdefault("wxuin", cookies.get("wxuin", ""))
+        missing = [key for key in ("skey", "wxsid", "wxuin", "pass_ticket") if not values.get(key)]
+        if missing:
+            raise LoginRefused("-1", f"login answer lacks {', '.join(missing)}")
+        info = core.loginInfo
+        info["url"] = redirect_uri[: redirect_uri.rfind("/")]
+        info["fileUrl"], info["syncUrl"] = file_and_sync_urls(info["url"])
+        info["deviceid"] = "e" + repr(random.random())[2:17]
+        info["skey"] = values["skey"]
+        info["wxsid"] = values["wxsid"]
+        info["wxuin"] = values["wxuin"]
+        info["pass_ticket"] = values["pass_ticket"]
+        # itchat puts pass_ticket in BaseRequest.DeviceID; kept as it is, the server expects what itchat sends.
+        info["BaseRequest"] = {"Skey": values["skey"], "Sid": values["wxsid"], "Uin": values["wxuin"],
+                               "DeviceID": values["pass_ticket"]}
+
+    return process_login_info
+
+
+def install(mode: str, extspam: str = "") -> None:
+    """Make itchat log in with the given mode (affects every itchat Core in this process)."""
+    import itchat.components.login as login_module
+
+    login_module.process_login_info = make_process_login_info(mode, extspam)

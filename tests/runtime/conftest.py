@@ -1,0 +1,96 @@
+"""A live stack for bot-runtime tests: the sandbox, our Redis, a migrated SQLite DB, real worker processes, and a
+Flask app in the test process (sharing the DB and instance folder) to call the API with a token."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from extensions import db
+from models.admin import AdminUser, ApiToken
+from tests.fixtures.processes import WorkerProcess, start_worker, wait_for
+from tests.fixtures.sandbox import SandboxServer, sandbox, sandbox_server  # noqa: F401  (fixtures)
+
+
+@dataclass
+class Stack:
+    app: object
+    sandbox: SandboxServer
+    env: dict[str, str]
+    folder: Path
+    token: str
+    workers: list[WorkerProcess] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def client(self):
+        return self.app.test_client()
+
+    def api(self, method: str, path: str, **kwargs):
+        return self.client().open(path, method=method, headers=self.headers, **kwargs)
+
+    def status(self) -> dict:
+        return self.api("GET", "/api/status").json
+
+    def login_state(self) -> str:
+        return self.status()["login"]["state"]
+
+    def start_worker(self, **env: str) -> WorkerProcess:
+        name = f"worker{len(self.workers)}"
+        worker = start_worker({**self.env, **env}, self.folder / f"{name}.log", "--hostname", f"{name}@%h")
+        self.workers.append(worker)
+        return worker
+
+    def wait_state(self, state: str, timeout: float = 30) -> dict:
+        return wait_for(lambda: self.status() if self.login_state() == state else None, timeout,
+                        what=f"login state {state!r} (now {self.login_state()!r})")
+
+    def log_in(self, timeout: float = 30) -> dict:
+        self.wait_state("waiting", timeout)
+        self.sandbox.scan(confirm=True)
+        return self.wait_state("logged_in", timeout)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {w.log_path.name}\n{w.log()[-6000:]}" for w in self.workers)
+
+
+@pytest.fixture
+def stack(sandbox, migrated_db, redis_server, tmp_path) -> Stack:  # noqa: F811
+    redis_server.client().flushall()
+    db_path = tmp_path / "stack.db"
+    shutil.copy(migrated_db, db_path)
+    instance = tmp_path / "instance"
+    env = {
+        "REDIS_URL": redis_server.url,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "SECRET_KEY": "stack-secret",
+        "INSTANCE_PATH": str(instance),
+        "WECHAT_BASE_URL": sandbox.base_url,
+        "LISTENER_LEASE_TTL": "4",
+        "LISTENER_HEARTBEAT": "0.5",
+        "SEND_DELAY_MIN": "0.05",
+        "SEND_DELAY_MAX": "0.1",
+    }
+    app = create_app({"TESTING": True, "SECRET_KEY": env["SECRET_KEY"], "REDIS_URL": env["REDIS_URL"],
+                      "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "LISTENER_HEARTBEAT": 0.5},
+                     instance_path=str(instance))
+    with app.app_context():
+        admin = AdminUser(username="root")
+        admin.set_password("not-used-here")
+        token, clear = ApiToken.issue(admin, "runtime tests")
+        db.session.add_all([admin, token])
+        db.session.commit()
+    built = Stack(app=app, sandbox=sandbox, env=env, folder=tmp_path, token=clear)
+    yield built
+    for worker in built.workers:
+        if worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait(10)
+    with app.app_context():
+        db.engine.dispose()

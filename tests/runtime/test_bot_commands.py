@@ -1,0 +1,103 @@
+"""Bot commands over the API, executed by the worker that holds the bot, checked in the sandbox."""
+
+import pytest
+
+from tests.fixtures.processes import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def live(stack):
+    stack.sandbox.reset(friends=10, explicit_groups=[
+        {"name": "小群", "members": 10, "owner": "self"},
+        {"name": "大群", "members": 45, "owner": "self"},
+        {"name": "别人的群", "members": ["群主甲", "成员乙", "成员丙"], "owner": "群主甲"},
+    ])
+    stack.start_worker()
+    stack.log_in()
+    return stack
+
+
+def chats(stack) -> dict:
+    return stack.api("GET", "/api/wechat/chats").json
+
+
+def by_name(items: list[dict], name: str) -> dict:
+    return next(item for item in items if item["name"] == name)
+
+
+def sent_since(stack, seq: int) -> list[dict]:
+    return [e for e in stack.sandbox.sent() if e["seq"] > seq]
+
+
+def test_create_group_add_and_remove_members(live):
+    friends = chats(live)["friends"]
+    seq = live.sandbox.state()["sent_count"]
+    created = live.api("POST", "/api/wechat/groups",
+                       json={"members": [friends[0]["puid"], friends[1]["puid"]], "topic": "新群✌"})
+    assert created.status_code == 200, created.json
+    group = created.json["group"]
+    added = live.api("POST", f"/api/wechat/groups/{group['puid']}/members", json={"members": [friends[2]["puid"]]})
+    assert added.status_code == 200 and added.json["invited"] is False, added.json
+    removed = live.api("POST", f"/api/wechat/groups/{group['puid']}/members/remove",
+                       json={"members": [friends[2]["puid"]]})
+    assert removed.status_code == 200, removed.json
+    kinds = [(e["kind"], e.get("topic") or e["to"]) for e in sent_since(live, seq)]
+    assert kinds == [("create_group", "新群✌"), ("add_member", "新群✌"), ("del_member", "新群✌")]
+
+
+def test_big_group_gets_an_invitation(live):
+    big = by_name(chats(live)["groups"], "大群")
+    friend = chats(live)["friends"][0]
+    response = live.api("POST", f"/api/wechat/groups/{big['puid']}/members", json={"members": [friend["puid"]]})
+    assert response.status_code == 200 and response.json["invited"] is True, response.json
+    assert live.sandbox.sent()[-1]["kind"] == "invite_member"
+
+
+def test_remove_from_a_group_the_bot_does_not_own_is_refused(live):
+    other = by_name(chats(live)["groups"], "别人的群")
+    friend = chats(live)["friends"][0]
+    response = live.api("POST", f"/api/wechat/groups/{other['puid']}/members/remove",
+                        json={"members": [friend["puid"]]})
+    assert response.status_code == 403 and response.json["code"] == "not_owner"
+
+
+def test_unknown_ids_are_404(live):
+    response = live.api("POST", "/api/wechat/groups/nope/members/remove", json={"members": ["x"]})
+    assert response.status_code == 404 and response.json["code"] == "not_found"
+
+
+def test_accept_a_friend_request_and_set_a_remark(live):
+    live.sandbox.control("friend_requests", {"from": "陌生人😀", "text": "python"})
+    pending = wait_for(lambda: live.api("GET", "/api/wechat/friend_requests").json["items"], 15,
+                       what="the friend request to reach the dashboard")
+    assert pending[0]["nick_name"] == "陌生人😀" and pending[0]["text"] == "python"
+    accepted = live.api("POST", f"/api/wechat/friend_requests/{pending[0]['id']}/accept")
+    assert accepted.status_code == 200, accepted.json
+    assert live.sandbox.sent()[-1]["kind"] == "verify_user"
+    friend = wait_for(lambda: [f for f in chats(live)["friends"] if f["name"] == "陌生人😀"], 15,
+                      what="the new friend in the bot's list")[0]
+    remark = live.api("PUT", f"/api/wechat/contacts/{friend['puid']}/remark", json={"remark": "Python 学员"})
+    assert remark.status_code == 200, remark.json
+    assert live.sandbox.sent()[-1]["kind"] == "remark"
+    assert live.sandbox.sent()[-1]["remark_name"] == "Python 学员"
+
+
+def test_send_a_friend_request_to_a_group_member(live):
+    group = by_name(chats(live)["groups"], "别人的群")
+    listing = live.api("GET", f"/api/wechat/groups/{group['puid']}/members")
+    assert listing.status_code == 200 and listing.json["is_owner"] is False, listing.json
+    stranger = by_name(listing.json["members"], "成员乙")
+    response = live.api("POST", "/api/wechat/friends", json={"puid": stranger["puid"], "text": "我是群里的机器人"})
+    assert response.status_code == 200, response.json
+    entry = live.sandbox.sent()[-1]
+    assert (entry["kind"], entry["to"], entry["verify_content"]) == ("add_friend", "成员乙", "我是群里的机器人")
+
+
+def test_rate_limited_is_reported(live):
+    live.sandbox.control("rate_limit", {"sends": 1, "per_seconds": 60})
+    friends = chats(live)["friends"]
+    statuses = [live.api("POST", "/api/wechat/groups",
+                         json={"members": [friends[0]["puid"], friends[1]["puid"]]}).status_code for _ in range(2)]
+    assert statuses == [200, 429]

@@ -1,0 +1,119 @@
+"""The listener in real worker processes against the sandbox with unmodified wxpy: QR login, restarts, logout."""
+
+import signal
+import time
+
+import pytest
+
+from tests.fixtures.processes import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_worker_start_shows_qr_then_scan_logs_in(stack):
+    stack.start_worker()
+    status = stack.wait_state("waiting")
+    assert status["listener"]["healthy"], stack.logs()
+    qr = stack.api("GET", "/api/wechat/qrcode.png")
+    assert qr.status_code == 200 and qr.mimetype == "image/png" and qr.data.startswith(b"\x89PNG")
+    stack.sandbox.scan(confirm=True)
+    status = stack.wait_state("logged_in")
+    account = stack.sandbox.state()["account"]
+    assert status["account"]["nick_name"] == account["nick_name"]
+    assert stack.api("GET", "/api/wechat/qrcode.png").status_code == 404  # no QR once logged in
+
+
+def test_sigkill_then_restart_resumes_without_scan_and_one_listener(stack):
+    first = stack.start_worker()
+    old_task = stack.log_in()["listener"]["task_id"]
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(10)
+    # Two workers come up: both send a listener, exactly one gets the lease; no scan is needed.
+    stack.start_worker()
+    stack.start_worker()
+    status = wait_for(lambda: (s := stack.status())["login"]["state"] == "logged_in"
+                      and s["listener"]["task_id"] != old_task and s["listener"]["healthy"] and s, 40,
+                      what="login resumed from the saved session by a new listener")
+    assert status["listener"]["starts"] == 2
+    assert stack.sandbox.state()["login"] == "confirmed"  # the phone was never asked to scan again
+    time.sleep(3)  # longer than a lease TTL: a second listener would have shown up by now
+    lease_holder = stack.app.extensions["redis"].get("wx:default:lease").decode()
+    assert lease_holder == stack.status()["listener"]["task_id"]
+    consuming = [w for w in stack.workers[1:] if "Started consuming from wechat.default" in w.log()]
+    assert len(consuming) == 1, stack.logs()  # only the lease holder takes bot commands
+
+
+def test_remote_logout_restarts_listener_with_fresh_qr(stack):
+    stack.start_worker()
+    first_uuid = stack.log_in() and stack.sandbox.state().get("uuid")
+    stack.sandbox.control("logout", {})
+    started = time.monotonic()
+    stack.wait_state("waiting", timeout=10)
+    assert time.monotonic() - started < 10
+    assert stack.api("GET", "/api/wechat/qrcode.png").status_code == 200
+    assert stack.sandbox.state().get("uuid") != first_uuid or first_uuid is None
+
+
+def test_dashboard_logout_forgets_the_session(stack):
+    stack.start_worker()
+    stack.log_in()
+    response = stack.api("POST", "/api/wechat/logout")
+    assert response.status_code == 202
+    stack.wait_state("waiting", timeout=15)
+    assert not (stack.folder / "instance" / "wechat" / "default" / "itchat.pkl").exists()
+
+
+def test_sigterm_ends_listener_promptly_and_keeps_session(stack):
+    worker = stack.start_worker()
+    stack.log_in()
+    started = time.monotonic()
+    assert worker.stop(signal.SIGTERM, timeout=20) == 0, worker.log()
+    assert time.monotonic() - started < 15
+    assert (stack.folder / "instance" / "wechat" / "default" / "itchat.pkl").exists()
+    stack.start_worker()
+    stack.wait_state("logged_in", timeout=40)  # hot reload: no scan
+
+
+def test_commands_fail_fast_when_not_logged_in(stack):
+    started = time.monotonic()
+    response = stack.api("POST", "/api/wechat/groups", json={"members": ["a", "b"], "topic": "x"})
+    assert response.status_code == 503
+    assert response.json["code"] == "not_logged_in"
+    assert time.monotonic() - started < 5
+
+
+def test_web_login_refused_is_explained_and_uos_mode_logs_in(stack):
+    stack.sandbox.reset(account={"nick_name": "受限账号", "web_login_refused": True})
+    worker = stack.start_worker(WECHAT_LOGIN_MODE="web")
+    stack.wait_state("waiting")
+    stack.sandbox.scan(confirm=True)
+    status = stack.wait_state("refused")
+    assert "1203" in status["login"]["message"] and "uos" in status["login"]["message"]
+    assert status["paused"] == "refused"  # the watchdog leaves it alone until the operator acts
+    worker.stop()
+    stack.start_worker(WECHAT_LOGIN_MODE="uos")
+    assert stack.api("POST", "/api/wechat/login").status_code == 202  # the operator retries
+    stack.log_in()
+    assert stack.status()["account"]["nick_name"] == "受限账号"
+    assert stack.status()["paused"] is None
+
+
+def test_login_events_reach_the_event_stream(stack):
+    """The QR flow's states arrive as SSE `login` events on /stream (replayed from the first event id)."""
+    import json
+
+    stack.start_worker()
+    stack.log_in()
+    response = stack.client().get("/stream?events=login&last_event_id=0-0", headers=stack.headers, buffered=False)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    states, event = [], None
+    for chunk in response.response:
+        for row in (chunk.decode() if isinstance(chunk, bytes) else chunk).splitlines():
+            if row.startswith("event: "):
+                event = row[7:]
+            elif row.startswith("data: ") and event == "login":
+                states.append(json.loads(row[6:])["state"])
+        if "logged_in" in states:
+            break
+    response.close()
+    assert states[0] == "starting" and "waiting" in states and states[-1] == "logged_in", states

@@ -1,0 +1,77 @@
+"""Bulk sending: a send job per request, with progress over SSE (`job` events) and in GET /api/jobs/<id>."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from extensions import db
+from libs.api import ApiError, field, json_body
+from libs.uploads import UploadNotFound, resolve_upload
+from models.audit import record
+from models.send_job import SendJob
+from views.uploads import upload_root
+from wechat import control
+from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job
+
+bp = Blueprint("jobs", __name__, url_prefix="/api")
+
+
+def _job_or_404(job_id: int) -> SendJob:
+    job = db.session.get(SendJob, job_id)
+    if job is None:
+        raise ApiError(404, f"no send job {job_id}")
+    return job
+
+
+def _check_uploads(upload_ids: list[str]) -> None:
+    for upload_id in upload_ids:
+        try:
+            resolve_upload(upload_root(), upload_id)
+        except UploadNotFound:
+            raise ApiError(400, f"unknown upload id {upload_id!r}") from None
+
+
+@bp.post("/messages/send")
+def send():
+    data = json_body()
+    recipients = field(data, "to", list)
+    text = field(data, "text", str, required=False, default="")
+    files = field(data, "files", list, required=False, default=[])
+    try:
+        job = create_send_job(recipients, text, files, created_by=current_user.username)
+    except JobInvalid as exc:
+        raise ApiError(400, str(exc)) from None
+    _check_uploads(files)
+    db.session.flush()
+    record(current_user.username, "message.send", target=f"job {job.id}",
+           detail={"recipients": job.total, "files": len(files)}, ip=request.remote_addr)
+    db.session.commit()
+    publish_job(job)
+    control.enqueue_send_job(job.id)
+    return jsonify({"job": job_as_dict(job)}), 202
+
+
+@bp.get("/jobs")
+def list_jobs():
+    jobs = db.session.execute(db.select(SendJob).order_by(SendJob.id.desc()).limit(50)).scalars()
+    return jsonify({"items": [job_as_dict(job) for job in jobs]})
+
+
+@bp.get("/jobs/<int:job_id>")
+def get_job(job_id: int):
+    job = _job_or_404(job_id)
+    body = job_as_dict(job)
+    body["items"] = [{"to": item.recipient_puid, "status": item.status, "error": item.error,
+                      "sent_at": item.sent_at.isoformat() if item.sent_at else None} for item in job.items]
+    return jsonify(body)
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+def cancel(job_id: int):
+    job = _job_or_404(job_id)
+    if not cancel_job(job):
+        raise ApiError(409, f"job {job_id} is already {job.status}")
+    record(current_user.username, "job.cancel", target=f"job {job_id}", ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"job": job_as_dict(job)})

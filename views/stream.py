@@ -1,0 +1,55 @@
+"""GET /stream: the dashboard's live events as server-sent events (auth is enforced globally by libs.auth)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from libs.auth import json_error
+from libs.events import EVENT_NAMES
+from libs.redis_client import get_redis
+from libs.sse import StreamOptions, event_stream, get_hub, valid_event_id
+
+bp = Blueprint("stream", __name__)
+
+
+def _wanted_events() -> frozenset[str] | None:
+    raw = request.args.get("events", "").strip()
+    if not raw:
+        return None
+    names = frozenset(name.strip() for name in raw.split(",") if name.strip())
+    unknown = names - EVENT_NAMES
+    if unknown:
+        raise ValueError(f"unknown events: {', '.join(sorted(unknown))}; known: {', '.join(sorted(EVENT_NAMES))}")
+    return names
+
+
+@bp.get("/stream")
+def stream():
+    try:
+        wanted = _wanted_events()
+    except ValueError as error:
+        return json_error(str(error), 400)
+    config = current_app.config
+    # The browser's reconnect header wins over the query (which keeps the first connect's value forever).
+    last_id = valid_event_id(request.headers.get("Last-Event-ID")) or valid_event_id(
+        request.args.get("last_event_id"))
+    options = StreamOptions(
+        last_id=last_id,
+        wanted=wanted,
+        heartbeat_seconds=float(config["SSE_HEARTBEAT_SECONDS"]),
+        retry_ms=int(config["SSE_RETRY_MS"]),
+        queue_size=int(config["SSE_CLIENT_QUEUE_SIZE"]),
+    )
+    hub = get_hub(config["REDIS_URL"])
+    try:
+        subscriber = hub.subscribe(options.queue_size)
+    except TimeoutError:
+        return json_error("live events are unavailable (Redis unreachable)", 503)
+    # Not stream_with_context: the request's app context (and its DB connection) ends before streaming starts.
+    body = event_stream(hub, get_redis(), subscriber, options)
+    response = Response(body, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
+    # Also when the server closes a body it never started (the generator's `finally` would not run then).
+    response.call_on_close(lambda: hub.unsubscribe(subscriber))
+    return response

@@ -1,0 +1,61 @@
+"""POST /api/uploads (multipart field `file`, one or several) and GET /api/uploads/<id> (metadata)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from extensions import db
+from libs.auth import json_error
+from libs.uploads import (
+    MAX_FILES_PER_REQUEST,
+    UploadError,
+    UploadNotFound,
+    delete_upload,
+    parse_extensions,
+    resolve_upload,
+    save_upload,
+)
+from models.audit import record
+
+bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
+
+
+def upload_root() -> Path:
+    """Where uploads live; the Celery worker shares the instance folder, so the bot finds them by id."""
+    return Path(current_app.instance_path) / "uploads"
+
+
+@bp.post("")
+def create():
+    files = request.files.getlist("file")  # a body over MAX_CONTENT_LENGTH raises 413 here (JSON, views/errors)
+    if not files:
+        return json_error("send the file(s) as multipart/form-data in the field 'file'", 400)
+    if len(files) > MAX_FILES_PER_REQUEST:
+        return json_error(f"at most {MAX_FILES_PER_REQUEST} files per request", 400)
+    allowed = parse_extensions(current_app.config["UPLOAD_ALLOWED_EXTENSIONS"])
+    root = upload_root()
+    stored = []
+    try:
+        for file in files:
+            stored.append(save_upload(root, file.stream, file.filename, allowed))
+    except UploadError as error:
+        for upload in stored:  # all or nothing: the caller retries the whole request after fixing one file
+            delete_upload(root, upload.id)
+        return json_error(error.message, error.status)
+    record(current_user.username, "upload.create", ip=request.remote_addr,
+           detail={"ids": [upload.id for upload in stored], "names": [upload.name for upload in stored]})
+    db.session.commit()
+    body = [{key: upload.public()[key] for key in ("id", "name", "size", "kind", "sha256")} for upload in stored]
+    return jsonify({"uploads": body}), 201
+
+
+@bp.get("/<upload_id>")
+def show(upload_id: str):
+    try:
+        upload = resolve_upload(upload_root(), upload_id)
+    except UploadNotFound:
+        return json_error("no such upload", 404)
+    return jsonify(upload.public())

@@ -1,0 +1,129 @@
+"""Starting, watching and talking to the listener, from any process (web, beat, worker).
+
+The listener itself runs in a worker (wechat/listener.py); this module sends it work over Celery and reads its
+state from Redis, so the web process never opens a WeChat session of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from celery.exceptions import TimeoutError as CeleryTimeout
+from flask import Flask, current_app
+
+from libs.wx.connection import SessionFiles, configure_itchat
+from wechat.handlers import install_all
+from wechat.listener import Listener, ListenerSettings, bot_queue
+from wechat.state import BotState
+
+logger = logging.getLogger(__name__)
+
+NOT_LOGGED_IN = {"ok": False, "error": "not_logged_in", "message": "WeChat is not logged in"}
+
+
+def bot_state(app: Flask | None = None) -> BotState:
+    app = app or current_app
+    return BotState(app.extensions["redis"], app.config["WECHAT_ACCOUNT"])
+
+
+def celery_app(app: Flask | None = None) -> Celery:
+    return (app or current_app).extensions["celery"]
+
+
+def session_files(app: Flask) -> SessionFiles:
+    return SessionFiles(Path(app.instance_path) / "wechat" / app.config["WECHAT_ACCOUNT"])
+
+
+# -- listener lifecycle ------------------------------------------------------------------------------------------
+def launch_listener(app: Flask | None = None, replace: bool = False, force: bool = False) -> str | None:
+    """Send a listener task. With replace, the running one (task id kept in Redis) is asked to stop and revoked.
+
+    Launches are deduplicated for a few seconds (many workers become ready at once; the watchdog also launches).
+    """
+    app = app or current_app
+    state = bot_state(app)
+    if replace:
+        old = state.listener().get("task_id")
+        if old:
+            state.request_stop(old)
+            celery_app(app).control.revoke(old)
+        state.set_paused(None)
+        state.clear_launch()
+    if not (state.mark_launch() or force):
+        return None
+    result = celery_app(app).send_task("wechat.listener")
+    logger.info("listener task %s sent", result.id)
+    return result.id
+
+
+def needs_relaunch(paused: str | None, lease_holder: str | None, heartbeat_age: float | None,
+                   stale_after: float) -> bool:
+    """The watchdog's rule: relaunch when nobody holds the lease and the heartbeat is stale, unless paused."""
+    if paused or lease_holder:
+        return False
+    return heartbeat_age is None or heartbeat_age > stale_after
+
+
+def watchdog(app: Flask | None = None) -> bool:
+    app = app or current_app
+    state = bot_state(app)
+    holder = state.client.get(state.key("lease"))
+    stale_after = 3 * app.config["LISTENER_HEARTBEAT"]
+    if needs_relaunch(state.paused(), holder, state.heartbeat_age(), stale_after):
+        return launch_listener(app) is not None
+    return False
+
+
+def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Listener:
+    app = app or current_app._get_current_object()
+    config = app.config
+    configure_itchat(config["WECHAT_BASE_URL"], config["WECHAT_LOGIN_MODE"], config["WECHAT_UOS_EXTSPAM"])
+    state = bot_state(app)
+    settings = ListenerSettings(account=config["WECHAT_ACCOUNT"], lease_ttl=config["LISTENER_LEASE_TTL"],
+                                heartbeat_interval=config["LISTENER_HEARTBEAT"],
+                                acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
+    return Listener(state, session_files(app), settings, task_id, hostname,
+                    relaunch=lambda: launch_listener(app, force=True),
+                    install_handlers=lambda bot: install_all(bot, state),
+                    on_ready=lambda bot: resume_send_jobs(app))
+
+
+# -- commands ----------------------------------------------------------------------------------------------------
+def call_bot(name: str, kwargs: dict[str, Any], timeout: float | None = None,
+             app: Flask | None = None) -> dict[str, Any]:
+    """Run a bot command in the process holding the bot and wait (bounded) for its answer."""
+    app = app or current_app
+    if not bot_state(app).is_logged_in():
+        return NOT_LOGGED_IN
+    timeout = timeout or app.config["BOT_COMMAND_TIMEOUT"]
+    result = celery_app(app).send_task("wechat.bot_command", args=[name, kwargs],
+                                       queue=bot_queue(app.config["WECHAT_ACCOUNT"]), expires=timeout)
+    try:
+        return result.get(timeout=timeout, propagate=False, disable_sync_subtasks=False) or NOT_LOGGED_IN
+    except CeleryTimeout:
+        result.revoke()
+        return {"ok": False, "error": "not_logged_in",
+                "message": "WeChat is not logged in, or the bot did not answer in time"}
+
+
+def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:
+    app = app or current_app
+    celery_app(app).send_task("wechat.send_job", args=[job_id], queue=bot_queue(app.config["WECHAT_ACCOUNT"]))
+
+
+def resume_send_jobs(app: Flask) -> int:
+    """After a login, send every unfinished job again (a per-job lease keeps a job from running twice)."""
+    from wechat.send_jobs import unfinished_job_ids
+
+    with app.app_context():
+        ids = unfinished_job_ids()
+        for job_id in ids:
+            enqueue_send_job(job_id, app)
+    if ids:
+        logger.info("resuming send jobs %s", ids)
+    return len(ids)
+
+

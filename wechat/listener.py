@@ -1,0 +1,233 @@
+"""The long-running listener: holds the one wxpy Bot of an account for as long as it is logged in.
+
+Life of a listener (one Celery task):
+1. take the account's Redis lease (only one listener per account, cluster-wide); give up if another holds it;
+2. consume the account's bot queue, so bot commands reach this process;
+3. log in (QR code → Redis + SSE, or at once from the saved session), then run until one of:
+   logout (dashboard or phone), the bot's loop stopping, a stop request, worker shutdown, or the lease lost;
+4. clean up, and after a logout or a stopped bot start a fresh listener (new QR code).
+Worker shutdown keeps the WeChat session (saved for hot reload) instead of logging out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
+from libs.wx.login_mode import LoginRefused
+from wechat import runtime
+from wechat.lease import Lease
+from wechat.state import BotState
+
+logger = logging.getLogger(__name__)
+
+QR_STATES = {"0": "waiting", "408": "waiting", "201": "scanned", "200": "confirmed"}
+
+
+@dataclass
+class ListenerSettings:
+    account: str
+    lease_ttl: float = 15.0
+    heartbeat_interval: float = 2.0
+    acquire_wait: float = 20.0
+    save_interval: float = 30.0
+
+
+def bot_queue(account: str) -> str:
+    return f"wechat.{account}"
+
+
+class Listener:
+    def __init__(self, state: BotState, files: SessionFiles, settings: ListenerSettings, task_id: str,
+                 hostname: str, relaunch: Callable[[], None],
+                 install_handlers: Callable[[object], None] = lambda bot: None,
+                 on_ready: Callable[[object], None] = lambda bot: None) -> None:
+        self.state = state
+        self.files = files
+        self.settings = settings
+        self.task_id = task_id
+        self.hostname = hostname
+        self.relaunch = relaunch
+        self.install_handlers = install_handlers
+        self.on_ready = on_ready
+        self.lease = Lease(state.client, state.key("lease"), settings.lease_ttl)
+        self.stop_event = threading.Event()
+        self.stop_reason = ""
+        self.bot = None
+        self._shutting_down = False
+
+    # -- public ------------------------------------------------------------------------------------------------
+    def run(self) -> str:
+        """Run until the bot is done; returns why it ended."""
+        if not self._acquire():
+            logger.info("listener %s: another listener holds %s; exiting", self.task_id, self.lease.key)
+            return "busy"
+        runtime.set_listener(self)
+        self.state.listener_started(self.task_id, self.hostname)
+        heartbeat = threading.Thread(target=self._heartbeat_loop, name="listener-heartbeat", daemon=True)
+        heartbeat.start()
+        try:
+            self._consume(True)
+            reason = self._run_bot()
+        finally:
+            self._consume(False)
+            runtime.clear_bot()
+            runtime.set_listener(None)
+            self.stop_event.set()
+            self.lease.release(self.task_id)
+        self.state.listener_stopped(self.task_id, reason)
+        if reason in ("logged_out", "bot_stopped", "connection_failed") and not self._shutting_down:
+            logger.info("listener %s ended (%s); starting a fresh one", self.task_id, reason)
+            self.relaunch()
+        return reason
+
+    def stop(self, reason: str, shutting_down: bool = False) -> None:
+        """Ask the listener to end (from another greenlet: worker shutdown, a stop request, a lost lease)."""
+        self._shutting_down = self._shutting_down or shutting_down
+        if not self.stop_event.is_set():
+            self.stop_reason = reason
+            self.stop_event.set()
+
+    # -- steps -------------------------------------------------------------------------------------------------
+    def _acquire(self) -> bool:
+        deadline = time.monotonic() + self.settings.acquire_wait
+        while not self.lease.acquire(self.task_id):
+            if time.monotonic() > deadline or self.stop_event.wait(0.5):
+                return False
+        return True
+
+    def _consume(self, start: bool) -> None:
+        queue = bot_queue(self.settings.account)
+        consumer = runtime.consumer()
+        if consumer is None:
+            logger.warning("no Celery consumer registered; bot commands will not reach this process")
+            return
+        try:
+            if start:
+                consumer.add_task_queue(queue)
+            else:
+                consumer.cancel_task_queue(queue)
+        except Exception:
+            logger.exception("could not %s consuming %s", "start" if start else "stop", queue)
+
+    def _run_bot(self) -> str:
+        self.state.set_login("starting", task_id=self.task_id)
+        outcome: dict[str, object] = {}
+
+        def build() -> None:
+            try:
+                outcome["bot"] = create_bot(self.files, self._on_qr, self._on_login, self._on_logout)
+            except BaseException as exc:  # noqa: BLE001  (reported to the waiting listener, then handled there)
+                outcome["error"] = exc
+            finally:
+                built.set()
+
+        built = threading.Event()
+        builder = threading.Thread(target=build, name="bot-login", daemon=True)
+        builder.start()
+        while not built.wait(0.5):
+            if self.stop_event.is_set():
+                return self._abandon_login()
+        error = outcome.get("error")
+        if isinstance(error, LoginRefused):
+            self.state.set_paused("refused")
+            self.state.set_login("refused", message=error.message, ret=error.ret)
+            return "refused"
+        if isinstance(error, ConnectionFailed):
+            self.state.set_login("stopped", message=str(error))
+            self.stop_event.wait(5)  # back off before the relaunch; a down server must not become a crash loop
+            return "connection_failed"
+        if error is not None:
+            logger.error("login failed", exc_info=error)
+            self.state.set_login("stopped", message=f"login failed: {error}")
+            return "connection_failed"
+        return self._serve(outcome["bot"])
+
+    def _serve(self, bot) -> str:
+        self.bot = bot
+        self.install_handlers(bot)
+        save_session(bot, self.files)
+        runtime.set_bot(bot)
+        me = bot.self
+        self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or "")
+        try:
+            self.on_ready(bot)
+        except Exception:
+            logger.exception("after-login hook failed")
+        last_save = time.monotonic()
+        while not self.stop_event.wait(0.5):
+            if not bot.alive:
+                return self._logged_out(bot)
+            if time.monotonic() - last_save > self.settings.save_interval:
+                save_session(bot, self.files)
+                last_save = time.monotonic()
+        reason = self.stop_reason or "stopped"
+        runtime.clear_bot()
+        if reason == "logout":
+            self._logout(bot)
+            return "logged_out"
+        # Shutdown or a lost lease: keep the WeChat session for the next listener, end the loops without logout.
+        save_session(bot, self.files)
+        self._quiet = True
+        bot.core.alive = False
+        self.state.set_login("stopped", message=reason)
+        return reason
+
+    # -- endings -----------------------------------------------------------------------------------------------
+    def _abandon_login(self) -> str:
+        """Stopped while waiting for a scan: nothing to save; a new listener will show a new QR code."""
+        self.state.set_login("stopped", message=self.stop_reason)
+        return self.stop_reason or "stopped"
+
+    def _logout(self, bot) -> None:
+        self._quiet = True
+        try:
+            bot.logout()
+        except Exception:
+            logger.warning("logout request failed", exc_info=True)
+        self.files.forget_session()
+        self.state.set_login("logged_out", message="logged out from the dashboard")
+
+    def _logged_out(self, bot) -> str:
+        runtime.clear_bot()
+        self.files.forget_session()
+        self.state.set_login("logged_out", message="logged out (from the phone, or the session ended)")
+        return "logged_out"
+
+    # -- callbacks (called by itchat on its own threads) ---------------------------------------------------------
+    _quiet = False
+
+    def _on_qr(self, uuid: str, status: str, qrcode: bytes) -> None:
+        state = QR_STATES.get(str(status), "waiting")
+        if qrcode:
+            self.state.set_qrcode(qrcode)
+        current = self.state.login()
+        if current["state"] != state or current.get("uuid") != uuid:
+            self.state.set_login(state, uuid=uuid)
+
+    def _on_login(self) -> None:
+        logger.info("WeChat login confirmed")
+
+    def _on_logout(self) -> None:
+        if not self._quiet:
+            logger.info("WeChat session ended")
+
+    # -- heartbeat ---------------------------------------------------------------------------------------------
+    def _heartbeat_loop(self) -> None:
+        while not self.stop_event.wait(self.settings.heartbeat_interval):
+            try:
+                if not self.lease.renew(self.task_id):
+                    logger.error("listener %s lost its lease; stopping", self.task_id)
+                    self.stop("lease_lost")
+                    return
+                self.state.heartbeat(self.task_id)
+                if self.state.stop_requested(self.task_id):
+                    self.stop("stop_requested")
+                elif self.state.take_logout_request() and self.bot is not None:
+                    self.stop("logout")  # a request while no bot is logged in is dropped, not kept for later
+            except Exception:  # Redis briefly down: keep trying; the lease TTL decides if we lost it
+                logger.warning("heartbeat failed", exc_info=True)

@@ -1,0 +1,37 @@
+"""Wiring a send job to the live bot: resolve attachments, send through bot_commands, pace with the settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from libs.uploads import resolve_upload
+from views.uploads import upload_root
+from wechat import runtime
+from wechat.bot_commands import CommandError, send_message
+from wechat.pacing import Pacer
+from wechat.send_jobs import JobRunner
+
+
+def resolve_upload_file(upload_id: str) -> dict[str, Any]:
+    upload = resolve_upload(upload_root(), upload_id)
+    return {"path": str(upload.path), "kind": upload.kind, "name": upload.name}
+
+
+def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
+    def send(to: str, text: str, files: list[dict], msg_ids: list[int]) -> None:
+        keep_alive()
+        result = send_message(runtime.current_bot(), to=to, text=text, files=files, msg_ids=msg_ids)
+        if not result.get("ok"):
+            raise CommandError(result.get("error", "wechat_error"), result.get("message", ""))
+
+    def sleep(seconds: float) -> None:
+        # Pauses (and rate-limit back-offs) can outlast the job's lease: renew it while waiting.
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 1.0))
+            keep_alive()
+
+    pacer = Pacer(config["SEND_DELAY_MIN"], config["SEND_DELAY_MAX"], sleep=sleep)
+    return JobRunner(job_id, send, resolve_upload_file, pacer).run()

@@ -1,0 +1,156 @@
+"""Send jobs: one message (text and files) to many recipients, paced, resumable, each recipient at most once.
+
+A job's recipients are items with their own state in SQL. The runner sends the pending items in order, commits
+each item's result before pacing on, and stops (leaving the rest pending) when the bot goes away; the listener
+resumes unfinished jobs after the next login. Every part of every item is sent with a ClientMsgId derived from
+(job, item, part), so a part that went out just before a crash is not delivered twice when the item is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from extensions import db
+from libs.events import publish
+from libs.wx.sender import client_msg_id
+from models.send_job import SendJob, SendJobItem
+from models.types import utcnow
+from wechat.bot_commands import CommandError
+from wechat.pacing import Pacer
+from wechat.runtime import BotNotReady
+
+logger = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 5000
+MAX_TEXT = 10000
+MAX_FILES = 9
+RATE_LIMIT_RETRIES = 3
+FINAL_STATES = ("done", "cancelled", "failed")
+
+
+class JobInvalid(ValueError):
+    """The request for a job is malformed; the message says what to fix."""
+
+
+def create_send_job(recipients: list[str], text: str, files: list[str], created_by: str,
+                    reason: str = "bulk send", account_id: int | None = None) -> SendJob:
+    """Validate and store a job (the caller commits)."""
+    if not isinstance(recipients, list) or not all(isinstance(r, str) and r.strip() for r in recipients):
+        raise JobInvalid("'to' must be a list of contact, group or member ids")
+    unique = list(dict.fromkeys(r.strip() for r in recipients))
+    if not unique:
+        raise JobInvalid("'to' needs at least one recipient")
+    if len(unique) > MAX_RECIPIENTS:
+        raise JobInvalid(f"at most {MAX_RECIPIENTS} recipients per job")
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        raise JobInvalid(f"'text' must be a string of at most {MAX_TEXT} characters")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files) or len(files) > MAX_FILES:
+        raise JobInvalid(f"'files' must be a list of at most {MAX_FILES} upload ids")
+    if not text.strip() and not files:
+        raise JobInvalid("nothing to send: give 'text' or 'files'")
+    job = SendJob(created_by=created_by, reason=reason, account_id=account_id, text=text, files=files,
+                  total=len(unique), status="pending")
+    job.items = [SendJobItem(position=i, recipient_puid=puid) for i, puid in enumerate(unique)]
+    db.session.add(job)
+    return job
+
+
+def job_as_dict(job: SendJob) -> dict[str, Any]:
+    return {
+        "id": job.id, "status": job.status, "reason": job.reason, "created_by": job.created_by,
+        "total": job.total, "sent": job.sent, "failed": job.failed, "error": job.error,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "updated_at": job.updated_at.isoformat() if job.updated_at else None,
+    }
+
+
+def publish_job(job: SendJob) -> None:
+    publish("job", job_as_dict(job))
+
+
+def cancel_job(job: SendJob) -> bool:
+    if job.status in FINAL_STATES:
+        return False
+    job.status = "cancelled"
+    db.session.commit()
+    publish_job(job)
+    return True
+
+
+SendItem = Callable[[str, str, list[dict], list[int]], None]
+
+
+class JobRunner:
+    """Runs one job. `send(to, text, files, msg_ids)` delivers one recipient's message or raises."""
+
+    def __init__(self, job_id: int, send: SendItem, resolve_file: Callable[[str], dict], pacer: Pacer) -> None:
+        self.job_id = job_id
+        self.send = send
+        self.resolve_file = resolve_file
+        self.pacer = pacer
+
+    def run(self) -> str:
+        job = db.session.get(SendJob, self.job_id)
+        if job is None:
+            return "missing"
+        if job.status in FINAL_STATES:
+            return job.status
+        try:
+            files = [self.resolve_file(upload_id) for upload_id in job.files]
+        except (LookupError, ValueError) as exc:
+            return self._finish(job, "failed", f"attachment unavailable: {exc}")
+        job.status = "running"
+        db.session.commit()
+        publish_job(job)
+        parts = (1 if job.text else 0) + len(files)
+        pending = db.session.execute(
+            db.select(SendJobItem).where(SendJobItem.job_id == job.id, SendJobItem.status == "pending")
+            .order_by(SendJobItem.position)
+        ).scalars().all()
+        for index, item in enumerate(pending):
+            db.session.refresh(job)
+            if job.status == "cancelled":
+                return "cancelled"
+            if index:
+                self.pacer.pause()
+            msg_ids = [client_msg_id(job.id, item.position, part) for part in range(parts)]
+            try:
+                self._send_item(job, item, files, msg_ids)
+            except BotNotReady:
+                logger.info("job %s paused: WeChat is not logged in", job.id)
+                return "paused"
+            db.session.commit()
+            publish_job(job)
+        return self._finish(job, "done")
+
+    def _send_item(self, job: SendJob, item: SendJobItem, files: list[dict], msg_ids: list[int]) -> None:
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                self.send(item.recipient_puid, job.text, files, msg_ids)
+            except CommandError as exc:
+                if exc.code == "rate_limited" and attempt < RATE_LIMIT_RETRIES:
+                    self.pacer.backoff(attempt)
+                    continue
+                item.status, item.error = "failed", exc.message
+                job.failed += 1
+                return
+            item.status, item.sent_at = "sent", utcnow()
+            job.sent += 1
+            return
+
+    def _finish(self, job: SendJob, status: str, error: str | None = None) -> str:
+        db.session.refresh(job)
+        if job.status == "cancelled":
+            return "cancelled"
+        job.status, job.error = status, error
+        db.session.commit()
+        publish_job(job)
+        return status
+
+
+def unfinished_job_ids() -> list[int]:
+    return db.session.execute(
+        db.select(SendJob.id).where(SendJob.status.in_(("pending", "running"))).order_by(SendJob.id)
+    ).scalars().all()
