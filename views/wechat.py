@@ -11,7 +11,7 @@ from extensions import db
 from libs.api import ApiError, field, json_body, string_list
 from models.audit import record
 from wechat import control
-from wechat.handlers import friend_requests
+from wechat.builtin_handlers import friend_requests
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 

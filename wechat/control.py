@@ -15,7 +15,7 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Flask, current_app
 
 from libs.wx.connection import SessionFiles, configure_itchat
-from wechat.handlers import install_all
+from wechat.dispatch import BotContext, install_dispatcher
 from wechat.listener import Listener, ListenerSettings, bot_queue
 from wechat.state import BotState
 
@@ -87,7 +87,7 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Lis
                                 acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
     return Listener(state, session_files(app), settings, task_id, hostname,
                     relaunch=lambda: launch_listener(app, force=True),
-                    install_handlers=lambda bot: install_all(bot, state),
+                    install_handlers=lambda bot: install_dispatcher(BotContext(app, state, bot)),
                     on_ready=lambda bot: resume_send_jobs(app))
 
 

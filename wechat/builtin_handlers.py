@@ -1,0 +1,31 @@
+"""Handlers every bot gets. Feature modules register theirs with @message_handler in their own module."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from wechat.dispatch import BotContext, message_handler
+from wechat.state import BotState
+
+FRIEND_REQUEST_TTL = 3 * 24 * 3600
+
+
+@message_handler("friend_requests", priority=10)
+def remember_friend_request(msg, ctx: BotContext) -> None:
+    """Keep incoming friend requests in Redis so the dashboard can list and accept them."""
+    if msg.raw.get("MsgType") != 37:
+        return
+    info = msg.raw.get("RecommendInfo", {})
+    request = {
+        "id": str(msg.id), "user_name": info.get("UserName", ""), "nick_name": info.get("NickName", ""),
+        "text": info.get("Content", "") or msg.text or "", "ticket": info.get("Ticket", ""), "time": time.time(),
+    }
+    key = ctx.state.key("friend_requests")
+    ctx.state.client.hset(key, request["id"], json.dumps(request, ensure_ascii=False))
+    ctx.state.client.expire(key, FRIEND_REQUEST_TTL)
+
+
+def friend_requests(state: BotState) -> list[dict]:
+    raw = state.client.hgetall(state.key("friend_requests"))
+    return sorted((json.loads(v) for v in raw.values()), key=lambda r: r["time"], reverse=True)
