@@ -1,0 +1,38 @@
+"""The Account row of the logged-in WeChat user (every synced or archived row belongs to one)."""
+
+from __future__ import annotations
+
+from extensions import db
+from models.types import utcnow
+from models.wechat import Account
+
+
+def ensure_account(puid: str, nick_name: str) -> Account:
+    """Find or create the account by the bot's own puid; keep its nick name current (the caller commits)."""
+    account = db.session.execute(db.select(Account).where(Account.puid == puid)).scalar_one_or_none()
+    if account is None:
+        account = Account(puid=puid, nick_name=nick_name)
+        db.session.add(account)
+        db.session.flush()
+    elif account.nick_name != nick_name:
+        account.nick_name = nick_name
+    return account
+
+
+def account_of_bot(bot) -> Account:
+    return ensure_account(bot.self.puid, bot.self.nick_name or "")
+
+
+def login_account(state_login: dict) -> Account | None:
+    """The account the web side shows: the one logged in now, or else the most recently seen."""
+    puid = state_login.get("puid")
+    if puid:
+        account = db.session.execute(db.select(Account).where(Account.puid == puid)).scalar_one_or_none()
+        if account is not None:
+            return account
+    return db.session.execute(db.select(Account).order_by(Account.last_login_at.desc().nulls_last(),
+                                                          Account.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def touch_login(account: Account) -> None:
+    account.last_login_at = utcnow()
