@@ -30,8 +30,10 @@ def login_account(state_login: dict) -> Account | None:
         account = db.session.execute(db.select(Account).where(Account.puid == puid)).scalar_one_or_none()
         if account is not None:
             return account
-    return db.session.execute(db.select(Account).order_by(Account.last_login_at.desc().nulls_last(),
-                                                          Account.id.desc()).limit(1)).scalar_one_or_none()
+    # "IS NULL" first in the sort key puts never-logged-in accounts last on every engine (MySQL lacks NULLS LAST).
+    newest = db.select(Account).order_by(Account.last_login_at.is_(None), Account.last_login_at.desc(),
+                                         Account.id.desc()).limit(1)
+    return db.session.execute(newest).scalar_one_or_none()
 
 
 def touch_login(account: Account) -> None:
