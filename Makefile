@@ -11,6 +11,8 @@ run: $(VENV)/.deps-run
 
 test: $(VENV)/.deps-dev
 	$(BIN)/ruff check .
+	bash scripts/ensure-databases.sh
+	bash scripts/install-browser.sh
 	$(BIN)/pytest
 
 lint: $(VENV)/.deps-dev

@@ -7,6 +7,7 @@ nothing and touches no instance folder.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from pathlib import Path
@@ -16,6 +17,25 @@ from flask import Flask
 
 from config import build_config, celery_settings
 from extensions import db, migrate
+
+BLUEPRINT_MODULES = (
+    "api",
+    "auth",
+    "automation",
+    "contacts",
+    "dashboard",
+    "health",
+    "jobs",
+    "messages",
+    "metrics",
+    "openapi",
+    "pages",
+    "plugins",
+    "schedules",
+    "stream",
+    "uploads",
+    "wechat",
+)
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -28,7 +48,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     if config:
         app.config.from_mapping(config)
     # Derived last, so a REDIS_URL from any layer reaches Celery; explicit CELERY keys still win.
-    app.config["CELERY"] = {**celery_settings(app.config["REDIS_URL"]), **app.config.get("CELERY", {})}
+    derived = celery_settings(app.config["REDIS_URL"], app.config["WECHAT_ACCOUNT"],
+                              app.config["SYNC_INTERVAL_MINUTES"])
+    app.config["CELERY"] = {**derived, **app.config.get("CELERY", {})}
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -44,25 +66,39 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (every model must be known before migrations compare the schema)
+    from libs import sqlite_tuning
     from libs.auth import init_auth
+    from libs.i18n import init_i18n
     from libs.redis_client import init_redis
     from libs.security_headers import init_security_headers
     from wechat.celery_app import celery_init_app
 
+    sqlite_tuning.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     init_redis(app)
     init_auth(app)
     init_security_headers(app)
+    init_i18n(app)
     celery_init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from views import api, auth, dashboard, health, jobs, stream, uploads, wechat
+    """Every module in BLUEPRINT_MODULES has a `bp`; a new page or API module adds one line there."""
+    from werkzeug.routing import IntegerConverter
 
-    for blueprint in (auth.bp, health.bp, dashboard.bp, api.bp, stream.bp, uploads.bp, wechat.bp, jobs.bp):
-        app.register_blueprint(blueprint)
+    class RowIdConverter(IntegerConverter):
+        """`<int:…>` ids beyond a 64-bit integer match no route (404) instead of overflowing the database
+        driver (SQLite raised OverflowError: a 500 for /api/jobs/99999999999999999999)."""
+
+        def __init__(self, map, *args, **kwargs) -> None:
+            kwargs.setdefault("max", 2**63 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = RowIdConverter
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(importlib.import_module(f"views.{name}").bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

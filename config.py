@@ -60,8 +60,9 @@ def load_secret_key(instance_path: Path) -> str:
     return key
 
 
-def celery_settings(redis_url: str) -> dict[str, Any]:
+def celery_settings(redis_url: str, account: str = "default", sync_minutes: float = 30) -> dict[str, Any]:
     """Celery settings derived from the app config (one source of truth for web and worker)."""
+    bot_queue = f"wechat.{account}"  # consumed only by the process holding the bot (wechat/listener.py)
     return {
         "broker_url": redis_url,
         "result_backend": redis_url,
@@ -78,6 +79,13 @@ def celery_settings(redis_url: str) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "beat_schedule": {
             "wechat-watchdog": {"task": "wechat.watchdog", "schedule": 10.0},
+            "wechat-notify-unread": {"task": "wechat.notify_unread", "schedule": 60.0},
+            "wechat-purge-messages": {"task": "wechat.purge_messages", "schedule": 3600.0},
+            # Expires: a sync queued while nobody is logged in is dropped, not piled up for the next login.
+            "wechat-sync": {"task": "wechat.sync", "schedule": sync_minutes * 60, "args": ["all"],
+                            "options": {"queue": bot_queue, "expires": 120}},
+            # Scheduled messages; a tick that waited too long is dropped (the next one does its work).
+            "wechat-run-schedules": {"task": "wechat.run_schedules", "schedule": 30.0, "options": {"expires": 25}},
         },
         "enable_utc": True,
     }
@@ -104,11 +112,22 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "LISTENER_LEASE_TTL": float(os.environ.get("LISTENER_LEASE_TTL", "15")),
         "LISTENER_HEARTBEAT": float(os.environ.get("LISTENER_HEARTBEAT", "2")),
         "WATCHDOG_INTERVAL": float(os.environ.get("WATCHDOG_INTERVAL", "10")),
+        "SYNC_INTERVAL_MINUTES": float(os.environ.get("SYNC_INTERVAL_MINUTES", "30")),
+        # Keep archived messages this many days (0: forever).
+        "MESSAGE_RETENTION_DAYS": _env_int("MESSAGE_RETENTION_DAYS", 0),
         "BOT_COMMAND_TIMEOUT": float(os.environ.get("BOT_COMMAND_TIMEOUT", "20")),
         # Anti-ban pacing between automated sends (seconds, uniformly random in [min, max]).
         "SEND_DELAY_MIN": float(os.environ.get("SEND_DELAY_MIN", "1")),
         "SEND_DELAY_MAX": float(os.environ.get("SEND_DELAY_MAX", "3")),
+        # First wait after WeChat answers "operation too frequent" (Ret 1205); doubles on each retry, capped at 120 s.
+        "SEND_RATE_LIMIT_BACKOFF": float(os.environ.get("SEND_RATE_LIMIT_BACKOFF", "5")),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        # Plugins (docs/PLUGINS.md): extra plugin folders (os.pathsep-separated), the time limit of one plugin
+        # call (s), the time-out of one auto-reply regex (s), and how late a scheduled message may still be sent (s).
+        "PLUGIN_PATHS": os.environ.get("PLUGIN_PATHS", ""),
+        "PLUGIN_TIME_LIMIT": float(os.environ.get("PLUGIN_TIME_LIMIT", "15")),
+        "AUTOREPLY_REGEX_TIMEOUT": float(os.environ.get("AUTOREPLY_REGEX_TIMEOUT", "0.2")),
+        "SCHEDULE_GRACE_SECONDS": float(os.environ.get("SCHEDULE_GRACE_SECONDS", "120")),
         "LOGIN_RATE_LIMIT": _env_int("LOGIN_RATE_LIMIT", 5),
         "LOGIN_RATE_WINDOW": _env_int("LOGIN_RATE_WINDOW", 300),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,

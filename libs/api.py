@@ -50,3 +50,36 @@ def string_list(data: dict[str, Any], name: str, max_items: int, required: bool 
     if not all(isinstance(v, str) and v.strip() and len(v) <= 128 for v in values):
         raise ApiError(400, f"field '{name}' must be a list of ids (non-empty strings)")
     return values
+
+
+MAX_PER_PAGE = 200
+
+
+def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"query parameter '{name}' must be a whole number") from None
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"query parameter '{name}' must be between {minimum} and {maximum}")
+    return value
+
+
+def page_args() -> tuple[int, int]:
+    return int_arg("page", 1, 1, 1_000_000), int_arg("per_page", 50, 1, MAX_PER_PAGE)
+
+
+def search_arg(name: str = "q", max_length: int = 100) -> str | None:
+    value = request.args.get(name, "").strip()
+    if len(value) > max_length:
+        raise ApiError(400, f"query parameter '{name}' is too long (at most {max_length} characters)")
+    return value or None
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` literally anywhere (%, _ and the escape character are escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

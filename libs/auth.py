@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import Flask, g, jsonify, redirect, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from extensions import csrf, db, login_manager
 from models.admin import AdminUser, ApiToken
@@ -25,7 +26,7 @@ def wants_json() -> bool:
     """API clients get JSON errors, browsers get pages."""
     return (
         request.path.startswith("/api/")
-        or request.path == "/stream"
+        or request.path in ("/stream", "/metrics")
         or "Authorization" in request.headers
         or request.accept_mimetypes.best == "application/json"
     )
@@ -74,12 +75,20 @@ def _unauthorized():
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
+def _csrf_protect() -> None:
+    # flask_wtf scans the form's field names and crashes (AttributeError, a 500) on a multipart part whose name
+    # werkzeug could not parse (it is None); such a body is malformed, so refuse it as the CSRF failure it is.
+    if any(not isinstance(key, str) for key in request.form):
+        raise CSRFError("malformed form field names")
+    csrf.protect()
+
+
 def enforce_authentication():
     """before_request: every non-public endpoint needs an authenticated admin; cookie sessions need CSRF."""
     g.auth_via_token = False
     if request.endpoint in PUBLIC_ENDPOINTS:
         if request.method not in SAFE_METHODS:
-            csrf.protect()
+            _csrf_protect()
         return None
     if "Authorization" in request.headers and _bearer_token() is None:
         return json_error("malformed Authorization header; use 'Bearer <token>'", 401)
@@ -88,7 +97,7 @@ def enforce_authentication():
             return json_error("invalid or revoked API token", 401)
         return _unauthorized()
     if request.method not in SAFE_METHODS and not g.auth_via_token:
-        csrf.protect()
+        _csrf_protect()
     return None
 
 

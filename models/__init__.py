@@ -4,10 +4,13 @@ from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog
 from models.automation import AutomationSettings
 from models.message import Message
+from models.plugin import AutoReplyRule, PluginConfig
+from models.schedule import Schedule, ScheduleRun
 from models.send_job import SendJob, SendJobItem
 from models.wechat import Account, Contact, Group, Membership
 
 __all__ = [
     "Account", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "Contact", "Group", "Membership",
     "Message", "SendJob", "SendJobItem",
+    "AutoReplyRule", "PluginConfig", "Schedule", "ScheduleRun",
 ]

@@ -29,7 +29,7 @@ def test_every_non_public_route_requires_authentication(app, client):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             url = concrete_url(rule)
             response = client.open(url, method=method)
-            if url.startswith("/api/") or url == "/stream":
+            if url.startswith("/api/") or url in ("/stream", "/metrics"):
                 assert response.status_code == 401, (method, url, response.status_code)
                 assert response.is_json and response.json["error"], (method, url)
             else:
@@ -65,7 +65,7 @@ def test_login_and_logout(client, admin):
 def test_wrong_password_is_refused(client, admin):
     response = log_in(client, password="wrong password")
     assert response.status_code == 401
-    assert "Wrong username or password" in response.get_data(as_text=True)
+    assert "用户名或密码错误" in response.get_data(as_text=True)  # zh-CN is the default language
     assert client.get("/api/me").status_code == 401
 
 
@@ -88,7 +88,9 @@ def test_failed_logins_are_rate_limited(app, client, admin):
     blocked = log_in(client)  # even the right password waits now
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) > 0
-    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
+    assert "登录失败次数过多" in blocked.get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    assert "Too many failed sign-ins" in log_in(client).get_data(as_text=True)
 
 
 def test_rate_limit_counts_per_username_across_addresses(app, client, admin):

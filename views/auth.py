@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
@@ -52,7 +53,7 @@ def login():
         throttle = _throttle()
         wait = throttle.retry_after(address, form.username.data)
         if wait:
-            flash(f"登录失败次数过多，请 {wait} 秒后再试。Too many failed sign-ins: try again in {wait} s.", "error")
+            flash(_("Too many failed sign-ins: try again in %(seconds)s s.", seconds=wait), "error")
             return render_template("login.html", form=form), 429, {"Retry-After": str(wait)}
         admin = db.session.execute(
             db.select(AdminUser).where(AdminUser.username == form.username.data.strip())
@@ -65,10 +66,10 @@ def login():
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         throttle.failed(address, form.username.data)
-        flash("用户名或密码错误。Wrong username or password.", "error")
+        flash(_("Wrong username or password."), "error")
         status = 401
     elif request.method == "POST":
-        flash("请填写用户名和密码。Enter a username and a password.", "error")
+        flash(_("Enter a username and a password."), "error")
         status = 400
     return render_template("login.html", form=form), status
 

@@ -6,6 +6,8 @@ import logging
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from libs.api import ApiError
@@ -32,6 +34,13 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return _render(error.code or 500, error.description or error.name)
+
+    # Redis down (restarting): a clear, retryable 503 instead of a 500 with a logged traceback per request.
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def redis_unavailable(error: Exception):
+        logger.warning("Redis unavailable: %s", error)
+        return _render(503, "Redis is unavailable; try again in a few seconds")
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -46,7 +46,13 @@ def status():
     healthy = age is not None and age < 3 * current_app.config["LISTENER_HEARTBEAT"] and \
         listener.get("status") == "running"
     started = listener.get("started_at")
+    wechat = state.wechat_health()
+    # Degraded: logged in, but WeChat is failing right now (the listener retries with back-off, see
+    # libs/wx_resilience.py), or the listener stopped beating while logged in.
+    degraded = login["state"] == "logged_in" and (wechat["consecutive_errors"] > 0 or not healthy)
     return jsonify({
+        "degraded": degraded,
+        "wechat": wechat,
         "login": {k: v for k, v in login.items() if k != "uuid"},
         "account": {"nick_name": login.get("nick_name"), "puid": login.get("puid")}
         if login["state"] == "logged_in" else None,

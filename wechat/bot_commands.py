@@ -162,7 +162,9 @@ def remove_members(bot, group: str, members: list[str]) -> dict[str, Any]:
 
 @wechat_errors
 def accept_friend(bot, user_name: str, verify_content: str = "") -> dict[str, Any]:
-    friend = bot.accept_friend(user_name, verify_content)
+    bot.accept_friend(user_name, verify_content)
+    # wxpy looks the new friend up by comparing a Friend with the user-name string, which never matches.
+    friend = next((f for f in bot.friends() if f.user_name == user_name), None)
     return {"ok": True, "friend": _chat_dict(friend) if friend is not None else None}
 
 

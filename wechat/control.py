@@ -87,8 +87,8 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Lis
                                 acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
     return Listener(state, session_files(app), settings, task_id, hostname,
                     relaunch=lambda: launch_listener(app, force=True),
-                    install_handlers=lambda bot: install_dispatcher(BotContext(app, state, bot)),
-                    on_ready=lambda bot: resume_send_jobs(app))
+                    install_handlers=lambda bot, done: install_dispatcher(BotContext(app, state, bot, [done])),
+                    on_ready=lambda bot: after_login(app))
 
 
 # -- commands ----------------------------------------------------------------------------------------------------
@@ -112,6 +112,12 @@ def call_bot(name: str, kwargs: dict[str, Any], timeout: float | None = None,
 def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:
     app = app or current_app
     celery_app(app).send_task("wechat.send_job", args=[job_id], queue=bot_queue(app.config["WECHAT_ACCOUNT"]))
+
+
+def after_login(app: Flask) -> None:
+    """Refresh the database copy of the account, then finish what was interrupted."""
+    celery_app(app).send_task("wechat.sync", args=["all"], queue=bot_queue(app.config["WECHAT_ACCOUNT"]))
+    resume_send_jobs(app)
 
 
 def resume_send_jobs(app: Flask) -> int:

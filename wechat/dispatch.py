@@ -30,6 +30,17 @@ class BotContext:
     state: BotState
     bot: Any
     after_message: list[Callable[[Any], None]] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-login memo for handlers (account id, lookups)
+
+    def account_id(self) -> int:
+        """The Account row of this bot (created on first use)."""
+        if "account_id" not in self.cache:
+            from extensions import db
+            from wechat.accounts import account_of_bot
+
+            self.cache["account_id"] = account_of_bot(self.bot).id
+            db.session.commit()
+        return self.cache["account_id"]
 
 
 Handler = Callable[[Any, BotContext], None]
@@ -70,7 +81,8 @@ def dispatch(msg: Any, ctx: BotContext) -> None:
 
 
 # Modules whose @message_handler functions every bot runs; a feature adds its module here.
-HANDLER_MODULES = ("wechat.builtin_handlers",)
+HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.archive", "wechat.automation.handlers",
+                   "wechat.plugins.handler")
 
 
 def install_dispatcher(ctx: BotContext) -> None:

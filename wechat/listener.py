@@ -17,9 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from libs import metrics, wx_resilience
+from libs.wx.checkpoint import SyncCheckpoint
 from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
 from libs.wx.login_mode import LoginRefused
 from wechat import runtime
+from wechat.dispatch import message_handler
 from wechat.lease import Lease
 from wechat.state import BotState
 
@@ -41,10 +44,16 @@ def bot_queue(account: str) -> str:
     return f"wechat.{account}"
 
 
+@message_handler("metrics.received", priority=-100)
+def count_received(msg, ctx) -> None:
+    """Every message WeChat delivers to the bot (the archive's messages_stored is counted where it stores)."""
+    metrics.incr("messages_received")
+
+
 class Listener:
     def __init__(self, state: BotState, files: SessionFiles, settings: ListenerSettings, task_id: str,
                  hostname: str, relaunch: Callable[[], None],
-                 install_handlers: Callable[[object], None] = lambda bot: None,
+                 install_handlers: Callable[[object, Callable], None] = lambda bot, done: None,
                  on_ready: Callable[[object], None] = lambda bot: None) -> None:
         self.state = state
         self.files = files
@@ -58,6 +67,7 @@ class Listener:
         self.stop_event = threading.Event()
         self.stop_reason = ""
         self.bot = None
+        self.checkpoint: SyncCheckpoint | None = None
         self._shutting_down = False
 
     # -- public ------------------------------------------------------------------------------------------------
@@ -65,6 +75,8 @@ class Listener:
         """Run until the bot is done; returns why it ended."""
         if not self._acquire():
             logger.info("listener %s: another listener holds %s; exiting", self.task_id, self.lease.key)
+            # This launch is settled: let the watchdog launch again at once if the holder dies.
+            self.state.clear_launch()
             return "busy"
         runtime.set_listener(self)
         self.state.listener_started(self.task_id, self.hostname)
@@ -120,7 +132,15 @@ class Listener:
 
         def build() -> None:
             try:
-                outcome["bot"] = create_bot(self.files, self._on_qr, self._on_login, self._on_logout)
+                wx_resilience.install()  # before login: an outage must never read as a logout (libs/wx_resilience)
+                bot = create_bot(self.files, self._on_qr, self._on_login, self._on_logout)
+                # The bot's message loop is held until the checkpoint and our handlers are in place.
+                self.checkpoint = SyncCheckpoint(bot.core, self.files.hot_reload)
+                # After the checkpoint: it wraps get_msg too, and errors must be counted around its wrapper.
+                wx_resilience.watch(bot.core, self.state.wechat_error, self.state.wechat_recovered)
+                self.install_handlers(bot, lambda msg: self.checkpoint.done(msg.raw))
+                bot.release()
+                outcome["bot"] = bot
             except BaseException as exc:  # noqa: BLE001  (reported to the waiting listener, then handled there)
                 outcome["error"] = exc
             finally:
@@ -149,9 +169,12 @@ class Listener:
 
     def _serve(self, bot) -> str:
         self.bot = bot
-        self.install_handlers(bot)
-        save_session(bot, self.files)
+        save_session(bot, self.files, self.checkpoint)
         runtime.set_bot(bot)
+        try:
+            self.state.clear_wechat_health()  # a new session starts healthy; an old outage is no longer news
+        except Exception:
+            logger.warning("could not reset the WeChat connection state", exc_info=True)
         me = bot.self
         self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or "")
         try:
@@ -163,7 +186,7 @@ class Listener:
             if not bot.alive:
                 return self._logged_out(bot)
             if time.monotonic() - last_save > self.settings.save_interval:
-                save_session(bot, self.files)
+                save_session(bot, self.files, self.checkpoint)
                 last_save = time.monotonic()
         reason = self.stop_reason or "stopped"
         runtime.clear_bot()
@@ -171,7 +194,7 @@ class Listener:
             self._logout(bot)
             return "logged_out"
         # Shutdown or a lost lease: keep the WeChat session for the next listener, end the loops without logout.
-        save_session(bot, self.files)
+        save_session(bot, self.files, self.checkpoint)
         self._quiet = True
         bot.core.alive = False
         self.state.set_login("stopped", message=reason)
@@ -216,14 +239,26 @@ class Listener:
         if not self._quiet:
             logger.info("WeChat session ended")
 
+    def _restore_state(self) -> None:
+        """Redis came back empty: write the listener and login state again, so the web sees a running bot."""
+        logger.warning("listener %s: Redis lost its data (restart?); restoring the bot state", self.task_id)
+        self.state.listener_started(self.task_id, self.hostname)
+        bot = self.bot
+        if bot is not None and bot.alive:
+            self.state.set_login("logged_in", nick_name=bot.self.nick_name or "", puid=bot.self.puid or "")
+
     # -- heartbeat ---------------------------------------------------------------------------------------------
     def _heartbeat_loop(self) -> None:
         while not self.stop_event.wait(self.settings.heartbeat_interval):
             try:
+                # Not renewable, and free: Redis restarted and lost its data (nobody else took the lease). Take it
+                # again instead of stopping a healthy bot; a lease someone else holds still stops this listener.
                 if not self.lease.renew(self.task_id):
-                    logger.error("listener %s lost its lease; stopping", self.task_id)
-                    self.stop("lease_lost")
-                    return
+                    if not self.lease.acquire(self.task_id):
+                        logger.error("listener %s lost its lease; stopping", self.task_id)
+                        self.stop("lease_lost")
+                        return
+                    self._restore_state()
                 self.state.heartbeat(self.task_id)
                 if self.state.stop_requested(self.task_id):
                     self.stop("stop_requested")

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from libs import metrics
 from libs.uploads import resolve_upload
 from views.uploads import upload_root
 from wechat import runtime
@@ -23,6 +24,7 @@ def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
     def send(to: str, text: str, files: list[dict], msg_ids: list[int]) -> None:
         keep_alive()
         result = send_message(runtime.current_bot(), to=to, text=text, files=files, msg_ids=msg_ids)
+        metrics.incr("sends_ok" if result.get("ok") else "sends_failed")
         if not result.get("ok"):
             raise CommandError(result.get("error", "wechat_error"), result.get("message", ""))
 
@@ -34,4 +36,4 @@ def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
             keep_alive()
 
     pacer = Pacer(config["SEND_DELAY_MIN"], config["SEND_DELAY_MAX"], sleep=sleep)
-    return JobRunner(job_id, send, resolve_upload_file, pacer).run()
+    return JobRunner(job_id, send, resolve_upload_file, pacer, config["SEND_RATE_LIMIT_BACKOFF"]).run()

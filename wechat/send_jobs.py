@@ -85,11 +85,13 @@ SendItem = Callable[[str, str, list[dict], list[int]], None]
 class JobRunner:
     """Runs one job. `send(to, text, files, msg_ids)` delivers one recipient's message or raises."""
 
-    def __init__(self, job_id: int, send: SendItem, resolve_file: Callable[[str], dict], pacer: Pacer) -> None:
+    def __init__(self, job_id: int, send: SendItem, resolve_file: Callable[[str], dict], pacer: Pacer,
+                 backoff_base: float = 5.0) -> None:
         self.job_id = job_id
         self.send = send
         self.resolve_file = resolve_file
         self.pacer = pacer
+        self.backoff_base = backoff_base
 
     def run(self) -> str:
         job = db.session.get(SendJob, self.job_id)
@@ -131,13 +133,19 @@ class JobRunner:
                 self.send(item.recipient_puid, job.text, files, msg_ids)
             except CommandError as exc:
                 if exc.code == "rate_limited" and attempt < RATE_LIMIT_RETRIES:
-                    self.pacer.backoff(attempt)
+                    # Shown in the dashboard (job.error over SSE) while backing off, so a slow job explains itself.
+                    job.error = f"WeChat says the bot sends too often; retry {attempt + 1} of {RATE_LIMIT_RETRIES}"
+                    db.session.commit()
+                    publish_job(job)
+                    self.pacer.backoff(attempt, base=self.backoff_base)
                     continue
                 item.status, item.error = "failed", exc.message
                 job.failed += 1
                 return
             item.status, item.sent_at = "sent", utcnow()
             job.sent += 1
+            if job.error and job.error.startswith("WeChat says the bot sends too often"):
+                job.error = None  # the pacing worked: the job is fine again
             return
 
     def _finish(self, job: SendJob, status: str, error: str | None = None) -> str:

@@ -86,6 +86,35 @@ class BotState:
         beat = self.listener().get("heartbeat")
         return None if beat is None else max(0.0, time.time() - beat)
 
+    # -- WeChat connection health (written by the listener's receive loop, shown as `degraded` in /api/status) --
+    def wechat_error(self, errors: int, message: str) -> None:
+        """The receive loop failed `errors` times in a row; the last error was `message`."""
+        now = time.time()
+        pipe = self.client.pipeline()
+        pipe.hset(self.key("wechat"), mapping={"errors": errors, "last_error": message, "last_error_at": now})
+        pipe.hsetnx(self.key("wechat"), "since", now)
+        pipe.execute()
+        if errors == 1:
+            publish("listener", {"status": "running", "degraded": True, "last_error": message}, client=self.client)
+
+    def wechat_recovered(self, errors: int) -> None:
+        """Back to normal after `errors` failures; the last error stays visible (errors 0) until the next login."""
+        pipe = self.client.pipeline()
+        pipe.hset(self.key("wechat"), mapping={"errors": 0, "recovered_at": time.time(), "last_outage_errors": errors})
+        pipe.hdel(self.key("wechat"), "since")
+        pipe.execute()
+        publish("listener", {"status": "running", "degraded": False}, client=self.client)
+
+    def clear_wechat_health(self) -> None:
+        self.client.delete(self.key("wechat"))
+
+    def wechat_health(self) -> dict[str, Any]:
+        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self.key("wechat")).items()}
+        number = {name: float(raw[name]) for name in ("last_error_at", "since", "recovered_at") if name in raw}
+        return {"consecutive_errors": int(raw.get("errors", 0)), "last_error": raw.get("last_error"),
+                "last_error_at": number.get("last_error_at"), "degraded_since": number.get("since"),
+                "recovered_at": number.get("recovered_at")}
+
     # -- control -----------------------------------------------------------------------------------------------
     def request_stop(self, task_id: str) -> None:
         """Ask a running listener (found by its task id) to stop; it checks at every heartbeat."""

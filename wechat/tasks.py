@@ -60,3 +60,44 @@ def send_job(self, job_id: int) -> str:
         return run_job(job_id, current_app.config, lambda: lease.renew(owner))
     finally:
         lease.release(owner)
+
+
+@shared_task(name="wechat.sync", ignore_result=False, soft_time_limit=1800)
+def sync(what: str = "all") -> dict:
+    """Runs in the process that holds the bot (routed to its queue)."""
+    from extensions import db
+    from wechat.accounts import account_of_bot
+    from wechat.sync_runner import SyncBusy, run_sync
+
+    try:
+        bot = runtime.current_bot()
+    except runtime.BotNotReady:
+        return control.NOT_LOGGED_IN
+    account_id = account_of_bot(bot).id
+    db.session.commit()
+    try:
+        return {"ok": True, "results": run_sync(bot, account_id, control.bot_state(), what)}
+    except SyncBusy as exc:
+        return {"ok": False, "error": "busy", "message": str(exc)}
+
+
+@shared_task(name="wechat.notify_unread", ignore_result=True, soft_time_limit=30)
+def notify_unread() -> int:
+    from wechat.notifications import publish_unread
+
+    return publish_unread(control.bot_state())
+
+
+@shared_task(name="wechat.purge_messages", ignore_result=True, soft_time_limit=600)
+def purge_messages() -> int:
+    from wechat.retention import purge_expired
+
+    return purge_expired(current_app.config["MESSAGE_RETENTION_DAYS"])
+
+
+@shared_task(name="wechat.run_schedules", ignore_result=True, soft_time_limit=60)
+def run_schedules() -> dict:
+    """Beat, every ~30 s; runs anywhere (the send jobs it queues go to the bot's process)."""
+    from wechat.schedules.runner import run_due_schedules
+
+    return run_due_schedules()

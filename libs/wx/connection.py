@@ -49,24 +49,57 @@ def configure_itchat(base_url: str, mode: str, extspam: str) -> None:
     login_mode.install(mode, extspam)
 
 
-def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Callable,
-               logout_callback: Callable):
-    """Log in (blocking until the scan is confirmed, or at once from a saved session) and return the wxpy Bot."""
+def _held_bot_class():
     import wxpy
 
+    class HeldBot(wxpy.Bot):
+        """A wxpy Bot that does not start handling messages until `release()`.
+
+        wxpy.Bot() starts its message loop inside the constructor, before anyone could register a handler, so
+        messages already queued (after a hot reload WeChat re-delivers a batch right away) were handled by
+        nobody and dropped. Holding the loop until our handlers are registered closes that window.
+        """
+
+        _held = True
+
+        def start(self):
+            if not self._held:
+                super().start()
+
+        def release(self) -> None:
+            self._held = False
+            self.start()
+
+    return HeldBot
+
+
+def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Callable,
+               logout_callback: Callable):
+    """Log in (blocking until the scan is confirmed, or at once from a saved session) and return the wxpy Bot.
+
+    Its message loop is held: register handlers, then call `bot.release()`.
+    """
     files.folder.mkdir(parents=True, exist_ok=True)
     try:
-        bot = wxpy.Bot(cache_path=str(files.hot_reload), console_qr=False, qr_callback=qr_callback,
-                       login_callback=login_callback, logout_callback=logout_callback)
+        bot = _held_bot_class()(cache_path=str(files.hot_reload), console_qr=False, qr_callback=qr_callback,
+                                login_callback=login_callback, logout_callback=logout_callback)
     except SystemExit as exc:  # itchat calls sys.exit() when its connectivity probe fails
         raise ConnectionFailed("cannot reach the WeChat server") from exc
-    bot.enable_puid(str(files.puid_map))
+    from libs.wx.puid_map import IndexedPuidMap
+
+    bot.puid_map = IndexedPuidMap(str(files.puid_map))  # what bot.enable_puid() does, with a faster map
     return bot
 
 
-def save_session(bot, files: SessionFiles) -> None:
-    """Persist the hot-reload state and the puid map (wxpy only writes them at exit, which SIGKILL skips)."""
+def save_session(bot, files: SessionFiles, checkpoint=None) -> None:
+    """Persist the hot-reload state and the puid map (wxpy only writes them at exit, which SIGKILL skips).
+
+    With a checkpoint, the saved SyncKey covers only messages already handled (see libs.wx.checkpoint).
+    """
     if bot.alive:
-        bot.core.dump_login_status(str(files.hot_reload))
+        if checkpoint is not None:
+            checkpoint.save(files.hot_reload)
+        else:
+            bot.core.dump_login_status(str(files.hot_reload))
     if bot.puid_map is not None:
         bot.puid_map.dump()

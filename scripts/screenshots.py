@@ -1,0 +1,181 @@
+"""Regenerate the README screenshots (docs/screenshots/*.png) from the sandbox demo.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--lang zh_CN|en]
+
+Starts its own stack in a temporary folder (the sandbox, a Redis server, a Celery worker and the web app on free
+ports, like the browser tests), logs the bot in by a sandbox scan, syncs, lets a few people talk, and photographs
+the pages in the system Chromium. Nothing of the developer's own instance is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from app import create_app  # noqa: E402
+from extensions import db  # noqa: E402
+from models.admin import AdminUser  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, WORLD, LiveServer  # noqa: E402
+from tests.browser.test_dashboard import png_bytes  # noqa: E402
+from tests.fixtures.processes import RedisServer, start_worker, wait_for  # noqa: E402
+from tests.fixtures.sandbox import start_sandbox, stop_sandbox  # noqa: E402
+
+PASSWORD = "screenshots-only"
+DESKTOP = {"width": 1280, "height": 820}
+PHONE = {"width": 390, "height": 844}
+
+DEMO_WORLD = {
+    **WORLD,
+    "explicit_friends": ["张三", "李四", "王五", "Alice 🌸", "赵敏", "周芷若"],
+    "explicit_groups": [
+        {"name": "Python 交流群 1", "members": ["张三", "李四", "王五", "赵敏", "Alice 🌸", "周芷若"], "owner": "self"},
+        {"name": "周末爬山小分队 ⛰", "members": ["李四", "王五", "赵敏"], "owner": "李四"},
+    ],
+}
+
+
+def build_app(folder: Path, redis_url: str):
+    instance = folder / "instance"
+    config = {"SECRET_KEY": "screenshots", "REDIS_URL": redis_url,
+              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'demo.db'}", "LISTENER_HEARTBEAT": 0.5}
+    app = create_app(config, instance_path=str(instance))
+    with app.app_context():
+        upgrade()
+        admin = AdminUser(username="admin")
+        admin.set_password(PASSWORD)
+        db.session.add(admin)
+        db.session.commit()
+    env = {"REDIS_URL": redis_url, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "screenshots",
+           "INSTANCE_PATH": str(instance), "LISTENER_LEASE_TTL": "4", "LISTENER_HEARTBEAT": "0.5",
+           "SEND_DELAY_MIN": "0.05", "SEND_DELAY_MAX": "0.1"}
+    return app, env
+
+
+def talk(sandbox) -> None:
+    """A little conversation so the archive, the chart and the unread badge have something to show."""
+    lines = [("张三", "Python 交流群 1", "大家好！今晚 8 点线上分享 asyncio，欢迎来听 🎉"),
+             ("李四", "Python 交流群 1", "收到，我把上次的 slides 发群里"),
+             ("赵敏", "周末爬山小分队 ⛰", "周六早上 7 点地铁站集合，别迟到哦"),
+             ("王五", None, "你好，想加入 Python 群，关键词是 python 吗？")]
+    for sender, group, text in lines:
+        body = {"from": sender, "type": "text", "content": text}
+        if group:
+            body["group"] = group
+        sandbox.control("messages", body)
+    sandbox.control("messages", {"from": "Alice 🌸", "group": "Python 交流群 1", "type": "picture"})
+    sandbox.control("messages", {"from": "李四", "group": "Python 交流群 1", "type": "file",
+                                 "file_name": "asyncio-分享.pdf", "size": 348_000})
+
+
+def shoot(page, out: Path, name: str, full_page: bool = False) -> None:
+    page.wait_for_timeout(600)  # let fades and live updates settle
+    page.screenshot(path=str(out / f"{name}.png"), full_page=full_page)
+    print(f"  {out / name}.png")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--lang", default="zh_CN", choices=["zh_CN", "en"])
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="wechat-admin-shots-"))
+    sandbox = start_sandbox()
+    redis = RedisServer(folder / "redis").start()
+    worker = None
+    try:
+        sandbox.reset(**DEMO_WORLD)
+        app, env = build_app(folder, redis.url)
+        worker = start_worker({**env, "WECHAT_BASE_URL": sandbox.base_url}, folder / "worker.log")
+        with LiveServer(app) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                          device_scale_factor=1)
+            context.add_cookies([{"name": "lang", "value": args.lang, "url": server.url}])
+            page = context.new_page()
+            page.goto(f"{server.url}/login")
+            shoot(page, out, "login")
+            page.fill("#username", "admin")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{server.url}/")
+
+            page.goto(f"{server.url}/wechat")
+            expect(page.locator("#qr-image")).to_be_visible(timeout=60000)
+            shoot(page, out, "wechat-login")
+            sandbox.scan(confirm=True)
+            expect(page.locator("#login-state")).to_have_attribute("data-state", "logged_in", timeout=60000)
+
+            page.goto(f"{server.url}/contacts")
+            page.locator("[data-sync=all]").click()
+            expect(page.locator(".chat-row", has_text="张三").first).to_be_visible(timeout=60000)
+            talk(sandbox)
+            time.sleep(3)
+            page.reload()
+            expect(page.locator(".chat-row").first).to_be_visible()
+            page.locator(".chat-row").nth(1).get_by_role("checkbox").check()
+            page.locator(".chat-row").nth(2).get_by_role("checkbox").check()
+            shoot(page, out, "contacts")
+
+            page.goto(f"{server.url}/groups")
+            page.locator("#groups .chat-row .row-title-button", has_text="Python 交流群 1").click()
+            expect(page.locator("#members .chat-row").first).to_be_visible(timeout=30000)
+            shoot(page, out, "groups")
+
+            page.goto(f"{server.url}/messages")
+            expect(page.locator("#messages .message").first).to_be_visible(timeout=30000)
+            shoot(page, out, "messages")
+
+            page.goto(f"{server.url}/send")
+            contacts = page.locator("#pane-contacts")
+            for name in ("张三", "李四"):
+                contacts.get_by_role("searchbox").fill(name)
+                contacts.locator(".chat-row", has_text=name).first.get_by_role("checkbox").check()
+            contacts.get_by_role("searchbox").fill("")
+            page.fill("#send-text", "周六爬山，报名请回复 1 ⛰")
+            page.set_input_files("#send-files", files=[{"name": "路线图.png", "mimeType": "image/png",
+                                                        "buffer": png_bytes(64, 48)}])
+            expect(page.locator("#attachments .attachment[data-upload-id]")).to_have_count(1, timeout=15000)
+            page.locator("#send-button").click()
+            expect(page.locator("#job")).to_have_attribute("data-status", "done", timeout=60000)
+            shoot(page, out, "send")
+
+            page.goto(f"{server.url}/")
+            wait_for(lambda: page.locator("#chart svg").count() or page.locator("#chart .empty-state").count(), 20,
+                     what="the chart")
+            shoot(page, out, "overview")
+
+            page.goto(f"{server.url}/automation")
+            page.wait_for_timeout(800)
+            shoot(page, out, "automation")
+
+            phone = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                        storage_state=context.storage_state())
+            mobile = phone.new_page()
+            mobile.goto(f"{server.url}/messages")
+            expect(mobile.locator("#messages .message").first).to_be_visible(timeout=30000)
+            shoot(mobile, out, "phone-messages")
+            browser.close()
+    finally:
+        if worker is not None and worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait(10)
+        redis.stop()
+        stop_sandbox(sandbox)
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

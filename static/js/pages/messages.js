@@ -1,0 +1,162 @@
+// The message archive: filters (type, chat, sender, dates, text), newest first, media inline or downloadable,
+// new messages live (SSE `message`), and "mark all read".
+import {
+  api, avatar, busy, clear, debounce, el, emptyState, failure, formatSize, formatTime, loading, pager, query,
+  reportError, safeUrl, t, timeZone, toast,
+} from "../core.js";
+import { on, setUnread } from "../live.js";
+
+const form = document.getElementById("filters");
+const list = document.getElementById("messages");
+const paging = document.getElementById("messages-pager");
+const chips = document.getElementById("filter-chips");
+const PER_PAGE = 30;
+const filters = { chat: null, sender: null }; // {puid, name}
+const seen = new Set();
+let page = 1;
+
+/** Midnight of a YYYY-MM-DD day in the configured zone, as an ISO instant (UTC). */
+function zonedMidnight(day, addDays = 0) {
+  const [y, m, d] = day.split("-").map(Number);
+  const guess = Date.UTC(y, m - 1, d + addDays);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+    minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(guess)).map((part) => [part.type, part.value]));
+  const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  return new Date(guess - (wall - guess)).toISOString();
+}
+
+function params() {
+  const data = new FormData(form);
+  return {
+    q: String(data.get("q") || "").trim(),
+    type: data.get("type") || "",
+    chat: filters.chat?.puid || "",
+    sender: filters.sender?.puid || "",
+    since: data.get("since") ? zonedMidnight(String(data.get("since"))) : "",
+    until: data.get("until") ? zonedMidnight(String(data.get("until")), 1) : "",
+  };
+}
+
+function renderChips() {
+  clear(chips, ["chat", "sender"].filter((name) => filters[name]).map((name) => el("span", { class: "chip" },
+    `${t(name === "chat" ? "chat" : "sender")}: `, el("strong", { text: filters[name].name || filters[name].puid }),
+    el("button", { type: "button", class: "btn-close btn-close-sm", "aria-label": `${t("remove")} ${t(name)}`,
+      onclick: () => {
+        filters[name] = null;
+        load(1);
+      } }))));
+}
+
+function setFilter(name, puid, label) {
+  if (!puid) return;
+  filters[name] = { puid, name: label };
+  load(1);
+}
+
+function body(message) {
+  const media = message.media_url && safeUrl(message.media_url) ? message.media_url : null;
+  switch (message.type) {
+    case "picture":
+    case "emoticon":
+      return media ? el("a", { href: media, target: "_blank", rel: "noopener" },
+        el("img", { class: "message-image", src: media, alt: message.file_name || t(`type_${message.type}`),
+          loading: "lazy" })) : el("span", { class: "text-secondary", text: t(`type_${message.type}`) });
+    case "recording":
+    case "video":
+    case "attachment": {
+      const label = message.file_name || t(`type_${message.type}`);
+      return el("div", { class: "file-chip" },
+        el("span", { class: "file-icon", "aria-hidden": "true", text: message.type === "recording" ? "🎙" : message.type === "video" ? "🎬" : "📄" }),
+        el("span", { class: "text-truncate", text: label }),
+        message.file_size ? el("span", { class: "text-secondary small", text: formatSize(message.file_size) }) : null,
+        media ? el("a", { class: "btn btn-sm btn-outline-success", href: media, download: message.file_name || "",
+          text: t("download") }) : null);
+    }
+    case "sharing": {
+      const url = message.url && safeUrl(message.url);
+      return el("div", {}, url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow",
+        text: message.text || url }) : el("span", { text: message.text || "" }));
+    }
+    default:
+      return el("div", { class: "message-text", text: message.text || "" });
+  }
+}
+
+function renderMessage(message, fresh = false) {
+  const chatButton = el("button", { type: "button", class: "btn btn-link p-0 chat-name", text: message.chat_name || "",
+    title: t("filter_chat"), onclick: () => setFilter("chat", message.chat_puid, message.chat_name) });
+  const sender = message.is_outgoing ? t("me") : (message.sender_name || "");
+  const senderButton = el("button", { type: "button", class: "btn btn-link p-0 sender-name", text: sender,
+    title: t("filter_sender"), onclick: () => setFilter("sender", message.sender_puid, sender) });
+  return el("li", { class: `message${message.is_outgoing ? " outgoing" : ""}${fresh ? " fresh" : ""}`,
+    "data-id": message.id, "data-type": message.type },
+  avatar(null, sender || message.chat_name, "sm"),
+  el("div", { class: "message-main" },
+    el("div", { class: "message-meta" },
+      chatButton,
+      message.chat_kind === "group" && sender ? [" · ", senderButton] : null,
+      el("span", { class: `badge type-badge type-${message.type}`, text: t(`type_${message.type}`) }),
+      el("time", { class: "ms-auto text-secondary small", datetime: message.created_at,
+        text: formatTime(message.created_at) })),
+    body(message)));
+}
+
+async function load(target = page, { live = false } = {}) {
+  page = target;
+  renderChips();
+  if (!live) clear(list, el("li", {}, loading()));
+  let result;
+  try {
+    result = await api("GET", `/api/messages${query({ ...params(), page, per_page: PER_PAGE })}`);
+  } catch (error) {
+    clear(list, el("li", {}, failure(error, "/api/messages")));
+    clear(paging);
+    return;
+  }
+  const firstLoad = seen.size === 0;
+  clear(list, result.items.length ? result.items.map((message) => {
+    const fresh = live && !firstLoad && !seen.has(message.id);
+    seen.add(message.id);
+    return renderMessage(message, fresh);
+  }) : el("li", {}, emptyState(t("no_messages"), { icon: "✉" })));
+  clear(paging, result.total > result.per_page ? pager(result, (n) => load(n)) : null);
+}
+
+const liveRefresh = debounce(() => {
+  if (page === 1 && !form.elements.until.value) load(1, { live: true });
+}, 400);
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  load(1);
+});
+form.addEventListener("reset", () => {
+  filters.chat = null;
+  filters.sender = null;
+  window.setTimeout(() => load(1), 0);
+});
+form.elements.type.addEventListener("change", () => load(1));
+form.elements.q.addEventListener("input", debounce(() => load(1), 350));
+
+const markRead = document.getElementById("mark-read");
+markRead.addEventListener("click", () => busy(markRead, async () => {
+  try {
+    const result = await api("POST", "/api/notifications/read_all");
+    setUnread(result?.unread ?? 0);
+    toast(t("marked_read"));
+  } catch (error) {
+    reportError(error);
+  }
+}));
+
+const initial = new URLSearchParams(window.location.search);
+if (initial.get("chat")) filters.chat = { puid: initial.get("chat"), name: initial.get("chat_name") || "" };
+if (initial.get("sender")) filters.sender = { puid: initial.get("sender"), name: initial.get("sender_name") || "" };
+if (initial.get("type")) form.elements.type.value = initial.get("type");
+if (initial.get("q")) form.elements.q.value = initial.get("q");
+
+on("message", liveRefresh);
+on("reset", () => load(1));
+load(1);

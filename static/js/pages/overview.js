@@ -1,0 +1,123 @@
+// Overview: account, listener health, counts, unread, messages per day (inline SVG) and the most active groups.
+import { api, clear, debounce, el, emptyState, failure, formatDuration, formatTime, svg, t } from "../core.js";
+import { on } from "../live.js";
+import { stateBadge } from "../status.js";
+import { initSync } from "../sync.js";
+
+const accountCard = document.getElementById("account-card");
+const listenerCard = document.getElementById("listener-card");
+
+function row(label, value) {
+  return el("div", { class: "kv" }, el("span", { class: "text-secondary", text: label }), el("span", {}, value));
+}
+
+async function loadStatus() {
+  let status;
+  try {
+    status = await api("GET", "/api/status");
+  } catch (error) {
+    clear(accountCard, failure(error));
+    return;
+  }
+  const login = status.login || {};
+  const name = status.account?.nick_name || login.nick_name || "";
+  clear(accountCard,
+    el("div", { class: "d-flex align-items-center gap-2 mb-2" },
+      el("span", { class: "account-name", text: name || "—" }), stateBadge(login.state)),
+    login.message && login.state !== "logged_in" ? el("p", { class: "small text-secondary mb-2", text: login.message })
+      : null,
+    el("a", { class: "btn btn-sm btn-outline-success", href: "/wechat",
+      text: login.state === "logged_in" ? t("manage_login") : t("go_login") }));
+  const listener = status.listener || {};
+  clear(listenerCard,
+    el("div", { class: "mb-2" }, el("span", {
+      class: `badge ${listener.healthy ? "text-bg-success" : "text-bg-danger"}`, "data-healthy": String(!!listener.healthy),
+      text: listener.healthy ? t("healthy") : t("unhealthy") })),
+    row(t("uptime"), formatDuration(listener.uptime)),
+    row(t("heartbeat"), listener.last_heartbeat ? formatTime(listener.last_heartbeat) : t("never")),
+    row(t("starts"), String(listener.starts ?? 0)));
+}
+
+function tile(key, value) {
+  return el("div", { class: "col-6 col-md-4 col-xl" },
+    el("div", { class: "card stat", "data-count": key },
+      el("div", { class: "card-body" },
+        el("div", { class: "stat-value", text: String(value ?? 0) }),
+        el("div", { class: "stat-label text-secondary", text: t(key) }))));
+}
+
+function chart(days) {
+  const width = 700;
+  const height = 220;
+  const pad = { left: 36, right: 8, top: 12, bottom: 28 };
+  const max = Math.max(1, ...days.map((day) => Number(day.count) || 0));
+  const step = (width - pad.left - pad.right) / Math.max(1, days.length);
+  const scale = (height - pad.top - pad.bottom) / max;
+  const total = days.reduce((sum, day) => sum + (Number(day.count) || 0), 0);
+  const title = `${t("messages_per_day")}: ${days.map((day) => `${day.date} ${day.count}`).join(", ")}`;
+  const image = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "bar-chart", role: "img",
+    "aria-label": title, preserveAspectRatio: "none" });
+  for (const fraction of [0, 0.5, 1]) {
+    const y = height - pad.bottom - fraction * max * scale;
+    image.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y, y2: y, class: "grid" }),
+      svg("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end", text: String(Math.round(fraction * max)) }));
+  }
+  days.forEach((day, index) => {
+    const count = Number(day.count) || 0;
+    const barHeight = Math.max(count ? 2 : 0, count * scale);
+    const x = pad.left + index * step + step * 0.15;
+    image.append(svg("rect", { x, y: height - pad.bottom - barHeight, width: step * 0.7, height: barHeight, rx: 3,
+      class: "bar" }, svg("title", { text: `${day.date}: ${count}` })));
+    if (index % 2 === days.length % 2 || days.length <= 7) {
+      image.append(svg("text", { x: x + step * 0.35, y: height - 8, class: "axis", "text-anchor": "middle",
+        text: String(day.date).slice(5) }));
+    }
+  });
+  return total ? image : emptyState(t("no_messages_yet"), { icon: "▁▂▃" });
+}
+
+async function loadOverview() {
+  const counts = document.getElementById("counts");
+  const chartBox = document.getElementById("chart");
+  const groups = document.getElementById("active-groups");
+  let data;
+  try {
+    data = await api("GET", "/api/overview");
+  } catch (error) {
+    clear(counts, el("div", { class: "col" }, failure(error, "/api/overview")));
+    clear(chartBox, failure(error, "/api/overview"));
+    clear(groups, failure(error, "/api/overview"));
+    return;
+  }
+  const c = data.counts || {};
+  clear(counts, ["friends", "groups", "members", "mps", "messages_today"].map((key) => tile(key, c[key])));
+  clear(chartBox, chart(data.messages_per_day || []));
+  const active = data.active_groups || [];
+  const top = Math.max(1, ...active.map((group) => Number(group.count) || 0));
+  clear(groups, active.length ? el("ol", { class: "active-groups list-unstyled mb-0" }, active.map((group) => {
+    const meter = el("div", { class: "meter-bar" });
+    meter.style.width = `${Math.round(((Number(group.count) || 0) / top) * 100)}%`;
+    return el("li", {},
+      el("div", { class: "d-flex justify-content-between gap-2" },
+        el("a", { class: "text-truncate", href: `/messages?chat=${encodeURIComponent(group.puid)}`, text: group.name }),
+        el("span", { class: "text-secondary small text-nowrap", text: t("message_count", { n: group.count }) })),
+      el("div", { class: "meter" }, meter));
+  })) : emptyState(t("no_active_groups")));
+}
+
+document.addEventListener("unread", (event) => {
+  document.getElementById("unread-count").textContent = String(event.detail);
+});
+
+const refreshOverview = debounce(loadOverview, 1500);
+on("login", loadStatus);
+on("listener", loadStatus);
+on("message", refreshOverview);
+on("reset", () => {
+  loadStatus();
+  loadOverview();
+});
+initSync(refreshOverview);
+loadStatus();
+loadOverview();
+window.setInterval(loadStatus, 10000);

@@ -1,0 +1,1 @@
+raise AssertionError("files starting with _ are not loaded")

@@ -1,0 +1,87 @@
+"""GET/PUT /api/plugins and the /api/autoreplies CRUD, on a migrated database (no worker needed)."""
+
+import pytest
+
+from extensions import db
+from models.audit import AuditLog
+from models.wechat import Account
+
+
+@pytest.fixture
+def api(client, api_token, monkeypatch):
+    monkeypatch.delenv("PLUGIN_LLM_API_KEY", raising=False)
+
+    def call(method, path, **kwargs):
+        return client.open(path, method=method, headers={"Authorization": f"Bearer {api_token}"}, **kwargs)
+
+    return call
+
+
+@pytest.fixture
+def account(app):
+    row = Account(puid="bot-puid", nick_name="小助手")
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def by_name(response):
+    return {item["name"]: item for item in response.json["items"]}
+
+
+def test_list_update_and_mask(api, app):
+    items = by_name(api("GET", "/api/plugins"))
+    assert items["help"]["enabled"] and not items["llm"]["enabled"]
+    assert items["llm"]["secrets"]["api_key"] == {"set": False, "source": None, "env": "PLUGIN_LLM_API_KEY"}
+    response = api("PUT", "/api/plugins/llm", json={"enabled": True, "settings": {
+        "api_key": "sk-very-secret-key-0042", "base_url": "http://127.0.0.1:9/v1", "memory_turns": 2}})
+    assert response.status_code == 200, response.json
+    item = response.json["item"]
+    assert item["enabled"] and item["settings"]["api_key"] == "****0042" and item["settings"]["memory_turns"] == 2
+    assert "sk-very-secret" not in response.get_data(as_text=True)
+    assert "sk-very-secret" not in api("GET", "/api/plugins").get_data(as_text=True)
+    # The mask sent back keeps the key; the audit log never holds it.
+    api("PUT", "/api/plugins/llm", json={"settings": {"api_key": "****0042", "model": "m"}})
+    from models.plugin import PluginConfig
+
+    stored = db.session.execute(db.select(PluginConfig).where(PluginConfig.name == "llm")).scalar_one()
+    assert stored.settings["api_key"] == "sk-very-secret-key-0042" and stored.settings["model"] == "m"
+    audits = db.session.execute(db.select(AuditLog).where(AuditLog.action == "plugin.update")).scalars().all()
+    assert len(audits) == 2 and all("sk-very" not in str(a.detail) for a in audits)
+
+
+@pytest.mark.parametrize("body, status, needle", [
+    ({"enabled": "yes"}, 400, "enabled"),
+    ({"settings": {"nope": 1}}, 400, "settings.nope"),
+    ({"settings": {"memory_turns": "2"}}, 400, "whole number"),
+    ({"settings": {"base_url": "ftp://x"}}, 400, "base_url"),
+    ({"other": 1}, 400, "unknown field"),
+])
+def test_update_errors(api, body, status, needle):
+    response = api("PUT", "/api/plugins/llm", json=body)
+    assert response.status_code == status and needle in response.json["error"], response.json
+
+
+def test_unknown_plugin_is_404(api):
+    assert api("PUT", "/api/plugins/nope", json={"enabled": True}).status_code == 404
+
+
+def test_autoreply_crud(api, account):
+    assert api("GET", "/api/autoreplies").json == {"items": []}
+    created = api("POST", "/api/autoreplies", json={"mode": "regex", "pattern": r"^订单\d+$", "reply": "已收到",
+                                                      "scope": "chosen", "group_puids": ["g1"]})
+    assert created.status_code == 201, created.json
+    rule = created.json["item"]
+    assert rule["require_at"] and rule["enabled"] and rule["group_puids"] == ["g1"]
+    bad = api("POST", "/api/autoreplies", json={"mode": "regex", "pattern": "(", "reply": "x"})
+    assert bad.status_code == 400 and bad.json["field"] == "pattern"
+    updated = api("PUT", f"/api/autoreplies/{rule['id']}", json={"reply": "好的", "require_at": False})
+    assert updated.json["item"]["reply"] == "好的" and not updated.json["item"]["require_at"]
+    assert api("PUT", f"/api/autoreplies/{rule['id']}", json={"group_puids": []}).status_code == 400
+    assert api("DELETE", f"/api/autoreplies/{rule['id']}").status_code == 200
+    assert api("DELETE", f"/api/autoreplies/{rule['id']}").status_code == 404
+    assert api("GET", "/api/autoreplies").json == {"items": []}
+
+
+def test_autoreply_needs_an_account(api):
+    assert api("POST", "/api/autoreplies", json={"mode": "exact", "pattern": "a", "reply": "b"}).status_code == 409

@@ -1,0 +1,105 @@
+"""Group-automation settings and the blacklist over the JSON API (docs/AUTOMATION.md).
+
+Settings are per WeChat account: the one logged in now, else the most recently seen. They are read by the bot on
+every message, so a change applies at once without restarting anything.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from extensions import db
+from libs.api import ApiError, field, json_body
+from models.audit import record
+from models.automation import AutomationSettings
+from models.wechat import Account
+from wechat import control
+from wechat.accounts import ensure_account, login_account
+from wechat.automation import blacklist, settings
+
+bp = Blueprint("automation", __name__, url_prefix="/api")
+
+
+def _account(required: bool = True) -> Account | None:
+    login = control.bot_state().login()
+    if login.get("state") == "logged_in" and login.get("puid"):
+        # The sync may not have stored the account yet; the login state names it, so create it now.
+        return ensure_account(login["puid"], login.get("nick_name", ""))
+    account = login_account(login)
+    if account is None and required:
+        raise ApiError(409, "no WeChat account yet: log in once, then configure the automation")
+    return account
+
+
+def _settings_body(account: Account | None, changed: list[str] | None = None) -> dict:
+    row = None
+    if account is not None:
+        row = db.session.execute(
+            db.select(AutomationSettings).where(AutomationSettings.account_id == account.id)
+        ).scalar_one_or_none()
+    body = {
+        "account": {"puid": account.puid, "nick_name": account.nick_name} if account is not None else None,
+        "settings": settings.load(account.id) if account is not None else settings.defaults(),
+        "updated_at": row.updated_at.isoformat() if row is not None and row.updated_at else None,
+        "updated_by": row.updated_by if row is not None else None,
+    }
+    if changed is not None:
+        body["changed"] = changed
+    return body
+
+
+@bp.get("/settings/automation")
+def get_settings():
+    account = _account(required=False)
+    db.session.commit()
+    return jsonify(_settings_body(account))
+
+
+@bp.put("/settings/automation")
+def put_settings():
+    """A partial update: the keys given replace the stored ones, the others stay."""
+    data = json_body()
+    try:
+        changes = settings.validate(data)
+    except settings.SettingsInvalid as exc:
+        raise ApiError(400, f"setting '{exc.field}' {exc.message}", field=exc.field) from None
+    account = _account()
+    _, changed = settings.save(account.id, changes, current_user.username)
+    record(current_user.username, "automation.settings", target=account.puid, reason="settings changed",
+           detail={"changed": changed, "values": {name: changes[name] for name in changed}}, ip=request.remote_addr)
+    db.session.commit()
+    return jsonify(_settings_body(account, changed))
+
+
+@bp.get("/blacklist")
+def list_blacklist():
+    account = _account(required=False)
+    db.session.commit()
+    items = blacklist.blacklisted(account.id) if account is not None else []
+    return jsonify({"items": [blacklist.as_dict(contact) for contact in items]})
+
+
+@bp.post("/blacklist")
+def add_to_blacklist():
+    data = json_body()
+    puid = field(data, "puid", str, max_length=64).strip()
+    if not puid:
+        raise ApiError(400, "field 'puid' must not be empty", field="puid")
+    nick_name = field(data, "nick_name", str, required=False, default="", max_length=255)
+    account = _account()
+    contact = blacklist.set_blacklisted(account.id, puid, True, nick_name=nick_name)
+    record(current_user.username, "blacklist.add", target=puid, reason="admin", ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"item": blacklist.as_dict(contact)}), 201
+
+
+@bp.delete("/blacklist/<puid>")
+def remove_from_blacklist(puid: str):
+    account = _account()
+    if not blacklist.is_blacklisted(account.id, puid):
+        raise ApiError(404, f"{puid!r} is not on the blacklist")
+    contact = blacklist.set_blacklisted(account.id, puid, False)
+    record(current_user.username, "blacklist.remove", target=puid, reason="admin", ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"item": blacklist.as_dict(contact)})

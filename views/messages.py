@@ -1,0 +1,172 @@
+"""The message archive, its media, unread notifications, sync requests and the overview figures."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, jsonify, request, send_file
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from extensions import db
+from libs.api import ApiError, field, json_body, like_pattern, search_arg
+from models.audit import record
+from models.message import MESSAGE_TYPES, Message
+from models.wechat import Contact, Group
+from views.contacts import current_account_id, paged
+from wechat import control
+from wechat.archive import media_root
+from wechat.listener import bot_queue
+from wechat.notifications import clear_unread, unread
+from wechat.retention import delete_messages
+from wechat.sync_runner import SYNC_KINDS
+
+bp = Blueprint("messages", __name__, url_prefix="/api")
+INLINE_TYPES = {"picture", "emoticon"}
+
+
+def message_dict(message: Message) -> dict:
+    return {"id": message.id, "msg_id": message.msg_id, "type": message.type, "chat_kind": message.chat_kind,
+            "chat_puid": message.chat_puid, "chat_name": message.chat_name, "sender_puid": message.sender_puid,
+            "sender_name": message.sender_name, "is_outgoing": message.is_outgoing, "text": message.text,
+            "url": message.url, "file_name": message.file_name, "file_size": message.file_size,
+            "media_url": f"/api/media/{message.id}" if message.file_path else None,
+            "created_at": message.created_at.isoformat()}
+
+
+def time_arg(name: str) -> datetime | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"query parameter '{name}' must be an ISO 8601 date or date-time") from None
+    if value.tzinfo is None:  # a bare date or time means the configured zone, as the dashboard shows times
+        value = value.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    return value.astimezone(UTC)
+
+
+def id_arg(name: str) -> str | None:
+    value = request.args.get(name, "").strip()
+    if len(value) > 64:
+        raise ApiError(400, f"query parameter '{name}' is too long")
+    return value or None
+
+
+@bp.get("/messages")
+def messages():
+    query = select(Message).where(Message.account_id == current_account_id())
+    kind = request.args.get("type")
+    if kind:
+        if kind not in MESSAGE_TYPES:
+            raise ApiError(400, f"type must be one of {', '.join(MESSAGE_TYPES)}")
+        query = query.where(Message.type == kind)
+    if chat := id_arg("chat"):
+        query = query.where(Message.chat_puid == chat)
+    if sender := id_arg("sender"):
+        query = query.where(Message.sender_puid == sender)
+    if text := search_arg("q", 200):
+        query = query.where(Message.text.like(like_pattern(text), escape="\\"))
+    since, until = time_arg("since"), time_arg("until")
+    if since and until and since > until:
+        raise ApiError(400, "'since' is after 'until'")
+    if since:
+        query = query.where(Message.created_at >= since)
+    if until:
+        query = query.where(Message.created_at <= until)
+    return jsonify(paged(query, (Message.created_at.desc(), Message.id.desc()), message_dict))
+
+
+@bp.delete("/messages")
+def delete_chat_archive():
+    chat = id_arg("chat")
+    if not chat:
+        raise ApiError(400, "give ?chat=<puid>: deleting the whole archive at once is not offered")
+    account_id = current_account_id()
+    deleted = delete_messages((Message.account_id == account_id) & (Message.chat_puid == chat))
+    record(current_user.username, "messages.delete_chat", target=chat, detail={"deleted": deleted},
+           ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"deleted": deleted})
+
+
+@bp.get("/media/<int:message_id>")
+def media(message_id: int):
+    message = db.session.get(Message, message_id)
+    if message is None or message.account_id != current_account_id() or not message.file_path:
+        raise ApiError(404, "no media for this message")
+    root = media_root().resolve()
+    path = (root / message.file_path).resolve()
+    if root not in path.parents or not path.is_file():
+        raise ApiError(404, "the media file is gone")
+    name = message.file_name or f"{message.msg_id}{Path(message.file_path).suffix}"
+    inline = message.type in INLINE_TYPES
+    mime = mimetypes.guess_type(path.name)[0] if inline else "application/octet-stream"
+    return send_file(path, mimetype=mime or "application/octet-stream", as_attachment=not inline,
+                     download_name=name, max_age=3600)
+
+
+@bp.get("/notifications")
+def notifications():
+    return jsonify({"unread": unread(control.bot_state())})
+
+
+@bp.post("/notifications/read_all")
+def read_all():
+    clear_unread(control.bot_state())
+    return jsonify({"unread": 0})
+
+
+@bp.post("/sync")
+def request_sync():
+    what = field(json_body(), "what", str)
+    if what not in SYNC_KINDS:
+        raise ApiError(400, f"'what' must be one of {', '.join(SYNC_KINDS)}")
+    if not control.bot_state().is_logged_in():
+        raise ApiError(503, "WeChat is not logged in", code="not_logged_in")
+    result = control.celery_app().send_task("wechat.sync", args=[what],
+                                            queue=bot_queue(current_app.config["WECHAT_ACCOUNT"]), expires=600)
+    record(current_user.username, "sync.request", target=what, ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"ok": True, "task_id": result.id}), 202
+
+
+@bp.get("/overview")
+def overview():
+    account_id = current_account_id()
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    today = datetime.now(zone).date()
+    start_local = datetime.combine(today - timedelta(days=13), datetime.min.time(), zone)
+    recent = select(Message.created_at, Message.chat_kind, Message.chat_puid, Message.chat_name).where(
+        Message.account_id == account_id, Message.created_at >= start_local.astimezone(UTC))
+    per_day = {today - timedelta(days=n): 0 for n in range(14)}
+    groups: dict[str, dict] = {}
+    for created_at, chat_kind, chat_puid, chat_name in db.session.execute(recent):
+        day = created_at.astimezone(zone).date()
+        if day in per_day:
+            per_day[day] += 1
+        if chat_kind == "group" and chat_puid:
+            entry = groups.setdefault(chat_puid, {"puid": chat_puid, "name": chat_name, "count": 0})
+            entry["count"] += 1
+
+    def count(query) -> int:
+        return db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+
+    contacts = select(Contact.id).where(Contact.account_id == account_id)
+    return jsonify({
+        "counts": {
+            "friends": count(contacts.where(Contact.is_friend.is_(True))),
+            "groups": count(select(Group.id).where(Group.account_id == account_id)),
+            "members": db.session.execute(select(func.coalesce(func.sum(Group.member_count), 0))
+                                          .where(Group.account_id == account_id)).scalar_one(),
+            "mps": count(contacts.where(Contact.is_mp.is_(True))),
+            "messages_today": per_day[today],
+        },
+        "messages_per_day": [{"date": day.isoformat(), "count": per_day[day]} for day in sorted(per_day)],
+        "active_groups": sorted(groups.values(), key=lambda g: -g["count"])[:5],
+        "unread": unread(control.bot_state()),
+    })

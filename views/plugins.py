@@ -1,0 +1,162 @@
+"""Plugins and auto-reply rules over the JSON API (docs/PLUGINS.md).
+
+Switches and settings are read by the bot on every message, so a change applies at once. Secrets are never shown
+back in full (see wechat/plugins/settings.py).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from extensions import db
+from libs.api import ApiError, field, json_body
+from models.audit import record
+from models.plugin import AutoReplyRule, PluginConfig
+from models.wechat import Account
+from wechat import autoreply, control
+from wechat.accounts import ensure_account, login_account
+from wechat.plugins import registry
+from wechat.plugins import settings as plugin_settings
+from wechat.plugins.spec import PluginSpec
+
+bp = Blueprint("plugins", __name__, url_prefix="/api")
+
+
+def current_account(required: bool = True) -> Account | None:
+    """The WeChat account logged in now (created on the spot), else the most recently seen one."""
+    login = control.bot_state().login()
+    if login.get("state") == "logged_in" and login.get("puid"):
+        return ensure_account(login["puid"], login.get("nick_name", ""))
+    account = login_account(login)
+    if account is None and required:
+        raise ApiError(409, "no WeChat account yet: log in once first")
+    return account
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def plugin_as_dict(spec: PluginSpec, row: PluginConfig | None) -> dict:
+    stored = row.settings if row is not None else None
+    return {
+        "name": spec.name, "description": spec.description, "source": spec.source,
+        "enabled": registry.is_enabled(spec, row), "enabled_by_default": spec.enabled_by_default,
+        "patterns": [p.pattern for p in spec.patterns] if spec.patterns else None,
+        "exclude_patterns": [p.pattern for p in spec.exclude_patterns], "exclusive": spec.exclusive,
+        "msg_types": sorted(spec.msg_types) if spec.msg_types else None, "run_async": spec.run_async,
+        "except_self": spec.except_self,
+        "time_limit": min(current_app.config["PLUGIN_TIME_LIMIT"], spec.time_limit or float("inf")),
+        "settings": plugin_settings.public(spec, stored),
+        "secrets": {key: {"set": bool(plugin_settings.secret_source(spec, stored or {}, key)),
+                          "source": plugin_settings.secret_source(spec, stored or {}, key),
+                          "env": plugin_settings.env_name(spec.name, key)} for key in sorted(spec.secrets)},
+        "last_error": row.last_error if row is not None else None,
+        "last_error_at": _iso(row.last_error_at) if row is not None else None,
+        "error_count": row.error_count if row is not None else 0,
+        "updated_at": _iso(row.updated_at) if row is not None else None,
+        "updated_by": row.updated_by if row is not None else None,
+    }
+
+
+@bp.get("/plugins")
+def list_plugins():
+    loaded = registry.loaded(current_app)
+    rows = registry.configs()
+    return jsonify({"items": [plugin_as_dict(spec, rows.get(name)) for name, spec in loaded.plugins.items()],
+                    "load_errors": loaded.errors})
+
+
+@bp.put("/plugins/<name>")
+def update_plugin(name: str):
+    spec = registry.loaded(current_app).plugins.get(name)
+    if spec is None:
+        raise ApiError(404, f"no plugin named {name!r}")
+    data = json_body()
+    unknown = sorted(set(data) - {"enabled", "settings", "clear_error"})
+    if unknown:
+        raise ApiError(400, f"unknown field '{unknown[0]}' (known: enabled, settings, clear_error)", field=unknown[0])
+    enabled = field(data, "enabled", bool, required=False)
+    row = registry.config_row(name)
+    try:
+        changes = plugin_settings.validate(spec, data.get("settings", {}), row.settings)
+    except plugin_settings.PluginSettingsInvalid as exc:
+        db.session.rollback()
+        raise ApiError(400, f"'{exc.field}' {exc.message}", field=exc.field) from None
+    if enabled is not None:
+        row.enabled = enabled
+    if changes:
+        row.settings = {**(row.settings or {}), **changes}  # a new dict, so SQLAlchemy sees the JSON change
+    if data.get("clear_error") is True:
+        row.last_error, row.last_error_at, row.error_count = None, None, 0
+    row.updated_by = current_user.username
+    shown = {key: ("(secret)" if key in spec.secrets else value) for key, value in changes.items()}
+    record(current_user.username, "plugin.update", target=name, reason="admin",
+           detail={"enabled": enabled, "settings": shown}, ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"item": plugin_as_dict(spec, row)})
+
+
+# -- auto-reply rules ----------------------------------------------------------------------------------------------
+def _rule_or_404(account: Account, rule_id: int) -> AutoReplyRule:
+    row = db.session.get(AutoReplyRule, rule_id)
+    if row is None or row.account_id != account.id:
+        raise ApiError(404, f"no auto-reply rule {rule_id}")
+    return row
+
+
+def _validated(data: dict, current: dict | None = None) -> dict:
+    try:
+        return autoreply.validate(data, current)
+    except autoreply.RuleInvalid as exc:
+        raise ApiError(400, f"'{exc.field}' {exc.message}", field=exc.field) from None
+
+
+@bp.get("/autoreplies")
+def list_autoreplies():
+    account = current_account(required=False)
+    db.session.commit()
+    items = autoreply.rows(account.id) if account is not None else []
+    return jsonify({"items": [autoreply.as_dict(row) for row in items]})
+
+
+@bp.post("/autoreplies")
+def create_autoreply():
+    values = _validated(json_body())
+    account = current_account()
+    columns = {"scope": "friends", "group_puids": [], "require_at": True, "enabled": True, "position": 0, **values}
+    row = AutoReplyRule(account_id=account.id, updated_by=current_user.username, **columns)
+    db.session.add(row)
+    db.session.flush()
+    record(current_user.username, "autoreply.create", target=f"rule {row.id}", reason="admin",
+           detail=autoreply.as_dict(row), ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"item": autoreply.as_dict(row)}), 201
+
+
+@bp.put("/autoreplies/<int:rule_id>")
+def update_autoreply(rule_id: int):
+    data = json_body()
+    account = current_account()
+    row = _rule_or_404(account, rule_id)
+    values = _validated(data, autoreply.as_dict(row))
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_by = current_user.username
+    record(current_user.username, "autoreply.update", target=f"rule {row.id}", reason="admin", detail=values,
+           ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"item": autoreply.as_dict(row)})
+
+
+@bp.delete("/autoreplies/<int:rule_id>")
+def delete_autoreply(rule_id: int):
+    account = current_account()
+    row = _rule_or_404(account, rule_id)
+    item = autoreply.as_dict(row)
+    db.session.delete(row)
+    record(current_user.username, "autoreply.delete", target=f"rule {rule_id}", reason="admin", detail=item,
+           ip=request.remote_addr)
+    db.session.commit()
+    return jsonify({"item": item})

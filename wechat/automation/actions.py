@@ -1,0 +1,122 @@
+"""Doing things as the bot, for the rules: paced sends, paced group operations, and the audit trail.
+
+- Sends go through send jobs (create_send_job + enqueue_send_job), the same paced, resumable path as bulk sends:
+  the handler never sends inline, so a burst of automation cannot outrun the anti-ban delays.
+- Group operations (accept, invite/add, create, remove, remark) run inline — the handler already runs in the
+  process holding the bot, and the next step needs their result — but wait for the same random delay between
+  each other (one pacer per process, as there is one bot per process).
+- Every action is written to the audit log with actor "bot" and the reason, in the same commit as its effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import current_app
+
+from extensions import db
+from models.audit import record
+from wechat import bot_commands
+from wechat.bot_commands import CommandError
+from wechat.control import enqueue_send_job
+from wechat.pacing import Pacer
+from wechat.send_jobs import JobInvalid, create_send_job
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "bot"
+
+
+class GroupOpPacer:
+    """Keeps a random gap (SEND_DELAY_MIN..MAX) between consecutive group operations of this process."""
+
+    def __init__(self, pacer: Pacer, clock=time.monotonic) -> None:
+        self.pacer = pacer
+        self.clock = clock
+        self.last: float | None = None
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            if self.last is not None:
+                remaining = self.pacer.next_delay() - (self.clock() - self.last)
+                if remaining > 0:
+                    self.pacer.sleep(remaining)
+            self.last = self.clock()
+
+
+_pacer: GroupOpPacer | None = None
+
+
+def group_op_pacer() -> GroupOpPacer:
+    global _pacer
+    if _pacer is None:
+        config = current_app.config
+        _pacer = GroupOpPacer(Pacer(config["SEND_DELAY_MIN"], config["SEND_DELAY_MAX"]))
+    return _pacer
+
+
+class BotActions:
+    """What a rule may do, bound to one bot and account."""
+
+    def __init__(self, bot: Any, account_id: int, pacer: GroupOpPacer | None = None) -> None:
+        self.bot = bot
+        self.account_id = account_id
+        self.pacer = pacer or group_op_pacer()
+
+    # -- audit -------------------------------------------------------------------------------------------------
+    def audit(self, action: str, target: str | None, reason: str, **detail: Any) -> None:
+        record(ACTOR, action, target=target, reason=reason, detail=detail or None)
+        db.session.commit()
+
+    # -- sends -------------------------------------------------------------------------------------------------
+    def send(self, recipients: list[str], text: str, reason: str, files: list[str] | None = None,
+             action: str = "automation.send", target: str | None = None, **detail: Any) -> int | None:
+        """Queue a paced send job and audit it; returns the job id (None when there was nothing valid to send)."""
+        try:
+            job = create_send_job(recipients, text, files or [], created_by=ACTOR, reason=reason,
+                                  account_id=self.account_id)
+        except JobInvalid as exc:
+            db.session.rollback()
+            logger.warning("automation send skipped (%s): %s", reason, exc)
+            return None
+        db.session.flush()
+        record(ACTOR, action, target=target or ",".join(recipients)[:255], reason=reason,
+               detail={"job": job.id, **detail})
+        db.session.commit()
+        enqueue_send_job(job.id)
+        return job.id
+
+    # -- group operations --------------------------------------------------------------------------------------
+    def _op(self, command, **kwargs: Any) -> dict[str, Any]:
+        self.pacer.wait()
+        return command(self.bot, **kwargs)
+
+    def accept_friend(self, user_name: str) -> dict[str, Any]:
+        result = self._op(bot_commands.accept_friend, user_name=user_name)
+        if not result.get("friend"):
+            # wxpy's accept_friend compares Friend objects with the user_name string, which never matches, so it
+            # returns None; itchat has stored the new friend by then, so find it by user name.
+            friend = next((f for f in self.bot.friends() if f.user_name == user_name), None)
+            if friend is not None:
+                result = {**result, "friend": {"puid": friend.puid, "name": friend.name}}
+        return result
+
+    def add_to_group(self, group: str, person: str) -> dict[str, Any]:
+        """Direct add up to 40 members, an invitation above (bot_commands decides from the group's size)."""
+        return self._op(bot_commands.add_members, group=group, members=[person])
+
+    def create_group(self, members: list[str], topic: str) -> dict[str, Any]:
+        return self._op(bot_commands.create_group, members=members, topic=topic)
+
+    def remove_member(self, group: str, member: str) -> dict[str, Any]:
+        return self._op(bot_commands.remove_members, group=group, members=[member])
+
+    def set_remark(self, puid: str, remark: str) -> dict[str, Any]:
+        return self._op(bot_commands.set_remark, puid=puid, remark=remark)
+
+
+__all__ = ["ACTOR", "BotActions", "CommandError", "GroupOpPacer", "group_op_pacer"]

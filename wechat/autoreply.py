@@ -1,0 +1,182 @@
+"""Auto-reply rules (the `autoreply` plugin): matching on plain data, validation, storage.
+
+- `exact`: the message is the pattern (case-insensitive, surrounding spaces ignored); `contains`: the pattern occurs
+  in it (case-insensitive); `regex`: the pattern is searched in it, case-insensitively, with the `regex` package's
+  time-out, so a catastrophic pattern ("(a+)+$") costs at most the time-out instead of hanging the bot (a plain
+  `re` search cannot be interrupted, not even by gevent).
+- Scope: `friends` (one-to-one chats), `groups` (every group), `all` (both) or `chosen` (the groups in
+  `group_puids`). In groups a rule answers only when the bot is @-mentioned, unless its `require_at` is off.
+- The first enabled rule that fits (lowest position, then id) answers; its `reply` is sent as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from extensions import db
+from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
+
+MAX_PATTERN = 500
+MAX_REPLY = 2000
+MAX_GROUPS = 200
+DEFAULT_REGEX_TIMEOUT = 0.2
+
+
+class RuleInvalid(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    mode: str
+    pattern: str
+    reply: str
+    scope: str = "friends"
+    group_puids: frozenset[str] = frozenset()
+    require_at: bool = True
+
+
+@dataclass(frozen=True)
+class Incoming:
+    text: str  # with the bot's @-mention removed
+    in_group: bool
+    chat_puid: str | None = None
+    is_at: bool = False
+
+
+def in_scope(rule: Rule, incoming: Incoming) -> bool:
+    if not incoming.in_group:
+        return rule.scope in ("friends", "all")
+    if rule.scope == "friends" or (rule.scope == "chosen" and incoming.chat_puid not in rule.group_puids):
+        return False
+    return incoming.is_at or not rule.require_at
+
+
+def matches(rule: Rule, text: str, timeout: float = DEFAULT_REGEX_TIMEOUT) -> bool:
+    """Raises TimeoutError when a regex takes longer than `timeout`."""
+    if rule.mode == "exact":
+        return text.strip().casefold() == rule.pattern.strip().casefold()
+    if rule.mode == "contains":
+        return rule.pattern.casefold() in text.casefold()
+    return regex.search(rule.pattern, text, flags=regex.IGNORECASE, timeout=timeout) is not None
+
+
+def first_match(rules: Iterable[Rule], incoming: Incoming, timeout: float = DEFAULT_REGEX_TIMEOUT,
+                on_timeout: Callable[[Rule], None] | None = None) -> Rule | None:
+    for rule in rules:
+        if not in_scope(rule, incoming):
+            continue
+        try:
+            if matches(rule, incoming.text, timeout):
+                return rule
+        except TimeoutError:
+            if on_timeout is not None:
+                on_timeout(rule)
+    return None
+
+
+def strip_mentions(text: str, names: Iterable[str]) -> str:
+    """Remove "@<bot name>" (followed by WeChat's U+2005 or a space) from a group message."""
+    for name in {n for n in names if n}:
+        text = re.sub("@" + re.escape(name) + r"(?:\u2005| |$)", " ", text)
+    return text.strip()
+
+
+# -- validation ----------------------------------------------------------------------------------------------------
+def _str(data: dict, name: str, max_length: int) -> str:
+    value = data[name]
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise RuleInvalid(name, f"must be a non-empty string of at most {max_length} characters")
+    return value
+
+
+def _bool(data: dict, name: str) -> bool:
+    if not isinstance(data[name], bool):
+        raise RuleInvalid(name, "must be true or false")
+    return data[name]
+
+
+FIELDS = ("mode", "pattern", "reply", "scope", "group_puids", "require_at", "enabled", "position")
+
+
+def validate(data: Any, current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check a new rule (current=None) or changes to a rule (`current` = its values); returns the fields to store."""
+    if not isinstance(data, dict):
+        raise RuleInvalid("rule", "must be a JSON object")
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise RuleInvalid(unknown[0], f"unknown field (known: {', '.join(FIELDS)})")
+    if current is None:
+        missing = [name for name in ("mode", "pattern", "reply") if name not in data]
+        if missing:
+            raise RuleInvalid(missing[0], "is required")
+    out: dict[str, Any] = {}
+    if "mode" in data:
+        if data["mode"] not in AUTOREPLY_MODES:
+            raise RuleInvalid("mode", f"must be one of {', '.join(AUTOREPLY_MODES)}")
+        out["mode"] = data["mode"]
+    if "pattern" in data:
+        out["pattern"] = _str(data, "pattern", MAX_PATTERN)
+    if "reply" in data:
+        out["reply"] = _str(data, "reply", MAX_REPLY)
+    if "scope" in data:
+        if data["scope"] not in AUTOREPLY_SCOPES:
+            raise RuleInvalid("scope", f"must be one of {', '.join(AUTOREPLY_SCOPES)}")
+        out["scope"] = data["scope"]
+    if "group_puids" in data:
+        puids = data["group_puids"]
+        if (not isinstance(puids, list) or len(puids) > MAX_GROUPS
+                or not all(isinstance(p, str) and p.strip() and len(p) <= 64 for p in puids)):
+            raise RuleInvalid("group_puids", f"must be a list of at most {MAX_GROUPS} group ids")
+        out["group_puids"] = list(dict.fromkeys(p.strip() for p in puids))
+    for name in ("require_at", "enabled"):
+        if name in data:
+            out[name] = _bool(data, name)
+    if "position" in data:
+        if isinstance(data["position"], bool) or not isinstance(data["position"], int):
+            raise RuleInvalid("position", "must be a whole number")
+        out["position"] = data["position"]
+    merged = {**(current or {}), **out}
+    if merged.get("mode") == "regex":
+        try:
+            regex.compile(merged["pattern"], flags=regex.IGNORECASE)
+        except regex.error as exc:
+            raise RuleInvalid("pattern", f"is not a valid regular expression ({exc})") from None
+    if merged.get("scope") == "chosen" and not merged.get("group_puids"):
+        raise RuleInvalid("group_puids", "scope 'chosen' needs at least one group id")
+    return out
+
+
+# -- storage -------------------------------------------------------------------------------------------------------
+def rows(account_id: int) -> list[AutoReplyRule]:
+    query = (db.select(AutoReplyRule).where(AutoReplyRule.account_id == account_id)
+             .order_by(AutoReplyRule.position, AutoReplyRule.id))
+    return list(db.session.execute(query).scalars())
+
+
+def to_rule(row: AutoReplyRule) -> Rule:
+    return Rule(id=row.id, mode=row.mode, pattern=row.pattern, reply=row.reply, scope=row.scope,
+                group_puids=frozenset(row.group_puids or ()), require_at=row.require_at)
+
+
+def load_rules(account_id: int) -> list[Rule]:
+    return [to_rule(row) for row in rows(account_id) if row.enabled]
+
+
+def as_dict(row: AutoReplyRule) -> dict[str, Any]:
+    return {
+        "id": row.id, "position": row.position, "mode": row.mode, "pattern": row.pattern, "reply": row.reply,
+        "scope": row.scope, "group_puids": list(row.group_puids or []), "require_at": row.require_at,
+        "enabled": row.enabled, "updated_by": row.updated_by,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
+    }

@@ -1,0 +1,102 @@
+"""Per-plugin settings: declared by the plugin (`settings = {name: default}`, `secrets = (...)`), stored in SQL
+(`plugin_configs.settings`, only what an admin set), checked against the default's type.
+
+A secret (an API key) comes from the stored settings or else from the environment variable
+`PLUGIN_<NAME>_<SETTING>` (upper case, other characters as `_`), so it can stay out of the database. It is never
+shown back in full: GET answers a mask, and a PUT that sends the mask back unchanged keeps the stored value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from wechat.plugins.spec import PluginSpec
+
+MASK = "****"
+MAX_STRING = 4000
+MAX_LIST = 200
+
+
+class PluginSettingsInvalid(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def env_name(plugin: str, setting: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", f"PLUGIN_{plugin}_{setting}".upper())
+
+
+def mask(value: str) -> str:
+    return MASK + value[-4:] if len(value) >= 12 else MASK
+
+
+def secret_source(spec: PluginSpec, stored: dict[str, Any], key: str, environ=os.environ) -> str | None:
+    if stored.get(key):
+        return "settings"
+    if environ.get(env_name(spec.name, key)):
+        return "environment"
+    return None
+
+
+def effective(spec: PluginSpec, stored: dict[str, Any] | None, environ=os.environ) -> dict[str, Any]:
+    """Defaults overlaid with the stored values; secrets fall back to the environment."""
+    stored = stored or {}
+    values = {key: stored.get(key, default) for key, default in spec.settings.items()}
+    for key in spec.secrets:
+        if not values.get(key):
+            values[key] = environ.get(env_name(spec.name, key), spec.settings[key])
+    return values
+
+
+def public(spec: PluginSpec, stored: dict[str, Any] | None, environ=os.environ) -> dict[str, Any]:
+    """What the API shows: effective values with every secret masked."""
+    values = effective(spec, stored, environ)
+    return {key: (mask(str(value)) if key in spec.secrets and value else value) for key, value in values.items()}
+
+
+def _check(key: str, value: Any, default: Any) -> Any:
+    field = f"settings.{key}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise PluginSettingsInvalid(field, "must be true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PluginSettingsInvalid(field, "must be a whole number")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PluginSettingsInvalid(field, "must be a number")
+        value = float(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str) or len(value) > MAX_STRING:
+            raise PluginSettingsInvalid(field, f"must be a string of at most {MAX_STRING} characters")
+    elif isinstance(default, list):
+        if not isinstance(value, list) or len(value) > MAX_LIST or not all(isinstance(v, str) for v in value):
+            raise PluginSettingsInvalid(field, f"must be a list of at most {MAX_LIST} strings")
+    return value
+
+
+def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Check a partial update and return it normalized; a secret sent back as its mask is left out (unchanged)."""
+    if not isinstance(changes, dict):
+        raise PluginSettingsInvalid("settings", "must be a JSON object")
+    unknown = sorted(set(changes) - set(spec.settings))
+    if unknown:
+        known = ", ".join(spec.settings) or "none"
+        raise PluginSettingsInvalid(f"settings.{unknown[0]}", f"unknown setting (known: {known})")
+    checked = {}
+    current = public(spec, stored)
+    for key, value in changes.items():
+        if key in spec.secrets and isinstance(value, str) and value.startswith(MASK) and value == current.get(key):
+            continue
+        checked[key] = _check(key, value, spec.settings[key])
+    validator = getattr(spec.obj, "validate_settings", None)
+    if callable(validator):  # a plugin may check more (e.g. a URL); it raises ValueError with the reason
+        try:
+            validator({**effective(spec, stored), **checked})
+        except ValueError as exc:
+            raise PluginSettingsInvalid("settings", str(exc)) from None
+    return checked

@@ -1,0 +1,120 @@
+"""What a plugin is: the object a plugin module's `export()` returns, normalized once at load time.
+
+The interface is the one community plugins of the reference implementation use (class attributes and a `main(msg)`
+class method); every attribute but `name` and `main` is optional. Two of the reference loader's faults are fixed
+here: a single pattern string is ONE regex (iterating it gave one "pattern" per character), and patterns are
+compiled case-insensitively, because they are matched against `msg.text.lower()` and community plugins write
+patterns such as "@Python之美".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
+SETTING_TYPES = (bool, int, float, str, list)
+
+
+class PluginInvalid(ValueError):
+    """A plugin object does not follow the interface; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    name: str
+    main: Callable[[Any], Any]
+    description: str = ""
+    patterns: tuple[re.Pattern, ...] | None = None  # None: every message
+    exclusive: bool = False
+    exclude_patterns: tuple[re.Pattern, ...] = ()
+    msg_types: frozenset[str] | None = None  # lower-cased wxpy type names; None: every type
+    chats: tuple[Any, ...] | None = None  # chat classes, chat objects or puids; None: every chat
+    run_async: bool = True
+    except_self: bool = True
+    enabled_by_default: bool = True
+    time_limit: float | None = None  # seconds; capped by PLUGIN_TIME_LIMIT
+    settings: dict[str, Any] = field(default_factory=dict)  # name -> default (its type is the setting's type)
+    secrets: frozenset[str] = frozenset()  # settings never shown back in full
+    source: str = ""
+    obj: Any = None
+
+
+def compile_patterns(raw: Any, what: str = "patterns") -> tuple[re.Pattern, ...]:
+    """A string is one regex; a list/tuple/set holds regex strings or compiled patterns."""
+    if raw is None:
+        return ()
+    items: Iterable[Any] = [raw] if isinstance(raw, str | re.Pattern) else raw
+    if not isinstance(items, list | tuple | set | frozenset):
+        raise PluginInvalid(f"{what} must be a regex string or a list of them")
+    compiled = []
+    for item in items:
+        if isinstance(item, re.Pattern):
+            compiled.append(re.compile(item.pattern, item.flags | re.IGNORECASE))
+        elif isinstance(item, str) and item:
+            try:
+                compiled.append(re.compile(item, re.IGNORECASE))
+            except re.error as exc:
+                raise PluginInvalid(f"{what}: bad regex {item!r} ({exc})") from None
+        else:
+            raise PluginInvalid(f"{what} must hold non-empty regex strings")
+    return tuple(compiled)
+
+
+def _names(raw: Any) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple | set | frozenset) or not all(isinstance(i, str) for i in items):
+        raise PluginInvalid("msg_types must be a wxpy type name such as 'Text' or a list of them")
+    return frozenset(i.lower() for i in items) or None
+
+
+def _chats(raw: Any) -> tuple[Any, ...] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, list | tuple | set | frozenset):
+        return tuple(raw) or None
+    return (raw,)
+
+
+def _settings(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and k for k in raw):
+        raise PluginInvalid("settings must be a dict of setting name -> default value")
+    for key, value in raw.items():
+        if not isinstance(value, SETTING_TYPES):
+            raise PluginInvalid(f"setting {key!r}: the default must be a bool, number, string or list")
+    return dict(raw)
+
+
+def spec_from_object(obj: Any, source: str) -> PluginSpec:
+    """Normalize a plugin object (a class with class attributes, an instance, or a module)."""
+    name = getattr(obj, "name", None)
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise PluginInvalid("a plugin needs a `name` of letters, digits, '_', '.' or '-' (at most 80)")
+    main = getattr(obj, "main", None)
+    if not callable(main):
+        raise PluginInvalid(f"plugin {name}: `main(msg)` is missing or not callable")
+    patterns = getattr(obj, "patterns", None)
+    settings = _settings(getattr(obj, "settings", None))
+    secrets = frozenset(getattr(obj, "secrets", None) or ())
+    if not secrets <= set(settings):
+        raise PluginInvalid(f"plugin {name}: every secret must be a declared setting")
+    time_limit = getattr(obj, "time_limit", None)
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, int | float)
+                                   or time_limit <= 0):
+        raise PluginInvalid(f"plugin {name}: time_limit must be a positive number of seconds")
+    return PluginSpec(
+        name=name, main=main, description=str(getattr(obj, "description", "") or "").strip(),
+        patterns=compile_patterns(patterns) or None,
+        exclusive=bool(getattr(obj, "exclusive", False)),
+        exclude_patterns=compile_patterns(getattr(obj, "exclude_patterns", None), "exclude_patterns"),
+        msg_types=_names(getattr(obj, "msg_types", None)), chats=_chats(getattr(obj, "chats", None)),
+        run_async=bool(getattr(obj, "run_async", True)), except_self=bool(getattr(obj, "except_self", True)),
+        enabled_by_default=bool(getattr(obj, "enabled", True)), time_limit=time_limit,
+        settings=settings, secrets=secrets, source=source, obj=obj,
+    )

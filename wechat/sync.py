@@ -1,0 +1,150 @@
+"""Syncing the bot's friends, groups (with members) and MPs into SQL: set-based, diffed, one commit per kind.
+
+The reference implementation committed row by row and queried once per member; here each kind is one read of
+what is stored, an in-memory diff (wechat/sync_diff.py) and bulk INSERT/UPDATE/DELETE statements.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, exists, insert, select, update
+
+from extensions import db
+from models.types import utcnow
+from models.wechat import Contact, Group, Membership
+from wechat.sync_diff import Diff, diff_rows
+from wechat.sync_snapshot import CONTACT_FIELDS
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+CHUNK = 500  # rows per statement: keeps parameter lists under every engine's limits
+
+
+@dataclass
+class SyncResult:
+    kind: str
+    inserted: int = 0
+    updated: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "inserted": self.inserted, "updated": self.updated, "removed": self.removed,
+                "seconds": round(self.seconds, 3)}
+
+
+def _chunks(rows: list, size: int = CHUNK):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def _bulk_insert(model, rows: list[dict]) -> None:
+    for chunk in _chunks(rows):
+        db.session.execute(insert(model), chunk)
+
+
+def _bulk_update(model, rows: list[dict]) -> None:
+    for chunk in _chunks(rows):
+        db.session.execute(update(model), chunk)  # UPDATE ... WHERE id = :id, executemany
+
+
+def _bulk_delete(model, ids: list[int]) -> None:
+    for chunk in _chunks(ids):
+        db.session.execute(delete(model).where(model.id.in_(chunk)))
+
+
+def stored_contacts(account_id: int) -> dict[str, dict[str, Any]]:
+    columns = [Contact.id, Contact.puid, *(getattr(Contact, name) for name in CONTACT_FIELDS),
+               Contact.is_friend, Contact.is_mp]
+    rows = db.session.execute(select(*columns).where(Contact.account_id == account_id))
+    return {row.puid: row._asdict() for row in rows}
+
+
+def sync_people(account_id: int, fresh: dict[str, dict[str, Any]], flag: str) -> SyncResult:
+    """Friends (flag is_friend) or MPs (flag is_mp): fresh rows get the flag, vanished ones lose it."""
+    started = time.monotonic()
+    stored = stored_contacts(account_id)
+    wanted = {puid: {**row, flag: True} for puid, row in fresh.items()}
+    diff: Diff = diff_rows(stored, wanted, (*CONTACT_FIELDS, flag))
+    now = utcnow()
+    _bulk_insert(Contact, [{**wanted[puid], "puid": puid, "account_id": account_id, "updated_at": now}
+                           for puid in diff.insert])
+    updates = [{"id": stored[puid]["id"], **changes, "updated_at": now} for puid, changes in diff.update]
+    gone = [puid for puid in diff.remove if stored[puid][flag]]
+    updates += [{"id": stored[puid]["id"], flag: False, "updated_at": now} for puid in gone]
+    _bulk_update(Contact, updates)
+    db.session.commit()
+    return SyncResult("mps" if flag == "is_mp" else "contacts", len(diff.insert), len(diff.update), len(gone),
+                      time.monotonic() - started)
+
+
+def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Progress | None = None) -> SyncResult:
+    """Groups, the people in them and the memberships, in one transaction."""
+    started = time.monotonic()
+    now = utcnow()
+    group_fields = ("nick_name", "is_owner", "owner_puid", "member_count")
+    stored_groups = {row.puid: row._asdict() for row in db.session.execute(
+        select(Group.id, Group.puid, *(getattr(Group, f) for f in group_fields)).where(Group.account_id == account_id))}
+    groups_diff = diff_rows(stored_groups, fresh, group_fields)
+    _bulk_insert(Group, [{**{f: fresh[p][f] for f in group_fields}, "puid": p, "account_id": account_id,
+                          "updated_at": now} for p in groups_diff.insert])
+    _bulk_update(Group, [{"id": stored_groups[p]["id"], **changes, "updated_at": now}
+                         for p, changes in groups_diff.update])
+    _bulk_delete(Group, [stored_groups[p]["id"] for p in groups_diff.remove])  # memberships cascade
+    if progress:
+        progress("groups", len(fresh), len(fresh))
+
+    # People seen in groups: new ones are inserted; member-only contacts follow their group nick name, while
+    # friends keep what the friend sync stored (richer and authoritative).
+    contacts = stored_contacts(account_id)
+    member_names: dict[str, str] = {}
+    for group in fresh.values():
+        for puid, member in group["members"].items():
+            member_names.setdefault(puid, member["nick_name"])
+    _bulk_insert(Contact, [{"account_id": account_id, "puid": puid, "nick_name": name, "updated_at": now}
+                           for puid, name in member_names.items() if puid not in contacts])
+    _bulk_update(Contact, [{"id": contacts[puid]["id"], "nick_name": name, "updated_at": now}
+                           for puid, name in member_names.items()
+                           if puid in contacts and not contacts[puid]["is_friend"] and not contacts[puid]["is_mp"]
+                           and contacts[puid]["nick_name"] != name])
+    inserted_members = _sync_memberships(account_id, fresh, now, progress)
+    db.session.commit()
+    return SyncResult("groups", len(groups_diff.insert) + inserted_members[0],
+                      len(groups_diff.update) + inserted_members[1], len(groups_diff.remove) + inserted_members[2],
+                      time.monotonic() - started)
+
+
+def _sync_memberships(account_id: int, fresh: dict[str, dict[str, Any]], now, progress: Progress | None):
+    group_ids = dict(db.session.execute(select(Group.puid, Group.id).where(Group.account_id == account_id)).all())
+    contact_ids = dict(db.session.execute(
+        select(Contact.puid, Contact.id).where(Contact.account_id == account_id)).all())
+    stored = {(row.group_id, row.contact_id): row._asdict() for row in db.session.execute(
+        select(Membership.id, Membership.group_id, Membership.contact_id, Membership.display_name)
+        .join(Group, Group.id == Membership.group_id).where(Group.account_id == account_id))}
+    wanted = {(group_ids[g_puid], contact_ids[m_puid]): {"display_name": member["display_name"]}
+              for g_puid, group in fresh.items() for m_puid, member in group["members"].items()}
+    diff = diff_rows(stored, wanted, ("display_name",))
+    _bulk_insert(Membership, [{"group_id": g, "contact_id": c, "display_name": wanted[(g, c)]["display_name"],
+                               "joined_at": now} for g, c in diff.insert])
+    _bulk_update(Membership, [{"id": stored[key]["id"], **changes} for key, changes in diff.update])
+    _bulk_delete(Membership, [stored[key]["id"] for key in diff.remove])
+    if progress:
+        progress("members", len(wanted), len(wanted))
+    return len(diff.insert), len(diff.update), len(diff.remove)
+
+
+def remove_orphans(account_id: int) -> int:
+    """Contacts that are no longer a friend, an MP or in any group, and not blacklisted, are forgotten."""
+    orphan = select(Contact.id).where(
+        Contact.account_id == account_id, Contact.is_friend.is_(False), Contact.is_mp.is_(False),
+        Contact.is_blacklisted.is_(False), ~exists().where(Membership.contact_id == Contact.id))
+    ids = list(db.session.execute(orphan).scalars())
+    _bulk_delete(Contact, ids)
+    db.session.commit()
+    return len(ids)

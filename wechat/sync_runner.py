@@ -1,0 +1,58 @@
+"""One sync run: snapshot the bot, apply to SQL, report progress as SSE `sync` events. Never two at once."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from libs import metrics
+from libs.events import publish
+from wechat import sync, sync_snapshot
+from wechat.avatars import fetch_avatars
+from wechat.lease import Lease
+from wechat.state import BotState
+
+logger = logging.getLogger(__name__)
+
+SYNC_KINDS = ("contacts", "groups", "mps", "all")
+SYNC_LEASE_SECONDS = 900
+
+
+class SyncBusy(Exception):
+    """Another sync of this account is running."""
+
+
+def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[dict]:
+    if what not in SYNC_KINDS:
+        raise ValueError(f"what must be one of {', '.join(SYNC_KINDS)}")
+    lease = Lease(state.client, state.key("sync"), SYNC_LEASE_SECONDS)
+    owner = uuid.uuid4().hex
+    if not lease.acquire(owner):
+        raise SyncBusy("a sync is already running")
+
+    def progress(kind: str, done: int, total: int) -> None:
+        publish("sync", {"kind": kind, "done": done, "total": total}, client=state.client)
+
+    try:
+        results: list[sync.SyncResult] = []
+        sync_snapshot.refresh(bot)
+        if what in ("contacts", "all"):
+            results.append(sync.sync_people(account_id, sync_snapshot.friends(bot), "is_friend"))
+            progress("contacts", 1, 1)
+        if what in ("mps", "all"):
+            results.append(sync.sync_people(account_id, sync_snapshot.mps(bot), "is_mp"))
+            progress("mps", 1, 1)
+        if what in ("groups", "all"):
+            fresh = sync_snapshot.groups(bot, lambda done, total: progress("members", done, total))
+            results.append(sync.sync_groups(account_id, fresh, progress))
+        removed = sync.remove_orphans(account_id)
+        avatars = fetch_avatars(bot, account_id)
+    finally:
+        lease.release(owner)
+    for result in results:
+        metrics.observe(f"sync_seconds_{result.kind}", result.seconds)
+    summary = [result.as_dict() for result in results]
+    publish("sync", {"kind": what, "done": 1, "total": 1, "finished": True, "results": summary,
+                     "orphans_removed": removed, "avatars": avatars}, client=state.client)
+    logger.info("sync %s: %s", what, summary)
+    return summary
