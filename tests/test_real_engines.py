@@ -6,45 +6,19 @@ with the reason shown in the summary (pytest -ra), never silently.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
-import pytest
-import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
 from extensions import db
 from models import Account, Contact, Message
+from tests.fixtures.databases import engine_url  # noqa: F401  (fixture)
 
-SERVERS = {
-    "postgresql": "postgresql+psycopg2://postgres@127.0.0.1:5432/{name}",
-    "mysql": "mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4",
-}
-ADMIN_DB = {"postgresql": "postgres", "mysql": "mysql"}
 NICK = "🐍 Python✌群主 <script>alert(1)</script> 𝕏"
 
 
-@pytest.fixture(params=sorted(SERVERS))
-def engine_url(request):
-    kind = request.param
-    name = f"wxa_test_{uuid.uuid4().hex[:10]}"
-    admin_engine = sa.create_engine(SERVERS[kind].format(name=ADMIN_DB[kind]), isolation_level="AUTOCOMMIT")
-    try:
-        with admin_engine.connect() as connection:
-            if kind == "mysql":
-                connection.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-            else:
-                connection.execute(sa.text(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"{kind} server not reachable on loopback: {exc.orig}")
-    yield SERVERS[kind].format(name=name)
-    with admin_engine.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE {name}"))
-    admin_engine.dispose()
-
-
-def test_migrations_and_unicode_on_real_engine(engine_url, tmp_path):
+def test_migrations_and_unicode_on_real_engine(engine_url, tmp_path):  # noqa: F811
     app = create_app({"SQLALCHEMY_DATABASE_URI": engine_url, "SECRET_KEY": "x"}, instance_path=str(tmp_path))
     with app.app_context():
         upgrade()

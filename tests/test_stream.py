@@ -18,7 +18,7 @@ from app import create_app
 from extensions import db
 from libs.events import CHANNEL, publish
 from libs.sse import get_hub
-from models.admin import AdminUser, ApiToken
+from tests.fixtures.admins import admin_with_token
 from tests.fixtures.processes import ROOT, free_port, wait_for
 
 HEARTBEAT_SECONDS = 1
@@ -154,11 +154,7 @@ def web(tmp_path_factory, migrated_db, redis_server):
     setup = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "test",
                         "REDIS_URL": redis_server.url}, instance_path=str(folder / "setup"))
     with setup.app_context():
-        admin = AdminUser(username="root")
-        admin.set_password("correct horse battery")
-        token, clear = ApiToken.issue(admin, "stream-tests")
-        db.session.add_all([admin, token])
-        db.session.commit()
+        clear = admin_with_token(token_name="stream-tests")
         db.engine.dispose()
     env = {"DATABASE_URL": f"sqlite:///{db_path}", "REDIS_URL": redis_server.url, "SECRET_KEY": "test-secret",
            "INSTANCE_PATH": str(folder / "instance"), "SSE_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS)}

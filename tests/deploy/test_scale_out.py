@@ -24,8 +24,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from app import create_app
 from extensions import db
 from models import Message
-from models.admin import AdminUser, ApiToken
-from tests.deploy.conftest import throwaway_database
+from tests.fixtures.admins import admin_with_token
+from tests.fixtures.databases import throwaway_database
 from tests.fixtures.processes import ROOT, start_worker, wait_for
 from tests.fixtures.sandbox import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.test_stream import SseClient, WebServer
@@ -103,11 +103,7 @@ def cluster(sandbox, redis_server, tmp_path):  # noqa: F811
                            instance_path=str(instance))
         with setup.app_context():
             upgrade()
-            admin = AdminUser(username="root")
-            admin.set_password("not-used-here")
-            token, clear = ApiToken.issue(admin, "scale-out")
-            db.session.add_all([admin, token])
-            db.session.commit()
+            clear = admin_with_token(token_name="scale-out")
             db.engine.dispose()
         env = {"REDIS_URL": redis_server.url, "DATABASE_URL": url, "SECRET_KEY": "scale-secret",
                "INSTANCE_PATH": str(instance), "WECHAT_BASE_URL": sandbox.base_url, "LISTENER_LEASE_TTL": "4",

@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from extensions import db
-from models.admin import AdminUser, ApiToken
+from tests.fixtures.admins import admin_with_token
 from tests.fixtures.processes import WorkerProcess, start_worker, wait_for
 from tests.fixtures.sandbox import SandboxServer, sandbox, sandbox_server  # noqa: F401  (fixtures)
 
@@ -81,11 +81,7 @@ def stack(sandbox, migrated_db, redis_server, tmp_path) -> Stack:  # noqa: F811
                       "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "LISTENER_HEARTBEAT": 0.5},
                      instance_path=str(instance))
     with app.app_context():
-        admin = AdminUser(username="root")
-        admin.set_password("not-used-here")
-        token, clear = ApiToken.issue(admin, "runtime tests")
-        db.session.add_all([admin, token])
-        db.session.commit()
+        clear = admin_with_token(token_name="runtime tests")
     built = Stack(app=app, sandbox=sandbox, env=env, folder=tmp_path, token=clear)
     yield built
     for worker in built.workers:
