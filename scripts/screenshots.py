@@ -10,6 +10,7 @@ the pages in the system Chromium. Nothing of the developer's own instance is tou
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -77,10 +78,104 @@ def talk(sandbox) -> None:
                                  "file_name": "asyncio-分享.pdf", "size": 348_000})
 
 
-def shoot(page, out: Path, name: str, full_page: bool = False) -> None:
+def shoot(page, out: Path, name: str, full_page: bool = False, toasts: bool = True) -> None:
     page.wait_for_timeout(600)  # let fades and live updates settle
+    if not toasts:  # "saved" toasts of the set-up would cover the page
+        page.evaluate("document.querySelectorAll('#toasts .toast').forEach((node) => node.remove())")
     page.screenshot(path=str(out / f"{name}.png"), full_page=full_page)
     print(f"  {out / name}.png")
+
+
+def pick(root, name: str | None = None) -> None:
+    """Choose in a picker (static/js/picker.js): the option named `name`, or the first one."""
+    box = root.get_by_role("combobox")
+    if name:
+        box.fill(name)
+    else:
+        box.click()
+    option = root.locator(".picker-option", has_text=name) if name else root.locator(".picker-option")
+    option.first.click()
+
+
+def automation(page, url: str) -> None:
+    """Group creators, an MP forwarded into a group and a relay set, chosen with the pickers."""
+    page.goto(f"{url}/automation")
+    expect(page.locator("#automation")).to_be_visible(timeout=15000)
+    page.fill("#a-welcome_text", "欢迎 {name} 加入 🎉 请先看群公告")
+    for name in ("张三", "李四"):
+        pick(page.locator("#a-group_creators"), name)
+    page.locator("#group_patterns").get_by_role("button").last.click()
+    row = page.locator("#group_patterns .editor-row").last
+    row.locator("input").nth(0).fill("python")
+    row.locator("input").nth(1).fill("Python 交流群 {}")
+    page.locator("#mp_forwarding").get_by_role("button").last.click()
+    pickers = page.locator("#mp_forwarding .picker-row").last.locator(".picker")
+    pick(pickers.nth(0))
+    pick(pickers.nth(1), "Python 交流群 1")
+    page.locator("#relay_sets").get_by_role("button").last.click()
+    relay = page.locator("#relay_sets .picker-row").last.locator(".picker")
+    for name in ("Python 交流群 1", "周末爬山小分队"):
+        pick(relay, name)
+    page.locator("#automation-save").click()
+    expect(page.locator(".toast").first).to_be_visible()
+    page.reload()
+    expect(page.locator("#a-group_creators .chip")).to_have_count(2, timeout=15000)
+    page.mouse.move(0, 0)
+
+
+def plugins(page, url: str) -> None:
+    """Two auto-reply rules; the plugin list with the llm plugin's settings open."""
+    page.goto(f"{url}/plugins")
+    page.get_by_role("tab", name=re.compile("自动回复|Auto-replies")).click()
+    form = page.locator("#rule-form")
+    for mode, pattern, reply, scope in [("contains", "营业时间", "每天 9:00-18:00，周末休息 ☕", "friends"),
+                                        ("regex", r"^(python|py)\s*群$", "回复 python 即可收到入群邀请 🐍", "all")]:
+        form.locator("#r-mode").select_option(mode)
+        form.locator("#r-pattern").fill(pattern)
+        form.locator("#r-reply").fill(reply)
+        form.locator("#r-scope").select_option(scope)
+        form.locator("#rule-save").click()
+        expect(page.locator("#rules .chat-row", has_text=pattern)).to_be_visible()
+    page.get_by_role("tab", name=re.compile("插件|Plugins")).click()
+    llm = page.locator("[data-plugin=llm]")
+    llm.locator("summary").click()
+    llm.locator("#p-llm-s-base_url").fill("https://api.example.com/v1")
+    llm.locator("#p-llm-s-api_key").fill("sk-demo-not-a-real-key-1234")
+    llm.locator("button[type=submit]").click()
+    expect(page.locator(".toast").first).to_be_visible()
+    page.reload()
+    page.locator("[data-plugin=llm] summary").click()
+    page.wait_for_timeout(300)
+
+
+def schedules(page, url: str) -> None:
+    """A recurring schedule to a group and a friend, and a one-off with an image."""
+    page.goto(f"{url}/schedules")
+    for name, cron, text, recipients, image in [
+            ("晨会提醒", "0 9 * * 1-5", "9 点晨会，别迟到 ⏰", ("张三", "Python 交流群 1"), False),
+            ("周六爬山", None, "周六早上 7 点地铁站集合，路线图见图 ⛰", ("周末爬山小分队",), True)]:
+        page.locator("#schedule-new").click()
+        form = page.locator("#schedule-form")
+        form.locator("#s-name").fill(name)
+        if cron:
+            form.locator("#s-cron").fill(cron)
+        else:
+            form.locator("#s-kind-once").check()
+        form.locator("#s-text").fill(text)
+        for recipient in recipients:
+            group = recipient != "张三"
+            page.locator("#s-tab-groups" if group else "#s-tab-contacts").click()
+            pane = page.locator("#s-pane-groups" if group else "#s-pane-contacts")
+            pane.get_by_role("searchbox").fill(recipient)
+            pane.locator(".chat-row", has_text=recipient).first.get_by_role("checkbox").check()
+        if image:
+            page.set_input_files("#s-files", files=[{"name": "路线图.png", "mimeType": "image/png",
+                                                     "buffer": png_bytes(64, 48)}])
+            expect(page.locator("#s-attachments .attachment[data-upload-id]")).to_have_count(1, timeout=15000)
+        form.locator("#schedule-save").click()
+        expect(page.locator("#schedules .chat-row", has_text=name)).to_be_visible()
+    page.locator("#schedules .chat-row").first.get_by_role("button", name=re.compile("发送记录|History")).click()
+    page.wait_for_timeout(300)
 
 
 def main() -> int:
@@ -156,9 +251,22 @@ def main() -> int:
                      what="the chart")
             shoot(page, out, "overview")
 
-            page.goto(f"{server.url}/automation")
-            page.wait_for_timeout(800)
-            shoot(page, out, "automation")
+            automation(page, server.url)
+            page.evaluate("window.scrollTo(0, 300)")  # the pickers: creators on the left, forwarding on the right
+            shoot(page, out, "automation", toasts=False)
+
+            plugins(page, server.url)
+            shoot(page, out, "plugins", full_page=True, toasts=False)
+            page.get_by_role("tab", name=re.compile("自动回复|Auto-replies")).click()
+            page.locator("#rules .chat-row").first.get_by_role("button", name=re.compile("编辑|Edit")).click()
+            shoot(page, out, "autoreplies", toasts=False)
+
+            schedules(page, server.url)
+            shoot(page, out, "schedules", toasts=False)
+            page.locator("#schedules .chat-row").first.get_by_role("button", name=re.compile("编辑|Edit")).click()
+            expect(page.locator("#s-to .chip")).to_have_count(2)
+            page.evaluate("window.scrollTo(0, 0)")
+            shoot(page, out, "schedule-editor", toasts=False)
 
             phone = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai",
                                         storage_state=context.storage_state())

@@ -6,6 +6,9 @@ Every page needs a signed-in admin (libs/auth.py denies by default); the data co
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import lazy_gettext as _l
+
+from libs.i18n import js_strings
 
 bp = Blueprint("dashboard", __name__)
 
@@ -25,10 +28,88 @@ PAGES = {
     "admins": ("/admins", "admins.html"),
 }
 
+# Strings of the pickers, the plugins/auto-replies page and the schedules page, added to libs/i18n.JS_STRINGS for
+# the JavaScript modules (same catalogue, same `t(key)` in static/js/core.js).
+PAGE_STRINGS = {
+    "kind_contact": _l("P"),
+    "kind_group": _l("G"),
+    "kind_mp": _l("OA"),
+    "picker_search": _l("Search by name…"),
+    "pick_mp": _l("Pick an official account…"),
+    "pick_groups": _l("Pick groups…"),
+    "forward_to_groups": _l("Forward to these groups"),
+    "add_forwarding": _l("Add an official account"),
+    "add_relay_set": _l("Add a relay set"),
+    "edit": _l("Edit"),
+    "deleted": _l("Deleted."),
+    "save_changes": _l("Save changes"),
+    "nothing_changed": _l("Nothing changed."),
+    # plugins
+    "plugin_source": _l("Where the plugin comes from"),
+    "off_by_default": _l("Off by default"),
+    "exclusive": _l("Exclusive"),
+    "patterns": _l("Patterns"),
+    "every_message": _l("Sees every message"),
+    "last_error": _l("Last error at {time} ({n} in all)"),
+    "clear_error": _l("Clear"),
+    "error_cleared": _l("Error cleared."),
+    "load_errors": _l("These plugins could not be loaded:"),
+    "save_settings": _l("Save settings"),
+    "settings_count": _l("Settings ({n})"),
+    "secret": _l("secret"),
+    "secret_stored": _l("Set here. Leave the masked value as it is to keep it; empty it to use the environment."),
+    "secret_from_env": _l("Taken from the environment variable {env}. A value entered here takes precedence."),
+    "secret_unset": _l("Not set. Enter it here or set the environment variable {env}."),
+    # auto-replies
+    "new_rule": _l("New rule"),
+    "edit_rule": _l("Edit rule {id}"),
+    "add_rule": _l("Add rule"),
+    "no_rules": _l("No auto-reply rules yet. Add the first one with the form."),
+    "mode_exact": _l("Exactly"),
+    "mode_contains": _l("Contains"),
+    "mode_regex": _l("Regular expression"),
+    "scope_friends": _l("Chats with friends"),
+    "scope_groups": _l("All groups"),
+    "scope_all": _l("Friends and all groups"),
+    "scope_chosen": _l("Chosen groups"),
+    "needs_at": _l("only when @-mentioned"),
+    "no_at_needed": _l("without @-mention"),
+    "position_n": _l("position {n}"),
+    "delete_rule_confirm": _l("Delete the rule “{pattern}”?"),
+    # schedules
+    "new_schedule": _l("New schedule"),
+    "edit_schedule": _l("Edit schedule “{name}”"),
+    "schedule_n": _l("Schedule {id}"),
+    "once": _l("Once"),
+    "paused": _l("Paused"),
+    "finished": _l("Finished"),
+    "next_run": _l("Next run"),
+    "no_next_run": _l("No next run"),
+    "last_run": _l("Last run"),
+    "history": _l("History"),
+    "no_runs": _l("It has not run yet."),
+    "run_sent": _l("Sent"),
+    "run_sending": _l("Sending"),
+    "run_failed": _l("Failed"),
+    "run_missed": _l("Missed ({n})"),
+    "ran_at": _l("ran at {time}"),
+    "job_n": _l("send job {id}"),
+    "to_recipients": _l("To: {names}"),
+    "files_n": _l("{n} files"),
+    "uploaded_file": _l("Uploaded file"),
+    "upload_missing": _l("This upload no longer exists"),
+    "delete_schedule_confirm": _l("Delete the schedule “{name}” and its history?"),
+}
+
+
+def page_js_strings() -> dict[str, str]:
+    return {**js_strings(), **{key: str(value) for key, value in PAGE_STRINGS.items()}}
+
 
 def _page(template: str):
     def view():
-        return render_template(template, login_mode=current_app.config.get("WECHAT_LOGIN_MODE", "web"))
+        return render_template(template, login_mode=current_app.config.get("WECHAT_LOGIN_MODE", "web"),
+                               js_strings=page_js_strings)
 
     return view
 

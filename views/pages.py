@@ -10,28 +10,20 @@ from flask_login import current_user
 from sqlalchemy import func, or_
 
 from extensions import db
-from libs.api import ApiError, field, json_body
+from libs.api import ApiError, field, json_body, page_args
 from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog, record
 from models.types import utcnow
+from models.wechat import Contact, Group
+from views.contacts import current_account_id
 
 bp = Blueprint("pages", __name__, url_prefix="/api")
 
-MAX_PER_PAGE = 200
 MIN_PASSWORD_LENGTH = 10
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def paging() -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
-    except ValueError:
-        raise ApiError(400, "page and per_page must be whole numbers") from None
-    return page, per_page
 
 
 def _audit(action: str, target: str | None = None, **detail) -> None:
@@ -40,7 +32,7 @@ def _audit(action: str, target: str | None = None, **detail) -> None:
 
 @bp.get("/audit")
 def audit_log():
-    page, per_page = paging()
+    page, per_page = page_args()
     query = db.select(AuditLog)
     text = request.args.get("q", "").strip()
     if text:
@@ -117,3 +109,24 @@ def change_password():
     _audit("admin.password", admin.username)
     db.session.commit()
     return jsonify({"ok": True})
+
+
+MAX_NAMES = 500
+
+
+@bp.get("/names")
+def chat_names():
+    """Names for puids the pages hold (automation settings, auto-reply groups, schedule recipients):
+    `?puid=a&puid=b` → `{"items": {puid: {"name", "kind": "contact"|"mp"|"group"}}}`; unknown puids are left out."""
+    puids = list(dict.fromkeys(p.strip() for p in request.args.getlist("puid") if p.strip()))[:MAX_NAMES]
+    account_id = current_account_id()
+    items: dict[str, dict] = {}
+    if puids and account_id is not None:
+        for contact in db.session.execute(db.select(Contact).where(
+                Contact.account_id == account_id, Contact.puid.in_(puids))).scalars():
+            items[contact.puid] = {"name": contact.remark_name or contact.nick_name or contact.puid,
+                                   "kind": "mp" if contact.is_mp else "contact"}
+        for group in db.session.execute(db.select(Group).where(
+                Group.account_id == account_id, Group.puid.in_(puids))).scalars():
+            items[group.puid] = {"name": group.nick_name or group.puid, "kind": "group"}
+    return jsonify({"items": items})

@@ -7,12 +7,13 @@ it handled, which is what lets the session checkpoint move the SyncKey past it (
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from extensions import db
 from libs import metrics
@@ -21,7 +22,7 @@ from libs.events import publish
 from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
-from wechat.dispatch import BotContext, message_handler
+from wechat.dispatch import BotContext, MustNotLose, message_handler
 from wechat.notifications import message_arrived
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ WXPY_TYPES = {"Text": "text", "Picture": "picture", "Recording": "recording", "V
               "Map": "map", "Note": "note", "System": "system"}
 MEDIA_TYPES = {"picture": ".jpg", "emoticon": ".gif", "recording": ".mp3", "video": ".mp4", "attachment": ""}
 TEXT_PREVIEW = 200
+RETRY_FIRST_DELAY = 0.5
+RETRY_GIVE_UP_AFTER = 60.0
+STORED_COLUMNS = ("account_id", "msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
+                  "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "created_at")
 
 
 def message_type(raw: dict) -> str:
@@ -112,14 +117,29 @@ def store(msg, ctx: BotContext, directory: ChatDirectory) -> Message | None:
         return None
     if record["type"] in MEDIA_TYPES:
         save_media(msg, record, account_id)
-    row = Message(account_id=account_id, **record)
-    db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:  # stored meanwhile by someone else: still exactly once
-        db.session.rollback()
-        return None
-    return row
+    return _commit_with_retry(Message(account_id=account_id, **record))
+
+
+def _commit_with_retry(row: Message) -> Message | None:
+    """Commit, riding out a database that is briefly unavailable or locked; give up (MustNotLose) after a minute."""
+    delay, waited = RETRY_FIRST_DELAY, 0.0
+    while True:
+        db.session.add(row)
+        try:
+            db.session.commit()
+            return row
+        except IntegrityError:  # stored meanwhile by someone else: still exactly once
+            db.session.rollback()
+            return None
+        except DBAPIError as exc:
+            db.session.rollback()
+            if waited >= RETRY_GIVE_UP_AFTER:
+                raise MustNotLose(f"database unavailable for {waited:.0f}s: {exc.orig}") from exc
+            logger.warning("archive: database error (%s); retrying in %.1fs", exc.orig, delay)
+            time.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 8.0)
+            row = Message(**{column: getattr(row, column) for column in STORED_COLUMNS})
 
 
 @message_handler("archive", priority=0)

@@ -87,7 +87,8 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Lis
                                 acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
     return Listener(state, session_files(app), settings, task_id, hostname,
                     relaunch=lambda: launch_listener(app, force=True),
-                    install_handlers=lambda bot, done: install_dispatcher(BotContext(app, state, bot, [done])),
+                    install_handlers=lambda bot, done, halt: install_dispatcher(
+                        BotContext(app, state, bot, [done], on_halt=halt)),
                     on_ready=lambda bot: after_login(app))
 
 

@@ -31,6 +31,8 @@ class BotContext:
     bot: Any
     after_message: list[Callable[[Any], None]] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # per-login memo for handlers (account id, lookups)
+    on_halt: Callable[[str], None] = lambda reason: None  # the listener stops the bot (keeping the session)
+    halted: str | None = None
 
     def account_id(self) -> int:
         """The Account row of this bot (created on first use)."""
@@ -65,12 +67,26 @@ def handlers() -> list[tuple[int, str, Handler]]:
     return list(_HANDLERS)
 
 
+class MustNotLose(Exception):
+    """Raised by a handler that could not keep a message it must not lose (the archive when the database stays
+    unavailable). Nothing from then on is reported handled, and the bot is stopped without logging out: the session
+    saved before this message makes WeChat deliver it again after the restart."""
+
+
 def dispatch(msg: Any, ctx: BotContext) -> None:
+    if ctx.halted:
+        return  # not handled, not reported: re-delivered after the restart
     with ctx.app.app_context():
         for _, name, handler in list(_HANDLERS):
             started = time.monotonic()
             try:
                 handler(msg, ctx)
+            except MustNotLose as exc:
+                logger.error("message %s could not be kept (%s); stopping to receive it again after a restart",
+                             getattr(msg, "id", "?"), exc)
+                ctx.halted = str(exc)
+                ctx.on_halt(f"halted: {exc}")
+                return
             except Exception:
                 logger.exception("message handler %s failed on message %s", name, getattr(msg, "id", "?"))
             elapsed = time.monotonic() - started

@@ -53,7 +53,7 @@ def count_received(msg, ctx) -> None:
 class Listener:
     def __init__(self, state: BotState, files: SessionFiles, settings: ListenerSettings, task_id: str,
                  hostname: str, relaunch: Callable[[], None],
-                 install_handlers: Callable[[object, Callable], None] = lambda bot, done: None,
+                 install_handlers: Callable[[object, Callable, Callable], None] = lambda bot, done, halt: None,
                  on_ready: Callable[[object], None] = lambda bot: None) -> None:
         self.state = state
         self.files = files
@@ -92,7 +92,10 @@ class Listener:
             self.stop_event.set()
             self.lease.release(self.task_id)
         self.state.listener_stopped(self.task_id, reason)
-        if reason in ("logged_out", "bot_stopped", "connection_failed") and not self._shutting_down:
+        if reason.startswith("halted"):
+            time.sleep(5)  # the database is down: give it a moment before the next listener tries
+        if (reason in ("logged_out", "bot_stopped", "connection_failed") or reason.startswith("halted")) \
+                and not self._shutting_down:
             logger.info("listener %s ended (%s); starting a fresh one", self.task_id, reason)
             self.relaunch()
         return reason
@@ -138,7 +141,7 @@ class Listener:
                 self.checkpoint = SyncCheckpoint(bot.core, self.files.hot_reload)
                 # After the checkpoint: it wraps get_msg too, and errors must be counted around its wrapper.
                 wx_resilience.watch(bot.core, self.state.wechat_error, self.state.wechat_recovered)
-                self.install_handlers(bot, lambda msg: self.checkpoint.done(msg.raw))
+                self.install_handlers(bot, lambda msg: self.checkpoint.done(msg.raw), self.stop)
                 bot.release()
                 outcome["bot"] = bot
             except BaseException as exc:  # noqa: BLE001  (reported to the waiting listener, then handled there)
@@ -240,8 +243,9 @@ class Listener:
             logger.info("WeChat session ended")
 
     def _restore_state(self) -> None:
-        """Redis came back empty: write the listener and login state again, so the web sees a running bot."""
-        logger.warning("listener %s: Redis lost its data (restart?); restoring the bot state", self.task_id)
+        """The lease had expired unheld (Redis restarted empty, or a stall): write the listener and login state again,
+        so the web sees a running bot."""
+        logger.warning("listener %s: lease expired but unheld (Redis restart or a stall); took it again", self.task_id)
         self.state.listener_started(self.task_id, self.hostname)
         bot = self.bot
         if bot is not None and bot.alive:
@@ -251,8 +255,9 @@ class Listener:
     def _heartbeat_loop(self) -> None:
         while not self.stop_event.wait(self.settings.heartbeat_interval):
             try:
-                # Not renewable, and free: Redis restarted and lost its data (nobody else took the lease). Take it
-                # again instead of stopping a healthy bot; a lease someone else holds still stops this listener.
+                # Not renewable, and free: Redis restarted and lost its data, or this process stalled past the TTL
+                # (a SQLite busy wait blocks every greenlet) and nobody took over. Take it again instead of stopping
+                # a healthy bot; a lease someone else holds still stops this listener.
                 if not self.lease.renew(self.task_id):
                     if not self.lease.acquire(self.task_id):
                         logger.error("listener %s lost its lease; stopping", self.task_id)

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from libs.i18n import JS_STRINGS, normalize_language
 from tests.conftest import ADMIN_PASSWORD, csrf_token_from
-from views.dashboard import PAGES
+from views.dashboard import PAGE_STRINGS, PAGES
 
 CATALOG = Path(__file__).resolve().parents[2] / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
 
@@ -25,8 +25,10 @@ def test_catalog_is_complete_and_compiled():
     assert not untranslated, untranslated
     assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}, \
         "messages.mo is stale: run pybabel compile -d translations"
-    missing = [str(value._args[0]) for value in JS_STRINGS.values() if str(value._args[0]) not in po]
+    strings = [*JS_STRINGS.values(), *PAGE_STRINGS.values()]
+    missing = [str(value._args[0]) for value in strings if str(value._args[0]) not in po]
     assert not missing, missing
+    assert not set(JS_STRINGS) & set(PAGE_STRINGS), "a page string shadows a libs/i18n.py one"
 
 
 @pytest.mark.parametrize("value, expected", [("zh-CN", "zh_CN"), ("zh_cn", "zh_CN"), ("en-US", "en"),

@@ -2,13 +2,13 @@
 import {
   api, busy, clear, confirmDialog, el, emptyState, failure, formatTime, loading, reportError, t, toast,
 } from "../core.js";
+import { chatPicker, itemsFor, namesFor } from "../picker.js";
 
 const form = document.getElementById("automation");
 const stateBox = document.getElementById("automation-state");
 const TEXT_FIELDS = ["invite_text", "new_group_announcement", "already_member_reply", "welcome_text", "kick_text",
   "kicked_text", "blacklist_reply"];
 const NUMBER_FIELDS = ["kick_quorum", "kick_period_minutes"];
-const splitList = (value) => String(value || "").split(/[\s,，]+/).map((part) => part.trim()).filter(Boolean);
 
 /** An editable list of rows; each row has `columns` text inputs. */
 function rowEditor(holder, labels, rows) {
@@ -29,21 +29,64 @@ function rowEditor(holder, labels, rows) {
     .map((input) => input.value.trim())).filter((values) => values.some(Boolean));
 }
 
+/** Rows of pickers (MP forwarding, relay sets): makeRow(values) → {node, read()}. */
+function pickerRows(holder, rows, makeRow, addLabel) {
+  const body = el("div", { class: "rows" });
+  const readers = new Set();
+  const addRow = (values) => {
+    const row = makeRow(values);
+    const node = el("div", { class: "editor-row picker-row" }, row.node,
+      el("button", { type: "button", class: "btn btn-sm btn-outline-secondary align-self-start",
+        "aria-label": t("delete"), text: "✕", onclick: () => {
+          readers.delete(row.read);
+          node.remove();
+        } }));
+    readers.add(row.read);
+    body.append(node);
+    return node;
+  };
+  clear(holder, body, el("button", { type: "button", class: "btn btn-sm btn-outline-success mt-1",
+    text: `+ ${addLabel}`, onclick: () => addRow().querySelector("input")?.focus() }));
+  for (const values of rows) addRow(values);
+  return () => [...readers].map((read) => read()).filter(Boolean);
+}
+
 let readPatterns;
 let readForwarding;
 let readRelays;
+let creators;
 
-function fill(settings, savedAt) {
+async function fill(settings, savedAt) {
+  const forwarding = settings.mp_forwarding || [];
+  const relays = settings.relay_sets || [];
+  const names = await namesFor([...(settings.group_creators || []), ...forwarding.flatMap((rule) => [rule.mp,
+    ...(rule.groups || [])]), ...relays.flat()]);
   form.elements.auto_accept.checked = !!settings.auto_accept;
   for (const name of TEXT_FIELDS) form.elements[name].value = settings[name] ?? "";
   for (const name of NUMBER_FIELDS) form.elements[name].value = settings[name] ?? "";
-  form.elements.group_creators.value = (settings.group_creators || []).join("\n");
+  const creatorsHolder = document.getElementById("a-group_creators");
+  creators = chatPicker({ kinds: ["contacts"], label: creatorsHolder.dataset.label, id: "picker-creators",
+    items: itemsFor(settings.group_creators, names, "contact") });
+  clear(creatorsHolder, creators.node);
   readPatterns = rowEditor(document.getElementById("group_patterns"), [t("keyword"), t("group_name_template")],
     settings.group_patterns || []);
-  readForwarding = rowEditor(document.getElementById("mp_forwarding"), [t("mp"), t("group_puids")],
-    (settings.mp_forwarding || []).map((rule) => [rule.mp, (rule.groups || []).join(", ")]));
-  readRelays = rowEditor(document.getElementById("relay_sets"), [t("relay_set")],
-    (settings.relay_sets || []).map((set) => [set.join(", ")]));
+  readForwarding = pickerRows(document.getElementById("mp_forwarding"), forwarding, (rule) => {
+    const mp = chatPicker({ kinds: ["mps"], multiple: false, label: t("mp"), placeholder: t("pick_mp"),
+      items: rule ? itemsFor([rule.mp], names, "mp") : [] });
+    const groups = chatPicker({ kinds: ["groups"], label: t("forward_to_groups"), placeholder: t("pick_groups"),
+      items: rule ? itemsFor(rule.groups, names, "group") : [] });
+    return {
+      node: el("div", { class: "picker-pair" }, mp.node, el("span", { class: "picker-arrow", "aria-hidden": "true",
+        text: "→" }), groups.node),
+      read: () => (mp.values().length || groups.values().length
+        ? { mp: mp.values()[0] || "", groups: groups.values() } : null),
+    };
+  }, t("add_forwarding"));
+  readRelays = pickerRows(document.getElementById("relay_sets"), relays, (set) => {
+    const groups = chatPicker({ kinds: ["groups"], label: t("relay_set"), placeholder: t("pick_groups"),
+      items: set ? itemsFor(set, names, "group") : [] });
+    return { node: groups.node, read: () => (groups.values().length ? groups.values() : null) };
+  }, t("add_relay_set"));
   document.getElementById("saved-at").textContent = savedAt ? `${t("saved")} ${formatTime(savedAt)}` : "";
 }
 
@@ -54,10 +97,10 @@ function collect() {
     const value = form.elements[name].value;
     if (value !== "") settings[name] = Number(value);
   }
-  settings.group_creators = splitList(form.elements.group_creators.value);
+  settings.group_creators = creators.values();
   settings.group_patterns = readPatterns().map(([keyword, template]) => [keyword, template]);
-  settings.mp_forwarding = readForwarding().map(([mp, groups]) => ({ mp, groups: splitList(groups) }));
-  settings.relay_sets = readRelays().map(([set]) => splitList(set)).filter((set) => set.length);
+  settings.mp_forwarding = readForwarding();
+  settings.relay_sets = readRelays();
   return settings;
 }
 
@@ -65,7 +108,7 @@ async function load() {
   clear(stateBox, loading());
   try {
     const data = await api("GET", "/api/settings/automation");
-    fill(data.settings ?? data, data.updated_at);
+    await fill(data.settings ?? data, data.updated_at);
     clear(stateBox);
     form.hidden = false;
   } catch (error) {
@@ -78,13 +121,31 @@ form.addEventListener("submit", (event) => {
   busy(document.getElementById("automation-save"), async () => {
     try {
       const data = await api("PUT", "/api/settings/automation", collect());
-      fill(data?.settings ?? collect(), data?.updated_at);
+      await fill(data?.settings ?? collect(), data?.updated_at);
       toast(t("saved"));
     } catch (error) {
-      reportError(error);
+      showFieldError(error);
     }
   });
 });
+
+/** A 400 names the setting at fault ("group_creators", "mp_forwarding[0].groups"…): mark that part of the form. */
+function showFieldError(error) {
+  for (const node of form.querySelectorAll(".is-invalid")) node.classList.remove("is-invalid");
+  for (const node of form.querySelectorAll(".field-error")) node.remove();
+  const path = String(error?.data?.field || "");
+  const name = path.split(/[.[]/)[0];
+  const index = /^\w+\[(\d+)\]/.exec(path)?.[1];
+  let target = name && (document.getElementById(`a-${name}`) || document.getElementById(name));
+  if (target && index !== undefined) target = target.querySelectorAll(".editor-row")[Number(index)] || target;
+  if (!target) {
+    reportError(error);
+    return;
+  }
+  target.classList.add("is-invalid");
+  target.after(el("div", { class: "field-error invalid-feedback d-block", role: "alert", text: error.message }));
+  target.scrollIntoView({ block: "center" });
+}
 
 // -- blacklist ------------------------------------------------------------------------------------------------
 const blacklist = document.getElementById("blacklist");
