@@ -230,3 +230,22 @@ def test_keyboard_reaches_the_navigation(web, live):
     expect(page.locator(".skip-link")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.locator(".navbar-brand")).to_be_focused()
+
+
+XSS_TEXT = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+XSS_FILE = '"><svg onload="window.__xss=3">.pdf'
+
+
+def test_hostile_message_text_and_file_names_show_as_text(web, live):
+    """Message text and file names come from WeChat users: the archive page shows them and runs nothing."""
+    live.ensure_logged_in()
+    page = web.goto("/messages")
+    page.wait_for_function("document.querySelector('.live-dot.is-live') !== null")
+    live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": XSS_TEXT})
+    live.stack.sandbox.control("messages", {"from": "王五", "type": "file", "file_name": XSS_FILE})
+    expect(page.locator("#messages .message", has_text=XSS_TEXT)).to_be_visible(timeout=30000)
+    page.reload()
+    expect(page.locator("#messages .message", has_text=XSS_TEXT)).to_be_visible(timeout=15000)
+    expect(page.locator("#messages", has_text="svg onload").first).to_be_visible(timeout=15000)
+    assert page.locator("#messages img[src='x'], #messages svg[onload]").count() == 0
+    no_script_ran(page)
