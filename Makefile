@@ -18,6 +18,11 @@ test: $(VENV)/.deps-dev
 lint: $(VENV)/.deps-dev
 	$(BIN)/ruff check .
 
+# Benchmarks (minutes; not part of `make test`): bench/results/*.json and the figures in docs/PERFORMANCE.md.
+bench: $(VENV)/.deps-dev
+	bash scripts/ensure-databases.sh
+	$(BIN)/python -m bench.run
+
 # python3-venv is a separate Debian package; install it (as root) when the interpreter lacks ensurepip.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update && apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }

@@ -7,6 +7,7 @@ QR code / login / logout are reported through wxpy's callbacks.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ def configure_itchat(base_url: str, mode: str, extspam: str) -> None:
 
 def _held_bot_class():
     import wxpy
+    from wxpy.api.bot import logger as wxpy_logger
 
     class HeldBot(wxpy.Bot):
         """A wxpy Bot that does not start handling messages until `release()`.
@@ -69,6 +71,33 @@ def _held_bot_class():
         def release(self) -> None:
             self._held = False
             self.start()
+
+        def _process_message(self, msg):
+            """wxpy's, minus one eager debug line: wxpy formats every message for logger.debug even when debug
+            logging is off, and formatting a group's message builds all its members (about 90 ms for a group of
+            500, so a burst of group notices stalled the message loop for minutes). wxpy's auto_mark_as_read,
+            which we never turn on, is not carried over."""
+            if not self.alive:
+                return
+            config = self.registered.get_config(msg)
+            if wxpy_logger.isEnabledFor(logging.DEBUG):
+                wxpy_logger.debug("%s: new message (func: %s):\n%s", self, config.func.__name__ if config else None,
+                                  msg)
+            if config is None:
+                return
+
+            def process():
+                try:
+                    reply = config.func(msg)
+                    if reply is not None:
+                        msg.reply(reply)
+                except Exception:
+                    wxpy_logger.exception("an error occurred in %s", config.func)
+
+            if config.run_async:
+                threading.Thread(target=process, daemon=True).start()
+            else:
+                process()
 
     return HeldBot
 

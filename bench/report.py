@@ -1,0 +1,140 @@
+"""Write the figures of bench/results/*.json into docs/PERFORMANCE.md (between the `figures` markers)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bench.common import RESULTS, ROOT
+
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _verdict(value, target, lower_is_better: bool = True) -> str:
+    if value is None or target is None:
+        return "–"
+    met = value <= target if lower_is_better else value >= target
+    return "met" if met else f"**missed** ({value / target:.1f}× target)" if lower_is_better else \
+        f"**missed** ({target / max(value, 1e-9):.1f}× short)"
+
+
+def _row(*cells) -> str:
+    return "| " + " | ".join("–" if cell is None else str(cell) for cell in cells) + " |"
+
+
+def rows() -> list[str]:
+    out = ["| benchmark | figure | target | measured | baseline (same run) | ratio | verdict | load avg (1 min) |",
+           "|---|---|---|---|---|---|---|---|"]
+    sync = _load("sync")
+    if sync:
+        s, full, again = sync["summary"], sync["full_sync"], sync["resync"]
+        naive = sync["apply_only"]["naive"]
+        how = "measured" if naive["finished"] else f"extrapolated from {naive['rows_done']:,} rows"
+        out += [
+            _row("sync", "full sync into an empty DB (run_sync)", "≤ 20 s", f"{s['full_sync_s']} s",
+                 f"row-by-row: {s['naive_apply_s']} s apply ({how}) + {sync['apply_only']['snapshot_seconds']} s "
+                 "snapshot", f"{s['end_to_end_ratio_vs_naive']}×", _verdict(s["full_sync_s"], 20),
+                 full["loadavg"][0]),
+            _row("sync", "DB apply only, same snapshot", "≥ 20× faster", f"{s['set_based_apply_s']} s",
+                 f"{s['naive_apply_s']} s ({how})", f"{s['ratio_vs_naive']}×",
+                 _verdict(s["ratio_vs_naive"], 20, lower_is_better=False),
+                 sync["apply_only"]["set_based"]["loadavg"][0]),
+            _row("sync", f"re-sync after 1 % changes ({again['changes']['total']:,})", "≤ 5 s", f"{s['resync_s']} s",
+                 f"full sync {s['full_sync_s']} s", f"{round(s['full_sync_s'] / s['resync_s'], 2)}×",
+                 _verdict(s["resync_s"], 5), again["loadavg"][0]),
+            _row("sync", "peak RSS of the syncing process", "≤ 600 MB", f"{s['peak_rss_mb']} MB", None, None,
+                 _verdict(s["peak_rss_mb"], 600), again["loadavg"][0]),
+        ]
+    ingest = _load("ingest")
+    if ingest:
+        s, archive, noop = ingest["summary"], ingest["archive"], ingest["noop_upper_bound"]
+        out += [
+            _row("ingest", f"archive throughput ({archive['stored']:,}/{archive['messages']:,} stored)",
+                 "≥ 500 msg/s", f"{s['throughput_per_s']} msg/s",
+                 f"no-op handler: {s['noop_throughput_per_s']} msg/s", f"{s['noop_vs_archive']}× slower",
+                 _verdict(s["throughput_per_s"], 500, lower_is_better=False), archive["loadavg"][0]),
+            _row("ingest", "injection → stored row, p99", "≤ 2 s", f"{s['p99_latency_ms']} ms", None, None,
+                 _verdict(s["p99_latency_ms"], 2000), archive["loadavg"][0]),
+            _row("ingest", "stored exactly once", "all, once", f"{archive['distinct_stored']:,} distinct, "
+                 f"{archive['duplicates']} duplicates, {archive['missing']} missing", None, None,
+                 "met" if s["exactly_once"] else "**missed**", noop["loadavg"][0]),
+        ]
+    sse = _load("sse")
+    if sse:
+        s, loaded = sse["summary"], sse["fan_out_loaded"]
+        out += [
+            _row("sse", f"event → {loaded['connected']:,} clients, p99", "≤ 1 s", f"{s['delivery_p99_ms']} ms",
+                 f"10 clients: {s['delivery_p99_ms_10_clients']} ms",
+                 f"{round(s['delivery_p99_ms'] / max(s['delivery_p99_ms_10_clients'], 0.1), 1)}×",
+                 _verdict(s["delivery_p99_ms"], 1000), loaded["loadavg"][0]),
+            _row("sse", "web process RSS (peak)", "≤ 300 MB", f"{s['web_rss_mb']} MB",
+                 f"idle: {s['web_rss_mb_idle']} MB", None, _verdict(s["web_rss_mb"], 300), loaded["loadavg"][0]),
+            _row("sse", "/api/contacts?q= p95 while connected", "≤ 100 ms", f"{s['contacts_p95_ms']} ms",
+                 f"no SSE client: {s['contacts_p95_ms_idle']} ms", f"{s['contacts_slowdown']}×",
+                 _verdict(s["contacts_p95_ms"], 100), loaded["loadavg"][0]),
+        ]
+    api = _load("api")
+    if api:
+        for engine, figures in api["engines"].items():
+            if "head" not in figures:
+                out.append(_row("api", engine, None, figures.get("skipped"), None, None, "–", None))
+                continue
+            head, tenth = figures["head"], figures["tenth_of_the_data"]["head"]
+            for kind, label, target in (("contacts", "contact search p95 (worst query)", 50),
+                                        ("messages", "message list p95 (worst filter)", 200)):
+                value = head[f"{'contacts_search' if kind == 'contacts' else 'messages_list'}_p95_ms"]
+                small = tenth[f"{'contacts_search' if kind == 'contacts' else 'messages_list'}_p95_ms"]
+                worst = max(head[kind], key=lambda name, k=kind: head[k][name]["p95_ms"])
+                out.append(_row(f"api ({engine})", f"{label}: `{worst}`", f"≤ {target} ms", f"{value} ms",
+                                f"a tenth of the data: {small} ms", f"{round(value / max(small, 0.1), 1)}×",
+                                _verdict(value, target), head["loadavg"][0]))
+    return out
+
+
+def per_query(engine: str, figures: dict) -> list[str]:
+    out = [f"#### {engine}: p95 per request (ms) — full data vs a tenth", "",
+           "| request | rows matched | p95 full | p95 tenth | growth |", "|---|---|---|---|---|"]
+    tenth = figures["tenth_of_the_data"]["head"]
+    for kind in ("contacts", "messages"):
+        for name, entry in figures["head"][kind].items():
+            out.append(_row(f"`{entry['path']}`", f"{entry['total']:,}", entry["p95_ms"],
+                            tenth[kind][name]["p95_ms"], f"{entry.get('growth_vs_tenth')}×"))
+    return out + [""]
+
+
+def render() -> str:
+    any_result = next((d for d in (_load(n) for n in ("sync", "ingest", "sse", "api")) if d), None)
+    lines = [START, ""]
+    if any_result:
+        m = any_result["machine"]
+        lines += [f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['os']}, Python {m['python']}, "
+                  f"SQLite {m['sqlite']}, commit {m['commit']}. Shared with other work: see the load averages.", ""]
+        lines += ["Command: `make bench` (runs `.venv/bin/python -m bench.run`, i.e. each of the following)."]
+        lines += [f"- `.venv/bin/python -m bench.{n}`: {d['date']}" for n in ("sync", "ingest", "sse", "api")
+                  if (d := _load(n))]
+        lines.append("")
+    lines += rows() + [""]
+    api = _load("api")
+    if api:
+        for engine, figures in api["engines"].items():
+            if "head" in figures:
+                lines += per_query(engine, figures)
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{START}\n{END}\n"
+    updated = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: render(), text, flags=re.S)
+    DOC.write_text(updated)
+    print(f"figures written to {DOC}")
+
+
+if __name__ == "__main__":
+    main()

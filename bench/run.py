@@ -1,0 +1,37 @@
+"""`make bench`: run the four benchmarks one after the other, then write the figures into docs/PERFORMANCE.md.
+
+Each benchmark runs in its own process (so peak-memory figures are its own) and writes bench/results/<name>.json.
+A failing benchmark is reported and the others still run; the exit status says whether all of them finished.
+
+    .venv/bin/python -m bench.run [sync ingest sse api]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from bench.common import ROOT, loadavg
+
+BENCHMARKS = ("sync", "ingest", "sse", "api")
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv or list(BENCHMARKS)
+    failed = []
+    for name in wanted:
+        started = time.monotonic()
+        print(f"== bench.{name} (load average {loadavg()})", flush=True)
+        code = subprocess.call([sys.executable, "-m", f"bench.{name}"], cwd=ROOT)
+        print(f"== bench.{name}: exit {code} after {time.monotonic() - started:.0f}s", flush=True)
+        if code:
+            failed.append(name)
+    subprocess.call([sys.executable, "-m", "bench.report"], cwd=ROOT)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
