@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 
 from extensions import db
 from libs.api import ApiError, like_pattern, page_args, search_arg
+from libs.files import inside
 from models.wechat import Contact, Group, Membership
 from wechat import control
 from wechat.accounts import login_account
@@ -101,8 +102,7 @@ def avatar(kind: str, row_id: int):
     row = db.session.get(Contact if kind == "contacts" else Group, row_id)
     if row is None or row.account_id != current_account_id() or not row.avatar_path:
         raise ApiError(404, "no avatar")
-    root = avatar_root().resolve()
-    path = (root / row.avatar_path).resolve()
-    if root not in path.parents or not path.is_file():
+    path = inside(avatar_root(), row.avatar_path)
+    if path is None or not path.is_file():
         raise ApiError(404, "no avatar")
     return send_file(path, mimetype="image/jpeg", max_age=86400)

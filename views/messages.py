@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from libs.api import ApiError, field, json_body, like_pattern, search_arg
+from libs.files import inside
 from models.audit import record
 from models.message import MESSAGE_TYPES, Message
 from models.wechat import Contact, Group
@@ -99,9 +100,8 @@ def media(message_id: int):
     message = db.session.get(Message, message_id)
     if message is None or message.account_id != current_account_id() or not message.file_path:
         raise ApiError(404, "no media for this message")
-    root = media_root().resolve()
-    path = (root / message.file_path).resolve()
-    if root not in path.parents or not path.is_file():
+    path = inside(media_root(), message.file_path)
+    if path is None or not path.is_file():
         raise ApiError(404, "the media file is gone")
     name = message.file_name or f"{message.msg_id}{Path(message.file_path).suffix}"
     inline = message.type in INLINE_TYPES

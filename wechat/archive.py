@@ -144,7 +144,7 @@ def _commit_with_retry(row: Message) -> Message | None:
 
 @message_handler("archive", priority=0)
 def archive_message(msg, ctx: BotContext) -> None:
-    directory = ctx.cache.get("directory") or ctx.cache.setdefault("directory", ChatDirectory(ctx.bot))
+    directory = ctx.directory()
     row = store(msg, ctx, directory)
     if row is None:
         return

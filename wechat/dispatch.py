@@ -34,6 +34,14 @@ class BotContext:
     on_halt: Callable[[str], None] = lambda reason: None  # the listener stops the bot (keeping the session)
     halted: str | None = None
 
+    def directory(self):
+        """The fast chat lookup (libs/wx/directory.py) shared by every handler of this login."""
+        if "directory" not in self.cache:
+            from libs.wx.directory import ChatDirectory
+
+            self.cache["directory"] = ChatDirectory(self.bot)
+        return self.cache["directory"]
+
     def account_id(self) -> int:
         """The Account row of this bot (created on first use)."""
         if "account_id" not in self.cache:

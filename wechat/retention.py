@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from extensions import db
+from libs.files import inside
 from models.message import Message
 from models.types import utcnow
+from wechat.archive import media_root
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
 
 
 def _remove_files(paths: list[str | None]) -> None:
-    root = Path(current_app.instance_path) / "media"
     for relative in filter(None, paths):
-        target = (root / relative).resolve()
-        if root.resolve() in target.parents:  # never outside the media folder, whatever the row says
+        target = inside(media_root(), relative)
+        if target is not None:
             target.unlink(missing_ok=True)
 
 

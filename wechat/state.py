@@ -25,6 +25,9 @@ class BotState:
     def key(self, name: str) -> str:
         return f"wx:{self.account}:{name}"
 
+    def _hash(self, name: str) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.client.hgetall(self.key(name)).items()}
+
     # -- login -------------------------------------------------------------------------------------------------
     def set_login(self, state: str, **fields: Any) -> dict[str, Any]:
         if state not in LOGIN_STATES:
@@ -40,7 +43,7 @@ class BotState:
         return record
 
     def login(self) -> dict[str, Any]:
-        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self.key("login")).items()}
+        raw = self._hash("login")
         if not raw:
             return {"state": "stopped", "updated_at": None, "message": ""}
         raw["updated_at"] = float(raw["updated_at"])
@@ -74,7 +77,7 @@ class BotState:
         publish("listener", {"status": reason, "task_id": task_id}, client=self.client)
 
     def listener(self) -> dict[str, Any]:
-        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self.key("listener")).items()}
+        raw = self._hash("listener")
         for name in ("started_at", "heartbeat", "stopped_at"):
             if name in raw:
                 raw[name] = float(raw[name])
@@ -109,7 +112,7 @@ class BotState:
         self.client.delete(self.key("wechat"))
 
     def wechat_health(self) -> dict[str, Any]:
-        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self.key("wechat")).items()}
+        raw = self._hash("wechat")
         number = {name: float(raw[name]) for name in ("last_error_at", "since", "recovered_at") if name in raw}
         return {"consecutive_errors": int(raw.get("errors", 0)), "last_error": raw.get("last_error"),
                 "last_error_at": number.get("last_error_at"), "degraded_since": number.get("since"),

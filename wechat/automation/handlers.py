@@ -16,7 +16,7 @@ from flask import current_app
 from wxpy import MP, Friend, Group
 
 from libs.uploads import UploadError, parse_extensions, save_upload
-from libs.wx.directory import ChatDirectory, ChatInfo
+from libs.wx.directory import ChatInfo
 from wechat.automation import flows, settings
 from wechat.automation.actions import BotActions
 from wechat.automation.invites import keyword_in_message
@@ -93,8 +93,7 @@ def automate(msg, ctx: BotContext) -> None:
     if raw.get("FromUserName") == bot.self.user_name:
         return
     current = cached_settings(ctx)
-    directory = ctx.cache.get("directory") or ctx.cache.setdefault("directory", ChatDirectory(bot))
-    if not could_trigger(raw, current, directory.chat(raw.get("FromUserName") or "", lambda: msg.chat)):
+    if not could_trigger(raw, current, ctx.directory().chat(raw.get("FromUserName") or "", lambda: msg.chat)):
         return
     account_id = ctx.account_id()
     env = flows.Env(settings=current, actions=BotActions(bot, account_id), groups_for=groups_for(bot))
