@@ -119,12 +119,7 @@ def live(sandbox_server: SandboxServer, migrated_db, redis_server, tmp_path_fact
             wait_for(lambda: stack.client().get("/healthz").status_code == 200, 10, what="web app")
             yield Live(stack, server.url, {rule.rule for rule in app.url_map.iter_rules()})
     finally:
-        for worker in stack.workers:
-            if worker.process.poll() is None:
-                worker.process.kill()
-                worker.process.wait(10)
-        with app.app_context():
-            db.engine.dispose()
+        stack.shutdown()
 
 
 @pytest.fixture(scope="module")

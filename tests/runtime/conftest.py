@@ -56,6 +56,15 @@ class Stack:
         self.sandbox.scan(confirm=True)
         return self.wait_state("logged_in", timeout)
 
+    def shutdown(self) -> None:
+        """Kill the workers still running and release the database (the end of every live-stack fixture)."""
+        for worker in self.workers:
+            if worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait(10)
+        with self.app.app_context():
+            db.engine.dispose()
+
     def logs(self) -> str:
         return "\n".join(f"--- {w.log_path.name}\n{w.log()[-6000:]}" for w in self.workers)
 
@@ -84,9 +93,4 @@ def stack(sandbox, migrated_db, redis_server, tmp_path) -> Stack:  # noqa: F811
         clear = admin_with_token(token_name="runtime tests")
     built = Stack(app=app, sandbox=sandbox, env=env, folder=tmp_path, token=clear)
     yield built
-    for worker in built.workers:
-        if worker.process.poll() is None:
-            worker.process.kill()
-            worker.process.wait(10)
-    with app.app_context():
-        db.engine.dispose()
+    built.shutdown()
