@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import time
 
+from libs import metrics
 from wechat.dispatch import BotContext, message_handler
 from wechat.state import BotState
 
 FRIEND_REQUEST_TTL = 3 * 24 * 3600
+
+
+@message_handler("metrics.received", priority=-100)
+def count_received(msg, ctx) -> None:
+    """Every message WeChat delivers to the bot (the archive's messages_stored is counted where it stores)."""
+    metrics.incr("messages_received")
 
 
 @message_handler("friend_requests", priority=10)

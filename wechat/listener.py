@@ -17,12 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from libs import metrics, wx_resilience
+from libs import wx_resilience
 from libs.wx.checkpoint import SyncCheckpoint
 from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
 from libs.wx.login_mode import LoginRefused
 from wechat import runtime
-from wechat.dispatch import message_handler
 from wechat.lease import Lease
 from wechat.state import BotState
 
@@ -42,12 +41,6 @@ class ListenerSettings:
 
 def bot_queue(account: str) -> str:
     return f"wechat.{account}"
-
-
-@message_handler("metrics.received", priority=-100)
-def count_received(msg, ctx) -> None:
-    """Every message WeChat delivers to the bot (the archive's messages_stored is counted where it stores)."""
-    metrics.incr("messages_received")
 
 
 class Listener:
