@@ -11,6 +11,7 @@ apply (wechat/sync.py) against the row-by-row baseline (bench/naive_sync.py).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import tempfile
 import time
@@ -150,6 +151,8 @@ def main() -> None:
     parser.add_argument("--mps", type=int, default=100)
     parser.add_argument("--baseline-budget", type=float, default=60.0,
                         help="seconds the row-by-row baseline may run; beyond, its time is extrapolated (0: no cap)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="also write a cProfile of the re-sync to FILE (to see where its time goes)")
     args = parser.parse_args()
     quiet_logs()
 
@@ -201,9 +204,15 @@ def main() -> None:
             delivered = wait_until_delivered(sandbox)
             handled = wait_until_handled(bot)
             load = loadavg()
+            profiler = cProfile.Profile() if args.profile else None
             timer = Timer()
+            if profiler:
+                profiler.enable()
             again = run_sync(bot, account_id, state, "all")
             resync_seconds = timer.seconds()
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             resync_phases = clock.take()
             memory_resync = proc_memory_mb(os.getpid())
             result["resync"] = {"seconds": resync_seconds, "loadavg": load, "phases": resync_phases,

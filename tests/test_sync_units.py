@@ -93,6 +93,24 @@ def test_groups_sync_members_and_orphans(app):
     assert "f" in contacts(account_id)  # still a friend
 
 
+def test_a_group_member_who_becomes_a_friend_or_mp_is_the_same_row(app):
+    """The friend sync reads only friends plus the fresh puids it does not know as friends: a member-only row
+    must be found (updated and flagged), not inserted a second time."""
+    account_id = account()
+    members = {f"m{n}": {"nick_name": f"M{n}", "display_name": ""} for n in range(3)}
+    sync_groups(account_id, {"g": {"puid": "g", "nick_name": "g", "is_owner": False, "owner_puid": None,
+                                   "member_count": 4, "members": members}})
+    member_ids = {puid: row.id for puid, row in contacts(account_id).items()}
+    result = sync_people(account_id, {"m1": person("Friend M1")}, "is_friend")
+    assert (result.inserted, result.updated, result.removed) == (0, 1, 0)
+    assert sync_people(account_id, {"m2": person("An MP")}, "is_mp").updated == 1
+    stored = contacts(account_id)
+    assert {puid: row.id for puid, row in stored.items()} == member_ids
+    assert stored["m1"].is_friend and stored["m1"].nick_name == "Friend M1" and not stored["m0"].is_friend
+    assert stored["m2"].is_mp and not stored["m2"].is_friend
+    assert sync_people(account_id, {}, "is_friend").removed == 1 and not contacts(account_id)["m1"].is_friend
+
+
 def test_retention_purges_only_old_messages(app):
     account_id = account()
     now = datetime.now(UTC)

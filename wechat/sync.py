@@ -59,17 +59,36 @@ def _bulk_delete(model, ids: list[int]) -> None:
         db.session.execute(delete(model).where(model.id.in_(chunk)))
 
 
-def stored_contacts(account_id: int) -> dict[str, dict[str, Any]]:
-    columns = [Contact.id, Contact.puid, *(getattr(Contact, name) for name in CONTACT_FIELDS),
-               Contact.is_friend, Contact.is_mp]
-    rows = db.session.execute(select(*columns).where(Contact.account_id == account_id))
-    return {row.puid: row._asdict() for row in rows}
+def _rows_by(key: str, result) -> dict[Any, dict[str, Any]]:
+    """{row[key]: row as a dict} for a result; plain tuples zipped with the column names (Row._asdict per row was
+    a visible part of reading 100,000 memberships)."""
+    names = tuple(result.keys())
+    position = names.index(key)
+    return {row[position]: dict(zip(names, row, strict=True)) for row in result.tuples()}
+
+
+def stored_contacts(account_id: int, *conditions, columns: tuple[str, ...] = CONTACT_FIELDS
+                    ) -> dict[str, dict[str, Any]]:
+    selected = [Contact.id, Contact.puid, *(getattr(Contact, name) for name in columns),
+                Contact.is_friend, Contact.is_mp]
+    return _rows_by("puid", db.session.execute(select(*selected).where(Contact.account_id == account_id,
+                                                                        *conditions)))
+
+
+def _people_to_compare(account_id: int, fresh: dict[str, dict[str, Any]], flag: str) -> dict[str, dict[str, Any]]:
+    """The stored rows a friend/MP sync can touch: those with the flag, and fresh ones stored without it (e.g. a
+    group member who became a friend). Not the whole contacts table: an account has far more group members."""
+    stored = stored_contacts(account_id, getattr(Contact, flag).is_(True))
+    unknown = [puid for puid in fresh if puid not in stored]
+    for chunk in _chunks(unknown):
+        stored.update(stored_contacts(account_id, Contact.puid.in_(chunk)))
+    return stored
 
 
 def sync_people(account_id: int, fresh: dict[str, dict[str, Any]], flag: str) -> SyncResult:
     """Friends (flag is_friend) or MPs (flag is_mp): fresh rows get the flag, vanished ones lose it."""
     started = time.monotonic()
-    stored = stored_contacts(account_id)
+    stored = _people_to_compare(account_id, fresh, flag)
     wanted = {puid: {**row, flag: True} for puid, row in fresh.items()}
     diff: Diff = diff_rows(stored, wanted, (*CONTACT_FIELDS, flag))
     now = utcnow()
@@ -89,8 +108,8 @@ def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Pro
     started = time.monotonic()
     now = utcnow()
     group_fields = ("nick_name", "is_owner", "owner_puid", "member_count")
-    stored_groups = {row.puid: row._asdict() for row in db.session.execute(
-        select(Group.id, Group.puid, *(getattr(Group, f) for f in group_fields)).where(Group.account_id == account_id))}
+    stored_groups = _rows_by("puid", db.session.execute(
+        select(Group.id, Group.puid, *(getattr(Group, f) for f in group_fields)).where(Group.account_id == account_id)))
     groups_diff = diff_rows(stored_groups, fresh, group_fields)
     _bulk_insert(Group, [{**{f: fresh[p][f] for f in group_fields}, "puid": p, "account_id": account_id,
                           "updated_at": now} for p in groups_diff.insert])
@@ -102,7 +121,7 @@ def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Pro
 
     # People seen in groups: new ones are inserted; member-only contacts follow their group nick name, while
     # friends keep what the friend sync stored (richer and authoritative).
-    contacts = stored_contacts(account_id)
+    contacts = stored_contacts(account_id, columns=("nick_name",))
     member_names: dict[str, str] = {}
     for group in fresh.values():
         for puid, member in group["members"].items():
@@ -124,9 +143,10 @@ def _sync_memberships(account_id: int, fresh: dict[str, dict[str, Any]], now, pr
     group_ids = dict(db.session.execute(select(Group.puid, Group.id).where(Group.account_id == account_id)).all())
     contact_ids = dict(db.session.execute(
         select(Contact.puid, Contact.id).where(Contact.account_id == account_id)).all())
-    stored = {(row.group_id, row.contact_id): row._asdict() for row in db.session.execute(
-        select(Membership.id, Membership.group_id, Membership.contact_id, Membership.display_name)
-        .join(Group, Group.id == Membership.group_id).where(Group.account_id == account_id))}
+    stored = {(group_id, contact_id): {"id": row_id, "display_name": display_name}
+              for row_id, group_id, contact_id, display_name in db.session.execute(
+                  select(Membership.id, Membership.group_id, Membership.contact_id, Membership.display_name)
+                  .join(Group, Group.id == Membership.group_id).where(Group.account_id == account_id)).tuples()}
     wanted = {(group_ids[g_puid], contact_ids[m_puid]): {"display_name": member["display_name"]}
               for g_puid, group in fresh.items() for m_puid, member in group["members"].items()}
     diff = diff_rows(stored, wanted, ("display_name",))
