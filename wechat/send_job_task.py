@@ -9,10 +9,11 @@ from typing import Any
 from libs import metrics
 from libs.uploads import resolve_upload
 from views.uploads import upload_root
-from wechat import runtime
+from wechat import control, runtime
 from wechat.bot_commands import CommandError, send_message
 from wechat.pacing import Pacer
 from wechat.send_jobs import JobRunner
+from wechat.send_lane import SendLane
 
 
 def resolve_upload_file(upload_id: str) -> dict[str, Any]:
@@ -36,4 +37,6 @@ def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
             keep_alive()
 
     pacer = Pacer(config["SEND_DELAY_MIN"], config["SEND_DELAY_MAX"], sleep=sleep)
-    return JobRunner(job_id, send, resolve_upload_file, pacer, config["SEND_RATE_LIMIT_BACKOFF"]).run()
+    state = control.bot_state()
+    lane = SendLane(state.client, state.key("send_lane"), pacer)
+    return JobRunner(job_id, send, resolve_upload_file, pacer, config["SEND_RATE_LIMIT_BACKOFF"], lane).run()

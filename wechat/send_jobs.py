@@ -20,6 +20,7 @@ from models.types import utcnow
 from wechat.bot_commands import CommandError
 from wechat.pacing import Pacer
 from wechat.runtime import BotNotReady
+from wechat.send_lane import SendLane
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +84,20 @@ SendItem = Callable[[str, str, list[dict], list[int]], None]
 
 
 class JobRunner:
-    """Runs one job. `send(to, text, files, msg_ids)` delivers one recipient's message or raises."""
+    """Runs one job. `send(to, text, files, msg_ids)` delivers one recipient's message or raises.
+
+    With a lane, every send (the first one too) waits for the account's next free slot, shared with the other
+    jobs; without one, the pacer pauses between this job's own sends.
+    """
 
     def __init__(self, job_id: int, send: SendItem, resolve_file: Callable[[str], dict], pacer: Pacer,
-                 backoff_base: float = 5.0) -> None:
+                 backoff_base: float = 5.0, lane: SendLane | None = None) -> None:
         self.job_id = job_id
         self.send = send
         self.resolve_file = resolve_file
         self.pacer = pacer
         self.backoff_base = backoff_base
+        self.lane = lane
 
     def run(self) -> str:
         job = db.session.get(SendJob, self.job_id)
@@ -115,7 +121,9 @@ class JobRunner:
             db.session.refresh(job)
             if job.status == "cancelled":
                 return "cancelled"
-            if index:
+            if self.lane is not None:
+                self.lane.wait_turn()
+            elif index:
                 self.pacer.pause()
             msg_ids = [client_msg_id(job.id, item.position, part) for part in range(parts)]
             try:

@@ -71,6 +71,27 @@ def test_bulk_send_to_50_with_a_file_reaches_everyone_once_paced(stack):
     assert min(gaps) >= 0.09, gaps  # paced: at least SEND_DELAY_MIN between recipients
 
 
+def test_two_jobs_at_once_keep_the_pacing_between_all_their_sends(stack):
+    """Each job paces itself, and the account's send lane paces the jobs against each other: no two sends of
+    the account closer than SEND_DELAY_MIN, whichever job they belong to."""
+    stack.sandbox.reset(friends=20)
+    stack.start_worker(SEND_DELAY_MIN="0.25", SEND_DELAY_MAX="0.3")
+    stack.log_in()
+    people = friends(stack, 12)
+    since = stack.sandbox.state()["sent_count"]
+    job_ids = [stack.api("POST", "/api/messages/send", json={"to": [p["puid"] for p in group], "text": text})
+               .json["job"]["id"] for group, text in ((people[:6], "first job"), (people[6:], "second job"))]
+    jobs = [wait_job(stack, job_id) for job_id in job_ids]
+    assert [(job["status"], job["sent"]) for job in jobs] == [("done", 6), ("done", 6)], jobs
+    texts = sorted((e for e in stack.sandbox.sent() if e["seq"] > since and e["kind"] == "text"),
+                   key=lambda e: e["time"])
+    assert {e["content"] for e in texts} == {"first job", "second job"} and len(texts) == 12
+    gaps = [b["time"] - a["time"] for a, b in zip(texts, texts[1:], strict=False)]
+    # Slots are SEND_DELAY_MIN apart from start to start; what the sandbox sees also varies with how long each
+    # request took (tens of ms). Without the lane the two jobs' sends arrive in pairs, ~0 s apart.
+    assert min(gaps) >= 0.15 and sum(gaps) / len(gaps) >= 0.25, gaps
+
+
 def test_sigkill_midway_neither_loses_nor_duplicates(stack):
     stack.sandbox.reset(friends=40)
     first = stack.start_worker(SEND_DELAY_MIN="0.2", SEND_DELAY_MAX="0.25")
