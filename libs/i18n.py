@@ -95,6 +95,8 @@ JS_STRINGS = {
     "uptime": _l("Uptime"),
     "starts": _l("Starts"),
     "heartbeat": _l("Last heartbeat"),
+    "wechat_degraded": _l("WeChat is failing; the bot keeps retrying"),
+    "wechat_last_error": _l("Last WeChat error"),
     "friends": _l("Friends"),
     "groups": _l("Groups"),
     "members": _l("Members"),

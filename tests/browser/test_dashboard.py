@@ -224,6 +224,23 @@ def test_overview_and_phone_width(phone, live):
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
 
 
+def test_overview_shows_when_wechat_is_failing_and_when_it_recovered(web, live):
+    """A WeChat outage while logged in: the listener card says so (live, over SSE) and keeps the last error."""
+    live.ensure_logged_in()
+    page = web.goto("/")
+    expect(page.locator("#listener-card [data-healthy=true]")).to_be_visible(timeout=15000)
+    expect(page.locator("#listener-card [data-degraded]")).to_have_count(0)
+    live.stack.sandbox.control("faults", {"mode": "http_500", "duration": 30})
+    try:
+        expect(page.locator("#listener-card [data-degraded]")).to_have_text("微信连接异常，机器人正在重试",
+                                                                             timeout=20000)
+        expect(page.locator("#listener-card [data-last-error]")).not_to_be_empty()
+    finally:
+        live.stack.sandbox.control("faults", {"mode": "none"})
+    expect(page.locator("#listener-card [data-degraded]")).to_have_count(0, timeout=20000)
+    expect(page.locator("#listener-card [data-last-error]")).not_to_be_empty()  # what happened stays visible
+
+
 def test_keyboard_reaches_the_navigation(web, live):
     page = web.goto("/")
     page.keyboard.press("Tab")

@@ -29,13 +29,20 @@ async function loadStatus() {
     el("a", { class: "btn btn-sm btn-outline-success", href: "/wechat",
       text: login.state === "logged_in" ? t("manage_login") : t("go_login") }));
   const listener = status.listener || {};
+  const wechat = status.wechat || {};
   clear(listenerCard,
-    el("div", { class: "mb-2" }, el("span", {
+    el("div", { class: "mb-2 d-flex flex-wrap gap-1" }, el("span", {
       class: `badge ${listener.healthy ? "text-bg-success" : "text-bg-danger"}`, "data-healthy": String(!!listener.healthy),
-      text: listener.healthy ? t("healthy") : t("unhealthy") })),
+      text: listener.healthy ? t("healthy") : t("unhealthy") }),
+    // Logged in but WeChat keeps failing (or the heartbeat stopped): say so instead of a green "healthy" alone.
+    status.degraded ? el("span", { class: "badge text-bg-warning", "data-degraded": "true", text: t("wechat_degraded") })
+      : null),
     row(t("uptime"), formatDuration(listener.uptime)),
     row(t("heartbeat"), listener.last_heartbeat ? formatTime(listener.last_heartbeat) : t("never")),
-    row(t("starts"), String(listener.starts ?? 0)));
+    row(t("starts"), String(listener.starts ?? 0)),
+    // The error text comes from WeChat's answers: el() sets it as text, never as markup.
+    wechat.last_error ? row(t("wechat_last_error"), el("span", { class: "small", "data-last-error": "",
+      text: `${wechat.last_error_at ? formatTime(wechat.last_error_at) + " · " : ""}${wechat.last_error}` })) : null);
 }
 
 function tile(key, value) {
