@@ -100,6 +100,17 @@ def remove_from_blacklist(puid: str):
     if not blacklist.is_blacklisted(account.id, puid):
         raise ApiError(404, f"{puid!r} is not on the blacklist")
     contact = blacklist.set_blacklisted(account.id, puid, False)
-    record(current_user.username, "blacklist.remove", target=puid, reason="admin", ip=request.remote_addr)
+    restored = _restore_remark(contact)
+    record(current_user.username, "blacklist.remove", target=puid, reason="admin", ip=request.remote_addr,
+           detail={"remark_restored": restored})
     db.session.commit()
-    return jsonify({"item": blacklist.as_dict(contact)})
+    return jsonify({"item": blacklist.as_dict(contact), "remark_restored": restored})
+
+
+def _restore_remark(contact) -> bool:
+    """Take the "[黑名单]" prefix the vote-kick put on a friend's remark off again (the owner sees remarks on the
+    phone). Best effort: with the bot offline the prefix stays and the answer says so."""
+    result = control.call_bot("clear_blacklist_remark", {"puid": contact.puid})
+    if result.get("changed"):
+        contact.remark_name = result["remark"]
+    return bool(result.get("changed"))

@@ -184,6 +184,19 @@ def set_remark(bot, puid: str, remark: str) -> dict[str, Any]:
     return {"ok": True, "user": _chat_dict(person), "remark": remark}
 
 
+@wechat_errors
+def clear_blacklist_remark(bot, puid: str) -> dict[str, Any]:
+    """Take the blacklist prefix off a friend's live remark name (the vote-kick put it there), if it is there."""
+    from wechat.automation.blacklist import plain_remark
+
+    person = find_chat(bot, puid)
+    plain = plain_remark(getattr(person, "remark_name", None) or "")
+    if plain is None or not hasattr(person, "set_remark_name"):
+        return {"ok": True, "changed": False}
+    person.set_remark_name(plain)
+    return {"ok": True, "changed": True, "remark": plain}
+
+
 def list_chats(bot, kind: str = "all") -> dict[str, Any]:
     """The bot's live friends, groups and MPs with their puids (the database copy comes from the sync)."""
     # wxpy counts the bot itself among its friends; nobody sends a message to themselves from the dashboard.
@@ -210,6 +223,7 @@ COMMANDS = {
     "accept_friend": accept_friend,
     "add_friend": add_friend,
     "set_remark": set_remark,
+    "clear_blacklist_remark": clear_blacklist_remark,
 }
 
 

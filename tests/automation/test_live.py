@@ -136,6 +136,12 @@ def test_vote_kick_mp_forwarding_and_relay(stack):
     remark = wait_for(lambda: sent_after(stack, seq, "remark"), 10, what="the blacklist remark")
     assert remark[0]["remark_name"] == "[黑名单]坏人"
     assert [i["nick_name"] for i in stack.api("GET", "/api/blacklist").json["items"]] == ["坏人"]
+    # Taken off the blacklist again: the remark loses its prefix on the phone too.
+    seq_unblock = stack.sandbox.state()["sent_count"]
+    removed = stack.api("DELETE", f"/api/blacklist/{puid(everything['friends'], '坏人')}")
+    assert removed.status_code == 200 and removed.json["remark_restored"] is True, removed.json
+    assert [e["remark_name"] for e in sent_after(stack, seq_unblock, "remark")] == ["坏人"]
+    assert stack.api("GET", "/api/blacklist").json["items"] == []
 
     # An MP article goes to each mapped group.
     seq = stack.sandbox.state()["sent_count"]

@@ -52,6 +52,11 @@ def as_dict(contact: Contact) -> dict[str, Any]:
             "updated_at": contact.updated_at.isoformat() if contact.updated_at else None}
 
 
+def plain_remark(remark: str) -> str | None:
+    """The remark without the blacklist prefix, or None when it carries none (nothing to restore)."""
+    return remark[len(REMARK_PREFIX):] if remark.startswith(REMARK_PREFIX) else None
+
+
 def blacklist_remark(current_remark: str, name: str) -> str:
     """The friend's remark name with the blacklist prefix (once), so the owner sees it on the phone too."""
     base = current_remark or name
