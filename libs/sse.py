@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import redis
 
@@ -32,6 +33,7 @@ EVENT_ID_PATTERN = re.compile(r"^\d{1,20}-\d{1,20}$")
 READY_TIMEOUT = 5.0
 _RECONNECT_DELAY = 1.0
 _REPLAY_BATCH = 500
+HEARTBEAT = b": heartbeat\n\n"
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,11 @@ class Event:
     event: str
     data: str  # JSON text, already HTML-safe (libs.events.encode_data)
 
-    def format(self) -> str:
-        return f"id: {self.id}\nevent: {self.event}\ndata: {self.data}\n\n"
+    @cached_property
+    def wire(self) -> bytes:
+        """The event as sent, encoded once: the hub hands the same Event to every client of the process, and a
+        thousand clients each formatting and encoding it was a measurable part of a fan-out."""
+        return f"id: {self.id}\nevent: {self.event}\ndata: {self.data}\n\n".encode()
 
 
 def id_key(event_id: str) -> tuple[int, int]:
@@ -204,38 +209,39 @@ class StreamOptions:
     queue_size: int
 
 
-def event_stream(hub: EventHub, client: redis.Redis, subscriber: Subscriber, options: StreamOptions) -> Iterator[str]:
+def event_stream(hub: EventHub, client: redis.Redis, subscriber: Subscriber,
+                 options: StreamOptions) -> Iterator[bytes]:
     """The body of one SSE response: retry, replay after last_id, then live events and heartbeats until closed.
 
     The subscriber must already be registered (before the Stream is read) so no event falls between the two.
     The WSGI server closes the generator when the client goes away; `finally` then unregisters it.
     """
     try:
-        yield f"retry: {options.retry_ms}\n\n"
+        yield f"retry: {options.retry_ms}\n\n".encode()
         sent = options.last_id
         if sent is not None:
             replay, trimmed = read_after(client, sent)
             if trimmed:
                 # History after the client's id is gone: tell the page to reload its state instead of trusting it.
-                yield 'event: reset\ndata: {"reason":"history trimmed"}\n\n'
+                yield b'event: reset\ndata: {"reason":"history trimmed"}\n\n'
             for event in replay:
                 sent = event.id
                 if options.wanted is None or event.event in options.wanted:
-                    yield event.format()
+                    yield event.wire
         elif (latest := latest_id(client)) is not None:
             # An id without data sets the browser's Last-Event-ID, so even a first reconnect loses nothing. Queued
             # events up to `latest` came after the subscription, so they are still new to this client: no dedupe.
-            yield f"id: {latest}\n\n"
+            yield f"id: {latest}\n\n".encode()
         while not subscriber.dropped:
             try:
                 event = subscriber.queue.get(timeout=options.heartbeat_seconds)
             except queue.Empty:
-                yield ": heartbeat\n\n"
+                yield HEARTBEAT
                 continue
             if sent is not None and id_key(event.id) <= id_key(sent):
                 continue
             sent = event.id
             if options.wanted is None or event.event in options.wanted:
-                yield event.format()
+                yield event.wire
     finally:
         hub.unsubscribe(subscriber)

@@ -112,6 +112,11 @@ def test_a_slow_subscriber_is_dropped_without_holding_back_the_others(app, hub):
         hub.unsubscribe(healthy)
 
 
+def take(body) -> str:
+    """The next chunk of an SSE body (bytes, encoded once per event) as text."""
+    return next(body).decode()
+
+
 def test_replay_then_live_has_no_gap_and_no_duplicate(app, hub, redis_client):
     """Events published after the client registered but before it read the Stream arrive twice; sent once."""
     seen = publish("job", {"n": 1})
@@ -119,11 +124,11 @@ def test_replay_then_live_has_no_gap_and_no_duplicate(app, hub, redis_client):
     missed = [publish("job", {"n": 2}), publish("job", {"n": 3})]
     wait_for(lambda: hub.last_id == missed[-1], 5, what="the live copies of the missed events")
     body = event_stream(hub, redis_client, subscriber, options(last_id=seen))
-    assert next(body) == "retry: 3000\n\n"
-    assert [next(body) for _ in missed] == [f'id: {missed[0]}\nevent: job\ndata: {{"n":2}}\n\n',
+    assert take(body) == "retry: 3000\n\n"
+    assert [take(body) for _ in missed] == [f'id: {missed[0]}\nevent: job\ndata: {{"n":2}}\n\n',
                                            f'id: {missed[1]}\nevent: job\ndata: {{"n":3}}\n\n']
     live = publish("job", {"n": 4})
-    assert next(body) == f'id: {live}\nevent: job\ndata: {{"n":4}}\n\n'
+    assert take(body) == f'id: {live}\nevent: job\ndata: {{"n":4}}\n\n'
     body.close()
     assert subscriber not in hub.subscribers
 
@@ -134,9 +139,9 @@ def test_first_connect_sends_the_current_id_then_heartbeats(app, hub, redis_clie
     wait_for(lambda: hub.last_id == latest, 5, what="the hub to pass the event")  # so it is not queued below
     subscriber = hub.subscribe(100)
     body = event_stream(hub, redis_client, subscriber, options(heartbeat=0.05))
-    assert next(body) == "retry: 3000\n\n"
-    assert next(body) == f"id: {latest}\n\n"  # sets the browser's Last-Event-ID without an event
-    assert next(body) == ": heartbeat\n\n"
+    assert take(body) == "retry: 3000\n\n"
+    assert take(body) == f"id: {latest}\n\n"  # sets the browser's Last-Event-ID without an event
+    assert take(body) == ": heartbeat\n\n"
     body.close()
 
 
@@ -144,8 +149,8 @@ def test_trimmed_history_tells_the_page_to_reset(app, hub, redis_client):
     publish("job", {"n": 1})
     subscriber = hub.subscribe(100)
     body = event_stream(hub, redis_client, subscriber, options(last_id="1-0"))
-    next(body)
-    assert next(body).startswith("event: reset\n")
+    take(body)
+    assert take(body).startswith("event: reset\n")
     body.close()
 
 
@@ -155,11 +160,11 @@ def test_event_filter_applies_to_replay_and_live(app, hub, redis_client):
     wanted = publish("login", {"n": 2})
     subscriber = hub.subscribe(100)
     body = event_stream(hub, redis_client, subscriber, options(last_id=start, wanted=frozenset({"login"})))
-    next(body)
-    assert next(body).startswith(f"id: {wanted}\nevent: login\n")
+    take(body)
+    assert take(body).startswith(f"id: {wanted}\nevent: login\n")
     publish("message", {"n": 3})
     live = publish("login", {"n": 4})
-    assert next(body).startswith(f"id: {live}\nevent: login\n")
+    assert take(body).startswith(f"id: {live}\nevent: login\n")
     body.close()
 
 
