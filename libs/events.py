@@ -17,6 +17,7 @@ import json
 
 import redis
 from flask import current_app, has_app_context
+from redis.client import Pipeline
 
 EVENT_NAMES = frozenset({"login", "notification", "sync", "message", "listener", "job"})
 STREAM_KEY = "wechat-admin:events"
@@ -30,6 +31,18 @@ _PUBLISH_SCRIPT = """
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[2], 'data', ARGV[3])
 redis.call('PUBLISH', KEYS[2], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
 return id
+"""
+
+# The same, for several events in one call: ARGV is maxlen, then event, data, event, data... Each event is its own
+# Stream entry and channel message, exactly as publish() makes them; returns their ids in order.
+_PUBLISH_MANY_SCRIPT = """
+local ids = {}
+for i = 2, #ARGV, 2 do
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i], 'data', ARGV[i + 1])
+  redis.call('PUBLISH', KEYS[2], id .. '\\n' .. ARGV[i] .. '\\n' .. ARGV[i + 1])
+  ids[#ids + 1] = id
+end
+return ids
 """
 
 _HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
@@ -60,14 +73,40 @@ def _stream_maxlen() -> int:
     return DEFAULT_STREAM_MAXLEN
 
 
+def _checked(event: str) -> str:
+    if event not in EVENT_NAMES:
+        raise ValueError(f"unknown event {event!r}; expected one of {sorted(EVENT_NAMES)}")
+    return event
+
+
+def _text(event_id) -> str:
+    return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+
+
 def publish(event: str, data: dict, client: redis.Redis | None = None) -> str:
     """Record and broadcast one event; return its stream id (the SSE `id:`).
 
     `client` defaults to the current app's Redis (web requests and Celery tasks both have an app context).
     """
-    if event not in EVENT_NAMES:
-        raise ValueError(f"unknown event {event!r}; expected one of {sorted(EVENT_NAMES)}")
     text = encode_data(data)
     client = client or _default_client()
-    event_id = client.eval(_PUBLISH_SCRIPT, 2, STREAM_KEY, CHANNEL, _stream_maxlen(), event, text)
-    return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+    event_id = client.eval(_PUBLISH_SCRIPT, 2, STREAM_KEY, CHANNEL, _stream_maxlen(), _checked(event), text)
+    return _text(event_id)
+
+
+def publish_many(events: list[tuple[str, dict]], client: redis.Redis | Pipeline | None = None) -> list[str] | None:
+    """Record and broadcast several events in one script call (one round trip instead of one per event); the
+    Stream entries and channel messages are the same as from publish() one by one.
+
+    With a pipeline as `client` the call is only queued (returns None; the pipeline's result for it is the list of
+    ids). Events are checked and encoded before anything is sent, so a bad one publishes none.
+    """
+    args: list[str] = []
+    for event, data in events:
+        args += [_checked(event), encode_data(data)]
+    queued = isinstance(client, Pipeline)
+    if not args:
+        return None if queued else []
+    client = client if client is not None else _default_client()
+    ids = client.eval(_PUBLISH_MANY_SCRIPT, 2, STREAM_KEY, CHANNEL, _stream_maxlen(), *args)
+    return None if queued else [_text(event_id) for event_id in ids]

@@ -14,13 +14,15 @@ def incoming(msg: Any) -> autoreply.Incoming | None:
     """The message as the rules see it (None for chats rules never answer: MPs, the bot's own notes)."""
     chat = msg.chat
     if isinstance(chat, Group):
-        bot = msg.bot
-        names = [bot.self.name, bot.self.nick_name]
-        own = getattr(chat, "self", None)
-        if own is not None:
-            names.append(getattr(own, "display_name", None))
-        return autoreply.Incoming(text=autoreply.strip_mentions(msg.text or "", names), in_group=True,
-                                  chat_puid=chat.puid, is_at=bool(msg.is_at))
+        text = msg.text or ""
+        if "@" in text:  # only then: the bot's own member (its group nickname) means building every member
+            bot = msg.bot
+            names = [bot.self.name, bot.self.nick_name]
+            own = getattr(chat, "self", None)
+            if own is not None:
+                names.append(getattr(own, "display_name", None))
+            text = autoreply.strip_mentions(text, names)
+        return autoreply.Incoming(text=text.strip(), in_group=True, chat_puid=chat.puid, is_at=bool(msg.is_at))
     if isinstance(chat, Friend):
         return autoreply.Incoming(text=(msg.text or "").strip(), in_group=False, chat_puid=chat.puid)
     return None
@@ -38,7 +40,7 @@ def rule_for(msg: Any) -> autoreply.Rule | None:
         if call.name == AutoReplyPlugin.name:
             call.report_error(f"rule {rule.id}: regex {rule.pattern!r} timed out after {timeout:g}s; skipped")
 
-    return autoreply.first_match(autoreply.load_rules(call.account_id), seen, timeout, timed_out)
+    return autoreply.first_match(autoreply.cached_rules(call.account_id), seen, timeout, timed_out)
 
 
 class AutoReplyPlugin:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from libs.events import CHANNEL, STREAM_KEY, publish
+from libs.events import CHANNEL, STREAM_KEY, publish, publish_many
 from libs.sse import EventHub, StreamOptions, event_stream, read_after, valid_event_id
 from tests.fixtures.processes import wait_for
 
@@ -40,6 +40,32 @@ def test_publish_appends_to_the_stream_and_announces_on_the_channel(app, redis_c
     assert fields == {b"event": b"job", b"data": b'{"id":7,"progress":0.5}'}
     message = wait_for(lambda: pubsub.get_message(timeout=0.1), 5, what="the channel message")
     assert message["data"].decode() == f'{event_id}\njob\n{{"id":7,"progress":0.5}}'
+    pubsub.close()
+
+
+def test_publish_many_makes_the_same_entries_and_channel_messages_as_publish(app, redis_client):
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(CHANNEL)
+    wait_for(lambda: redis_client.pubsub_numsub(CHANNEL)[0][1] >= 1, 5, what="the test subscription")
+    single = publish("message", {"id": 1, "text": "<b>一</b>"})
+    many = publish_many([("message", {"id": 2, "text": "二"}), ("notification", {"unread": 2})])
+    pipe = redis_client.pipeline(transaction=False)
+    assert publish_many([("job", {"id": 3})], client=pipe) is None  # queued, sent with the pipeline
+    [queued] = pipe.execute()
+    ids = [single, *many, queued[0].decode()]
+    entries = redis_client.xrange(STREAM_KEY)
+    assert [entry_id.decode() for entry_id, _ in entries] == ids
+    assert [(fields[b"event"].decode(), fields[b"data"].decode()) for _, fields in entries] == [
+        ("message", '{"id":1,"text":"\\u003cb\\u003e一\\u003c/b\\u003e"}'),
+        ("message", '{"id":2,"text":"二"}'), ("notification", '{"unread":2}'), ("job", '{"id":3}')]
+    channel = [wait_for(lambda: pubsub.get_message(timeout=0.1), 5, what="a channel message")["data"].decode()
+               for _ in ids]
+    assert [line.split("\n")[0] for line in channel] == ids
+    assert channel[2] == f'{ids[2]}\nnotification\n{{"unread":2}}'
+    assert publish_many([]) == []
+    with pytest.raises(ValueError, match="unknown event"):
+        publish_many([("message", {"id": 4}), ("html", {})])  # checked before anything is sent
+    assert redis_client.xlen(STREAM_KEY) == 4
     pubsub.close()
 
 

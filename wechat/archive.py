@@ -1,29 +1,33 @@
 """The message archive: every message the bot sees is stored once (by WeChat MsgId), media saved to disk.
 
-Runs first among the message handlers, in the bot's process. A message is committed before the dispatcher reports
-it handled, which is what lets the session checkpoint move the SyncKey past it (libs/wx/checkpoint.py).
+Runs first among the message handlers, in the bot's process. It collects the messages of a webwxsync batch and
+stores them when the batch ends (wechat/dispatch.py calls `flush_archive`): one query for the MsgIds already
+stored, the media of the new ones, then one multi-row INSERT that also skips any MsgId stored meanwhile, and ONE
+commit — instead of a query, an INSERT and a commit per message. The dispatcher reports the messages handled only
+after that commit, which is what lets the session checkpoint move the SyncKey past them (libs/wx/checkpoint.py).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from extensions import db
-from libs import metrics
 from libs.emoji_markup import normalize_emoji
-from libs.events import publish
+from libs.events import publish_many
 from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
+from wechat.archive_insert import insert_new
 from wechat.dispatch import BotContext, MustNotLose, message_handler
-from wechat.notifications import message_arrived
+from wechat.notifications import after_arrived, queue_arrived
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ MEDIA_TYPES = {"picture": ".jpg", "emoticon": ".gif", "recording": ".mp3", "vide
 TEXT_PREVIEW = 200
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
-STORED_COLUMNS = ("account_id", "msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
+RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
                   "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "created_at")
 
 
@@ -98,39 +102,25 @@ def save_media(msg, record: dict[str, Any], account_id: int) -> None:
         record["file_size"] = target.stat().st_size
 
 
-def message_event(row: Message) -> dict[str, Any]:
-    return {"id": row.id, "type": row.type, "chat_kind": row.chat_kind, "chat_puid": row.chat_puid,
-            "chat_name": row.chat_name, "sender_puid": row.sender_puid, "sender_name": row.sender_name,
-            "is_outgoing": row.is_outgoing, "text": row.text[:TEXT_PREVIEW],
-            "created_at": row.created_at.isoformat()}
+def message_event(record: dict[str, Any]) -> dict[str, Any]:
+    """The SSE `message` event of a stored record (with its row `id`)."""
+    return {"id": record["id"], "type": record["type"], "chat_kind": record["chat_kind"],
+            "chat_puid": record["chat_puid"], "chat_name": record["chat_name"],
+            "sender_puid": record["sender_puid"], "sender_name": record["sender_name"],
+            "is_outgoing": record["is_outgoing"], "text": record["text"][:TEXT_PREVIEW],
+            "created_at": record["created_at"].isoformat()}
 
 
-def store(msg, ctx: BotContext, directory: ChatDirectory) -> Message | None:
-    """Store a message once; None when it is already archived (a re-delivery) or has no id."""
-    record = build_record(msg, directory)
-    if not record["msg_id"]:
-        return None
-    account_id = ctx.account_id()
-    exists = db.session.execute(db.select(Message.id).where(
-        Message.account_id == account_id, Message.msg_id == record["msg_id"])).first()
-    if exists:
-        return None
-    if record["type"] in MEDIA_TYPES:
-        save_media(msg, record, account_id)
-    return _commit_with_retry(Message(account_id=account_id, **record))
+T = TypeVar("T")
 
 
-def _commit_with_retry(row: Message) -> Message | None:
-    """Commit, riding out a database that is briefly unavailable or locked; give up (MustNotLose) after a minute."""
+def _with_retry(step: Callable[[], T]) -> T:
+    """Run a database step, riding out a database that is briefly unavailable or locked; give up (MustNotLose)
+    after a minute, so the batch is re-delivered after a restart instead of lost."""
     delay, waited = RETRY_FIRST_DELAY, 0.0
     while True:
-        db.session.add(row)
         try:
-            db.session.commit()
-            return row
-        except IntegrityError:  # stored meanwhile by someone else: still exactly once
-            db.session.rollback()
-            return None
+            return step()
         except DBAPIError as exc:
             db.session.rollback()
             if waited >= RETRY_GIVE_UP_AFTER:
@@ -139,16 +129,83 @@ def _commit_with_retry(row: Message) -> Message | None:
             time.sleep(delay)
             waited += delay
             delay = min(delay * 2, 8.0)
-            row = Message(**{column: getattr(row, column) for column in STORED_COLUMNS})
 
 
-@message_handler("archive", priority=0)
-def archive_message(msg, ctx: BotContext) -> None:
-    directory = ctx.directory()
-    row = store(msg, ctx, directory)
-    if row is None:
+def _stored_msg_ids(account_id: int, msg_ids: list[str]) -> set[str]:
+    query = db.select(Message.msg_id).where(Message.account_id == account_id, Message.msg_id.in_(msg_ids))
+    return set(db.session.execute(query).scalars())
+
+
+def _insert(account_id: int, records: list[dict[str, Any]]) -> dict[str, int]:
+    # Every row has every column: one executemany statement, compiled once.
+    rows = [{"account_id": account_id, **{column: record.get(column) for column in RECORD_COLUMNS}}
+            for record in records]
+    try:
+        ids = insert_new(rows)
+        db.session.commit()
+        return ids
+    except IntegrityError as exc:  # duplicates are skipped by the INSERT itself: one row is bad, keep the others
+        db.session.rollback()
+        logger.warning("archive: storing a batch failed (%s); storing its messages one by one", exc.orig)
+        return _insert_one_by_one(rows)
+
+
+def _insert_one_by_one(rows: list[dict[str, Any]]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for row in rows:
+        try:
+            ids.update(insert_new([row]))
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            logger.error("archive: message %s not stored: %s", row["msg_id"], exc.orig)
+    return ids
+
+
+def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int) -> list[dict[str, Any]]:
+    """Store the (message, record) pairs not archived yet, once each; returns their records with the row `id`, in
+    order. A MsgId seen twice in the batch or already stored (a re-delivery) is skipped."""
+    fresh: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for msg, record in items:
+        fresh.setdefault(record["msg_id"], (msg, record))
+    known = _with_retry(lambda: _stored_msg_ids(account_id, list(fresh)))
+    records = []
+    for msg_id, (msg, record) in fresh.items():
+        if msg_id in known:
+            continue
+        if record["type"] in MEDIA_TYPES:
+            save_media(msg, record, account_id)
+        records.append(record)
+    if not records:
+        return []
+    ids = _with_retry(lambda: _insert(account_id, records))
+    return [{**record, "id": ids[record["msg_id"]]} for record in records if record["msg_id"] in ids]
+
+
+def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
+    """Queue the batch's `message` events, the stored counter and the unread count (one Redis round trip, sent by
+    the dispatcher right after the commit)."""
+    if not stored:
         return
-    metrics.incr("messages_stored")
-    publish("message", message_event(row), client=ctx.state.client)
-    if not row.is_outgoing:
-        message_arrived(ctx.state)
+    ctx.batch.count("messages_stored", len(stored))
+    events = [("message", message_event(record)) for record in stored]
+    ctx.batch.redis(lambda pipe: publish_many(events, client=pipe))
+    incoming = sum(1 for record in stored if not record["is_outgoing"])
+    if incoming:
+        state = ctx.state
+        ctx.batch.redis(lambda pipe: queue_arrived(state, pipe, incoming),
+                        then=lambda results: after_arrived(state, results))
+
+
+def flush_archive(ctx: BotContext) -> None:
+    items = ctx.batch.take("archive")
+    if items:
+        announce(store_batch(items, ctx.account_id()), ctx)
+
+
+@message_handler("archive", priority=0, flush=flush_archive)
+def archive_message(msg, ctx: BotContext) -> None:
+    """Collect the message; `flush_archive` stores the batch."""
+    record = build_record(msg, ctx.directory())
+    if record["msg_id"]:
+        ctx.batch.collect("archive", (msg, record))

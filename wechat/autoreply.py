@@ -20,6 +20,7 @@ import regex
 
 from extensions import db
 from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
+from wechat.plugins.config_cache import VersionedCache
 
 MAX_PATTERN = 500
 MAX_REPLY = 2000
@@ -170,6 +171,15 @@ def to_rule(row: AutoReplyRule) -> Rule:
 
 def load_rules(account_id: int) -> list[Rule]:
     return [to_rule(row) for row in rows(account_id) if row.enabled]
+
+
+_rules = VersionedCache(load_rules)
+
+
+def cached_rules(account_id: int) -> list[Rule]:
+    """The enabled rules, read from SQL only after a rule changed (wechat/plugins/config_cache.py): a message costs
+    no query unless it is answered."""
+    return _rules.get(account_id)
 
 
 def as_dict(row: AutoReplyRule) -> dict[str, Any]:

@@ -5,17 +5,24 @@ from __future__ import annotations
 import json
 import time
 
-from libs import metrics
-from wechat.dispatch import BotContext, message_handler
+from wechat.dispatch import BotContext, message_handler, on_batch_start
+from wechat.plugins import config_cache
 from wechat.state import BotState
 
 FRIEND_REQUEST_TTL = 3 * 24 * 3600
 
 
+@on_batch_start("config_cache")
+def see_settings_changes(ctx: BotContext) -> None:
+    """Cached plugin switches, auto-reply rules and automation settings: changed since the last batch?"""
+    config_cache.refresh(ctx.state.client)
+
+
 @message_handler("metrics.received", priority=-100)
-def count_received(msg, ctx) -> None:
-    """Every message WeChat delivers to the bot (the archive's messages_stored is counted where it stores)."""
-    metrics.incr("messages_received")
+def count_received(msg, ctx: BotContext) -> None:
+    """Every message WeChat delivers to the bot (the archive's messages_stored is counted where it stores); sent to
+    Redis once per batch, with the batch's events."""
+    ctx.batch.count("messages_received")
 
 
 @message_handler("friend_requests", priority=10)

@@ -1,9 +1,16 @@
-"""One wxpy handler that hands every message to our handlers in order.
+"""One wxpy handler that hands every message to our handlers in order, a webwxsync batch at a time.
 
 wxpy gives each message to a single registered handler, but the archive, the automation rules and the plugins
 all need to see every message. So the bot gets one catch-all handler, run synchronously in wxpy's listening
-loop (messages are handled one at a time, in the order WeChat delivered them), which calls each of our handlers
-inside an app context. A failing handler is logged and the others still run.
+loop (messages are handled in the order WeChat delivered them), which calls each of our handlers inside an app
+context. A failing handler is logged and the others still run.
+
+Batches: itchat fetches up to hundreds of messages per webwxsync, and one commit per message was most of the
+loop's cost. So a handler may *collect* messages and register a `flush` that stores them all at once; the
+dispatcher calls it at the end of each batch (the bot's queue is empty, see libs/wx/connection.py) or when
+`batch_size` messages wait. The handlers after a collecting one run once its flush has committed, per message and
+in order (nothing reacts to a message that is not stored yet), and a message is reported handled — which lets the
+checkpoint move the SyncKey past it — only after every flush of its batch succeeded.
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ from typing import Any
 
 from flask import Flask
 
+from wechat.batch import Batch
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200  # messages per flush at most: bounds the latency of the first ones and the size of a statement
 
 
 @dataclass
@@ -29,10 +39,13 @@ class BotContext:
     app: Flask
     state: BotState
     bot: Any
-    after_message: list[Callable[[Any], None]] = field(default_factory=list)
+    after_message: list[Callable[[Any], None]] = field(default_factory=list)  # a message is handled (checkpoint)
     cache: dict[str, Any] = field(default_factory=dict)  # per-login memo for handlers (account id, lookups)
     on_halt: Callable[[str], None] = lambda reason: None  # the listener stops the bot (keeping the session)
     halted: str | None = None
+    batch: Batch = field(default_factory=Batch)
+    batch_size: int = BATCH_SIZE  # 1 when the bot cannot tell where its batches end
+    entries: list[Entry] | None = None  # the handlers to run; None: every registered one
 
     def directory(self):
         """The fast chat lookup (libs/wx/directory.py) shared by every handler of this login."""
@@ -54,52 +67,151 @@ class BotContext:
 
 
 Handler = Callable[[Any, BotContext], None]
-# (priority, name, handler): lower runs first. The archive stores before anything reacts (0), then the
+Flush = Callable[[BotContext], None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    priority: int
+    name: str
+    handler: Handler
+    flush: Flush | None = None  # set for a collecting handler: stores what it collected, at the end of a batch
+
+
+# Lower priority runs first. The received counter (-100), the archive stores before anything reacts (0), then the
 # built-in bookkeeping (10), automation (50), plugins (100).
-_HANDLERS: list[tuple[int, str, Handler]] = []
+_HANDLERS: list[Entry] = []
+# Called before the first message of each batch (e.g. to see whether cached settings changed).
+_BATCH_START: dict[str, Callable[[BotContext], None]] = {}
 
 
-def message_handler(name: str, priority: int = 50) -> Callable[[Handler], Handler]:
-    """Decorator: run `handler(msg, ctx)` for every message the bot sees (its own messages included)."""
+def message_handler(name: str, priority: int = 50, flush: Flush | None = None) -> Callable[[Handler], Handler]:
+    """Decorator: run `handler(msg, ctx)` for every message the bot sees (its own messages included).
+
+    With `flush`, the handler only collects (e.g. in `ctx.batch`) and `flush(ctx)` stores the batch; it may raise
+    MustNotLose. Handlers of a higher priority see a message only after that flush.
+    """
 
     def register(handler: Handler) -> Handler:
-        _HANDLERS[:] = [entry for entry in _HANDLERS if entry[1] != name]
-        _HANDLERS.append((priority, name, handler))
-        _HANDLERS.sort(key=lambda entry: (entry[0], entry[1]))
+        _HANDLERS[:] = [entry for entry in _HANDLERS if entry.name != name]
+        _HANDLERS.append(Entry(priority, name, handler, flush))
+        _HANDLERS.sort(key=lambda entry: (entry.priority, entry.name))
         return handler
 
     return register
 
 
-def handlers() -> list[tuple[int, str, Handler]]:
+def on_batch_start(name: str) -> Callable[[Callable[[BotContext], None]], Callable[[BotContext], None]]:
+    """Decorator: call `hook(ctx)` before the first message of every batch."""
+
+    def register(hook: Callable[[BotContext], None]) -> Callable[[BotContext], None]:
+        _BATCH_START[name] = hook
+        return hook
+
+    return register
+
+
+def handlers() -> list[Entry]:
     return list(_HANDLERS)
 
 
 class MustNotLose(Exception):
-    """Raised by a handler that could not keep a message it must not lose (the archive when the database stays
-    unavailable). Nothing from then on is reported handled, and the bot is stopped without logging out: the session
-    saved before this message makes WeChat deliver it again after the restart."""
+    """Raised by a handler or flush that could not keep a message it must not lose (the archive when the database
+    stays unavailable). Nothing from then on is reported handled, and the bot is stopped without logging out: the
+    session saved before this batch makes WeChat deliver it again after the restart."""
+
+
+def stages(entries: list[Entry]) -> list[list[Entry]]:
+    """The handlers split after each collecting one: stage n+1 runs once stage n's flush has committed."""
+    result: list[list[Entry]] = [[]]
+    for entry in entries:
+        result[-1].append(entry)
+        if entry.flush is not None:
+            result.append([])
+    return result
+
+
+def _halt(ctx: BotContext, exc: MustNotLose) -> None:
+    logger.error("messages could not be kept (%s); stopping to receive them again after a restart", exc)
+    ctx.halted = str(exc)
+    ctx.batch = Batch()
+    ctx.on_halt(f"halted: {exc}")
+
+
+def _run(entries: list[Entry], msg: Any, ctx: BotContext) -> bool:
+    """Run handlers on one message; False when one of them halted the loop."""
+    with ctx.app.app_context():
+        for entry in entries:
+            started = time.monotonic()
+            try:
+                entry.handler(msg, ctx)
+            except MustNotLose as exc:
+                _halt(ctx, exc)
+                return False
+            except Exception:
+                logger.exception("message handler %s failed on message %s", entry.name, getattr(msg, "id", "?"))
+            elapsed = time.monotonic() - started
+            if elapsed > 2:
+                logger.warning("message handler %s took %.1fs (it blocks the message loop)", entry.name, elapsed)
+    return True
+
+
+def _flush(entry: Entry, ctx: BotContext) -> bool:
+    """Run a collecting handler's flush; False when it halted the loop."""
+    with ctx.app.app_context():
+        try:
+            entry.flush(ctx)
+        except MustNotLose as exc:
+            _halt(ctx, exc)
+            return False
+        except Exception:
+            logger.exception("flush of %s failed", entry.name)
+    _send_redis(ctx)  # after the commit: the events name stored rows
+    return True
+
+
+def _send_redis(ctx: BotContext) -> None:
+    if ctx.state is not None:
+        ctx.batch.send_redis(ctx.state.client)
 
 
 def dispatch(msg: Any, ctx: BotContext) -> None:
     if ctx.halted:
         return  # not handled, not reported: re-delivered after the restart
-    with ctx.app.app_context():
-        for _, name, handler in list(_HANDLERS):
-            started = time.monotonic()
+    if not ctx.batch.messages:
+        for name, hook in list(_BATCH_START.items()):
             try:
-                handler(msg, ctx)
-            except MustNotLose as exc:
-                logger.error("message %s could not be kept (%s); stopping to receive it again after a restart",
-                             getattr(msg, "id", "?"), exc)
-                ctx.halted = str(exc)
-                ctx.on_halt(f"halted: {exc}")
-                return
+                hook(ctx)
             except Exception:
-                logger.exception("message handler %s failed on message %s", name, getattr(msg, "id", "?"))
-            elapsed = time.monotonic() - started
-            if elapsed > 2:
-                logger.warning("message handler %s took %.1fs (it blocks the message loop)", name, elapsed)
+                logger.exception("batch start hook %s failed", name)
+    all_stages = stages(ctx.entries if ctx.entries is not None else _HANDLERS)
+    if not _run(all_stages[0], msg, ctx):
+        return
+    ctx.batch.messages.append(msg)
+    if len(all_stages) == 1 or len(ctx.batch.messages) >= ctx.batch_size:  # nothing collects, or a full batch
+        end_batch(ctx)
+
+
+def end_batch(ctx: BotContext, last: Any = None) -> None:
+    """Flush the collecting handlers, run the later handlers on each message of the batch, report them handled.
+
+    `last` is the last message the bot took from its queue, which wxpy may not have dispatched (it skips System
+    messages): once everything before it is handled it can be reported too, so the checkpoint moves past it.
+    """
+    if ctx.halted:
+        return
+    messages = ctx.batch.messages
+    all_stages = stages(ctx.entries if ctx.entries is not None else _HANDLERS) if messages else []
+    for number, stage in enumerate(all_stages):
+        if number:  # the first stage ran as each message arrived
+            for msg in messages:
+                if not _run(stage, msg, ctx):
+                    return
+        if stage and stage[-1].flush is not None and not _flush(stage[-1], ctx):
+            return
+    _send_redis(ctx)
+    ctx.batch.messages = []
+    for msg in [*messages, last] if last is not None else messages:
         for callback in ctx.after_message:
             callback(msg)
 
@@ -112,6 +224,11 @@ HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.archive", "wechat.automati
 def install_dispatcher(ctx: BotContext) -> None:
     for module in HANDLER_MODULES:
         importlib.import_module(module)
+    batch_ends = getattr(ctx.bot, "batch_end_hooks", None)
+    if batch_ends is None:
+        ctx.batch_size = 1  # nobody tells us where a batch ends: every message is one
+    else:
+        batch_ends.append(lambda last: end_batch(ctx, last))
 
     @ctx.bot.register(except_self=False, run_async=False)
     def on_message(msg):

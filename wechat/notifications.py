@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from libs.events import publish
+from redis.client import Pipeline
+
+from libs.events import publish, publish_many
 from wechat.state import BotState
 
 THROTTLE_MS = 1000
@@ -26,16 +28,35 @@ def clear_unread(state: BotState) -> None:
     publish_unread(state)
 
 
-def message_arrived(state: BotState) -> None:
-    """Count one unread message and tell browsers now, or within a second if we told them less than one ago."""
-    client = state.client
-    client.incr(state.key("unread"))
-    if client.set(state.key("unread:throttle"), 1, nx=True, px=THROTTLE_MS):
-        publish_unread(state)
-    elif client.set(state.key("unread:pending"), 1, nx=True, px=5 * THROTTLE_MS):
+def queue_arrived(state: BotState, pipe: Pipeline, count: int = 1) -> None:
+    """Queue the counting of `count` unread messages on a pipeline (the archive sends it once per batch, with its
+    events); pass the pipeline's results for these commands to `after_arrived`."""
+    pipe.incrby(state.key("unread"), count)
+    pipe.set(state.key("unread:throttle"), 1, nx=True, px=THROTTLE_MS)
+    pipe.set(state.key("unread:pending"), 1, nx=True, px=5 * THROTTLE_MS)
+
+
+def after_arrived(state: BotState, results: list) -> None:
+    """Tell browsers now if nobody told them in the last second, else make sure they hear within a second."""
+    total, throttle_taken, newly_pending = results
+    if isinstance(total, Exception):
+        return
+    if throttle_taken is True:
+        pipe = state.client.pipeline(transaction=False)
+        pipe.delete(state.key("unread:pending"))
+        publish_many([("notification", {"unread": int(total)})], client=pipe)
+        pipe.execute()
+    elif newly_pending is True:
         timer = threading.Timer(THROTTLE_MS / 1000, _flush_pending, args=(state,))
         timer.daemon = True
         timer.start()
+
+
+def message_arrived(state: BotState, count: int = 1) -> None:
+    """Count unread messages and tell browsers now, or within a second if we told them less than one ago."""
+    pipe = state.client.pipeline(transaction=False)
+    queue_arrived(state, pipe, count)
+    after_arrived(state, pipe.execute())
 
 
 def _flush_pending(state: BotState) -> None:

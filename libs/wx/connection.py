@@ -7,6 +7,8 @@ QR code / login / logout are reported through wxpy's callbacks.
 from __future__ import annotations
 
 import logging
+import pickle
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,9 +52,50 @@ def configure_itchat(base_url: str, mode: str, extspam: str) -> None:
     login_mode.install(mode, extspam)
 
 
+def indexed_message_class() -> type:
+    from wxpy import Message
+    from wxpy.api.chats import Chat
+    from wxpy.utils import wrap_user_name
+
+    class IndexedMessage(Message):
+        """wxpy's Message, finding its chat in the bot's `chat_index` (libs/wx/directory.py WxpyChats) instead of
+        building every friend and group, and all members of the group, on each lookup."""
+
+        def _get_chat_by_user_name(self, user_name):
+            chat = self.bot.chat_index.find(user_name)
+            return chat if chat is not None else Chat(wrap_user_name(user_name), self.bot)
+
+    return IndexedMessage
+
+
+def copying_search_chatrooms(storage) -> Callable:
+    """itchat's Storage.search_chatrooms(userName=...), with a C-speed deep copy.
+
+    itchat deep-copies the whole group, members included, for every group message it receives (to find the speaker
+    and the @-mention); copy.deepcopy of a group of 100 took longer than everything else done for the message. The
+    data is plain JSON (dicts, lists, strings, numbers), for which a pickle round trip is the same deep copy."""
+    original = storage.search_chatrooms
+
+    def search_chatrooms(name=None, userName=None):
+        if userName is None:
+            return original(name=name)
+        with storage.updateLock:
+            for chatroom in storage.chatroomList:
+                if chatroom["UserName"] == userName:
+                    return pickle.loads(pickle.dumps(chatroom, pickle.HIGHEST_PROTOCOL))
+        return None
+
+    return search_chatrooms
+
+
 def _held_bot_class():
     import wxpy
     from wxpy.api.bot import logger as wxpy_logger
+    from wxpy.api.consts import SYSTEM
+
+    from libs.wx.directory import WxpyChats
+
+    message_class = indexed_message_class()
 
     class HeldBot(wxpy.Bot):
         """A wxpy Bot that does not start handling messages until `release()`.
@@ -63,6 +106,36 @@ def _held_bot_class():
         """
 
         _held = True
+
+        def __init__(self, *args, **kwargs):
+            # Called with the last message taken from the queue whenever the queue is empty after it: the end of
+            # a webwxsync batch, where the dispatcher stores what it collected (wechat/dispatch.py).
+            self.batch_end_hooks: list[Callable] = []
+            self.chat_index = WxpyChats(self)
+            super().__init__(*args, **kwargs)
+            storage = self.core.storageClass
+            storage.search_chatrooms = copying_search_chatrooms(storage)
+
+        def _listen(self):
+            """wxpy's loop, making IndexedMessage objects (wxpy's Message looks up its chat the slow way in its
+            constructor, once per message before any handler runs)."""
+            try:
+                wxpy_logger.info("%s: started", self)
+                self.is_listening = True
+                while self.alive and self.is_listening:
+                    try:
+                        msg = message_class(self.core.msgList.get(timeout=0.5), self)
+                    except queue.Empty:
+                        continue
+                    if msg.type != SYSTEM:
+                        self.messages.append(msg)
+                    try:
+                        self._process_message(msg)
+                    except Exception:
+                        wxpy_logger.exception("an error occurred while processing message %s", msg.id)
+            finally:
+                self.is_listening = False
+                wxpy_logger.info("%s: stopped", self)
 
         def start(self):
             if not self._held:
@@ -76,9 +149,16 @@ def _held_bot_class():
             """wxpy's, minus one eager debug line: wxpy formats every message for logger.debug even when debug
             logging is off, and formatting a group's message builds all its members (about 90 ms for a group of
             500, so a burst of group notices stalled the message loop for minutes). wxpy's auto_mark_as_read,
-            which we never turn on, is not carried over."""
+            which we never turn on, is not carried over. When the queue is empty afterwards, a webwxsync batch is
+            done: the batch_end_hooks run."""
             if not self.alive:
                 return
+            try:
+                self._handle(msg)
+            finally:
+                self._end_batch_if_drained(msg)
+
+        def _handle(self, msg) -> None:
             config = self.registered.get_config(msg)
             if wxpy_logger.isEnabledFor(logging.DEBUG):
                 wxpy_logger.debug("%s: new message (func: %s):\n%s", self, config.func.__name__ if config else None,
@@ -98,6 +178,15 @@ def _held_bot_class():
                 threading.Thread(target=process, daemon=True).start()
             else:
                 process()
+
+        def _end_batch_if_drained(self, msg) -> None:
+            if not self.batch_end_hooks or not self.core.msgList.empty():
+                return
+            for hook in list(self.batch_end_hooks):
+                try:
+                    hook(msg)
+                except Exception:
+                    wxpy_logger.exception("an error occurred at the end of a batch in %s", hook)
 
     return HeldBot
 

@@ -7,6 +7,7 @@ speaker, which itchat's own lists and wxpy's puid map already hold.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from libs.emoji_markup import normalize_emoji
@@ -69,3 +70,52 @@ class ChatDirectory:
             return chat.puid if chat is not None else None
         except Exception:  # wxpy raises when the chat has no user_name/nick_name to derive a puid from
             return None
+
+
+class WxpyChats:
+    """wxpy Chat objects by UserName, found as wxpy's Message._get_chat_by_user_name finds them (groups for "@@"
+    names, else friends, then MPs; wxpy's filter of "shadow" groups included), but built once per change of
+    itchat's lists instead of on every lookup.
+
+    wxpy looks the chat up in Message.__init__ (so once per message before any handler runs) and again on each
+    msg.chat / msg.sender, building a Friend or Group for every contact each time — and its `if not chat` then
+    builds every Member of a group (Group.__len__). A wxpy Chat only wraps itchat's raw dict, which itchat updates
+    in place, so a Chat built once stays current; a list that is replaced or grows is noticed by its id and length.
+    """
+
+    def __init__(self, bot) -> None:
+        self.bot = weakref.proxy(bot)
+        self._key: tuple = ()
+        self._groups: dict[str, object] = {}
+        self._others: dict[str, object] = {}
+        self._missed: set[str] = set()
+
+    def _lists_key(self) -> tuple:
+        core = self.bot.core
+        return tuple((id(rows), len(rows)) for rows in (core.memberList, core.chatroomList, core.mpList))
+
+    def _rebuild(self, key: tuple) -> None:
+        groups = {group.user_name: group for group in self.bot.groups()}
+        others = {mp.user_name: mp for mp in self.bot.mps()}
+        others.update({friend.user_name: friend for friend in self.bot.friends()})  # a friend wins, as in wxpy
+        self._groups, self._others, self._key, self._missed = groups, others, key, set()
+
+    def _lookup(self, user_name: str):
+        return (self._groups if user_name.startswith("@@") else self._others).get(user_name)
+
+    def find(self, user_name: str | None):
+        """The Chat, or None when wxpy would not find one either."""
+        if not user_name:
+            return None
+        key = self._lists_key()
+        fresh = key != self._key
+        if fresh:
+            self._rebuild(key)
+        chat = self._lookup(user_name)
+        if chat is None and user_name not in self._missed:
+            if not fresh:  # a contact removed and another added leave the lengths alone: look again, once per name
+                self._rebuild(key)
+                chat = self._lookup(user_name)
+            if chat is None:
+                self._missed.add(user_name)
+        return chat

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from typing import Any
 
 from flask import current_app
@@ -59,16 +58,9 @@ def member_infos(bot, group) -> list[flows.MemberInfo]:
     return infos
 
 
-SETTINGS_TTL = 5.0  # seconds a loaded settings dict is reused: saved changes apply within this delay
-
-
 def cached_settings(ctx: BotContext) -> dict[str, Any]:
-    """Settings for this message, re-read from SQL at most every few seconds (not once per message)."""
-    loaded_at, cached = ctx.cache.get("automation_settings", (0.0, None))
-    if cached is None or time.monotonic() - loaded_at > SETTINGS_TTL:
-        cached = settings.load(ctx.account_id())
-        ctx.cache["automation_settings"] = (time.monotonic(), cached)
-    return cached
+    """Settings for this message, re-read from SQL only after they changed (not once per message)."""
+    return settings.cached(ctx.account_id())
 
 
 def could_trigger(raw: dict, current: dict[str, Any], chat: ChatInfo) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from extensions import db
 from models.automation import AutomationSettings
+from wechat.plugins.config_cache import VersionedCache
 
 # Placeholders each text may use (anything else is refused when saving, instead of failing when the bot sends it).
 TEXT_FIELDS: dict[str, frozenset[str]] = {
@@ -195,6 +196,15 @@ def load(account_id: int) -> dict[str, Any]:
         db.select(AutomationSettings).where(AutomationSettings.account_id == account_id)
     ).scalar_one_or_none()
     return effective(row.settings if row is not None else None)
+
+
+_cached = VersionedCache(load)
+
+
+def cached(account_id: int) -> dict[str, Any]:
+    """`load`, read from SQL again only after the settings changed (wechat/plugins/config_cache.py). Shared by every
+    caller: read-only."""
+    return _cached.get(account_id)
 
 
 def save(account_id: int, changes: dict[str, Any], updated_by: str) -> tuple[dict[str, Any], list[str]]:

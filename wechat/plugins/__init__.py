@@ -11,4 +11,5 @@ for, and run them with a time limit in the bot's process.
 | `api.py` | what a running plugin may use (`current_call()`) |
 | `runner.py` | running one plugin call: time limit, error report, reply through a send job |
 | `handler.py` | the dispatcher's `plugins` handler (priority 100) |
+| `config_cache.py` | switches, settings and rules the loop reads per message, cached until a commit changes them |
 """

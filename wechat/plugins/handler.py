@@ -34,7 +34,7 @@ def run_plugins(msg: Any, ctx: BotContext) -> None:
         return
     account_id = ctx.account_id()
     view = message_view(msg, ctx.bot)
-    patterns = automation_settings.load(account_id)["group_patterns"]
+    patterns = automation_settings.cached(account_id)["group_patterns"]
     specs = [spec for spec, _ in enabled]
     chosen = select_plugins(specs, view, is_invite_keyword(view.text, view.msg_type, patterns))
     if not chosen:
@@ -42,7 +42,7 @@ def run_plugins(msg: Any, ctx: BotContext) -> None:
     values = {spec.name: plugin_settings for spec, plugin_settings in enabled}
     limit = float(ctx.app.config["PLUGIN_TIME_LIMIT"])
     for spec in chosen:
-        call = PluginCall(spec=spec, settings=values[spec.name], account_id=account_id, state=ctx.state,
+        call = PluginCall(spec=spec, settings=dict(values[spec.name]), account_id=account_id, state=ctx.state,
                           bot=ctx.bot, app=ctx.app, enabled=specs,
                           time_limit=min(limit, spec.time_limit or limit))
         run_call(call, msg)

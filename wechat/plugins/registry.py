@@ -15,6 +15,7 @@ from extensions import db
 from models.plugin import PluginConfig
 from models.types import utcnow
 from wechat.plugins import settings as plugin_settings
+from wechat.plugins.config_cache import VersionedCache
 from wechat.plugins.loader import LoadResult, load_plugins, plugin_paths
 from wechat.plugins.spec import PluginSpec
 
@@ -41,7 +42,12 @@ def is_enabled(spec: PluginSpec, row: PluginConfig | None) -> bool:
 
 
 def enabled_plugins(app: Flask) -> list[tuple[PluginSpec, dict[str, Any]]]:
-    """(spec, effective settings) of every enabled plugin, in load order."""
+    """(spec, effective settings) of every enabled plugin, in load order; read from SQL only after a plugin's row
+    changed (wechat/plugins/config_cache.py), not for every message."""
+    return _enabled.get(app)
+
+
+def _load_enabled(app: Flask) -> list[tuple[PluginSpec, dict[str, Any]]]:
     rows = configs()
     chosen = []
     for spec in loaded(app).plugins.values():
@@ -49,6 +55,9 @@ def enabled_plugins(app: Flask) -> list[tuple[PluginSpec, dict[str, Any]]]:
         if is_enabled(spec, row):
             chosen.append((spec, plugin_settings.effective(spec, row.settings if row is not None else None)))
     return chosen
+
+
+_enabled = VersionedCache(_load_enabled)
 
 
 def config_row(name: str) -> PluginConfig:
