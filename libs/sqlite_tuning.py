@@ -1,8 +1,8 @@
 """SQLite settings for several processes sharing one database file (web, workers, beat).
 
 WAL lets readers and one writer work at once instead of failing with "database is locked"; synchronous=NORMAL is
-durable across application crashes (only an OS crash may lose the last commits) and makes each commit cheap,
-which the archive's commit-per-message needs; busy_timeout waits for a writer instead of failing at once.
+durable across application crashes (only an OS crash may lose the last commits) and makes each commit cheap
+(the archive commits once per batch of incoming messages, the sync once per kind); busy_timeout waits for a writer instead of failing at once.
 """
 
 from __future__ import annotations
