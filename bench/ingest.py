@@ -2,7 +2,8 @@
 
 1. 10,000 text messages (half from friends, half in groups) injected through the sandbox in bursts at the target
    rate (500 every second), then wait until all are stored: throughput = stored / (last stored - first injected),
-   latency = a row's received_at - the moment its burst was injected;
+   latency = a row's received_at - the moment its burst was injected. Keeping up with 500/s caps that throughput
+   at 500/s, so a second phase in the same worker offers 20,000 at 2,000/s to show how much more it can take;
 2. upper bounds: the worker stopped, a Bot in this process with one no-op handler receives a flood of 10,000
    (itchat's receive loop + wxpy's dispatch, nothing archived): an unmodified wxpy Bot, then the worker's own Bot
    class (libs/wx/connection.py HeldBot, which avoids wxpy's per-message chat lookups and makes itchat's
@@ -105,18 +106,29 @@ def run_worker_phases(args, folder: Path, sandbox, redis_server, senders: list[d
         sandbox.scan(confirm=True)
         wait_for(lambda: state.login()["state"] == "logged_in", 60, what="the worker's login")
         time.sleep(3)  # the sync after login runs in the same process: let it finish first
-        expected = count_stored(db_path)
-        load = loadavg()
-        injected = inject(sandbox, senders, args.messages, args.burst, args.burst / args.rate)
-        complete = wait_stored(db_path, expected + len(injected), timeout=args.max_wait)
-        phase = summarize(injected, stored_rows(db_path, set(injected)), load)
-        phase["complete_within_max_wait"] = complete
-        phase["loadavg_end"] = loadavg()
-        print("archive:", phase, flush=True)
-        phase["worker_log_tail"] = worker.log()[-1500:]
-        return phase
+        phases = {"archive": offered_phase(db_path, sandbox, senders, args.messages, args.burst, args.rate,
+                                           args.max_wait)}
+        print("archive:", phases["archive"], flush=True)
+        if args.capacity_rate > 0:
+            phases["capacity"] = offered_phase(db_path, sandbox, senders, args.capacity_messages, args.burst,
+                                               args.capacity_rate, args.max_wait)
+            print("capacity:", phases["capacity"], flush=True)
+        phases["archive"]["worker_log_tail"] = worker.log()[-1500:]
+        return phases
     finally:
         worker.stop()
+
+
+def offered_phase(db_path: Path, sandbox, senders: list[dict], messages: int, burst: int, rate: float,
+                  max_wait: float) -> dict:
+    """Offer `messages` at `rate` per second and wait until all are stored (or max_wait is up)."""
+    expected = count_stored(db_path)
+    load = loadavg()
+    injected = inject(sandbox, senders, messages, burst, burst / rate)
+    complete = wait_stored(db_path, expected + len(injected), timeout=max_wait)
+    phase = summarize(injected, stored_rows(db_path, set(injected)), load)
+    phase.update({"offered_per_s": rate, "complete_within_max_wait": complete, "loadavg_end": loadavg()})
+    return phase
 
 
 def login_held_bot(sandbox, folder: Path, timeout: float = 60.0):
@@ -189,6 +201,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--rate", type=float, default=500.0, help="offered messages per second")
     parser.add_argument("--max-wait", type=float, default=900.0, help="seconds to wait for the archive to catch up")
+    parser.add_argument("--capacity-messages", type=int, default=20_000)
+    parser.add_argument("--capacity-rate", type=float, default=2000.0,
+                        help="a second phase offering more than the target, to show the headroom (0: skip)")
     args = parser.parse_args()
     quiet_logs()
 
@@ -205,21 +220,24 @@ def main() -> None:
         for group in world["groups"][:5]:
             member = next(m for m in group["members"] if m != me)
             senders.append({"from": member, "group": group["name"]})
-        archive = run_worker_phases(args, folder, sandbox, redis_server, senders)
+        phases = run_worker_phases(args, folder, sandbox, redis_server, senders)
+        archive = phases["archive"]
         noop = run_noop_phase(args, sandbox, senders)
         noop_held = run_noop_phase(args, sandbox, senders, held_in=folder / "held-bot")
     finally:
         stop_sandbox(sandbox)
         redis_server.stop()
     result = {
-        "parameters": vars(args), "targets": TARGETS, "archive": archive, "noop_upper_bound": noop,
-        "noop_held_bot_upper_bound": noop_held,
+        "parameters": vars(args), "targets": TARGETS, "archive": archive, "capacity": phases.get("capacity"),
+        "noop_upper_bound": noop, "noop_held_bot_upper_bound": noop_held,
         "summary": {
             "throughput_per_s": archive["throughput_per_s"], "p99_latency_ms": archive["latency"]["p99_ms"],
             "exactly_once": archive["missing"] == 0 and archive["duplicates"] == 0,
             "noop_throughput_per_s": noop["throughput_per_s"],
             "noop_vs_archive": ratio(noop["throughput_per_s"], archive["throughput_per_s"]),
             "noop_held_bot_throughput_per_s": noop_held["throughput_per_s"],
+            "capacity_throughput_per_s": phases["capacity"]["throughput_per_s"] if "capacity" in phases else None,
+            "capacity_p99_latency_ms": phases["capacity"]["latency"]["p99_ms"] if "capacity" in phases else None,
         },
     }
     print(write_result("ingest", result))
