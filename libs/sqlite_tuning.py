@@ -2,7 +2,8 @@
 
 WAL lets readers and one writer work at once instead of failing with "database is locked"; synchronous=NORMAL is
 durable across application crashes (only an OS crash may lose the last commits) and makes each commit cheap
-(the archive commits once per batch of incoming messages, the sync once per kind); busy_timeout waits for a writer instead of failing at once.
+(the archive commits once per batch of incoming messages, the sync once per kind);
+busy_timeout waits for a writer instead of failing at once.
 """
 
 from __future__ import annotations
