@@ -54,6 +54,7 @@ PAGE_STRINGS = {
     "clear_error": _l("Clear"),
     "error_cleared": _l("Error cleared."),
     "load_errors": _l("These plugins could not be loaded:"),
+    "plugins_reloaded": _l("Plugins loaded again: {n} available."),
     "save_settings": _l("Save settings"),
     "settings_count": _l("Settings ({n})"),
     "secret": _l("secret"),

@@ -1,7 +1,7 @@
 """Plugins and auto-reply rules over the JSON API (docs/PLUGINS.md).
 
-Switches and settings are read by the bot on every message, so a change applies at once. Secrets are never shown
-back in full (see wechat/plugins/settings.py).
+Switches and settings apply to the next message (the bot caches them until they change). Secrets are never shown
+back in full (see wechat/plugins/settings.py). POST /api/plugins/reload loads plugin folders again everywhere.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from extensions import db
 from libs.api import ApiError, field, json_body
+from libs.redis_client import get_redis
 from models.audit import record
 from models.plugin import AutoReplyRule, PluginConfig
 from models.wechat import Account
@@ -60,17 +61,39 @@ def plugin_as_dict(spec: PluginSpec, row: PluginConfig | None) -> dict:
     }
 
 
+def _plugins_body(loaded) -> dict:
+    rows = registry.configs()
+    return {"items": [plugin_as_dict(spec, rows.get(name)) for name, spec in loaded.plugins.items()],
+            "load_errors": loaded.errors}
+
+
+def _current_plugins():
+    """This process's plugins, loaded again first if another process reloaded them."""
+    registry.follow_reloads(current_app, get_redis())
+    return registry.loaded(current_app)
+
+
 @bp.get("/plugins")
 def list_plugins():
-    loaded = registry.loaded(current_app)
-    rows = registry.configs()
-    return jsonify({"items": [plugin_as_dict(spec, rows.get(name)) for name, spec in loaded.plugins.items()],
-                    "load_errors": loaded.errors})
+    return jsonify(_plugins_body(_current_plugins()))
+
+
+@bp.post("/plugins/reload")
+def reload_plugins():
+    """Import the plugins of PLUGIN_PATHS again (new and edited files) here, in the bot and in every web process."""
+    before = set(registry.loaded(current_app).plugins)
+    loaded = registry.reload_plugins(current_app, get_redis())
+    after = set(loaded.plugins)
+    record(current_user.username, "plugin.reload", reason="admin", ip=request.remote_addr,
+           detail={"added": sorted(after - before), "removed": sorted(before - after),
+                   "load_errors": len(loaded.errors)})
+    db.session.commit()
+    return jsonify(_plugins_body(loaded))
 
 
 @bp.put("/plugins/<name>")
 def update_plugin(name: str):
-    spec = registry.loaded(current_app).plugins.get(name)
+    spec = _current_plugins().plugins.get(name)
     if spec is None:
         raise ApiError(404, f"no plugin named {name!r}")
     data = json_body()

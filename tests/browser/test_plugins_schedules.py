@@ -116,6 +116,17 @@ def test_plugin_last_error_shown_and_cleared(web, live):
     assert plugin(live, "autoreply")["last_error"] is None
 
 
+def test_reload_button_loads_the_plugins_again(web, live):
+    page = web.goto("/plugins")
+    expect(page.locator("[data-plugin=help]")).to_be_visible()
+    page.get_by_role("button", name="重新加载插件").click()
+    expect(page.locator(".toast", has_text="插件已重新加载")).to_be_visible()
+    expect(page.locator("[data-plugin=help]")).to_be_visible()
+    entries = live.stack.client().get("/api/audit?action=plugin.reload",
+                                      headers={"Authorization": f"Bearer {live.stack.token}"}).json["items"]
+    assert [entry["action"] for entry in entries] == ["plugin.reload"]
+
+
 def test_autoreply_rule_made_in_the_browser_answers(web, live):
     synced(live)
     page = web.goto("/plugins")

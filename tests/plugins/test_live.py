@@ -183,3 +183,37 @@ def test_autoreply_modes_scopes_and_the_llm_plugin(stack):
         say(stack, f"{at}还在吗", group=GROUP_B, sender="老王")
         time.sleep(2)
         assert len(llm.requests) == asked and texts_to(stack, seq, GROUP_B) == ["稍后再试"] * 3
+
+
+def greeter(answer: str) -> str:
+    return (f"class Greeter:\n    name = 'Greeter'\n    patterns = ['^hello$']\n\n"
+            f"    @classmethod\n    def main(cls, msg):\n        return {answer!r}\n\n\n"
+            "def export():\n    return Greeter\n")
+
+
+def test_reloading_picks_up_new_and_edited_folder_plugins_in_the_running_bot(stack, tmp_path):
+    """A plugin file dropped into PLUGIN_PATHS and 'Reload plugins': the running worker answers with it, and an
+    edit of the file applies after the next reload, without restarting anything."""
+    folder = tmp_path / "hot_plugins"
+    folder.mkdir()
+    live(stack, PLUGIN_PATHS=str(folder))
+    assert "Greeter" not in plugins(stack)
+    (folder / "greeter.py").write_text(greeter("hi, first version"))
+    assert "Greeter" not in plugins(stack)  # loaded once per process until asked
+
+    reloaded = stack.api("POST", "/api/plugins/reload")
+    assert reloaded.status_code == 200, reloaded.json
+    assert "Greeter" in {item["name"] for item in reloaded.json["items"]}
+    seq = stack.sandbox.state()["sent_count"]
+    say(stack, "hello")
+    assert reply(stack, seq, FRIEND, lambda t: t.startswith("hi,")) == "hi, first version"
+
+    (folder / "greeter.py").write_text(greeter("hi, second version"))
+    (folder / "broken.py").write_text("raise ImportError('half-written')\n")
+    reloaded = stack.api("POST", "/api/plugins/reload").json
+    assert [error["source"] for error in reloaded["load_errors"]] == [str(folder / "broken.py")]
+    seq = stack.sandbox.state()["sent_count"]
+    say(stack, "hello")
+    assert reply(stack, seq, FRIEND, lambda t: t.startswith("hi,")) == "hi, second version"
+    audit = stack.api("GET", "/api/audit?action=plugin.reload").json
+    assert len([entry for entry in audit["items"] if entry["action"] == "plugin.reload"]) == 2

@@ -8,7 +8,7 @@ from typing import Any
 
 from wechat.automation import settings as automation_settings
 from wechat.automation.invites import keyword_in_message, keyword_in_request
-from wechat.dispatch import BotContext, message_handler
+from wechat.dispatch import BotContext, message_handler, on_batch_start
 from wechat.plugins import registry
 from wechat.plugins.api import PluginCall
 from wechat.plugins.matcher import MessageView, select_plugins
@@ -25,6 +25,12 @@ def is_invite_keyword(text: str, msg_type: str, group_patterns: list[list[str]])
 def message_view(msg: Any, bot: Any) -> MessageView:
     return MessageView(text=msg.text or "", msg_type=msg.type or "", chat=msg.chat,
                        is_self=msg.raw.get("FromUserName") == bot.self.user_name)
+
+
+@on_batch_start("plugins.reload")
+def follow_plugin_reloads(ctx: BotContext) -> None:
+    """A reload asked in the dashboard (another process) applies from the next batch of messages on."""
+    registry.follow_reloads(ctx.app, ctx.state.client)
 
 
 @message_handler("plugins", priority=100)

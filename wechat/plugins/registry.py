@@ -1,14 +1,24 @@
-"""The plugins of this process (loaded once per app) and their switches, settings and errors (SQL).
+"""The plugins of this process and their switches, settings and errors (SQL).
 
 Both the web process (GET /api/plugins) and the bot's worker load the plugins; the database row is what they
 share, so a switch flipped in the dashboard applies to the next message.
+
+Reloading (POST /api/plugins/reload) loads the plugins again in the process that was asked and bumps a generation
+counter in Redis; every other process (the worker before its next batch of messages, other web workers on their
+next plugin request) sees the new generation and loads again too. A reload re-imports the plugins from
+PLUGIN_PATHS folders, so new and edited files there take effect without a restart; built-in and pip-installed
+plugins keep the code imported at start.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
+import redis
 from flask import Flask
 
 from extensions import db
@@ -22,15 +32,60 @@ from wechat.plugins.spec import PluginSpec
 logger = logging.getLogger(__name__)
 
 MAX_ERROR = 2000
+GENERATION_KEY = "wechat-admin:plugins:generation"
 
 
 def loaded(app: Flask) -> LoadResult:
     result = app.extensions.get("wechat_plugins")
     if result is None:
-        result = load_plugins(plugin_paths(app.config.get("PLUGIN_PATHS", "")))
-        app.extensions["wechat_plugins"] = result
-        logger.info("plugins loaded: %s; not loaded: %d", ", ".join(result.plugins) or "none", len(result.errors))
+        result = _load(app, _generation(app.extensions.get("redis")))
     return result
+
+
+def _generation(client: redis.Redis | None) -> int | None:
+    if client is None:
+        return None
+    try:
+        return int(client.get(GENERATION_KEY) or 0)
+    except (redis.RedisError, ValueError):
+        return None
+
+
+def _forget_folder_modules(folders: list[Path]) -> None:
+    """Drop the modules imported from plugin folders, so the next import reads the files again."""
+    roots = [folder.resolve() for folder in folders]
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin and any(root in Path(origin).resolve().parents for root in roots):
+            del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _load(app: Flask, generation: int | None, again: bool = False) -> LoadResult:
+    folders = plugin_paths(app.config.get("PLUGIN_PATHS", ""))
+    if again:
+        _forget_folder_modules(folders)
+    result = load_plugins(folders)
+    app.extensions["wechat_plugins"] = result
+    app.extensions["wechat_plugins_generation"] = generation
+    _enabled.clear()  # it holds the specs of the previous load
+    logger.info("plugins %s: %s; not loaded: %d", "reloaded" if again else "loaded",
+                ", ".join(result.plugins) or "none", len(result.errors))
+    return result
+
+
+def reload_plugins(app: Flask, client: redis.Redis) -> LoadResult:
+    """Load the plugins again here, and have every other process do the same (see the module docstring)."""
+    return _load(app, int(client.incr(GENERATION_KEY)), again=True)
+
+
+def follow_reloads(app: Flask, client: redis.Redis) -> None:
+    """Load again when another process reloaded since this one last loaded (one Redis GET; Redis down: no-op)."""
+    generation = _generation(client)
+    if generation is None or "wechat_plugins" not in app.extensions:
+        return
+    if generation != app.extensions.get("wechat_plugins_generation"):
+        _load(app, generation, again=True)
 
 
 def configs() -> dict[str, PluginConfig]:

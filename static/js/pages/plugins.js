@@ -170,6 +170,10 @@ async function loadPlugins() {
     clear(list, failure(error, "/api/plugins"));
     return;
   }
+  showPlugins(data);
+}
+
+function showPlugins(data) {
   const errors = data.load_errors || [];
   clear(document.getElementById("load-errors"), errors.length ? el("div", { class: "alert alert-danger", role: "alert" },
     el("div", { class: "fw-semibold mb-1", text: t("load_errors") }),
@@ -178,6 +182,17 @@ async function loadPlugins() {
   const items = data.items || [];
   clear(list, items.length ? items.map(renderPlugin) : emptyState(t("no_plugins")));
 }
+
+const reloadButton = document.getElementById("reload-plugins");
+reloadButton.addEventListener("click", () => busy(reloadButton, async () => {
+  try {
+    const data = await api("POST", "/api/plugins/reload");
+    showPlugins(data);
+    toast(t("plugins_reloaded", { n: (data.items || []).length }));
+  } catch (error) {
+    reportError(error);
+  }
+}));
 
 // -- auto-reply rules -----------------------------------------------------------------------------------------
 const rules = document.getElementById("rules");
