@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import random
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from extensions import db
 from models.message import MESSAGE_TYPES, Message
@@ -128,15 +129,49 @@ def bulk_load(model, rows) -> None:
 def generate(contacts: int, messages: int) -> int:
     """Fill the current app's database; returns the account id."""
     account_id = ensure_account()
-    bulk_load(Contact, contact_rows(account_id, contacts))
-    if messages:
-        bulk_load(Message, message_rows(account_id, messages))
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(db.text("ANALYZE"))
-    elif db.engine.dialect.name == "sqlite":
-        db.session.execute(db.text("ANALYZE"))
-    db.session.commit()
+    with search_indexes_deferred():
+        bulk_load(Contact, contact_rows(account_id, contacts))
+        if messages:
+            bulk_load(Message, message_rows(account_id, messages))
+    settle()
     return account_id
+
+
+@contextmanager
+def search_indexes_deferred():
+    """Load with the text-search indexes of migration 0003 set aside, and build them once after: the same index
+    as row-by-row maintenance gives, several times faster for a million rows. Their definitions are read back from
+    the database (SQLite: the FTS triggers; PostgreSQL: the trigram indexes), so nothing is duplicated here."""
+    dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        saved = db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND tbl_name = 'messages' AND name LIKE 'messages_fts_%'")).all()
+    elif dialect == "postgresql":
+        saved = db.session.execute(text("SELECT indexname, indexdef FROM pg_indexes "
+                                        "WHERE indexname LIKE '%\\_trgm'")).all()
+    else:
+        saved = []
+    for name, _ in saved:
+        db.session.execute(text(f"DROP {'TRIGGER' if dialect == 'sqlite' else 'INDEX'} {name}"))
+    db.session.commit()
+    yield
+    for _, definition in saved:
+        db.session.execute(text(definition))
+    if dialect == "sqlite" and saved:
+        db.session.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')"))
+    db.session.commit()
+
+
+def settle() -> None:
+    """Statistics, and on PostgreSQL the visibility map its index-only scans need: what autovacuum gives a live
+    database after this many inserts (PostgreSQL 13+ vacuums insert-only tables too)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    elif db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
 
 
 assert set(TYPE_WEIGHTS) == set(MESSAGE_TYPES)

@@ -76,6 +76,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Leave the search indexes made by migration 0003 outside the models (libs/search.py) out of autogenerate,
+    which would otherwise write migrations dropping them."""
+    from libs.search import include_in_autogenerate
+
+    return include_in_autogenerate(name, type_, parent_names)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -98,6 +106,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

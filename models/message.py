@@ -24,6 +24,8 @@ class Message(db.Model):
         Index("ix_messages_sender_time", "account_id", "sender_puid", "created_at"),
         Index("ix_messages_type_time", "account_id", "type", "created_at"),
         Index("ix_messages_time", "account_id", "created_at"),
+        # Text search has engine-specific indexes that only migration 0003 creates (SQLite FTS5 table
+        # messages_fts, PostgreSQL pg_trgm GIN): see libs/search.py.
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)

@@ -36,7 +36,9 @@ class Contact(db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("account_id", "puid"),
-        Index("ix_contacts_account_nick", "account_id", "nick_name"),
+        # Covers a name search (views/contacts.py): walked in page order (nick_name, id), filtered on the names and
+        # flags it holds, never touching the table. Also serves what an (account_id, nick_name) index did.
+        Index("ix_contacts_account_names", "account_id", "nick_name", "id", "remark_name", "is_friend", "is_mp"),
         Index("ix_contacts_account_remark", "account_id", "remark_name"),
     )
 

@@ -12,8 +12,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from extensions import db
-from libs.api import ApiError, field, json_body, like_pattern, search_arg
+from libs.api import ApiError, field, json_body, search_arg
 from libs.files import inside
+from libs.search import message_search
 from models.audit import record
 from models.message import MESSAGE_TYPES, Message
 from models.wechat import Contact, Group
@@ -58,28 +59,34 @@ def id_arg(name: str) -> str | None:
     return value or None
 
 
-@bp.get("/messages")
-def messages():
-    query = select(Message).where(Message.account_id == current_account_id())
+def message_args() -> tuple[list, str | None]:
+    """The conditions of ?type=&chat=&sender=&since=&until= and the ?q= needle (400 for a bad value)."""
+    filters = []
     kind = request.args.get("type")
     if kind:
         if kind not in MESSAGE_TYPES:
             raise ApiError(400, f"type must be one of {', '.join(MESSAGE_TYPES)}")
-        query = query.where(Message.type == kind)
+        filters.append(Message.type == kind)
     if chat := id_arg("chat"):
-        query = query.where(Message.chat_puid == chat)
+        filters.append(Message.chat_puid == chat)
     if sender := id_arg("sender"):
-        query = query.where(Message.sender_puid == sender)
-    if text := search_arg("q", 200):
-        query = query.where(Message.text.like(like_pattern(text), escape="\\"))
+        filters.append(Message.sender_puid == sender)
+    needle = search_arg("q", 200)
     since, until = time_arg("since"), time_arg("until")
     if since and until and since > until:
         raise ApiError(400, "'since' is after 'until'")
     if since:
-        query = query.where(Message.created_at >= since)
+        filters.append(Message.created_at >= since)
     if until:
-        query = query.where(Message.created_at <= until)
-    return jsonify(paged(query, (Message.created_at.desc(), Message.id.desc()), message_dict))
+        filters.append(Message.created_at <= until)
+    return filters, needle
+
+
+@bp.get("/messages")
+def messages():
+    filters, needle = message_args()
+    query, count_query = message_search(current_account_id(), filters, needle)
+    return jsonify(paged(query, (Message.created_at.desc(), Message.id.desc()), message_dict, count_query))
 
 
 @bp.delete("/messages")

@@ -260,18 +260,29 @@ export function failure(error, what) {
   return el("div", { class: "alert alert-danger", role: "alert", text: error.message || String(error) });
 }
 
-/** Previous/next paging for `{page, per_page, total}`; onPage(n) loads page n. */
+/**
+ * Previous/next paging for `{page, per_page, total, total_capped?}`; onPage(n) loads page n. A capped total
+ * (the server stops counting at 10,000) shows as "10,000+", and "next" stays available while pages are full.
+ */
 export function pager(result, onPage) {
-  const pages = Math.max(1, Math.ceil((result.total || 0) / (result.per_page || 1)));
+  const total = result.total || 0;
+  const perPage = result.per_page || 1;
   const page = result.page || 1;
-  const button = (label, target, disabled) => el("button", {
-    type: "button", class: "btn btn-sm btn-outline-secondary", text: label, disabled,
+  const capped = Boolean(result.total_capped);
+  const pages = Math.max(1, Math.ceil(total / perPage), capped ? page : 1);
+  const more = capped ? "+" : "";
+  const label = t("page_of", {
+    page, pages: `${pages}${more}`, total: capped ? `${total.toLocaleString(locale)}+` : total,
+  });
+  const lastPage = capped ? (result.items || []).length < perPage : page >= pages;
+  const button = (text, target, disabled) => el("button", {
+    type: "button", class: "btn btn-sm btn-outline-secondary", text, disabled,
     onclick: () => onPage(target),
   });
-  return el("nav", { class: "pager", "aria-label": t("page_of", { page, pages, total: result.total || 0 }) },
+  return el("nav", { class: "pager", "aria-label": label },
     button(`‹ ${t("prev")}`, page - 1, page <= 1),
-    el("span", { class: "text-secondary small", text: t("page_of", { page, pages, total: result.total || 0 }) }),
-    button(`${t("next")} ›`, page + 1, page >= pages));
+    el("span", { class: "text-secondary small", text: label }),
+    button(`${t("next")} ›`, page + 1, lastPage));
 }
 
 /** Call fn at most once per `wait` ms, after the last call (search boxes). */
