@@ -105,11 +105,13 @@ def rows() -> list[str]:
             head, tenth = figures["head"], figures["tenth_of_the_data"]["head"]
             for kind, label, target in (("contacts", "contact search p95 (worst query)", 50),
                                         ("messages", "message list p95 (worst filter)", 200)):
-                value = head[f"{'contacts_search' if kind == 'contacts' else 'messages_list'}_p95_ms"]
-                small = tenth[f"{'contacts_search' if kind == 'contacts' else 'messages_list'}_p95_ms"]
+                key = f"{'contacts_search' if kind == 'contacts' else 'messages_list'}_p95_ms"
+                value, small = head[key], tenth[key]
+                before = figures.get("baseline_0002", {}).get(key)
+                older = f"; schema before 0003: {before} ms" if before is not None else ""
                 worst = max(head[kind], key=lambda name, k=kind: head[k][name]["p95_ms"])
                 out.append(_row(f"api ({engine})", f"{label}: `{worst}`", f"≤ {target} ms", f"{value} ms",
-                                f"a tenth of the data: {small} ms", f"{round(value / max(small, 0.1), 1)}×",
+                                f"a tenth of the data: {small} ms{older}", f"{round(value / max(small, 0.1), 1)}×",
                                 _verdict(value, target), head["loadavg"][0]))
     return out
 
@@ -132,10 +134,10 @@ def render() -> str:
     if any_result:
         m = any_result["machine"]
         lines += [f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['os']}, Python {m['python']}, "
-                  f"SQLite {m['sqlite']}, commit {m['commit']}. Shared with other work: see the load averages.", ""]
+                  f"SQLite {m['sqlite']}. Shared with other work at times: see the load averages.", ""]
         lines += ["Command: `make bench` (runs `.venv/bin/python -m bench.run`, i.e. each of the following)."]
-        lines += [f"- `.venv/bin/python -m bench.{n}`: {d['date']}" for n in ("sync", "ingest", "sse", "api")
-                  if (d := _load(n))]
+        lines += [f"- `.venv/bin/python -m bench.{n}`: {d['date']}, commit {d['machine']['commit']}"
+                  for n in ("sync", "ingest", "sse", "api") if (d := _load(n))]
         lines.append("")
     lines += rows() + [""]
     api = _load("api")
