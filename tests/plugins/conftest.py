@@ -29,3 +29,15 @@ def entry_point_site(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", "--target", str(target), str(source)], check=True, timeout=180)
     return target
+
+
+@pytest.fixture
+def account(app):
+    """The WeChat account the plugin settings and auto-reply rules belong to."""
+    from extensions import db
+    from models.wechat import Account
+
+    row = Account(puid="bot-puid", nick_name="小助手")
+    db.session.add(row)
+    db.session.commit()
+    return row

@@ -4,7 +4,6 @@ import pytest
 
 from extensions import db
 from models.audit import AuditLog
-from models.wechat import Account
 
 
 @pytest.fixture
@@ -15,14 +14,6 @@ def api(client, api_token, monkeypatch):
         return client.open(path, method=method, headers={"Authorization": f"Bearer {api_token}"}, **kwargs)
 
     return call
-
-
-@pytest.fixture
-def account(app):
-    row = Account(puid="bot-puid", nick_name="小助手")
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def by_name(response):

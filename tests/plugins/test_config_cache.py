@@ -10,7 +10,6 @@ from sqlalchemy import event
 
 from extensions import db
 from libs.redis_client import get_redis
-from models.wechat import Account
 from wechat import autoreply
 from wechat.plugins import config_cache, registry
 
@@ -23,14 +22,6 @@ def api(client, api_token):
         return response.json
 
     return call
-
-
-@pytest.fixture
-def account(app):
-    row = Account(puid="bot-puid", nick_name="小助手")
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 @pytest.fixture
