@@ -152,7 +152,7 @@ def test_incoming_message_appears_live_with_unread_badge(web, live):
     live.ensure_logged_in()
     page = web.goto("/messages")
     expect(page.locator("#messages")).to_be_visible()
-    page.wait_for_function("document.querySelector('.live-dot.is-live') !== null")
+    page.locator("#live-status.is-live").wait_for(state="attached")  # not wait_for_function: the CSP forbids eval
     live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": "你好，<b>机器人</b>"})
     message = page.locator("#messages .message", has_text="你好，<b>机器人</b>")
     expect(message).to_be_visible(timeout=30000)
@@ -257,7 +257,7 @@ def test_hostile_message_text_and_file_names_show_as_text(web, live):
     """Message text and file names come from WeChat users: the archive page shows them and runs nothing."""
     live.ensure_logged_in()
     page = web.goto("/messages")
-    page.wait_for_function("document.querySelector('.live-dot.is-live') !== null")
+    page.locator("#live-status.is-live").wait_for(state="attached")  # not wait_for_function: the CSP forbids eval
     live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": XSS_TEXT})
     live.stack.sandbox.control("messages", {"from": "王五", "type": "file", "file_name": XSS_FILE})
     expect(page.locator("#messages .message", has_text=XSS_TEXT)).to_be_visible(timeout=30000)
