@@ -55,6 +55,11 @@ def rows() -> list[str]:
             _row("sync", "peak RSS of the syncing process", "≤ 600 MB", f"{s['peak_rss_mb']} MB", None, None,
                  _verdict(s["peak_rss_mb"], 600), again["loadavg"][0]),
         ]
+        for label, run in (("full sync", full), ("re-sync", again)):
+            if "avatars_after" in run:  # the wechat.avatars task that follows each sync
+                after = run["avatars_after"]
+                out.append(_row("sync", f"then avatars, own task after the {label} ({after['fetched']} fetched)", "–",
+                                f"{after['seconds']} s", None, None, "–", run["loadavg"][0]))
     ingest = _load("ingest")
     if ingest:
         s, archive, noop = ingest["summary"], ingest["archive"], ingest["noop_upper_bound"]

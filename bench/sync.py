@@ -2,7 +2,8 @@
 
 In one process (the one whose peak RSS is reported): log an unmodified wxpy Bot into the sandbox with the indexed
 puid map (as libs/wx/connection.create_bot does), run the product's run_sync into an empty SQLite database, apply
-1 % changes to the sandbox world, run_sync again. Then, on fresh databases and one shared snapshot, the set-based
+1 % changes to the sandbox world, run_sync again. After each sync the avatar download that the `wechat.avatars`
+task does next is timed on its own (`avatars_after`). Then, on fresh databases and one shared snapshot, the set-based
 apply (wechat/sync.py) against the row-by-row baseline (bench/naive_sync.py).
 
     .venv/bin/python -m bench.sync [--friends 10000 --groups 200 --members 500 --mps 100] [--baseline-budget 120]
@@ -105,15 +106,23 @@ class PhaseClock:
 
 
 def install_clock() -> PhaseClock:
-    from wechat import sync, sync_runner, sync_snapshot
+    from wechat import sync, sync_snapshot
 
     clock = PhaseClock()
     for name in ("refresh", "friends", "mps", "groups"):
         clock.wrap(sync_snapshot, name, f"snapshot.{name}")
     for name in ("sync_people", "sync_groups", "remove_orphans"):
         clock.wrap(sync, name, f"db.{name}")
-    clock.wrap(sync_runner, "fetch_avatars", "avatars (200 per sync)")
     return clock
+
+
+def timed_avatars(bot, account_id: int, state) -> dict:
+    """The follow-up task's work after a sync (wechat.avatars): 200 due pictures, timed on its own."""
+    from wechat.sync_runner import run_avatars
+
+    timer = Timer()
+    fetched = run_avatars(bot, account_id, state)
+    return {"seconds": timer.seconds(), "fetched": fetched}
 
 
 def apply_set_based(account_id: int, snapshot: dict) -> float:
@@ -194,10 +203,12 @@ def main() -> None:
             full = run_sync(bot, account_id, state, "all")
             full_seconds = timer.seconds()
             full_phases = clock.take()
+            full_avatars = timed_avatars(bot, account_id, state)
             memory_full = proc_memory_mb(os.getpid())
             stored_full = counts(account_id)
             result["full_sync"] = {"seconds": full_seconds, "loadavg": load, "phases": full_phases,
-                                   "steps": full, "stored": stored_full, **memory_full}
+                                   "avatars_after": full_avatars, "steps": full, "stored": stored_full,
+                                   **memory_full}
             print(f"full sync: {full_seconds}s, {memory_full}, {stored_full}", flush=True)
 
             changed = change_one_percent(sandbox, bot, world, entities)
@@ -214,9 +225,10 @@ def main() -> None:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
             resync_phases = clock.take()
+            resync_avatars = timed_avatars(bot, account_id, state)
             memory_resync = proc_memory_mb(os.getpid())
             result["resync"] = {"seconds": resync_seconds, "loadavg": load, "phases": resync_phases,
-                                "changes": changed,
+                                "avatars_after": resync_avatars, "changes": changed,
                                 "changes_delivered_after_s": delivered, "changes_handled_after_s": handled,
                                 "steps": again,
                                 "stored": counts(account_id), **memory_resync}

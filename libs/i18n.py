@@ -101,6 +101,7 @@ JS_STRINGS = {
     "groups": _l("Groups"),
     "members": _l("Members"),
     "all": _l("All"),
+    "avatars": _l("Avatars"),
     "mps": _l("Official accounts"),
     "messages_today": _l("Messages today"),
     "unread": _l("Unread"),

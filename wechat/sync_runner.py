@@ -1,4 +1,8 @@
-"""One sync run: snapshot the bot, apply to SQL, report progress as SSE `sync` events. Never two at once."""
+"""One sync run: snapshot the bot, apply to SQL, report progress as SSE `sync` events. Never two at once.
+
+Avatars are not part of it: the `wechat.sync` task queues `wechat.avatars` after the sync has finished, so lists
+are complete (and the sync lease free) while the pictures are still downloading.
+"""
 
 from __future__ import annotations
 
@@ -46,13 +50,26 @@ def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[d
             fresh = sync_snapshot.groups(bot, lambda done, total: progress("members", done, total))
             results.append(sync.sync_groups(account_id, fresh, progress))
         removed = sync.remove_orphans(account_id)
-        avatars = fetch_avatars(bot, account_id)
     finally:
         lease.release(owner)
     for result in results:
         metrics.observe(f"sync_seconds_{result.kind}", result.seconds)
     summary = [result.as_dict() for result in results]
     publish("sync", {"kind": what, "done": 1, "total": 1, "finished": True, "results": summary,
-                     "orphans_removed": removed, "avatars": avatars}, client=state.client)
+                     "orphans_removed": removed}, client=state.client)
     logger.info("sync %s: %s", what, summary)
     return summary
+
+
+def run_avatars(bot, account_id: int, state: BotState) -> int | None:
+    """Download the avatars that are due (wechat/avatars.py); None when another download is running."""
+    lease = Lease(state.client, state.key("avatars"), SYNC_LEASE_SECONDS)
+    owner = uuid.uuid4().hex
+    if not lease.acquire(owner):
+        return None
+    try:
+        fetched = fetch_avatars(bot, account_id)
+    finally:
+        lease.release(owner)
+    publish("sync", {"kind": "avatars", "done": 1, "total": 1, "fetched": fetched}, client=state.client)
+    return fetched

@@ -76,9 +76,30 @@ def sync(what: str = "all") -> dict:
     account_id = account_of_bot(bot).id
     db.session.commit()
     try:
-        return {"ok": True, "results": run_sync(bot, account_id, control.bot_state(), what)}
+        results = run_sync(bot, account_id, control.bot_state(), what)
     except SyncBusy as exc:
         return {"ok": False, "error": "busy", "message": str(exc)}
+    avatars.apply_async(queue=control.bot_queue(current_app.config["WECHAT_ACCOUNT"]))
+    return {"ok": True, "results": results}
+
+
+@shared_task(name="wechat.avatars", ignore_result=False, soft_time_limit=1800)
+def avatars() -> dict:
+    """After each sync, in the process that holds the bot: the pictures that are due (a bounded number per run)."""
+    from extensions import db
+    from wechat.accounts import account_of_bot
+    from wechat.sync_runner import run_avatars
+
+    try:
+        bot = runtime.current_bot()
+    except runtime.BotNotReady:
+        return control.NOT_LOGGED_IN
+    account_id = account_of_bot(bot).id
+    db.session.commit()
+    fetched = run_avatars(bot, account_id, control.bot_state())
+    if fetched is None:
+        return {"ok": False, "error": "busy", "message": "avatars are already being downloaded"}
+    return {"ok": True, "fetched": fetched}
 
 
 @shared_task(name="wechat.notify_unread", ignore_result=True, soft_time_limit=30)

@@ -3,7 +3,9 @@ import { $$, api, busy, clear, el, reportError, setProgress, t, toast } from "./
 import { on } from "./live.js";
 
 const bars = new Map();
-const KIND_LABEL = { contacts: "friends", groups: "groups", members: "members", mps: "mps", all: "all" };
+const KIND_LABEL = {
+  contacts: "friends", groups: "groups", members: "members", mps: "mps", all: "all", avatars: "avatars",
+};
 
 function progressFor(kind) {
   const holder = document.getElementById("sync-progress");

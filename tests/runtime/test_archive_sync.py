@@ -69,11 +69,13 @@ def test_database_matches_the_world_after_login_and_follows_changes(synced):
 
 
 def test_avatars_are_downloaded_once_and_served(synced):
-    sync_now(synced)  # waits for the sync after login, which fetches the pictures
-    contacts = all_items(synced, "/api/contacts")
-    groups = all_items(synced, "/api/groups")
-    with_avatar = [c for c in contacts + groups if c["avatar_url"]]
-    assert len(with_avatar) == len(contacts) + len(groups)
+    sync_now(synced)  # the pictures follow each sync in a task of their own (wechat.avatars)
+
+    def everyone_pictured():
+        people = all_items(synced, "/api/contacts") + all_items(synced, "/api/groups")
+        return all(item["avatar_url"] for item in people) and people
+
+    with_avatar = wait_for(everyone_pictured, 30, what="the avatars after the sync")
     picture = synced.api("GET", with_avatar[0]["avatar_url"])
     assert picture.status_code == 200 and picture.mimetype == "image/jpeg" and len(picture.data) > 50
     again = sync_now(synced)  # within a day: nothing is fetched again
