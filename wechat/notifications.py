@@ -52,13 +52,6 @@ def after_arrived(state: BotState, results: list) -> None:
         timer.start()
 
 
-def message_arrived(state: BotState, count: int = 1) -> None:
-    """Count unread messages and tell browsers now, or within a second if we told them less than one ago."""
-    pipe = state.client.pipeline(transaction=False)
-    queue_arrived(state, pipe, count)
-    after_arrived(state, pipe.execute())
-
-
 def _flush_pending(state: BotState) -> None:
     if state.client.exists(state.key("unread:pending")):
         state.client.set(state.key("unread:throttle"), 1, px=THROTTLE_MS)
