@@ -15,6 +15,7 @@ from extensions import db
 from models.types import UTCDateTime, utcnow
 
 TOKEN_PREFIX = "wxa_"
+TOKEN_SCOPES = ("read", "admin", "metrics")
 
 
 class AdminUser(UserMixin, db.Model):
@@ -26,6 +27,8 @@ class AdminUser(UserMixin, db.Model):
     is_active_flag: Mapped[bool] = mapped_column("is_active", default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped to end every session and token at once (password change, deactivation, "sign out everywhere").
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="admin", cascade="all, delete-orphan")
 
@@ -55,6 +58,9 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")  # one of TOKEN_SCOPES
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")  # the admin's session_generation
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     admin: Mapped[AdminUser] = relationship(back_populates="tokens")
 

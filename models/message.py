@@ -14,6 +14,7 @@ from models.wechat import NAME, PUID
 MESSAGE_TYPES = ("text", "picture", "recording", "video", "attachment", "sharing", "card", "friends",
                  "emoticon", "map", "note", "system", "unknown")
 CHAT_KINDS = ("friend", "group", "mp", "self")
+MEDIA_SKIPPED = ("too_large", "disk_low", "budget")
 
 
 class Message(db.Model):
@@ -43,5 +44,7 @@ class Message(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(NAME))
     file_path: Mapped[str | None] = mapped_column(String(512))  # relative to the instance media folder
     file_size: Mapped[int | None] = mapped_column(BigInteger)
+    # Why the media was not stored: one of MEDIA_SKIPPED (NULL when stored, or when there is none).
+    media_status: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # WeChat's CreateTime
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
