@@ -76,3 +76,24 @@ def test_autoreply_crud(api, account):
 
 def test_autoreply_needs_an_account(api):
     assert api("POST", "/api/autoreplies", json={"mode": "exact", "pattern": "a", "reply": "b"}).status_code == 409
+
+
+@pytest.mark.parametrize("pattern", ["a{10000000}", "(?:a{1000}){1000}", "(a+)+$", "a" * 501])
+def test_autoreply_regex_bombs_are_400_with_the_field(api, account, pattern):
+    response = api("POST", "/api/autoreplies", json={"mode": "regex", "pattern": pattern, "reply": "x"})
+    assert response.status_code == 400 and response.json["field"] == "pattern", response.json
+    if len(pattern) > 500:
+        return
+    created = api("POST", "/api/autoreplies", json={"mode": "exact", "pattern": pattern, "reply": "x"})
+    changed = api("PUT", f"/api/autoreplies/{created.json['item']['id']}", json={"mode": "regex"})
+    assert changed.status_code == 400 and changed.json["field"] == "pattern", changed.json
+
+
+def test_a_stored_regex_rule_that_fails_the_check_is_not_loaded(app, account):
+    from models.plugin import AutoReplyRule
+    from wechat.autoreply import load_rules
+
+    db.session.add_all([AutoReplyRule(account_id=account.id, mode="regex", pattern="a{10000000}", reply="x"),
+                        AutoReplyRule(account_id=account.id, mode="regex", pattern="ok", reply="y")])
+    db.session.commit()
+    assert [rule.pattern for rule in load_rules(account.id)] == ["ok"]
