@@ -251,10 +251,10 @@ class GuardedAdapter(HTTPAdapter):
 
 
 def guarded_session(policy: Policy | None = None) -> requests.Session:
-    """A requests session whose every connection is checked; no proxies, no .netrc, no redirects."""
+    """A requests session whose every connection is checked (each redirect hop too); no proxies, no .netrc.
+    Prefer `fetch`, which also checks the URL's shape and follows no redirect."""
     session = requests.Session()
     session.trust_env = False
-    session.max_redirects = 0
     adapter = GuardedAdapter(policy if policy is not None else current_policy())
     session.mount("http://", adapter)
     session.mount("https://", adapter)
