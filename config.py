@@ -127,6 +127,9 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "PLUGIN_PATHS": os.environ.get("PLUGIN_PATHS", ""),
         "PLUGIN_TIME_LIMIT": float(os.environ.get("PLUGIN_TIME_LIMIT", "15")),
         "AUTOREPLY_REGEX_TIMEOUT": float(os.environ.get("AUTOREPLY_REGEX_TIMEOUT", "0.2")),
+        # Internal hosts / networks that requests to configurable URLs may reach (libs/netguard.py); none by default.
+        "OUTBOUND_ALLOW_HOSTS": os.environ.get("OUTBOUND_ALLOW_HOSTS", ""),
+        "OUTBOUND_ALLOW_NETS": os.environ.get("OUTBOUND_ALLOW_NETS", ""),
         "SCHEDULE_GRACE_SECONDS": float(os.environ.get("SCHEDULE_GRACE_SECONDS", "120")),
         "LOGIN_RATE_LIMIT": _env_int("LOGIN_RATE_LIMIT", 5),
         "LOGIN_RATE_WINDOW": _env_int("LOGIN_RATE_WINDOW", 300),

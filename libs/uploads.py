@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from libs.files import inside
+
 UPLOAD_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 META_NAME = "meta.json"
 MAX_NAME_CHARS = 180
@@ -232,9 +234,19 @@ def _from_meta(folder: Path, meta: dict) -> StoredUpload:
     return StoredUpload(**fields, path=folder / meta["stored_name"])
 
 
+def upload_root() -> Path:
+    """Where uploads live: `<instance>/uploads`. The worker shares the instance folder, so the bot finds them by id."""
+    from flask import current_app
+
+    return Path(current_app.instance_path) / "uploads"
+
+
 def resolve_upload(root: Path, upload_id: str) -> StoredUpload:
-    """The stored file and its metadata (for the API and the bot's send path); UploadNotFound for a bad id."""
-    if not isinstance(upload_id, str) or not UPLOAD_ID_PATTERN.match(upload_id):
+    """The stored file and its metadata (for the API and the bot's send path); UploadNotFound for a bad id.
+
+    The only way from a name in a request or a task message to a file on disk: an id is 32 hex digits, never a path,
+    and the file it names must resolve inside `root` (a symlinked folder or file leading out is refused)."""
+    if not isinstance(upload_id, str) or not UPLOAD_ID_PATTERN.fullmatch(upload_id):
         raise UploadNotFound(upload_id)
     folder = root / upload_id
     try:
@@ -244,6 +256,9 @@ def resolve_upload(root: Path, upload_id: str) -> StoredUpload:
         raise UploadNotFound(upload_id) from exc
     # meta.json is ours, but a stored name with a separator must still not lead out of the folder.
     if upload.path.parent != folder or not upload.path.is_file():
+        raise UploadNotFound(upload_id)
+    real = inside(root, f"{upload_id}/{upload.stored_name}")
+    if real is None or real.parent.name != upload_id:
         raise UploadNotFound(upload_id)
     return upload
 

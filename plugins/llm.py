@@ -6,7 +6,11 @@
   one. Per-chat rate limit (`rate_limit_per_minute`): over it the bot stays silent (fewer sends, less risk).
 - When the endpoint fails (time-out, HTTP error, a body that is not a chat completion) the chat gets
   `fallback_text` and the failure is reported as the plugin's last error.
-- The API key is a secret: set it in the dashboard or as PLUGIN_LLM_API_KEY.
+- The API key is a secret: set it in the dashboard or as PLUGIN_LLM_API_KEY. The environment's key goes only to
+  the environment's endpoint (PLUGIN_LLM_BASE_URL, also the default `base_url`); a `base_url` changed in the
+  dashboard gets no key unless the key is entered with it (wechat/plugins/settings.py, secret_bindings).
+- Requests go through libs/netguard.py: the endpoint must be a public http(s) address (checked when saved, and
+  again when connecting) unless OUTBOUND_ALLOW_HOSTS / OUTBOUND_ALLOW_NETS allow it; redirects are not followed.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from typing import Any
 import requests
 from wxpy import Friend, Group
 
+from libs import netguard
 from plugins.autoreply import rule_for
 from wechat import autoreply
 from wechat.plugins.api import PluginCall, current_call
+from wechat.plugins.settings import PluginSettingsInvalid
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +68,9 @@ def within_rate(call: PluginCall, chat_puid: str, now: float | None = None) -> b
     return count <= limit
 
 
-def complete(settings: dict[str, Any], messages: list[dict[str, str]], timeout: float) -> str:
+def complete(settings: dict[str, Any], messages: list[dict[str, str]], timeout: float,
+             policy: netguard.Policy | None = None) -> str:
+    """`settings` are the effective ones: the key in them is already the one that may go to this base_url."""
     base_url = settings["base_url"].rstrip("/")
     if not base_url:
         raise EndpointError("no base_url set")
@@ -71,9 +79,14 @@ def complete(settings: dict[str, Any], messages: list[dict[str, str]], timeout: 
         headers["Authorization"] = f"Bearer {settings['api_key']}"
     body = {"model": settings["model"], "messages": messages, "max_tokens": int(settings["max_tokens"])}
     try:
-        response = requests.post(f"{base_url}/chat/completions", json=body, headers=headers, timeout=timeout)
+        response = netguard.fetch("POST", f"{base_url}/chat/completions", policy=policy, json=body,
+                                  headers=headers, timeout=timeout)
+    except netguard.OutboundRefused as exc:
+        raise EndpointError(f"refused: {exc}") from None
     except requests.RequestException as exc:
         raise EndpointError(f"request failed: {type(exc).__name__}") from None
+    if response.is_redirect:
+        raise EndpointError("the endpoint answered with a redirect, which is not followed")
     if response.status_code != 200:
         raise EndpointError(f"HTTP {response.status_code}")
     try:
@@ -103,11 +116,15 @@ class LLMPlugin:
         "fallback_text": "抱歉，我暂时无法回答，请稍后再试。",
     }
     secrets = ("api_key",)
+    secret_bindings = {"api_key": "base_url"}
 
     @staticmethod
     def validate_settings(values: dict[str, Any]) -> None:
-        if values["base_url"] and not values["base_url"].startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
+        if values["base_url"]:
+            try:
+                netguard.check_url(values["base_url"])
+            except netguard.OutboundRefused as exc:
+                raise PluginSettingsInvalid("settings.base_url", f"is refused: {exc}") from None
         if not 0 < values["timeout"] <= 120:
             raise ValueError("timeout must be between 0 and 120 seconds")
         if values["memory_turns"] < 0 or values["memory_ttl"] < 1 or values["max_tokens"] < 1:
@@ -138,7 +155,7 @@ class LLMPlugin:
         # Leave a second of the plugin's time limit for sending the reply.
         timeout = max(0.5, min(float(call.settings["timeout"]), call.time_limit - 1))
         try:
-            answer = complete(call.settings, messages, timeout)
+            answer = complete(call.settings, messages, timeout, netguard.Policy.from_settings(call.app.config))
         except EndpointError as exc:
             call.report_error(f"endpoint failed: {exc}")
             return call.settings["fallback_text"]

@@ -7,10 +7,9 @@ from flask_login import current_user
 
 from extensions import db
 from libs.api import ApiError, field, json_body
-from libs.uploads import UploadNotFound, resolve_upload
+from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.send_job import SendJob
-from views.uploads import upload_root
 from wechat import control
 from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job
 

@@ -131,7 +131,7 @@ def _rule_or_404(account: Account, rule_id: int) -> AutoReplyRule:
 
 def _validated(data: dict, current: dict | None = None) -> dict:
     try:
-        return autoreply.validate(data, current)
+        return autoreply.validate(data, current, budget=current_app.config["AUTOREPLY_REGEX_TIMEOUT"])
     except autoreply.RuleInvalid as exc:
         raise ApiError(400, f"'{exc.field}' {exc.message}", field=exc.field) from None
 

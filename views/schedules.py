@@ -7,13 +7,12 @@ from flask_login import current_user
 
 from extensions import db
 from libs.api import ApiError, json_body, page_args
-from libs.uploads import UploadNotFound, resolve_upload
+from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.schedule import Schedule
 from models.types import utcnow
 from models.wechat import Account
 from views.plugins import current_account
-from views.uploads import upload_root
 from wechat.schedules import service
 
 bp = Blueprint("schedules", __name__, url_prefix="/api")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
@@ -17,15 +15,11 @@ from libs.uploads import (
     parse_extensions,
     resolve_upload,
     save_upload,
+    upload_root,
 )
 from models.audit import record
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
-
-
-def upload_root() -> Path:
-    """Where uploads live; the Celery worker shares the instance folder, so the bot finds them by id."""
-    return Path(current_app.instance_path) / "uploads"
 
 
 @bp.post("")

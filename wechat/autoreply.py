@@ -3,7 +3,9 @@
 - `exact`: the message is the pattern (case-insensitive, surrounding spaces ignored); `contains`: the pattern occurs
   in it (case-insensitive); `regex`: the pattern is searched in it, case-insensitively, with the `regex` package's
   time-out, so a catastrophic pattern ("(a+)+$") costs at most the time-out instead of hanging the bot (a plain
-  `re` search cannot be interrupted, not even by gevent).
+  `re` search cannot be interrupted, not even by gevent). Compiling is not interruptible, so a regex is admitted
+  only after libs/safe_regex.py bounded it (length, counted repeats, nested quantifiers, compile time); a stored
+  rule that no longer passes (saved before the check existed) is skipped when the rules are loaded.
 - Scope: `friends` (one-to-one chats), `groups` (every group), `all` (both) or `chosen` (the groups in
   `group_puids`). In groups a rule answers only when the bot is @-mentioned, unless its `require_at` is off.
 - The first enabled rule that fits (lowest position, then id) answers; its `reply` is sent as it is.
@@ -19,6 +21,7 @@ from typing import Any
 import regex
 
 from extensions import db
+from libs.safe_regex import PatternRefused, check_pattern, is_admissible
 from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
 from wechat.plugins.config_cache import VersionedCache
 
@@ -109,8 +112,11 @@ def _bool(data: dict, name: str) -> bool:
 FIELDS = ("mode", "pattern", "reply", "scope", "group_puids", "require_at", "enabled", "position")
 
 
-def validate(data: Any, current: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Check a new rule (current=None) or changes to a rule (`current` = its values); returns the fields to store."""
+def validate(data: Any, current: dict[str, Any] | None = None,
+             budget: float = DEFAULT_REGEX_TIMEOUT) -> dict[str, Any]:
+    """Check a new rule (current=None) or changes to a rule (`current` = its values); returns the fields to store.
+
+    `budget` is the match time-out: a regex must also compile within it."""
     if not isinstance(data, dict):
         raise RuleInvalid("rule", "must be a JSON object")
     unknown = sorted(set(data) - set(FIELDS))
@@ -149,9 +155,9 @@ def validate(data: Any, current: dict[str, Any] | None = None) -> dict[str, Any]
     merged = {**(current or {}), **out}
     if merged.get("mode") == "regex":
         try:
-            regex.compile(merged["pattern"], flags=regex.IGNORECASE)
-        except regex.error as exc:
-            raise RuleInvalid("pattern", f"is not a valid regular expression ({exc})") from None
+            check_pattern(merged["pattern"], flags=regex.IGNORECASE, budget=budget, max_length=MAX_PATTERN)
+        except PatternRefused as exc:
+            raise RuleInvalid("pattern", str(exc)) from None
     if merged.get("scope") == "chosen" and not merged.get("group_puids"):
         raise RuleInvalid("group_puids", "scope 'chosen' needs at least one group id")
     return out
@@ -170,7 +176,8 @@ def to_rule(row: AutoReplyRule) -> Rule:
 
 
 def load_rules(account_id: int) -> list[Rule]:
-    return [to_rule(row) for row in rows(account_id) if row.enabled]
+    return [to_rule(row) for row in rows(account_id)
+            if row.enabled and (row.mode != "regex" or is_admissible(row.pattern, budget=float("inf")))]
 
 
 _rules = VersionedCache(load_rules)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import inspect
 import logging
-from pathlib import Path
 from typing import Any
 
+from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from libs.wx.sender import SendFailed, send_media, send_text
 
 logger = logging.getLogger(__name__)
@@ -106,12 +106,31 @@ def _require_owner(group) -> None:
 
 
 # -- commands ----------------------------------------------------------------------------------------------------
+def uploads_to_send(files: Any) -> list:
+    """Upload ids (POST /api/uploads) -> the stored uploads, resolved under the uploads folder by the worker itself.
+
+    A task message comes from whoever can reach the broker: it names files by upload id only, never by path, so it
+    cannot make the bot send a file the worker can read elsewhere (a path, or an id leading out, is refused)."""
+    if files is None:
+        return []
+    if not isinstance(files, list) or not all(isinstance(item, str) for item in files):
+        raise CommandError("invalid", "files must be a list of upload ids (POST /api/uploads), never paths")
+    root = upload_root()
+    try:
+        return [resolve_upload(root, upload_id) for upload_id in files]
+    except UploadNotFound as exc:
+        raise CommandError("invalid", f"unknown upload id {str(exc)[:40]!r}") from None
+
+
 @wechat_errors
-def send_message(bot, to: str, text: str = "", files: list[dict] | None = None,
+def send_message(bot, to: str, text: str = "", files: list[str] | None = None,
                  msg_ids: list[int] | None = None) -> dict[str, Any]:
-    """Send text and/or files (`{"path", "kind", "name"}`) to one chat. msg_ids fix each part's ClientMsgId."""
+    """Send text and/or uploads (by upload id) to one chat. msg_ids fix each part's ClientMsgId."""
+    uploads = uploads_to_send(files)  # before anything is sent: all or nothing
+    if not isinstance(text, str):
+        raise CommandError("invalid", "text must be a string")
     chat = find_chat(bot, to)
-    parts: list[tuple[str, Any]] = ([("text", text)] if text else []) + [("file", f) for f in files or []]
+    parts: list[tuple[str, Any]] = ([("text", text)] if text else []) + [("file", u) for u in uploads]
     if not parts:
         raise CommandError("invalid", "nothing to send")
     ids = list(msg_ids or []) + [None] * len(parts)
@@ -119,7 +138,7 @@ def send_message(bot, to: str, text: str = "", files: list[dict] | None = None,
         if kind == "text":
             send_text(chat, payload, msg_id)
         else:
-            send_media(chat, Path(payload["path"]), payload["kind"], payload["name"], msg_id)
+            send_media(chat, payload.path, payload.kind, payload.name, msg_id)
     return {"ok": True, "to": _chat_dict(chat), "parts": len(parts)}
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from libs import metrics
-from libs.uploads import resolve_upload
-from views.uploads import upload_root
+from libs.uploads import resolve_upload, upload_root
 from wechat import control, runtime
 from wechat.bot_commands import CommandError, send_message
 from wechat.pacing import Pacer
@@ -16,13 +14,14 @@ from wechat.send_jobs import JobRunner
 from wechat.send_lane import SendLane
 
 
-def resolve_upload_file(upload_id: str) -> dict[str, Any]:
-    upload = resolve_upload(upload_root(), upload_id)
-    return {"path": str(upload.path), "kind": upload.kind, "name": upload.name}
+def check_upload(upload_id: str) -> str:
+    """The job's attachment still exists (else the job fails before sending anything); send_message resolves the id
+    again itself, so only ids travel to it."""
+    return resolve_upload(upload_root(), upload_id).id
 
 
 def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
-    def send(to: str, text: str, files: list[dict], msg_ids: list[int]) -> None:
+    def send(to: str, text: str, files: list[str], msg_ids: list[int]) -> None:
         keep_alive()
         result = send_message(runtime.current_bot(), to=to, text=text, files=files, msg_ids=msg_ids)
         metrics.incr("sends_ok" if result.get("ok") else "sends_failed")
@@ -39,4 +38,4 @@ def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
     pacer = Pacer(config["SEND_DELAY_MIN"], config["SEND_DELAY_MAX"], sleep=sleep)
     state = control.bot_state()
     lane = SendLane(state.client, state.key("send_lane"), pacer)
-    return JobRunner(job_id, send, resolve_upload_file, pacer, config["SEND_RATE_LIMIT_BACKOFF"], lane).run()
+    return JobRunner(job_id, send, check_upload, pacer, config["SEND_RATE_LIMIT_BACKOFF"], lane).run()

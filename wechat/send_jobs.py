@@ -80,7 +80,7 @@ def cancel_job(job: SendJob) -> bool:
     return True
 
 
-SendItem = Callable[[str, str, list[dict], list[int]], None]
+SendItem = Callable[[str, str, list[str], list[int]], None]
 
 
 class JobRunner:
@@ -90,7 +90,7 @@ class JobRunner:
     jobs; without one, the pacer pauses between this job's own sends.
     """
 
-    def __init__(self, job_id: int, send: SendItem, resolve_file: Callable[[str], dict], pacer: Pacer,
+    def __init__(self, job_id: int, send: SendItem, resolve_file: Callable[[str], str], pacer: Pacer,
                  backoff_base: float = 5.0, lane: SendLane | None = None) -> None:
         self.job_id = job_id
         self.send = send
@@ -135,7 +135,7 @@ class JobRunner:
             publish_job(job)
         return self._finish(job, "done")
 
-    def _send_item(self, job: SendJob, item: SendJobItem, files: list[dict], msg_ids: list[int]) -> None:
+    def _send_item(self, job: SendJob, item: SendJobItem, files: list[str], msg_ids: list[int]) -> None:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
                 self.send(item.recipient_puid, job.text, files, msg_ids)

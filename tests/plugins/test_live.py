@@ -23,7 +23,9 @@ def live(stack, **env):
         {"name": GROUP_A, "members": ["小红", "老王"], "owner": "self"},
         {"name": GROUP_B, "members": ["老王"], "owner": "self"},
     ])
-    stack.app.config.update({key: value for key, value in env.items() if key == "PLUGIN_PATHS"})
+    # The web app in this process reads these settings too (validation); the worker gets them in its environment.
+    stack.app.config.update({key: value for key, value in env.items()
+                             if key in ("PLUGIN_PATHS", "OUTBOUND_ALLOW_HOSTS", "OUTBOUND_ALLOW_NETS")})
     stack.start_worker(PLUGIN_TIME_LIMIT="2", **env)
     stack.log_in()
     return stack.sandbox.state()["account"]["nick_name"]
@@ -108,7 +110,7 @@ def test_community_and_entry_point_plugins_help_and_failures(stack, entry_point_
 
 
 def test_autoreply_modes_scopes_and_the_llm_plugin(stack):
-    bot_name = live(stack)
+    bot_name = live(stack, OUTBOUND_ALLOW_HOSTS="127.0.0.1")  # the fake model listens on loopback
     at = f"@{bot_name}\u2005"
     puids = chat_puids(stack)
     rules = [

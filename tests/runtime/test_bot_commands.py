@@ -1,5 +1,7 @@
 """Bot commands over the API, executed by the worker that holds the bot, checked in the sandbox."""
 
+import io
+
 import pytest
 
 from tests.fixtures.processes import wait_for
@@ -104,3 +106,29 @@ def test_rate_limited_is_reported(live):
     statuses = [live.api("POST", "/api/wechat/groups",
                          json={"members": [friends[0]["puid"], friends[1]["puid"]]}).status_code for _ in range(2)]
     assert statuses == [200, 429]
+
+
+def test_a_queued_send_names_files_by_upload_id_never_by_path(live, tmp_path):
+    """Whoever reaches the broker can queue wechat.bot_command: a path (the old message shape) is refused by the
+    worker, an upload id is resolved under the uploads folder and sent."""
+    from wechat.control import call_bot
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for WeChat")
+    friend = chats(live)["friends"][0]
+    seq = live.sandbox.state()["sent_count"]
+    with live.app.app_context():
+        for files in ([{"path": str(secret), "kind": "file", "name": "secret.txt"}], [str(secret)],
+                      ["../" * 6 + str(secret)]):
+            refused = call_bot("send_message", {"to": friend["puid"], "text": "x", "files": files}, app=live.app)
+            assert refused["ok"] is False and refused["error"] == "invalid", refused
+    assert sent_since(live, seq) == []  # refused whole: not even the text went out
+    uploaded = live.api("POST", "/api/uploads", data={"file": (io.BytesIO(b"hello from an upload\n"), "note.txt")},
+                        content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.json
+    with live.app.app_context():
+        sent = call_bot("send_message", {"to": friend["puid"], "files": [uploaded.json["uploads"][0]["id"]]},
+                        app=live.app)
+    assert sent["ok"] is True, sent
+    [entry] = sent_since(live, seq)
+    assert (entry["kind"], entry["to"], entry["size"]) == ("file", friend["name"], 21)

@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 from wxpy import MP, Friend, Group
 
-from libs.uploads import UploadError, parse_extensions, save_upload
+from libs.uploads import UploadError, parse_extensions, save_upload, upload_root
 from libs.wx.directory import ChatInfo
 from wechat.automation import flows, settings
 from wechat.automation.actions import BotActions
@@ -148,8 +148,6 @@ def store_media(msg) -> str | None:
 
     Content we would refuse from an admin (executables, HTML...) is refused here too: relayed as a text label.
     """
-    from views.uploads import upload_root
-
     try:
         data = msg.get_file()
         if not isinstance(data, bytes | bytearray):

@@ -4,6 +4,12 @@
 A secret (an API key) comes from the stored settings or else from the environment variable
 `PLUGIN_<NAME>_<SETTING>` (upper case, other characters as `_`), so it can stay out of the database. It is never
 shown back in full: GET answers a mask, and a PUT that sends the mask back unchanged keeps the stored value.
+
+A secret can be bound to another setting (`secret_bindings = {"api_key": "base_url"}`), so whoever may change
+settings cannot redirect the key to a server of theirs:
+- the environment's secret is used only while the bound setting has the environment's value
+  (`PLUGIN_LLM_API_KEY` goes only to `PLUGIN_LLM_BASE_URL`, which is also the setting's default);
+- a change of the bound setting that does not give the secret again clears the stored secret.
 """
 
 from __future__ import annotations
@@ -34,21 +40,38 @@ def mask(value: str) -> str:
     return MASK + value[-4:] if len(value) >= 12 else MASK
 
 
+def _same(a: Any, b: Any) -> bool:
+    return str(a or "").strip().rstrip("/") == str(b or "").strip().rstrip("/")
+
+
+def _env_secret(spec: PluginSpec, values: dict[str, Any], key: str, environ) -> str | None:
+    """The environment's secret, if it may be used with these values (its bound setting has the environment's value)."""
+    secret = environ.get(env_name(spec.name, key))
+    bound = spec.secret_bindings.get(key)
+    if secret and bound is not None and not _same(values.get(bound), environ.get(env_name(spec.name, bound))):
+        return None
+    return secret or None
+
+
 def secret_source(spec: PluginSpec, stored: dict[str, Any], key: str, environ=os.environ) -> str | None:
     if stored.get(key):
         return "settings"
-    if environ.get(env_name(spec.name, key)):
+    if _env_secret(spec, effective(spec, stored, environ), key, environ):
         return "environment"
     return None
 
 
 def effective(spec: PluginSpec, stored: dict[str, Any] | None, environ=os.environ) -> dict[str, Any]:
-    """Defaults overlaid with the stored values; secrets fall back to the environment."""
+    """Defaults overlaid with the stored values; secrets (and the settings they are bound to) fall back to the
+    environment."""
     stored = stored or {}
     values = {key: stored.get(key, default) for key, default in spec.settings.items()}
+    for bound in set(spec.secret_bindings.values()):
+        if bound not in stored and environ.get(env_name(spec.name, bound)):
+            values[bound] = environ[env_name(spec.name, bound)]
     for key in spec.secrets:
-        if not values.get(key):
-            values[key] = environ.get(env_name(spec.name, key), spec.settings[key])
+        if not stored.get(key):
+            values[key] = _env_secret(spec, values, key, environ) or spec.settings[key]
     return values
 
 
@@ -93,10 +116,16 @@ def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> d
         if key in spec.secrets and isinstance(value, str) and value.startswith(MASK) and value == current.get(key):
             continue
         checked[key] = _check(key, value, spec.settings[key])
+    before = effective(spec, stored)
+    for secret, bound in spec.secret_bindings.items():
+        if bound in checked and not _same(checked[bound], before[bound]) and secret not in checked:
+            checked[secret] = ""  # the stored key does not follow the setting it was given for
     validator = getattr(spec.obj, "validate_settings", None)
-    if callable(validator):  # a plugin may check more (e.g. a URL); it raises ValueError with the reason
+    if callable(validator) and checked:  # a plugin may check more (e.g. a URL); it raises ValueError with the reason
         try:
-            validator({**effective(spec, stored), **checked})
+            validator(effective(spec, {**(stored or {}), **checked}))
+        except PluginSettingsInvalid:
+            raise
         except ValueError as exc:
             raise PluginSettingsInvalid("settings", str(exc)) from None
     return checked

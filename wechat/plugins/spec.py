@@ -38,6 +38,9 @@ class PluginSpec:
     time_limit: float | None = None  # seconds; capped by PLUGIN_TIME_LIMIT
     settings: dict[str, Any] = field(default_factory=dict)  # name -> default (its type is the setting's type)
     secrets: frozenset[str] = frozenset()  # settings never shown back in full
+    # secret -> the setting it belongs to (an API key -> its base URL): the secret is never used with another value
+    # of that setting (wechat/plugins/settings.py).
+    secret_bindings: dict[str, str] = field(default_factory=dict)
     source: str = ""
     obj: Any = None
 
@@ -104,6 +107,10 @@ def spec_from_object(obj: Any, source: str) -> PluginSpec:
     secrets = frozenset(getattr(obj, "secrets", None) or ())
     if not secrets <= set(settings):
         raise PluginInvalid(f"plugin {name}: every secret must be a declared setting")
+    bindings = getattr(obj, "secret_bindings", None) or {}
+    if not isinstance(bindings, dict) or not all(k in secrets and v in settings and k != v
+                                                 for k, v in bindings.items()):
+        raise PluginInvalid(f"plugin {name}: secret_bindings maps a secret to another declared setting")
     time_limit = getattr(obj, "time_limit", None)
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, int | float)
                                    or time_limit <= 0):
@@ -116,5 +123,5 @@ def spec_from_object(obj: Any, source: str) -> PluginSpec:
         msg_types=_names(getattr(obj, "msg_types", None)), chats=_chats(getattr(obj, "chats", None)),
         run_async=bool(getattr(obj, "run_async", True)), except_self=bool(getattr(obj, "except_self", True)),
         enabled_by_default=bool(getattr(obj, "enabled", True)), time_limit=time_limit,
-        settings=settings, secrets=secrets, source=source, obj=obj,
+        settings=settings, secrets=secrets, secret_bindings=dict(bindings), source=source, obj=obj,
     )
