@@ -11,9 +11,14 @@ from pathlib import Path
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make it 0700, also when an older version made it world-readable."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
+    """Create `path` (and parents) and make it 0700, also when an older version made it world-readable.
+
+    A folder owned by another user (an operator's deliberate shared setup) is left as it is: only its owner may
+    change its mode anyway.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
     return path
 
 

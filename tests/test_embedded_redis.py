@@ -1,4 +1,5 @@
-"""The Redis `make run` embeds: the system's redis-server, reachable only through a private socket and password."""
+"""What `make run` exposes to other local users: the embedded Redis (the system's redis-server, private socket
+and password) and the instance folder."""
 
 from __future__ import annotations
 
@@ -132,3 +133,11 @@ def test_flower_reads_queues_through_the_socket_url(embedded):
     broker = Broker(celery_redis_url(url))
     assert type(broker).__name__ == "RedisSocket"
     assert asyncio.run(broker.queues(["celery"])) == [{"name": "celery", "messages": 0}]
+
+
+def test_the_instance_folder_is_private_to_the_service_user(tmp_path):
+    """It holds the database, media, the secret key and the WeChat session: other local users read none of it."""
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    create_app({"SECRET_KEY": "x", "REDIS_URL": "redis://127.0.0.1:1/0"}, instance_path=str(instance))
+    assert mode(instance) == 0o700
