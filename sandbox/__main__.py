@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(sync_timeout=args.sync_timeout, login_poll_timeout=args.login_poll_timeout,
                         qr_ttl=args.qr_ttl, invite_accept=args.invite_accept)
     token = guard.new_token()
-    # Before serving: whoever sees the port open can already read the token of this run.
+    # Written before the port opens: a client that finds the sandbox up can already read this run's token.
     guard.write_token_file(args.token_file or guard.default_token_file(), token)
     app = create_app(spec, settings, token=token)
     if args.rate_limit:
