@@ -13,6 +13,7 @@ test: $(VENV)/.deps-dev
 	$(BIN)/ruff check .
 	bash scripts/ensure-databases.sh
 	bash scripts/install-browser.sh
+	bash scripts/install-redis.sh
 	$(BIN)/pytest
 
 lint: $(VENV)/.deps-dev
@@ -21,6 +22,7 @@ lint: $(VENV)/.deps-dev
 # Benchmarks (minutes; not part of `make test`): bench/results/*.json and the figures in docs/PERFORMANCE.md.
 bench: $(VENV)/.deps-dev
 	bash scripts/ensure-databases.sh
+	bash scripts/install-redis.sh
 	$(BIN)/python -m bench.run
 
 # python3-venv is a separate Debian package; install it (as root) when the interpreter lacks ensurepip.

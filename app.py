@@ -17,6 +17,7 @@ from flask import Flask
 
 from config import build_config, celery_settings
 from extensions import db, migrate
+from libs.instance_files import private_dir
 
 BLUEPRINT_MODULES = (
     "api",
@@ -42,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     """Build the app. `instance_path` (or INSTANCE_PATH) moves the instance folder: DB, media, secrets, session."""
     instance_path = instance_path or os.environ.get("INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(app.instance_path))  # DB, media, secrets, WeChat session: no other local user reads them
     app.config.from_mapping(build_config(Path(app.instance_path)))
     app.config.from_pyfile("settings.py", silent=True)  # optional local override file
     if config:

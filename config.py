@@ -7,12 +7,14 @@ to `create_app(config)` (tests). Every variable is documented in `.env.example`.
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-EMBEDDED_REDIS_PORT = 6390
+from libs.embedded_redis import embedded_redis_url
+from libs.instance_files import read_or_create_secret
+
 SANDBOX_URL = "http://127.0.0.1:8200"
 REAL_WECHAT_URL = "https://login.weixin.qq.com"
 # What an admin may upload to send through WeChat. Never executables, HTML or SVG (libs/uploads.py refuses those
@@ -45,27 +47,25 @@ def load_secret_key(instance_path: Path) -> str:
     from_env = os.environ.get("SECRET_KEY")
     if from_env:
         return from_env
-    key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # O_EXCL so two processes starting at once cannot each write a different key.
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return key_file.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    return read_or_create_secret(instance_path / "secret_key")
+
+
+def celery_redis_url(redis_url: str) -> str:
+    """REDIS_URL as Celery (kombu and the result backend) spells it: redis-py's `unix://` socket URLs are
+    `redis+socket://` there, with the database number as `virtual_host`. Other URLs pass unchanged."""
+    parts = urlsplit(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    query = [("virtual_host" if key == "db" else key, value) for key, value in parse_qsl(parts.query)]
+    return urlunsplit(("redis+socket", parts.netloc, parts.path, urlencode(query), ""))
 
 
 def celery_settings(redis_url: str, account: str = "default", sync_minutes: float = 30) -> dict[str, Any]:
     """Celery settings derived from the app config (one source of truth for web and worker)."""
     bot_queue = f"wechat.{account}"  # consumed only by the process holding the bot (wechat/listener.py)
     return {
-        "broker_url": redis_url,
-        "result_backend": redis_url,
+        "broker_url": celery_redis_url(redis_url),
+        "result_backend": celery_redis_url(redis_url),
         "task_serializer": "msgpack",
         "result_serializer": "json",
         "accept_content": ["json", "msgpack"],
@@ -93,7 +93,8 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
 
 def build_config(instance_path: Path) -> dict[str, Any]:
     """Defaults overridden by environment variables."""
-    redis_url = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    # No REDIS_URL: the embedded server `make run` starts (libs/embedded_redis.py), socket and password private.
+    redis_url = os.environ.get("REDIS_URL") or embedded_redis_url(instance_path)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'wechat_admin.db'}"
     cookie_secure = _env_bool("SESSION_COOKIE_SECURE", False)
     return {

@@ -1,7 +1,8 @@
 """`make run`: prepare the database, then run every process of the product under honcho.
 
-Processes come from the Procfile. The embedded Redis runs only when REDIS_URL is not set, and the sandbox only
-while WECHAT_BASE_URL points at it (the default); settings come from the environment and an optional `.env`.
+Processes come from the Procfile. The embedded Redis (libs/embedded_redis.py: private socket and password in the
+instance folder) runs only when REDIS_URL is not set, and the sandbox only while WECHAT_BASE_URL points at it (the
+default; its control token goes to `<instance>/sandbox_token`); settings come from the environment and `.env`.
 """
 
 from __future__ import annotations
@@ -48,9 +49,12 @@ def main() -> None:
     env = {**read_dotenv(ROOT / ".env"), **os.environ}  # the real environment wins over the file
     env.setdefault("FLASK_APP", "app.py")
     flask = str(BIN / "flask")
+    names = processes(env)
+    # The embedded Redis is the system's redis-server: installed when missing (as root; the script says why not).
+    if "redis" in names and subprocess.run(["bash", str(ROOT / "scripts" / "install-redis.sh")], env=env).returncode:
+        raise SystemExit(1)
     subprocess.run([flask, "db", "upgrade"], env=env, check=True)
     subprocess.run([flask, "ensure-admin"], env=env, check=True)
-    names = processes(env)
     print(f"starting {', '.join(names)}; dashboard on http://{env.get('WEB_HOST', '127.0.0.1')}:"
           f"{env.get('WEB_PORT', '8100')}  (Ctrl-C stops everything)", flush=True)
     os.execve(str(BIN / "honcho"), ["honcho", "-f", "Procfile", "start", *names], env)

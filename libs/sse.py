@@ -102,8 +102,10 @@ class EventHub:
         self.subscribers: set[Subscriber] = set()
         self.last_id: str | None = None  # the newest event dispatched, to skip overlaps after a reconnect
         # No socket_timeout: the pub/sub read waits for events; health checks (PING) detect a dead connection.
-        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_keepalive=True,
-                                           health_check_interval=30)
+        # TCP keepalive only over TCP: redis-py's unix-socket connection refuses the option.
+        keepalive = {} if redis_url.startswith("unix:") else {"socket_keepalive": True}
+        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, health_check_interval=30,
+                                           **keepalive)
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._stopping = threading.Event()

@@ -1,10 +1,13 @@
-"""python -m sandbox --port 8200 [--friends N --groups M --members K --mps P --seed S] [--rate-limit 5/1]"""
+"""python -m sandbox --port 8200 [--friends N --groups M --members K --mps P --seed S] [--rate-limit 5/1]
+[--token-file instance/sandbox_token]"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
+from sandbox import guard
 from sandbox.app import create_app, serve
 from sandbox.core import Settings
 from sandbox.seeding import WorldSpec
@@ -36,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--qr-ttl", type=float, default=300.0)
     parser.add_argument("--invite-accept", choices=("immediate", "manual"), default="immediate")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--token-file", type=Path, default=None,
+                        help="where to write the control API token (mode 600); default $INSTANCE_PATH/sandbox_token "
+                             "or instance/sandbox_token")
     return parser.parse_args(argv)
 
 
@@ -46,7 +52,10 @@ def main(argv: list[str] | None = None) -> None:
                      account={"nick_name": args.account, "web_login_refused": args.web_login_refused})
     settings = Settings(sync_timeout=args.sync_timeout, login_poll_timeout=args.login_poll_timeout,
                         qr_ttl=args.qr_ttl, invite_accept=args.invite_accept)
-    app = create_app(spec, settings)
+    token = guard.new_token()
+    # Written before the port opens: a client that finds the sandbox up can already read this run's token.
+    guard.write_token_file(args.token_file or guard.default_token_file(), token)
+    app = create_app(spec, settings, token=token)
     if args.rate_limit:
         from sandbox.core import RateLimiter
 

@@ -8,7 +8,7 @@ import logging
 import gevent
 from flask import Flask, Response, request
 
-from sandbox import control, phone, protocol, protocol_login, protocol_media
+from sandbox import control, guard, phone, protocol, protocol_login, protocol_media
 from sandbox.core import Sandbox, Settings
 from sandbox.seeding import WorldSpec
 
@@ -16,18 +16,24 @@ logger = logging.getLogger(__name__)
 PROTOCOL_BLUEPRINTS = {"wx", "wx_login", "wx_media"}
 
 
-def create_app(spec: WorldSpec | None = None, settings: Settings | None = None) -> Flask:
-    """The sandbox app; tests can drive it with Flask's test client (e.g. to check the loopback rule)."""
+def create_app(spec: WorldSpec | None = None, settings: Settings | None = None, token: str | None = None) -> Flask:
+    """The sandbox app; tests can drive it with Flask's test client (e.g. to check the loopback rule).
+
+    `token` is what control calls must send in X-Sandbox-Token (sandbox/guard.py); a fresh one when not given,
+    readable as `app.config["SANDBOX_CONTROL_TOKEN"]`.
+    """
     spec = spec or WorldSpec()
     settings = settings or Settings()
     app = Flask(__name__)
     app.json.ensure_ascii = False  # nick names are Unicode; keep the control API readable
     app.json.sort_keys = False
+    app.config[guard.TOKEN_CONFIG] = token or guard.new_token()
     app.config["SANDBOX_START_SPEC"] = spec
     app.config["SANDBOX_START_SETTINGS"] = dataclasses.replace(settings)
     app.extensions["sandbox"] = Sandbox(settings=dataclasses.replace(settings), spec=spec)
     for blueprint in (protocol_login.bp, protocol.bp, protocol_media.bp, control.bp, phone.bp):
         app.register_blueprint(blueprint)
+    app.before_request(guard.guard_sandbox_routes)  # first: nothing under /_sandbox runs for a refused caller
     app.before_request(_inject_faults)
     return app
 

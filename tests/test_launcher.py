@@ -15,3 +15,21 @@ def test_embedded_redis_and_sandbox_by_default():
 def test_external_redis_and_real_wechat_start_neither():
     env = {"REDIS_URL": "redis://db:6379/0", "WECHAT_BASE_URL": "https://login.weixin.qq.com"}
     assert processes(env) == ["web", "worker", "beat"]
+
+
+def procfile() -> dict[str, list[str]]:
+    import shlex
+    from pathlib import Path
+
+    lines = (Path(__file__).resolve().parent.parent / "Procfile").read_text().splitlines()
+    return {name: shlex.split(command.replace("${INSTANCE_PATH:-instance}", "instance"))
+            for name, _, command in (line.partition(": ") for line in lines if line and not line.startswith("#"))}
+
+
+def test_embedded_redis_and_sandbox_keep_their_secrets_in_the_instance_folder():
+    from sandbox.__main__ import parse_args
+
+    commands = procfile()
+    assert commands["redis"][1:] == ["-m", "libs.embedded_redis", "--instance", "instance"]
+    sandbox = commands["sandbox"]
+    assert str(parse_args(sandbox[sandbox.index("sandbox") + 1:]).token_file) == "instance/sandbox_token"

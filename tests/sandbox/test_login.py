@@ -114,7 +114,8 @@ def test_web_login_refused_but_uos_works(sandbox):
 def test_control_api_refuses_non_loopback_clients():
     from sandbox.app import create_app
 
-    client = create_app().test_client()
+    client = create_app(token="t").test_client()
+    client.environ_base["HTTP_X_SANDBOX_TOKEN"] = "t"
     for path in ("/_sandbox/state", "/_sandbox/sent", "/_sandbox/phone"):
         response = client.get(path, environ_base={"REMOTE_ADDR": "10.0.0.5"})
         assert response.status_code == 403, path
@@ -126,12 +127,14 @@ def test_control_api_refuses_non_loopback_clients():
 def test_control_api_explains_bad_input():
     from sandbox.app import create_app
 
-    client = create_app().test_client()
+    client = create_app(token="t").test_client()
+    client.environ_base["HTTP_X_SANDBOX_TOKEN"] = "t"
     cases = [("/_sandbox/messages", b"not json"), ("/_sandbox/messages", {"from": "nobody here"}),
              ("/_sandbox/world", {"op": "explode"}), ("/_sandbox/reset", {"friends": -1}),
              ("/_sandbox/faults", {"mode": "melt"}), ("/_sandbox/rate_limit", {"sends": 0})]
     for path, payload in cases:
-        kwargs = {"data": payload} if isinstance(payload, bytes) else {"json": payload}
+        raw = isinstance(payload, bytes)
+        kwargs = {"data": payload, "content_type": "application/json"} if raw else {"json": payload}
         response = client.post(path, **kwargs)
         assert response.status_code == 400, (path, payload)
         assert response.get_json()["error"]
