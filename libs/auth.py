@@ -101,11 +101,7 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
-@login_manager.request_loader
-def load_user_from_token(req) -> AdminUser | None:
-    clear = _bearer_token()
-    if clear is None:
-        return None
+def _authenticate_token(clear: str) -> ApiToken | None:
     token = ApiToken.find_active(clear)
     if token is None:
         return None
@@ -116,7 +112,7 @@ def load_user_from_token(req) -> AdminUser | None:
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         token.last_used_at = now
         db.session.commit()
-    return token.admin
+    return token
 
 
 def _unauthorized():
@@ -141,13 +137,19 @@ def enforce_authentication():
         if request.method not in SAFE_METHODS:
             _csrf_protect()
         return None
-    if "Authorization" in request.headers and _bearer_token() is None:
-        return json_error("malformed Authorization header; use 'Bearer <token>'", 401)
-    if not current_user.is_authenticated:
-        if _bearer_token() is not None:
-            return json_error("invalid or revoked API token", 401)
+    if "Authorization" in request.headers:
+        # The header alone speaks for the request, whatever cookie the client also sends: a token's scope (or its
+        # revocation) must not be bypassed by a session that happens to be signed in, nor the other way round.
+        clear = _bearer_token()
+        if clear is None:
+            return json_error("malformed Authorization header; use 'Bearer <token>'", 401)
+        token = _authenticate_token(clear)
+        if token is None:
+            return json_error("invalid, expired or revoked API token", 401)
+        login_manager._update_request_context_with_user(token.admin)  # what login_user does, minus the cookie
+    elif not current_user.is_authenticated:
         return _unauthorized()
-    if not g.auth_via_token:
+    else:
         g.auth_scope = "admin"
         g.auth_credential = Credential(current_user.id, current_user.session_generation or 0)
     if not scope_allows(g.auth_scope, request.endpoint, request.method):
