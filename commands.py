@@ -41,7 +41,9 @@ def create_admin(username: str, password: str | None, update: bool) -> None:
     if admin is None:
         admin = AdminUser(username=username)
         db.session.add(admin)
-    admin.set_password(password)
+        admin.set_password(password)
+    else:
+        admin.change_password(password)  # a reset ends every session and token of the old password
     record("cli", "admin.update" if update else "admin.create", target=username)
     db.session.commit()
     click.echo(f"admin {username!r} {'updated' if update else 'created'}")

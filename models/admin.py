@@ -51,10 +51,12 @@ class AdminUser(UserMixin, db.Model):
         self.revoke_sessions()
 
     def set_password(self, password: str) -> None:
-        """Set a new password; a changed password also ends every existing session and token."""
-        if self.password_hash:
-            self.revoke_sessions()
         self.password_hash = generate_password_hash(password)
+
+    def change_password(self, password: str) -> None:
+        """A new password for an existing admin: it also ends every session and token issued under the old one."""
+        self.set_password(password)
+        self.revoke_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

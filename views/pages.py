@@ -199,7 +199,7 @@ def change_password():
         db.session.commit()
         raise ApiError(403, "the current password is wrong", code="wrong_password")
     throttle.succeeded(client_address(), admin.username)
-    admin.set_password(new)  # bumps the session generation
+    admin.change_password(new)  # bumps the session generation
     _audit("admin.password", admin.username)
     db.session.commit()
     if not g.get("auth_via_token"):

@@ -3,12 +3,17 @@ token scopes; the audit of sign-in events. In-process against the real app, its 
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 
 from extensions import db
 from libs.auth import load_user
+from libs.sse import HEARTBEAT, Subscriber, get_hub
+from libs.sse_revocation import REVOKED, RevocationWatch
 from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog, record
 from models.types import utcnow
@@ -184,3 +189,76 @@ def test_sign_in_events_are_audited(app, client, admin):
     assert failed[0].target == "nobody" and failed[0].ip == "10.9.9.9"
     assert len(failed) == 1 + app.config["LOGIN_RATE_LIMIT"]
     assert [row.action for row in rows].count("admin.login_throttled") == 1  # once per delay, not per request
+
+
+# --- Open event streams end when their credential is revoked -----------------------------------------------------
+
+@pytest.fixture
+def streaming(app):
+    """Re-check credentials every 0.2 s and beat every 0.5 s; stop the process's hub after the test."""
+    app.config.update(SSE_AUTH_RECHECK_SECONDS=0.2, SSE_HEARTBEAT_SECONDS=0.5)
+    hub = get_hub(app.config["REDIS_URL"])
+    yield hub
+    hub.stop()
+
+
+class Reader:
+    """Reads a streamed response in a thread, so a test can wait for its end with a deadline."""
+
+    def __init__(self, response) -> None:
+        assert response.status_code == 200, response.status_code
+        self.response = response
+        self.chunks: list[bytes] = []
+        self.ended = threading.Event()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for chunk in self.response.response:
+            self.chunks.append(chunk)
+        self.ended.set()
+
+
+def test_stream_ends_when_its_token_is_revoked(streaming, app, logged_in, api_token):
+    reader = Reader(app.test_client().get("/stream", headers=bearer(api_token), buffered=False))
+    time.sleep(1.0)
+    assert not reader.ended.is_set() and HEARTBEAT in reader.chunks  # a valid credential keeps it open
+    token_id = db.session.execute(db.select(ApiToken.id)).scalar_one()
+    assert logged_in.delete(f"/api/tokens/{token_id}",
+                            headers={"X-CSRFToken": csrf_token_from(logged_in, "/")}).status_code == 200
+    revoked_at = time.monotonic()
+    assert reader.ended.wait(5)
+    assert time.monotonic() - revoked_at < 2
+    assert reader.chunks[-1] == REVOKED
+    assert not streaming.subscribers
+
+
+def test_stream_ends_when_the_session_is_signed_out_everywhere(streaming, app, admin):
+    browser, other = app.test_client(), app.test_client()
+    log_in(browser)
+    log_in(other)
+    reader = Reader(browser.get("/stream", buffered=False))
+    time.sleep(0.5)
+    assert not reader.ended.is_set()
+    other.post("/api/me/sessions/revoke", headers={"X-CSRFToken": csrf_token_from(other, "/")})
+    assert reader.ended.wait(5)
+    assert reader.chunks[-1] == REVOKED
+
+
+def test_one_check_per_credential_per_sweep():
+    """A thousand tabs of one admin cost one check per sweep, and only the revoked credential's streams end."""
+    checked: list[str] = []
+    watch = RevocationWatch(lambda credential: checked.append(credential) or credential != "bob", interval=60)
+    tabs = [watch.watch("root", Subscriber(queue.Queue(maxsize=4))) for _ in range(1000)]
+    bobs = [watch.watch("bob", Subscriber(queue.Queue(maxsize=4))) for _ in range(3)]
+    watch.sweep(tabs + bobs)
+    assert sorted(checked) == ["bob", "root"]
+    assert not any(tab.revoked or tab.subscriber.dropped for tab in tabs)
+    assert all(bob.revoked and bob.subscriber.dropped and bob.subscriber.queue.qsize() == 1 for bob in bobs)
+
+
+def test_cli_password_reset_ends_sessions_and_tokens(runner, client, admin, api_token):
+    log_in(client)
+    result = runner.invoke(args=["create-admin", "root", "--update", "--password", NEW_PASSWORD])
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/api/me", headers=bearer(api_token)).status_code == 401
