@@ -131,6 +131,7 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": _env_int("LOGIN_RATE_LIMIT", 5),
         "LOGIN_RATE_WINDOW": _env_int("LOGIN_RATE_WINDOW", 300),
         "LOGIN_RATE_LIMIT_PER_ADDRESS": _env_int("LOGIN_RATE_LIMIT_PER_ADDRESS", 20),
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         "SSE_AUTH_RECHECK_SECONDS": _env_int("SSE_AUTH_RECHECK_SECONDS", 5),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         "UPLOAD_ALLOWED_EXTENSIONS": os.environ.get("UPLOAD_ALLOWED_EXTENSIONS", DEFAULT_UPLOAD_EXTENSIONS),

@@ -17,6 +17,7 @@ from datetime import timedelta
 from flask import Flask, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from extensions import csrf, db, login_manager
 from models.admin import TOKEN_SCOPES, AdminUser, ApiToken
@@ -161,6 +162,10 @@ def enforce_authentication():
 
 
 def init_auth(app: Flask) -> None:
+    if int(app.config.get("TRUSTED_PROXIES") or 0) > 0:
+        # Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For; without this
+        # every client shares the proxy's address, and the sign-in throttle (per address) with it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXIES"]))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

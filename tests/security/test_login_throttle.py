@@ -8,7 +8,7 @@ import pytest
 
 import models.admin
 from libs.login_throttle import LoginThrottle, address_key
-from tests.conftest import ADMIN_PASSWORD, csrf_token_from, log_in
+from tests.conftest import ADMIN_PASSWORD, IsolatedClient, csrf_token_from, log_in
 
 
 class Clock:
@@ -133,3 +133,28 @@ def test_password_change_is_throttled_like_sign_in(app, logged_in, hash_checks):
     assert int(response.headers["Retry-After"]) >= 1
     assert hash_checks == []  # refused before the hash
     assert log_in(app.test_client()).status_code == 429  # the same counters as the sign-in (same address)
+
+
+def test_behind_a_trusted_proxy_the_client_address_counts(app_config, tmp_path):
+    from app import create_app
+
+    app = create_app({**app_config, "TRUSTED_PROXIES": 1}, instance_path=str(tmp_path / "proxied"))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        from extensions import db
+        from models.admin import AdminUser
+
+        admin = AdminUser(username="root")
+        admin.set_password(ADMIN_PASSWORD)
+        db.session.add(admin)
+        db.session.commit()
+        attacker = app.test_client()
+        attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+        for _ in range(app.config["LOGIN_RATE_LIMIT"]):
+            log_in(attacker, password="guess")
+        assert log_in(attacker).status_code == 429
+        admin_browser = app.test_client()
+        admin_browser.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.20"  # same proxy, another client
+        assert log_in(admin_browser).status_code == 302
+        db.session.remove()
+        db.engine.dispose()
