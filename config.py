@@ -146,6 +146,8 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": cookie_secure,
+        # Flask-Login's default is a year; "sign out everywhere" ends it sooner, this bounds a forgotten one.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 30)),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=7),
         # CSRF is checked by our own before_request so that Bearer-token calls (no cookies) skip it.
         "WTF_CSRF_CHECK_DEFAULT": False,

@@ -262,3 +262,10 @@ def test_cli_password_reset_ends_sessions_and_tokens(runner, client, admin, api_
     assert result.exit_code == 0, result.output
     assert client.get("/api/me").status_code == 401
     assert client.get("/api/me", headers=bearer(api_token)).status_code == 401
+
+
+def test_remember_me_cookie_is_bounded(client, admin):
+    sign_in_remembered(client)
+    cookie = client.get_cookie("remember_token")
+    assert cookie.expires is not None
+    assert cookie.expires - utcnow() < timedelta(days=31)
