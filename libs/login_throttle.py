@@ -2,8 +2,8 @@
 
 Two counters per attempt: the client address (IPv6: its /64, which one host usually owns whole) and the pair
 address + username. The username alone is NOT counted: that would let anyone lock the real admin out by guessing
-from elsewhere. Past a counter's limit every further attempt must wait a delay that doubles each time (1 s, 2 s,
-4 s, ... up to the window), a progressive slowdown rather than a hard lock.
+from elsewhere. Past a counter's limit every further attempt must wait a delay that doubles each time (5 s, 10 s,
+20 s, ... up to the window), a progressive slowdown rather than a hard lock.
 
 Check and count are ONE Lua script (`acquire`), run before the password is hashed: an attempt takes a slot first and
 is evaluated only if it got one, so 30 parallel guesses cannot all slip past a check made before any of them was
@@ -23,7 +23,7 @@ from flask import current_app, request
 
 from libs.redis_client import get_redis
 
-BASE_DELAY_MS = 1000
+BASE_DELAY_MS = 5000
 
 # KEYS: the counters; ARGV: now (ms), window (ms), base delay (ms), max delay (ms), then each key's limit.
 # Returns {wait_ms, first_refusal}: wait_ms > 0 means refused (not counted, not to be evaluated); first_refusal is 1
