@@ -1,17 +1,21 @@
-"""CLI commands: `flask create-admin`, `flask create-token`, `flask ensure-admin`."""
+"""CLI commands: `flask create-admin`, `flask create-token`, `flask ensure-admin`, `flask deactivate-admin`,
+`flask revoke-sessions`."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import click
 from flask import Flask
 
 from extensions import db
-from models.admin import AdminUser, ApiToken
+from models.admin import TOKEN_SCOPES, AdminUser, ApiToken
 from models.audit import record
+from models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 8
+MAX_TOKEN_DAYS = 3660
 
 
 def _find_admin(username: str) -> AdminUser | None:
@@ -37,7 +41,9 @@ def create_admin(username: str, password: str | None, update: bool) -> None:
     if admin is None:
         admin = AdminUser(username=username)
         db.session.add(admin)
-    admin.set_password(password)
+        admin.set_password(password)
+    else:
+        admin.change_password(password)  # a reset ends every session and token of the old password
     record("cli", "admin.update" if update else "admin.create", target=username)
     db.session.commit()
     click.echo(f"admin {username!r} {'updated' if update else 'created'}")
@@ -46,7 +52,10 @@ def create_admin(username: str, password: str | None, update: bool) -> None:
 @click.command("create-token")
 @click.argument("name")
 @click.option("--admin", "username", help="Owner of the token (needed when there are several admins).")
-def create_token(name: str, username: str | None) -> None:
+@click.option("--scope", type=click.Choice(TOKEN_SCOPES), default="admin", show_default=True,
+              help="read: GET only; metrics: only /metrics (for Prometheus); admin: everything.")
+@click.option("--expires-days", type=click.IntRange(1, MAX_TOKEN_DAYS), help="Expire after this many days.")
+def create_token(name: str, username: str | None, scope: str, expires_days: int | None) -> None:
     """Create an API token and print it once (only its hash is stored)."""
     if username:
         admin = _find_admin(username)
@@ -57,9 +66,11 @@ def create_token(name: str, username: str | None) -> None:
         if len(admins) != 1:
             raise click.ClickException("pass --admin USERNAME" if admins else "create an admin first")
         admin = admins[0]
-    token, clear = ApiToken.issue(admin, name.strip()[:80] or "token")
+    expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
+    token, clear = ApiToken.issue(admin, name.strip()[:80] or "token", scope, expires_at)
     db.session.add(token)
-    record("cli", "token.create", target=token.name, detail={"admin": admin.username})
+    record("cli", "token.create", target=token.name,
+           detail={"admin": admin.username, "scope": scope, "expires_at": expires_at and expires_at.isoformat()})
     db.session.commit()
     click.echo(clear)
 
@@ -80,6 +91,40 @@ def ensure_admin() -> None:
                f"It is shown only now. Change it with: flask create-admin admin --update\n{banner}")
 
 
+def _existing_admin(username: str) -> AdminUser:
+    admin = _find_admin(username.strip())
+    if admin is None:
+        raise click.ClickException(f"no admin named {username!r}")
+    return admin
+
+
+@click.command("deactivate-admin")
+@click.argument("username")
+@click.option("--activate", is_flag=True, help="Let a deactivated admin sign in again (old sessions stay ended).")
+def deactivate_admin(username: str, activate: bool) -> None:
+    """Deactivate an admin: every session and API token of theirs ends at once and they cannot sign in."""
+    admin = _existing_admin(username)
+    if activate:
+        admin.is_active_flag = True
+        record("cli", "admin.activate", target=admin.username)
+    else:
+        admin.deactivate()
+        record("cli", "admin.deactivate", target=admin.username)
+    db.session.commit()
+    click.echo(f"admin {admin.username!r} {'activated' if activate else 'deactivated'}")
+
+
+@click.command("revoke-sessions")
+@click.argument("username")
+def revoke_sessions(username: str) -> None:
+    """Sign an admin out everywhere: every session, remember-me cookie and API token of theirs ends now."""
+    admin = _existing_admin(username)
+    admin.revoke_sessions()
+    record("cli", "admin.sessions_revoke", target=admin.username)
+    db.session.commit()
+    click.echo(f"every session and token of {admin.username!r} is revoked")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (create_admin, create_token, ensure_admin):
+    for command in (create_admin, create_token, ensure_admin, deactivate_admin, revoke_sessions):
         app.cli.add_command(command)

@@ -134,6 +134,9 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "SCHEDULE_GRACE_SECONDS": float(os.environ.get("SCHEDULE_GRACE_SECONDS", "120")),
         "LOGIN_RATE_LIMIT": _env_int("LOGIN_RATE_LIMIT", 5),
         "LOGIN_RATE_WINDOW": _env_int("LOGIN_RATE_WINDOW", 300),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": _env_int("LOGIN_RATE_LIMIT_PER_ADDRESS", 20),
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        "SSE_AUTH_RECHECK_SECONDS": _env_int("SSE_AUTH_RECHECK_SECONDS", 5),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         "UPLOAD_ALLOWED_EXTENSIONS": os.environ.get("UPLOAD_ALLOWED_EXTENSIONS", DEFAULT_UPLOAD_EXTENSIONS),
         "UPLOAD_RETENTION_DAYS": _env_int("UPLOAD_RETENTION_DAYS", 30),
@@ -147,6 +150,8 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": cookie_secure,
+        # Flask-Login's default is a year; "sign out everywhere" ends it sooner, this bounds a forgotten one.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 30)),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=7),
         # CSRF is checked by our own before_request so that Bearer-token calls (no cookies) skip it.
         "WTF_CSRF_CHECK_DEFAULT": False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
@@ -36,11 +37,44 @@ class AdminUser(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_active_flag
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the id AND the generation, so that
+        bumping the generation (revoke_sessions) makes every earlier cookie name a user that no longer loads."""
+        return f"{self.id}:{self.session_generation or 0}"
+
+    def revoke_sessions(self) -> None:
+        """End every session, remember-me cookie and API token of this admin at once (the caller commits)."""
+        self.session_generation = (self.session_generation or 0) + 1
+
+    def deactivate(self) -> None:
+        self.is_active_flag = False
+        self.revoke_sessions()
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
+    def change_password(self, password: str) -> None:
+        """A new password for an existing admin: it also ends every session and token issued under the old one."""
+        self.set_password(password)
+        self.revoke_sessions()
+
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_password_of(admin: AdminUser | None, password: str) -> bool:
+    """Check a sign-in: an unknown or deactivated admin costs the same hashing as a wrong password, so timing does
+    not tell an attacker which usernames exist."""
+    if admin is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    matches = admin.check_password(password)
+    return matches and admin.is_active
 
 
 def hash_token(token: str) -> str:
@@ -65,16 +99,32 @@ class ApiToken(db.Model):
     admin: Mapped[AdminUser] = relationship(back_populates="tokens")
 
     @classmethod
-    def issue(cls, admin: AdminUser, name: str) -> tuple[ApiToken, str]:
+    def issue(cls, admin: AdminUser, name: str, scope: str = "admin",
+              expires_at: datetime | None = None) -> tuple[ApiToken, str]:
         """Create a token row; the clear token is returned once and never stored."""
+        if scope not in TOKEN_SCOPES:
+            raise ValueError(f"unknown token scope {scope!r}")
         clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        return cls(admin=admin, name=name, token_hash=hash_token(clear)), clear
+        token = cls(admin=admin, name=name, token_hash=hash_token(clear), scope=scope, expires_at=expires_at,
+                    generation=admin.session_generation or 0)
+        return token, clear
+
+    def state(self, now: datetime | None = None) -> str:
+        """"active", or why the token no longer works: "revoked", "expired" or "superseded" (the admin's sessions
+        were revoked, or the admin deactivated, after it was issued)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= (now or utcnow()):
+            return "expired"
+        if self.generation != (self.admin.session_generation or 0) or not self.admin.is_active:
+            return "superseded"
+        return "active"
 
     @classmethod
     def find_active(cls, clear: str) -> ApiToken | None:
         token = db.session.execute(
             db.select(cls).where(cls.token_hash == hash_token(clear), cls.revoked_at.is_(None))
         ).scalar_one_or_none()
-        if token is None or not token.admin.is_active:
+        if token is None or token.state() != "active":
             return None
         return token

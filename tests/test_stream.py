@@ -157,7 +157,8 @@ def web(tmp_path_factory, migrated_db, redis_server):
         clear = admin_with_token(token_name="stream-tests")
         db.engine.dispose()
     env = {"DATABASE_URL": f"sqlite:///{db_path}", "REDIS_URL": redis_server.url, "SECRET_KEY": "test-secret",
-           "INSTANCE_PATH": str(folder / "instance"), "SSE_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS)}
+           "INSTANCE_PATH": str(folder / "instance"), "SSE_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+           "SSE_AUTH_RECHECK_SECONDS": "1"}
     servers = [WebServer(env, folder / f"gunicorn-{number}.log") for number in (1, 2)]
     try:
         for server in servers:
@@ -282,3 +283,33 @@ def test_a_client_that_hangs_up_is_cleaned_up(web):
     # The next heartbeat write fails, the server closes the body and the socket; nothing lingers in CLOSE_WAIT.
     wait_for(lambda: _sockets_in_close_wait(servers[0].port) == 0, HEARTBEAT_SECONDS * 5,
              what="the server to close streams of clients that left")
+
+
+def call_api(server: WebServer, method: str, path: str, auth: dict, body: dict | None = None) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                           headers={**auth, "Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status < 300, (response.status, response.read())
+        return json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_stream_on_gunicorn_closes_when_its_token_is_revoked(web):
+    """Revoked on one process, the stream on the other ends within the re-check interval with a `revoked` event."""
+    servers, auth = web
+    created = call_api(servers[1], "POST", "/api/tokens", auth, {"name": "wallboard", "scope": "read"})
+    client = connect(servers[0], {"Authorization": f"Bearer {created['clear']}"})
+    try:
+        call_api(servers[1], "DELETE", f"/api/tokens/{created['token']['id']}", auth)
+        started = time.monotonic()
+        events = []
+        with pytest.raises(EOFError):
+            while True:
+                events.append(client.block().get("event"))
+        assert events[-1] == "revoked"
+        assert time.monotonic() - started < 4
+    finally:
+        client.close()

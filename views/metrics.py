@@ -1,5 +1,6 @@
-"""GET /metrics for Prometheus. Not public: like every route it needs an admin session or a Bearer API token
-(`flask create-token prometheus --admin <name>`; see docs/DEPLOY.md)."""
+"""GET /metrics for Prometheus. Not public: like every route it needs an admin session or a Bearer API token; a
+token of scope `metrics` reaches only this route (`flask create-token prometheus --admin <name> --scope metrics`;
+see docs/DEPLOY.md)."""
 
 from __future__ import annotations
 

@@ -3,15 +3,18 @@ and the signed-in admin's password. Everything here is under /api and needs an a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, jsonify, request
-from flask_login import current_user
+import redis
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_
 
 from extensions import db
 from libs.api import ApiError, field, json_body, page_args
-from models.admin import AdminUser, ApiToken
+from libs.auth import json_error
+from libs.login_throttle import client_address, login_throttle
+from models.admin import TOKEN_SCOPES, AdminUser, ApiToken
 from models.audit import AuditLog, record
 from models.types import utcnow
 from models.wechat import Contact, Group
@@ -20,6 +23,7 @@ from views.contacts import current_account_id
 bp = Blueprint("pages", __name__, url_prefix="/api")
 
 MIN_PASSWORD_LENGTH = 10
+MAX_TOKEN_LIFETIME = timedelta(days=3660)  # ten years: anything longer is a typo, not a plan
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -49,17 +53,84 @@ def audit_log():
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
+def _admin_dict(admin: AdminUser) -> dict:
+    return {"id": admin.id, "username": admin.username, "is_active": admin.is_active,
+            "created_at": _iso(admin.created_at), "last_login_at": _iso(admin.last_login_at),
+            "is_me": admin.id == current_user.id}
+
+
 @bp.get("/admins")
 def list_admins():
     admins = db.session.execute(db.select(AdminUser).order_by(AdminUser.username)).scalars()
-    return jsonify({"items": [{"id": admin.id, "username": admin.username, "is_active": admin.is_active,
-                               "created_at": _iso(admin.created_at), "last_login_at": _iso(admin.last_login_at),
-                               "is_me": admin.id == current_user.id} for admin in admins]})
+    return jsonify({"items": [_admin_dict(admin) for admin in admins]})
+
+
+def _other_admin(admin_id: int) -> AdminUser:
+    admin = db.session.get(AdminUser, admin_id)
+    if admin is None:
+        raise ApiError(404, f"no admin {admin_id}")
+    if admin.id == current_user.id:
+        raise ApiError(400, "you cannot (de)activate yourself; use 'sign out everywhere' to end your sessions",
+                       code="self")
+    return admin
+
+
+@bp.post("/admins/<int:admin_id>/deactivate")
+def deactivate_admin(admin_id: int):
+    """Lock an admin out: every session and token of theirs ends at once, and they cannot sign in again."""
+    admin = _other_admin(admin_id)
+    if admin.is_active:
+        admin.deactivate()
+        _audit("admin.deactivate", admin.username)
+        db.session.commit()
+    return jsonify({"admin": _admin_dict(admin)})
+
+
+@bp.post("/admins/<int:admin_id>/activate")
+def activate_admin(admin_id: int):
+    admin = _other_admin(admin_id)
+    if not admin.is_active:
+        admin.is_active_flag = True
+        _audit("admin.activate", admin.username)
+        db.session.commit()
+    return jsonify({"admin": _admin_dict(admin)})
+
+
+@bp.post("/me/sessions/revoke")
+def sign_out_everywhere():
+    """End every session (remember-me cookies included) and every API token of the signed-in admin, this one too."""
+    admin = db.session.get(AdminUser, current_user.id)
+    admin.revoke_sessions()
+    _audit("admin.sessions_revoke", admin.username)
+    db.session.commit()
+    logout_user()
+    return jsonify({"ok": True})
 
 
 def _token_dict(token: ApiToken) -> dict:
-    return {"id": token.id, "name": token.name, "created_at": _iso(token.created_at),
+    return {"id": token.id, "name": token.name, "scope": token.scope, "state": token.state(),
+            "created_at": _iso(token.created_at), "expires_at": _iso(token.expires_at),
             "last_used_at": _iso(token.last_used_at), "revoked_at": _iso(token.revoked_at)}
+
+
+def _expiry(data: dict) -> datetime | None:
+    """`expires_at`: an ISO 8601 time (UTC when it has no offset) between now and ten years ahead, or null."""
+    raw = field(data, "expires_at", str, required=False, max_length=40)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ApiError(400, "expires_at must be an ISO 8601 time, e.g. 2030-01-31T00:00:00Z",
+                       code="invalid_expiry") from None
+    now = utcnow()
+    if value <= now:
+        raise ApiError(400, "expires_at is in the past", code="invalid_expiry")
+    if value - now > MAX_TOKEN_LIFETIME:
+        raise ApiError(400, f"expires_at is more than {MAX_TOKEN_LIFETIME.days} days ahead; leave it empty for "
+                            "a token that does not expire", code="invalid_expiry")
+    return value
 
 
 @bp.get("/tokens")
@@ -72,13 +143,18 @@ def list_tokens():
 
 @bp.post("/tokens")
 def create_token():
-    name = field(json_body(), "name", str, max_length=80).strip()
+    data = json_body()
+    name = field(data, "name", str, max_length=80).strip()
     if not name:
         raise ApiError(400, "give the token a name (what uses it)")
-    token, clear = ApiToken.issue(db.session.get(AdminUser, current_user.id), name)
+    scope = field(data, "scope", str, required=False, default="admin", max_length=16)
+    if scope not in TOKEN_SCOPES:
+        raise ApiError(400, f"scope must be one of: {', '.join(TOKEN_SCOPES)}", code="invalid_scope")
+    expires_at = _expiry(data)
+    token, clear = ApiToken.issue(db.session.get(AdminUser, current_user.id), name, scope, expires_at)
     db.session.add(token)
     db.session.flush()
-    _audit("token.create", name, token_id=token.id)
+    _audit("token.create", name, token_id=token.id, scope=scope, expires_at=_iso(expires_at))
     db.session.commit()
     return jsonify({"token": _token_dict(token), "clear": clear}), 201
 
@@ -97,17 +173,38 @@ def revoke_token(token_id: int):
 
 @bp.post("/me/password")
 def change_password():
+    """Change the signed-in admin's password: throttled like sign-in (a stolen session must not be a free
+    password oracle); every other session and token ends, this cookie session is re-issued."""
     data = json_body()
     current = field(data, "current", str, max_length=256)
     new = field(data, "new", str, max_length=256)
-    admin = db.session.get(AdminUser, current_user.id)
-    if not admin.check_password(current):
-        raise ApiError(403, "the current password is wrong", code="wrong_password")
     if len(new) < MIN_PASSWORD_LENGTH:
         raise ApiError(400, f"the new password needs at least {MIN_PASSWORD_LENGTH} characters", code="too_short")
-    admin.set_password(new)
+    admin = db.session.get(AdminUser, current_user.id)
+    throttle = login_throttle()
+    try:
+        attempt = throttle.acquire(client_address(), admin.username)
+    except redis.RedisError:
+        raise ApiError(503, "password change is unavailable right now (Redis unreachable)") from None
+    if attempt.wait_seconds:
+        if attempt.newly_throttled:
+            _audit("admin.password_throttled", admin.username, retry_after=attempt.wait_seconds)
+            db.session.commit()
+        response = json_error(f"too many wrong passwords; try again in {attempt.wait_seconds} s", 429,
+                              code="throttled", retry_after=attempt.wait_seconds)
+        response.headers["Retry-After"] = str(attempt.wait_seconds)
+        return response
+    if not admin.check_password(current):
+        _audit("admin.password_failed", admin.username)
+        db.session.commit()
+        raise ApiError(403, "the current password is wrong", code="wrong_password")
+    throttle.succeeded(client_address(), admin.username)
+    admin.change_password(new)  # bumps the session generation
     _audit("admin.password", admin.username)
     db.session.commit()
+    if not g.get("auth_via_token"):
+        remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        login_user(admin, remember=remember_cookie in request.cookies)
     return jsonify({"ok": True})
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 
-from libs.auth import json_error
+from libs.auth import credential_is_valid, current_credential, json_error
 from libs.events import EVENT_NAMES
 from libs.redis_client import get_redis
 from libs.sse import StreamOptions, event_stream, get_hub, valid_event_id
+from libs.sse_revocation import RevocationWatch, close_when_revoked
 
 bp = Blueprint("stream", __name__)
 
@@ -21,6 +22,19 @@ def _wanted_events() -> frozenset[str] | None:
     if unknown:
         raise ValueError(f"unknown events: {', '.join(sorted(unknown))}; known: {', '.join(sorted(EVENT_NAMES))}")
     return names
+
+
+def revocation_watch(app: Flask) -> RevocationWatch:
+    """The app's watcher that ends open streams whose session or token was revoked (libs/sse_revocation.py)."""
+    watch = app.extensions.get("sse_revocation_watch")
+    if watch is None:
+        def is_valid(credential) -> bool:
+            with app.app_context():  # the watcher's own context: a fresh database session per sweep
+                return credential_is_valid(credential)
+
+        watch = app.extensions["sse_revocation_watch"] = RevocationWatch(
+            is_valid, float(app.config["SSE_AUTH_RECHECK_SECONDS"]))
+    return watch
 
 
 @bp.get("/stream")
@@ -47,9 +61,13 @@ def stream():
         return json_error("live events are unavailable (Redis unreachable)", 503)
     # Not stream_with_context: the request's app context (and its DB connection) ends before streaming starts.
     body = event_stream(hub, get_redis(), subscriber, options)
+    watch = revocation_watch(current_app._get_current_object())
+    watched = watch.watch(current_credential(), subscriber)
+    body = close_when_revoked(body, watch, watched)
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
     # Also when the server closes a body it never started (the generator's `finally` would not run then).
     response.call_on_close(lambda: hub.unsubscribe(subscriber))
+    response.call_on_close(lambda: watch.forget(watched))
     return response

@@ -29,6 +29,13 @@ function connect() {
   source = new EventSource("/stream");
   source.addEventListener("open", () => setStatus(true));
   source.addEventListener("error", () => setStatus(false));
+  // `revoked`: our session was ended elsewhere (password change, sign out everywhere, deactivation). Stop
+  // reconnecting; the 401 of the next API call shows the "session ended" notice and goes to the sign-in page.
+  source.addEventListener("revoked", () => {
+    source.close();
+    setStatus(false);
+    api("GET", "/api/me").catch(() => {});
+  });
   // `reset`: the server no longer has the history after our last event; pages reload their state.
   for (const name of ["login", "notification", "sync", "message", "listener", "job", "reset"]) {
     source.addEventListener(name, (event) => {

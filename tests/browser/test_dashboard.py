@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -199,12 +200,16 @@ def test_api_token_shown_once_and_revoked(web, live):
     page = web.goto("/admins")
     expect(page.locator("#admins .chat-row")).to_have_count(1)
     page.fill("#token-name", "监控")
+    page.select_option("#token-scope", "read")
+    page.fill("#token-expires", (date.today() + timedelta(days=400)).isoformat())
     page.get_by_role("button", name="创建令牌").click()
     value = page.locator("#new-token-value")
     expect(value).to_have_value(re.compile(r"^wxa_"))
     token = value.input_value()
     assert live.stack.client().get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     row = page.locator("#tokens .chat-row", has_text="监控")
+    expect(row.locator(".row-sub")).to_contain_text("只读")  # the scope and the expiry are shown
+    expect(row.locator(".row-sub")).to_contain_text("过期时间")
     row.get_by_role("button", name="吊销").click()
     confirm_modal(page)
     expect(row.locator(".badge")).to_have_text("已吊销")

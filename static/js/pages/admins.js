@@ -7,23 +7,56 @@ const tokensList = document.getElementById("tokens");
 async function loadAdmins() {
   try {
     const data = await api("GET", "/api/admins");
-    clear(adminsList, data.items.map((admin) => el("li", { class: "chat-row" },
+    clear(adminsList, data.items.map((admin) => el("li", { class: "chat-row", "data-admin": admin.id },
       el("div", { class: "row-main" },
         el("div", { class: "row-title" }, el("span", { class: "name", text: admin.username }),
           admin.is_me ? el("span", { class: "badge text-bg-success", text: t("me") }) : null,
           admin.is_active ? null : el("span", { class: "badge text-bg-secondary", text: t("disabled") })),
         el("div", { class: "row-sub", text: `${t("last_login")}: ${admin.last_login_at ? formatTime(admin.last_login_at)
-          : t("never")}` })))));
+          : t("never")}` })),
+      el("div", { class: "row-actions" }, admin.is_me ? null : activeToggle(admin)))));
   } catch (error) {
     clear(adminsList, el("li", {}, failure(error)));
   }
+}
+
+// Deactivating another admin ends their sessions and tokens at once; activating lets them sign in again.
+function activeToggle(admin) {
+  const deactivate = admin.is_active;
+  const button = el("button", { type: "button", class: `btn btn-sm ${deactivate ? "btn-outline-danger"
+    : "btn-outline-secondary"}`, text: deactivate ? t("deactivate") : t("activate") });
+  button.addEventListener("click", async () => {
+    if (deactivate && !(await confirmDialog(t("admin_deactivate_confirm", { name: admin.username }),
+      { danger: true, okText: t("deactivate") }))) {
+      return;
+    }
+    busy(button, async () => {
+      try {
+        await api("POST", `/api/admins/${admin.id}/${deactivate ? "deactivate" : "activate"}`);
+        loadAdmins();
+      } catch (error) {
+        reportError(error);
+      }
+    });
+  });
+  return button;
+}
+
+const STATE_BADGES = { active: "text-bg-success", revoked: "text-bg-secondary", expired: "text-bg-secondary",
+  superseded: "text-bg-secondary" };
+
+function tokenDetails(token) {
+  const parts = [t(`scope_${token.scope}`), formatTime(token.created_at, { full: true })];
+  if (token.expires_at) parts.push(`${t("expires")}: ${formatTime(token.expires_at, { full: true })}`);
+  parts.push(`${t("last_used")}: ${token.last_used_at ? formatTime(token.last_used_at) : t("never")}`);
+  return parts.join(" · ");
 }
 
 async function loadTokens() {
   try {
     const data = await api("GET", "/api/tokens");
     clear(tokensList, data.items.length ? data.items.map((token) => {
-      const revoke = token.revoked_at ? null : el("button", { type: "button", class: "btn btn-sm btn-outline-danger",
+      const revoke = token.state !== "active" ? null : el("button", { type: "button", class: "btn btn-sm btn-outline-danger",
         text: t("revoke") });
       revoke?.addEventListener("click", async () => {
         if (!(await confirmDialog(t("token_revoke_confirm", { name: token.name }), { danger: true, okText: t("revoke") }))) {
@@ -41,10 +74,9 @@ async function loadTokens() {
       return el("li", { class: "chat-row", "data-token": token.id },
         el("div", { class: "row-main" },
           el("div", { class: "row-title" }, el("span", { class: "name", text: token.name }),
-            el("span", { class: `badge ${token.revoked_at ? "text-bg-secondary" : "text-bg-success"}`,
-              text: token.revoked_at ? t("revoked") : t("active") })),
-          el("div", { class: "row-sub", text: `${formatTime(token.created_at, { full: true })} · ${t("last_used")}: ${
-            token.last_used_at ? formatTime(token.last_used_at) : t("never")}` })),
+            el("span", { class: `badge ${STATE_BADGES[token.state] || "text-bg-secondary"}`,
+              text: t(`token_${token.state}`) })),
+          el("div", { class: "row-sub", text: tokenDetails(token) })),
         el("div", { class: "row-actions" }, revoke));
     }) : el("li", {}, emptyState(t("no_tokens"))));
   } catch (error) {
@@ -60,8 +92,14 @@ document.getElementById("token-form").addEventListener("submit", async (event) =
     return;
   }
   try {
-    const data = await api("POST", "/api/tokens", { name: input.value.trim() });
+    const expires = document.getElementById("token-expires");
+    const scope = document.getElementById("token-scope");
+    // A chosen day means "until the end of that day" where the admin is.
+    const expiresAt = expires.value ? new Date(`${expires.value}T23:59:59`).toISOString() : null;
+    const data = await api("POST", "/api/tokens", { name: input.value.trim(), scope: scope.value,
+      expires_at: expiresAt });
     input.value = "";
+    expires.value = "";
     document.getElementById("new-token").hidden = false;
     document.getElementById("new-token-help").textContent = t("token_created");
     const value = document.getElementById("new-token-value");
@@ -94,6 +132,27 @@ document.getElementById("password-form").addEventListener("submit", async (event
   } catch (error) {
     reportError(error);
   }
+});
+
+// The API accepts an expiry between now and ten years ahead; let the date picker say so.
+const expiresInput = document.getElementById("token-expires");
+const dayOffset = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+expiresInput.min = dayOffset(1);
+expiresInput.max = dayOffset(3650);
+
+document.getElementById("sign-out-everywhere").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  if (!(await confirmDialog(t("sign_out_everywhere_confirm"), { danger: true, okText: t("sign_out_everywhere") }))) {
+    return;
+  }
+  busy(button, async () => {
+    try {
+      await api("POST", "/api/me/sessions/revoke");
+      window.location.assign("/login");
+    } catch (error) {
+      reportError(error);
+    }
+  });
 });
 
 loadAdmins();
