@@ -8,12 +8,12 @@ import logging
 import gevent
 from flask import Flask, Response, request
 
-from sandbox import control, phone, protocol, protocol_login, protocol_media
+from sandbox import control, gateway, phone, protocol, protocol_login, protocol_media
 from sandbox.core import Sandbox, Settings
 from sandbox.seeding import WorldSpec
 
 logger = logging.getLogger(__name__)
-PROTOCOL_BLUEPRINTS = {"wx", "wx_login", "wx_media"}
+PROTOCOL_BLUEPRINTS = {"wx", "wx_login", "wx_media", "gateway", "gateway_ws"}  # faults hit both faces
 
 
 def create_app(spec: WorldSpec | None = None, settings: Settings | None = None) -> Flask:
@@ -28,6 +28,7 @@ def create_app(spec: WorldSpec | None = None, settings: Settings | None = None) 
     app.extensions["sandbox"] = Sandbox(settings=dataclasses.replace(settings), spec=spec)
     for blueprint in (protocol_login.bp, protocol.bp, protocol_media.bp, control.bp, phone.bp):
         app.register_blueprint(blueprint)
+    gateway.register(app)  # the WeChatPadPro-style face on the same world (sandbox/gateway/)
     app.before_request(_inject_faults)
     return app
 

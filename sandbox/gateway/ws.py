@@ -1,0 +1,73 @@
+"""``/ws/GetSyncMsg?key=…``: every new message of the key's session, one JSON text frame each.
+
+Served by flask-sock (simple-websocket over wsproto) inside the sandbox's gevent server. The sandbox
+does not monkey-patch, so simple-websocket's reader "thread" and event are given gevent equivalents.
+"""
+
+from __future__ import annotations
+
+import json
+
+import gevent
+from flask import Blueprint, Flask, Response, g, request
+from flask_sock import Sock
+from gevent.event import Event
+
+from sandbox.gateway import routes
+
+bp = Blueprint("gateway_ws", __name__)
+sock = Sock()
+IDLE_WAIT = 10.0  # seconds between checks for a closed client or an ended session when nothing happens
+BATCH = 100
+CLOSE_NORMAL, CLOSE_LOGGED_OUT = 1000, 4001
+
+
+class _GreenletThread:
+    """The slice of ``threading.Thread`` simple-websocket uses, on a greenlet."""
+
+    def __init__(self, target) -> None:
+        self.name = "gateway-ws(_thread)"
+        self.daemon = True
+        self._target = target
+
+    def start(self) -> None:
+        gevent.spawn(self._target)
+
+
+@bp.before_request
+def check_key() -> Response | None:
+    key = request.args.get("key", "")
+    state = routes.gateway()
+    if key not in state.keys:
+        response = routes.envelope(-2, None, "该 key 无效")
+        response.status_code = 401  # refuse the upgrade: the client sees a clear handshake failure
+        return response
+    g.key_state = state.keys[key]
+    return None
+
+
+@sock.route("/ws/GetSyncMsg", bp=bp)
+def get_sync_msg(ws) -> None:
+    sb = routes.sandbox()
+    session, _ = routes.live()
+    if session is None:
+        ws.close(CLOSE_LOGGED_OUT, routes.LOGGED_OUT_TEXT)
+        return
+    while ws.connected:
+        log = sb.log
+        if not session.alive or session.world is not sb.world:
+            ws.close(CLOSE_LOGGED_OUT, routes.LOGGED_OUT_TEXT)
+            return
+        messages = routes.pending_messages(session, BATCH)
+        for message in messages:
+            ws.send(json.dumps(message, ensure_ascii=False))
+        if not messages and session.position >= log.position:
+            log.wait(IDLE_WAIT)
+
+
+def register(app: Flask) -> None:
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {
+        "thread_class": _GreenletThread, "event_class": Event, "max_message_size": 64 * 1024})
+    app.register_blueprint(bp)
+
+
