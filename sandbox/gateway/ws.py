@@ -6,6 +6,7 @@ does not monkey-patch, so simple-websocket's reader "thread" and event are given
 
 from __future__ import annotations
 
+import errno
 import json
 
 import gevent
@@ -48,6 +49,38 @@ def check_key() -> Response | None:
 
 @sock.route("/ws/GetSyncMsg", bp=bp)
 def get_sync_msg(ws) -> None:
+    try:
+        _push(ws)
+    finally:
+        _end_connection(ws)
+
+
+def _end_connection(ws) -> None:
+    if ws.connected:
+        ws.close(CLOSE_NORMAL)
+
+
+def _drop_after_websocket(wsgi_app):
+    """gevent would read the client's last frames as a new HTTP request once the WebSocket is over (and
+    log 'Invalid HTTP method'). An upgrade answered without an HTTP response ends with a reset instead,
+    which gevent takes as "close this connection" and does not log."""
+
+    def app(environ, start_response):
+        started = []
+
+        def tracking_start_response(*args, **kwargs):
+            started.append(True)
+            return start_response(*args, **kwargs)
+
+        result = wsgi_app(environ, tracking_start_response)
+        if not started and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            raise ConnectionResetError(errno.ECONNRESET, "WebSocket finished")
+        return result
+
+    return app
+
+
+def _push(ws) -> None:
     sb = routes.sandbox()
     session, _ = routes.live()
     if session is None:
@@ -69,5 +102,6 @@ def register(app: Flask) -> None:
     app.config.setdefault("SOCK_SERVER_OPTIONS", {
         "thread_class": _GreenletThread, "event_class": Event, "max_message_size": 64 * 1024})
     app.register_blueprint(bp)
+    app.wsgi_app = _drop_after_websocket(app.wsgi_app)
 
 
