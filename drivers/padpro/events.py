@@ -131,14 +131,18 @@ def _note_kind(note: str) -> GroupNoteKind:
 
 
 def _note_names(note: str, kind: GroupNoteKind) -> tuple[str, ...]:
-    """The joined or removed members' names: the quoted names after '邀请'/'将', or before '通过扫描'."""
+    """The joined or removed members' names: '你邀请"A"、"B"加入了群聊', '"A"通过扫描…', '你将"A"移出了群聊'.
+    Names are split on the '"、"' between them, so a name holding a quote stays whole."""
     segment = note
     if kind is GroupNoteKind.JOIN:
-        segment = note.split("邀请", 1)[1] if "邀请" in note else note.split("通过扫描", 1)[0]
-    elif kind is GroupNoteKind.LEAVE and "将" in note:
-        segment = note.split("将", 1)[1]
-    elif kind is GroupNoteKind.RENAME:
+        segment = note.split("邀请", 1)[1].rsplit("加入", 1)[0] if "邀请" in note else note.split("通过扫描", 1)[0]
+    elif kind is GroupNoteKind.LEAVE:
+        segment = (note.split("将", 1)[1] if "将" in note else note).rsplit("移出", 1)[0]
+    else:
         return ()
+    segment = segment.strip()
+    if len(segment) >= 2 and segment[0] in "\"“" and segment[-1] in "\"”":
+        return tuple(segment[1:-1].split("\"、\""))
     return tuple(_QUOTED.findall(segment))
 
 
