@@ -532,7 +532,8 @@ def send_emoji_message() -> Response:
         limit = limited()
         if limit:
             return limit
-        sb.record("emoticon", to_id, session, md5=md5, size=int(item.get("EmojiSize") or 0))
+        size = item.get("EmojiSize")
+        sb.record("emoticon", to_id, session, md5=md5, size=size if isinstance(size, int) else 0)
         msg_id = next_msg_id()
         results.append({"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "newMsgId": msg_id,
                         "emojiItem": [{"ret": 0, "md5": md5, "newMsgId": msg_id}]})
