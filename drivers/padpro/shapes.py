@@ -223,7 +223,7 @@ def created_group(data: Any) -> str:
 
 
 def synced_messages(data: Any) -> list[dict[str, Any]]:
-    """HttpSyncMsg: ``Data.AddMsgs`` (recorded), a bare list, or ``AddMsgList``."""
+    """HttpSyncMsg: ``Data.AddMsgs`` (what the sandbox answers), a bare list, or ``AddMsgList``."""
     found = data
     if isinstance(data, dict):
         found = pick(data, "AddMsgs", "AddMsgList", "addMsgs", "messages", default=[])
