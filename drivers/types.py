@@ -7,7 +7,7 @@ compared without dragging a protocol's objects along. Ids are the driver's own (
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Capability(enum.Flag):
@@ -207,13 +207,18 @@ Event = MessageEvent | FriendRequestEvent | GroupNoteEvent | RecallEvent | Login
 
 
 # -- errors: what a driver raises --------------------------------------------------------------------------
-@dataclass(eq=False)
 class DriverError(Exception):
     """A command failed; ``message`` is safe to show (it never contains credentials)."""
 
-    message: str
-    code: int | None = None
-    details: dict = field(default_factory=dict)
+    def __init__(self, message: str, code: int | None = None, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = details or {}
+
+    def __reduce__(self):
+        # Errors cross process boundaries (Celery results, logs): keep code and details when pickled.
+        return type(self), (self.message, self.code, self.details)
 
     def __str__(self) -> str:
         return self.message if self.code is None else f"{self.message} (code {self.code})"

@@ -60,12 +60,13 @@ class PadProDriver:
     id_stability = IdStability.STABLE
 
     def __init__(self, client: GatewayClient, *, http_sync_interval: float = 30.0,
-                 backoff: Sequence[float] = BACKOFF, dedupe_size: int = 20_000,
+                 backoff: Sequence[float] = BACKOFF, dedupe_size: int = 20_000, details_batch: int = DETAILS_BATCH,
                  ws_connect: Callable[[str, float], WsConnection] = WsConnection.connect,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.http_sync_interval = http_sync_interval
         self.backoff = tuple(backoff)
+        self.details_batch = details_batch
         self._ws_connect = ws_connect
         self._clock = clock
         self._ws: WsConnection | None = None
@@ -126,7 +127,7 @@ class PadProDriver:
         names = shapes.contact_usernames(self.client.post(
             "/friend/GetContactList", {"CurrentWxcontactSeq": 0, "CurrentChatRoomContactSeq": 0}))
         found: list[Contact | Group] = []
-        for batch in shapes.chunks(list(dict.fromkeys(names)), DETAILS_BATCH):
+        for batch in shapes.chunks(list(dict.fromkeys(names)), self.details_batch):
             data = self.client.post("/friend/GetContactDetailsList", {"UserNames": batch, "RoomWxIDList": []})
             found += [c for c in map(shapes.contact, shapes.contact_details(data)) if c is not None]
         return found
