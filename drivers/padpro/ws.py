@@ -46,6 +46,7 @@ class WsConnection:
         self._partial: list[str] = []
         self._partial_size = 0
         self.closed = False
+        self._close_error: WsError | None = None
 
     @classmethod
     def connect(cls, url: str, timeout: float = 10.0, max_message: int = MAX_MESSAGE) -> WsConnection:
@@ -87,6 +88,8 @@ class WsConnection:
             if remaining <= 0:
                 raise WsError("the gateway's WebSocket handshake timed out", status=status)
             data = self._read(remaining)
+            if data is None:
+                continue  # timed out: the deadline check above raises
             if not data:
                 raise WsError("the gateway closed the WebSocket during the handshake", status=status)
             self._feed(data)
@@ -111,11 +114,12 @@ class WsConnection:
         """The next text message, or None when none arrived within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while not self._ready:
-            if self.closed:
-                raise WsError("the WebSocket is closed")
-            self._process_events()
+            if not self.closed:
+                self._process_events()
             if self._ready:
                 break
+            if self.closed:
+                raise self._close_error or WsError("the WebSocket is closed")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
@@ -150,8 +154,10 @@ class WsConnection:
                     pass
                 self._send(out)
                 self._close_socket()
-                raise WsError(f"the gateway closed the WebSocket ({event.code} {event.reason or ''})".strip(),
-                              code=event.code)
+                # Messages that arrived before the close frame are still handed out first.
+                self._close_error = WsError(
+                    f"the gateway closed the WebSocket ({event.code} {event.reason or ''})".strip(), code=event.code)
+                return
         self._send(out)
 
     def _send(self, data: bytes) -> None:
