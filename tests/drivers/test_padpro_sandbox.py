@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from drivers.padpro import GatewayClient, PadProDriver
-from drivers.padpro.ws import WsError
+from drivers.padpro.ws import WsConnection, WsError
 from drivers.types import (
     ContactKind,
     FriendRequestEvent,
@@ -162,3 +164,50 @@ def test_rate_limits_and_bad_keys_map_to_seam_errors(sandbox, padpro):
         stranger.login_qr()
     assert "not-a-key" not in str(caught.value)
     assert GATEWAY_KEY not in repr(padpro.client)
+
+
+def test_images_emoji_and_friend_requests_out(sandbox, padpro):
+    friend = padpro.friends()[0]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    assert padpro.send_image(friend.id, png).msg_id
+    assert padpro.send_emoji(friend.id, "0" * 32, 123).msg_id
+    stranger = next(m for g in padpro.groups() for m in padpro.group_members(g.id)
+                    if m.id not in {f.id for f in padpro.friends()} and m.id != padpro.self_info().id)
+    padpro.add_friend(stranger.id, "hello from the bot")
+    image, emoji, request = sandbox.sent()[-3:]
+    assert (image["kind"], image["size"], image["to"]) == ("image", len(png), friend.nick_name)
+    assert (emoji["kind"], emoji["md5"]) == ("emoticon", "0" * 32)
+    assert (request["kind"], request["to"], request["verify_content"]) == \
+        ("add_friend", stranger.nick_name, "hello from the bot")
+
+
+def test_a_gateway_outage_loses_nothing_and_is_not_a_logout(sandbox):
+    """The connection drops while the gateway answers 500 for a while: the driver backs off, does not
+    report a logout, and after reconnecting delivers what was said meanwhile, once."""
+    connections, refused = [], []
+
+    def connect(url: str, timeout: float) -> WsConnection:
+        try:
+            connections.append(WsConnection.connect(url, timeout))
+        except WsError as exc:
+            refused.append(exc.status)
+            raise
+        return connections[-1]
+
+    driver = PadProDriver(GatewayClient(sandbox.base_url, GATEWAY_KEY, timeout=5), http_sync_interval=3600,
+                          backoff=(0.2, 0.4), ws_connect=connect)
+    login(sandbox, driver)
+    assert driver.poll_events(0.2) == [] and len(connections) == 1
+    sandbox.control("faults", {"mode": "http_500", "duration": 1.0})
+    connections[0]._sock.shutdown(socket.SHUT_RDWR)  # the network drops the WebSocket
+    friend = sandbox.world()["friends"][0]["nick_name"]
+    sandbox.control("messages", {"from": friend, "content": "during {n}", "count": 2})
+    events = []
+    for _ in range(12):
+        events += driver.poll_events(0.25)
+        if len(events) >= 2:
+            break
+    assert [e.text for e in events] == ["during 1", "during 2"]
+    assert 500 in refused and len(connections) == 2  # refused during the outage, reconnected after it
+    assert not any(isinstance(e, LogoutEvent) for e in events)
+    driver.close()
