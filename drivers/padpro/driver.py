@@ -35,6 +35,7 @@ from drivers.types import (
     Member,
     Mention,
     NotLoggedIn,
+    Rejected,
     SelfInfo,
     SendResult,
     Unsupported,
@@ -89,7 +90,9 @@ class PadProDriver:
         if self._qr_pending:
             try:
                 state, wxid = shapes.login_check(self.client.get("/login/CheckLoginStatus"))
-            except NotLoggedIn:  # "不存在状态": no QR attempt is known any more
+            except (NotLoggedIn, Rejected) as exc:  # Code 300 "不存在状态": the gateway forgot the QR attempt
+                if exc.code != 300:
+                    raise
                 state, wxid = LoginState.EXPIRED, ""
             if state is LoginState.LOGGED_IN:
                 self._qr_pending = False

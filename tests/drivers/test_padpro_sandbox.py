@@ -211,3 +211,12 @@ def test_a_gateway_outage_loses_nothing_and_is_not_a_logout(sandbox):
     assert 500 in refused and len(connections) == 2  # refused during the outage, reconnected after it
     assert not any(isinstance(e, LogoutEvent) for e in events)
     driver.close()
+
+
+def test_a_forgotten_qr_attempt_reads_as_expired(sandbox):
+    driver = PadProDriver(GatewayClient(sandbox.base_url, GATEWAY_KEY))
+    driver.login_qr()
+    sandbox.reset()  # the gateway restarts and forgets the attempt: CheckLoginStatus answers 300 "不存在状态"
+    assert driver.login_state() is LoginState.EXPIRED
+    assert driver.login_state() is LoginState.LOGGED_OUT  # and then asks GetLoginStatus again
+    login(sandbox, driver)
