@@ -5,7 +5,8 @@
 | ``ids`` | stable wxids for the world's entities (the gateway's ids never change per login) |
 | ``state`` | auth keys, the admin key, per-key logins and sync positions |
 | ``render`` | the world and the log as gateway JSON (message, contact and member shapes) |
-| ``routes`` | the HTTP endpoints (``?key=`` auth, ``{"Code", "Data", "Text"}`` envelopes) |
+| ``web`` | the blueprint, ``?key=`` auth, ``{"Code", "Data", "Text"}`` envelopes, request helpers |
+| ``login``, ``contacts``, ``groups``, ``messages`` | the HTTP endpoints, by area |
 | ``ws`` | ``/ws/GetSyncMsg``: pushes new messages over a WebSocket |
 
 The endpoint list and the client each shape was modelled on are in docs/SANDBOX.md ("Gateway face").
@@ -20,9 +21,9 @@ BLUEPRINT = "gateway"
 
 def register(app: Flask) -> None:
     """Mount the gateway face on the sandbox app (one process, one world, two faces)."""
-    from sandbox.gateway import routes, ws
+    from sandbox.gateway import contacts, groups, login, messages, web, ws  # noqa: F401  (routes on web.bp)
     from sandbox.gateway.state import GatewayState
 
     app.extensions["sandbox_gateway"] = GatewayState()
-    app.register_blueprint(routes.bp)
+    app.register_blueprint(web.bp)
     ws.register(app)

@@ -14,7 +14,8 @@ from flask import Blueprint, Flask, Response, g, request
 from flask_sock import Sock
 from gevent.event import Event
 
-from sandbox.gateway import routes
+from sandbox.gateway import web
+from sandbox.gateway.messages import pending_messages
 
 bp = Blueprint("gateway_ws", __name__)
 sock = Sock()
@@ -38,9 +39,9 @@ class _GreenletThread:
 @bp.before_request
 def check_key() -> Response | None:
     key = request.args.get("key", "")
-    state = routes.gateway()
+    state = web.gateway()
     if key not in state.keys:
-        response = routes.envelope(-2, None, "该 key 无效")
+        response = web.envelope(-2, None, "该 key 无效")
         response.status_code = 401  # refuse the upgrade: the client sees a clear handshake failure
         return response
     g.key_state = state.keys[key]
@@ -81,17 +82,17 @@ def _drop_after_websocket(wsgi_app):
 
 
 def _push(ws) -> None:
-    sb = routes.sandbox()
-    session, _ = routes.live()
+    sb = web.sandbox()
+    session, _ = web.live()
     if session is None:
-        ws.close(CLOSE_LOGGED_OUT, routes.LOGGED_OUT_TEXT)
+        ws.close(CLOSE_LOGGED_OUT, web.LOGGED_OUT_TEXT)
         return
     while ws.connected:
         log = sb.log
         if not session.alive or session.world is not sb.world:
-            ws.close(CLOSE_LOGGED_OUT, routes.LOGGED_OUT_TEXT)
+            ws.close(CLOSE_LOGGED_OUT, web.LOGGED_OUT_TEXT)
             return
-        messages = routes.pending_messages(session, BATCH)
+        messages = pending_messages(session, BATCH)
         for message in messages:
             ws.send(json.dumps(message, ensure_ascii=False))
         if not messages and session.position >= log.position:
