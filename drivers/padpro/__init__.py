@@ -7,6 +7,7 @@
 | ``shapes`` | every recorded response shape → plain values (the gateway's forks disagree; we accept all) |
 | ``xmlsafe`` | parsing user-controlled XML with a size cap and no DTD (so no entity expansion) |
 | ``events`` | one gateway message → the seam's neutral events |
+| ``inbox`` | how events arrive: WebSocket, back-off, logout detection, HTTP safety net, dedupe |
 | ``driver`` | ``PadProDriver``: the ``drivers.interface.Driver`` over the above |
 
 Sources for every endpoint and shape: docs/SANDBOX.md ("Gateway face").

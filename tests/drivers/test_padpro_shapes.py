@@ -10,8 +10,8 @@ import json
 import pytest
 
 from drivers.padpro import shapes, xmlsafe
-from drivers.padpro.driver import PadProDriver
 from drivers.padpro.events import to_events
+from drivers.padpro.inbox import Inbox
 from drivers.types import (
     Contact,
     FriendRequestEvent,
@@ -238,9 +238,15 @@ class FakeWs:
         pass
 
 
+class FakeClient:
+    connect_timeout = 1.0
+
+    def ws_url(self) -> str:
+        return "ws://gateway.invalid/ws/GetSyncMsg?key=k"
+
+
 def test_a_message_seen_twice_is_reported_once():
     frame = json.dumps(ws_message())
-    driver = PadProDriver(client=None, ws_connect=lambda url, timeout: FakeWs([frame, "not json", frame]))
-    driver.client = type("C", (), {"ws_url": lambda self: "ws://x", "connect_timeout": 1})()
-    events = driver.poll_events(0.05)
+    inbox = Inbox(FakeClient(), ws_connect=lambda url, timeout: FakeWs([frame, "not json", frame, "[1, null]"]))
+    events = inbox.poll(0.05)
     assert [e.msg_id for e in events] == ["346853901463423953"]
