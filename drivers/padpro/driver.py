@@ -7,7 +7,6 @@ back-off, logout detection, HTTP safety net, dedupe).
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Callable, Sequence
 
 from drivers.padpro import shapes
@@ -32,8 +31,6 @@ from drivers.types import (
     SendResult,
     Unsupported,
 )
-
-logger = logging.getLogger(__name__)
 
 CAPABILITIES = (Capability.SEND_TEXT | Capability.SEND_MENTION | Capability.SEND_IMAGE | Capability.SEND_EMOJI
                 | Capability.ACCEPT_FRIEND | Capability.ADD_FRIEND | Capability.CREATE_GROUP
@@ -77,6 +74,8 @@ class PadProDriver:
             if state is LoginState.LOGGED_IN:
                 self._qr_pending = False
                 self.inbox.logged_in_as(wxid)
+                if not self.inbox.self_id:
+                    self.self_info()
             elif state is LoginState.EXPIRED:
                 self._qr_pending = False
             return state
@@ -86,8 +85,9 @@ class PadProDriver:
             state = LoginState.LOGGED_OUT
         if state is LoginState.LOGGED_IN and not self.inbox.logged_in:
             self.inbox.logged_in_as("")
+        if state is LoginState.LOGGED_IN and not self.inbox.self_id:
+            self.self_info()  # events need the account's wxid (own messages, mentions)
         return state
-
 
     def logout(self) -> None:
         try:
