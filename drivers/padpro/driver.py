@@ -102,24 +102,25 @@ class PadProDriver:
         self.inbox.self_id = info.id
         return info
 
-    def _contacts(self) -> list[Contact | Group]:
+    def _contacts(self, kind: ContactKind) -> list[Contact | Group]:
+        """Details of the contact list's entries of one kind (told apart by id, so only those are fetched)."""
         names = shapes.contact_usernames(self.client.post(
             "/friend/GetContactList", {"CurrentWxcontactSeq": 0, "CurrentChatRoomContactSeq": 0}))
+        wanted = [n for n in dict.fromkeys(names) if shapes.kind_of(n) is kind and n != self.inbox.self_id]
         found: list[Contact | Group] = []
-        for batch in shapes.chunks(list(dict.fromkeys(names)), self.details_batch):
+        for batch in shapes.chunks(wanted, self.details_batch):
             data = self.client.post("/friend/GetContactDetailsList", {"UserNames": batch, "RoomWxIDList": []})
             found += [c for c in map(shapes.contact, shapes.contact_details(data)) if c is not None]
         return found
 
     def friends(self) -> list[Contact]:
-        return [c for c in self._contacts() if isinstance(c, Contact) and c.kind is ContactKind.FRIEND
-                and c.id != self.inbox.self_id]
+        return [c for c in self._contacts(ContactKind.FRIEND) if isinstance(c, Contact)]
 
     def mps(self) -> list[Contact]:
-        return [c for c in self._contacts() if isinstance(c, Contact) and c.kind is ContactKind.MP]
+        return [c for c in self._contacts(ContactKind.MP) if isinstance(c, Contact)]
 
     def groups(self) -> list[Group]:
-        return [c for c in self._contacts() if isinstance(c, Group)]
+        return [c for c in self._contacts(ContactKind.GROUP) if isinstance(c, Group)]
 
     def group_members(self, group_id: str) -> list[Member]:
         return shapes.members(self.client.post("/group/GetChatroomMemberDetail", {"ChatRoomName": group_id}))
