@@ -14,8 +14,8 @@ from flask import Blueprint, Flask, Response, g, request
 from flask_sock import Sock
 from gevent.event import Event
 
-from sandbox.gateway import web
-from sandbox.gateway.messages import pending_messages
+from sandbox.events import Message
+from sandbox.gateway import render, web
 
 bp = Blueprint("gateway_ws", __name__)
 sock = Sock()
@@ -92,11 +92,19 @@ def _push(ws) -> None:
         if not session.alive or session.world is not sb.world:
             ws.close(CLOSE_LOGGED_OUT, web.LOGGED_OUT_TEXT)
             return
-        messages = pending_messages(session, BATCH)
-        for message in messages:
-            ws.send(json.dumps(message, ensure_ascii=False))
-        if not messages and session.position >= log.position:
+        start = session.position
+        entries = log.since(start, BATCH)
+        for offset, entry in enumerate(entries):
+            if isinstance(entry, Message):
+                ws.send(json.dumps(render.message(sb.world, entry, start + offset + 1), ensure_ascii=False))
+            # Advance only past what was handed to the socket: a connection that died while it waited must
+            # leave its messages to the next connection (or HttpSyncMsg), not swallow them.
+            session.position = start + offset + 1
+        if not entries:
             log.wait(IDLE_WAIT)
+            # Let the reader greenlet see a close (FIN) that arrived meanwhile, before writing into a dead
+            # connection: a sleep(0) would not poll the socket, a millisecond goes through the event loop.
+            gevent.sleep(0.001)
 
 
 def register(app: Flask) -> None:
