@@ -8,12 +8,12 @@ import logging
 import gevent
 from flask import Flask, Response, request
 
-from sandbox import control, guard, phone, protocol, protocol_login, protocol_media
+from sandbox import control, gateway, guard, phone, protocol, protocol_login, protocol_media
 from sandbox.core import Sandbox, Settings
 from sandbox.seeding import WorldSpec
 
 logger = logging.getLogger(__name__)
-PROTOCOL_BLUEPRINTS = {"wx", "wx_login", "wx_media"}
+PROTOCOL_BLUEPRINTS = {"wx", "wx_login", "wx_media", "gateway", "gateway_ws"}  # faults hit both faces
 
 
 def create_app(spec: WorldSpec | None = None, settings: Settings | None = None, token: str | None = None) -> Flask:
@@ -33,6 +33,7 @@ def create_app(spec: WorldSpec | None = None, settings: Settings | None = None, 
     app.extensions["sandbox"] = Sandbox(settings=dataclasses.replace(settings), spec=spec)
     for blueprint in (protocol_login.bp, protocol.bp, protocol_media.bp, control.bp, phone.bp):
         app.register_blueprint(blueprint)
+    gateway.register(app)  # the WeChatPadPro-style face on the same world (sandbox/gateway/)
     app.before_request(guard.guard_sandbox_routes)  # first: nothing under /_sandbox runs for a refused caller
     app.before_request(_inject_faults)
     return app
@@ -61,8 +62,18 @@ def _dropped():
 
 
 def serve(app: Flask, host: str, port: int) -> None:
+    import socket
+
+    from gevent import socket as gsocket
     from gevent.pywsgi import WSGIServer
 
-    server = WSGIServer((host, port), app, log=None, error_log=logger)
+    listener = gsocket.socket(gsocket.AF_INET6 if ":" in host else gsocket.AF_INET, gsocket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit TCP_NODELAY: without it a reused keep-alive connection waits ~40 ms per
+    # answer (Nagle holding the body until the client's delayed ACK of the headers).
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.bind((host, port))
+    listener.listen(1024)
+    server = WSGIServer(listener, app, log=None, error_log=logger)
     logger.info("web-WeChat sandbox on http://%s:%s (phone: /_sandbox/phone)", host, port)
     server.serve_forever()

@@ -1,0 +1,96 @@
+"""The one interface the product uses to talk to WeChat, whatever the protocol underneath.
+
+Commands raise the errors of ``drivers.types`` (``Unsupported`` when the capability is missing,
+``NotLoggedIn``, ``RateLimited``, ``Unavailable``, ``Rejected``); events come back as plain data from
+``poll_events``, which the listener calls in a loop (no driver threads to supervise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from drivers.types import (
+    Capability,
+    Contact,
+    Event,
+    FriendRequestEvent,
+    Group,
+    IdStability,
+    LoginQr,
+    LoginState,
+    Member,
+    Mention,
+    SelfInfo,
+    SendResult,
+    Unsupported,
+)
+
+
+@runtime_checkable
+class Driver(Protocol):
+    name: str
+    capabilities: Capability
+    id_stability: IdStability
+
+    # -- login ------------------------------------------------------------------------------------------
+    def login_qr(self) -> LoginQr:
+        """Start a QR login; show ``payload`` as a QR code to the owner."""
+
+    def login_state(self) -> LoginState:
+        """Where the login stands (polls the service; cheap enough to call every second)."""
+
+    def logout(self) -> None: ...
+
+    # -- who and what ----------------------------------------------------------------------------------
+    def self_info(self) -> SelfInfo: ...
+
+    def friends(self) -> list[Contact]: ...
+
+    def groups(self) -> list[Group]:
+        """The groups the bot is in (members may be empty: use ``group_members``)."""
+
+    def group_members(self, group_id: str) -> list[Member]: ...
+
+    def mps(self) -> list[Contact]: ...
+
+    # -- events ----------------------------------------------------------------------------------------
+    def poll_events(self, timeout: float) -> list[Event]:
+        """Events that arrived within ``timeout`` seconds (possibly none); each message once."""
+
+    # -- commands --------------------------------------------------------------------------------------
+    def send_text(self, to_id: str, text: str, mentions: Sequence[Mention] = ()) -> SendResult: ...
+
+    def send_image(self, to_id: str, data: bytes, file_name: str = "image.png") -> SendResult: ...
+
+    def send_file(self, to_id: str, data: bytes, file_name: str) -> SendResult: ...
+
+    def send_emoji(self, to_id: str, md5: str, size: int) -> SendResult: ...
+
+    def accept_friend(self, request: FriendRequestEvent) -> None: ...
+
+    def add_friend(self, user_id: str, text: str = "") -> None: ...
+
+    def create_group(self, name: str, member_ids: Sequence[str]) -> str:
+        """Create a group with ``member_ids`` (at least two friends); returns its id."""
+
+    def rename_group(self, group_id: str, name: str) -> None: ...
+
+    def add_members(self, group_id: str, member_ids: Sequence[str]) -> None: ...
+
+    def invite_members(self, group_id: str, member_ids: Sequence[str]) -> None: ...
+
+    def remove_members(self, group_id: str, member_ids: Sequence[str]) -> None: ...
+
+    def set_announcement(self, group_id: str, text: str) -> None: ...
+
+    def set_remark(self, user_id: str, remark: str) -> None: ...
+
+    def close(self) -> None:
+        """Release connections (not a logout: the session stays with the service)."""
+
+
+def require(driver: Driver, capability: Capability) -> None:
+    """Raise ``Unsupported`` unless ``driver`` has ``capability`` (one check for API, UI and automation)."""
+    if capability not in driver.capabilities:
+        raise Unsupported(f"the {driver.name} driver cannot {capability.name.lower().replace('_', ' ')}")

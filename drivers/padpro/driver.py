@@ -1,0 +1,188 @@
+"""``PadProDriver``: the seam's ``Driver`` over a WeChatPadPro-style gateway.
+
+Commands and listings are single HTTP calls (``client``); events come from the ``Inbox`` (WebSocket,
+back-off, logout detection, HTTP safety net, dedupe).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+
+from drivers.padpro import shapes
+from drivers.padpro.client import GatewayClient
+from drivers.padpro.inbox import BACKOFF, Inbox
+from drivers.padpro.ws import WsConnection
+from drivers.types import (
+    Capability,
+    Contact,
+    ContactKind,
+    Event,
+    FriendRequestEvent,
+    Group,
+    IdStability,
+    LoginQr,
+    LoginState,
+    Member,
+    Mention,
+    NotLoggedIn,
+    Rejected,
+    SelfInfo,
+    SendResult,
+    Unsupported,
+)
+
+CAPABILITIES = (Capability.SEND_TEXT | Capability.SEND_MENTION | Capability.SEND_IMAGE | Capability.SEND_EMOJI
+                | Capability.ACCEPT_FRIEND | Capability.ADD_FRIEND | Capability.CREATE_GROUP
+                | Capability.RENAME_GROUP | Capability.ADD_MEMBERS | Capability.INVITE_MEMBERS
+                | Capability.REMOVE_MEMBERS | Capability.ANNOUNCEMENT | Capability.SET_REMARK
+                | Capability.RECEIVE_RECALLS)
+# No SEND_FILE: none of the recorded clients sends files through the 8059-era API, so its upload
+# endpoint's shapes are unknown; the product greys "send file" out on this driver instead of guessing.
+DETAILS_BATCH = 20
+MENTION_SEPARATOR = "\u2005"  # what WeChat clients put after "@name"
+
+
+class PadProDriver:
+    name = "padpro"
+    capabilities = CAPABILITIES
+    id_stability = IdStability.STABLE
+
+    def __init__(self, client: GatewayClient, *, http_sync_interval: float = 30.0,
+                 backoff: Sequence[float] = BACKOFF, dedupe_size: int = 20_000, details_batch: int = DETAILS_BATCH,
+                 ws_connect: Callable[[str, float], WsConnection] = WsConnection.connect) -> None:
+        self.client = client
+        self.details_batch = details_batch
+        self.inbox = Inbox(client, http_sync_interval=http_sync_interval, backoff=backoff,
+                           dedupe_size=dedupe_size, ws_connect=ws_connect)
+        self._qr_pending = False
+
+    # -- login ------------------------------------------------------------------------------------------
+    def login_qr(self) -> LoginQr:
+        qr = shapes.login_qr(self.client.post("/login/GetLoginQrCodeNew", {"Check": False, "Proxy": ""}))
+        self._qr_pending = True
+        return qr
+
+    def login_state(self) -> LoginState:
+        if self._qr_pending:
+            try:
+                state, wxid = shapes.login_check(self.client.get("/login/CheckLoginStatus"))
+            except (NotLoggedIn, Rejected) as exc:  # Code 300 "不存在状态": the gateway forgot the QR attempt
+                if exc.code != 300:
+                    raise
+                state, wxid = LoginState.EXPIRED, ""
+            if state is LoginState.LOGGED_IN:
+                self._qr_pending = False
+                self.inbox.logged_in_as(wxid)
+                if not self.inbox.self_id:
+                    self.self_info()
+            elif state is LoginState.EXPIRED:
+                self._qr_pending = False
+            return state
+        try:
+            state = shapes.login_status(self.client.get("/login/GetLoginStatus"))
+        except NotLoggedIn:
+            state = LoginState.LOGGED_OUT
+        if state is LoginState.LOGGED_IN and not self.inbox.logged_in:
+            self.inbox.logged_in_as("")
+        if state is LoginState.LOGGED_IN and not self.inbox.self_id:
+            self.self_info()  # events need the account's wxid (own messages, mentions)
+        return state
+
+    def logout(self) -> None:
+        try:
+            self.client.get("/login/LogOut")
+        finally:
+            self.inbox.logged_in = False
+            self.inbox.close()
+
+    # -- who and what ----------------------------------------------------------------------------------
+    def self_info(self) -> SelfInfo:
+        info = shapes.profile(self.client.get("/user/GetProfile"))
+        self.inbox.self_id = info.id
+        return info
+
+    def _contacts(self, kind: ContactKind) -> list[Contact | Group]:
+        """Details of the contact list's entries of one kind (told apart by id, so only those are fetched)."""
+        names = shapes.contact_usernames(self.client.post(
+            "/friend/GetContactList", {"CurrentWxcontactSeq": 0, "CurrentChatRoomContactSeq": 0}))
+        wanted = [n for n in dict.fromkeys(names) if shapes.kind_of(n) is kind and n != self.inbox.self_id]
+        found: list[Contact | Group] = []
+        for batch in shapes.chunks(wanted, self.details_batch):
+            data = self.client.post("/friend/GetContactDetailsList", {"UserNames": batch, "RoomWxIDList": []})
+            found += [c for c in map(shapes.contact, shapes.contact_details(data)) if c is not None]
+        return found
+
+    def friends(self) -> list[Contact]:
+        return [c for c in self._contacts(ContactKind.FRIEND) if isinstance(c, Contact)]
+
+    def mps(self) -> list[Contact]:
+        return [c for c in self._contacts(ContactKind.MP) if isinstance(c, Contact)]
+
+    def groups(self) -> list[Group]:
+        return [c for c in self._contacts(ContactKind.GROUP) if isinstance(c, Group)]
+
+    def group_members(self, group_id: str) -> list[Member]:
+        return shapes.members(self.client.post("/group/GetChatroomMemberDetail", {"ChatRoomName": group_id}))
+
+    # -- events ----------------------------------------------------------------------------------------
+    def poll_events(self, timeout: float) -> list[Event]:
+        return self.inbox.poll(timeout)
+
+    # -- commands --------------------------------------------------------------------------------------
+    def send_text(self, to_id: str, text: str, mentions: Sequence[Mention] = ()) -> SendResult:
+        missing = "".join(f"@{m.name}{MENTION_SEPARATOR}" for m in mentions if f"@{m.name}" not in text)
+        item = {"ToUserName": to_id, "TextContent": missing + text, "MsgType": 1,
+                "AtWxIDList": [m.id for m in mentions], "ImageContent": ""}
+        return SendResult(shapes.send_result(self.client.post("/message/SendTextMessage", {"MsgItem": [item]})))
+
+    def send_image(self, to_id: str, data: bytes, file_name: str = "image.png") -> SendResult:
+        item = {"ToUserName": to_id, "ImageContent": base64.b64encode(data).decode(), "MsgType": 3,
+                "TextContent": "", "AtWxIDList": []}
+        return SendResult(shapes.send_result(self.client.post("/message/SendImageNewMessage", {"MsgItem": [item]},
+                                                              timeout=60.0)))
+
+    def send_file(self, to_id: str, data: bytes, file_name: str) -> SendResult:
+        raise Unsupported("the padpro driver cannot send files (the gateway's upload API is not recorded)")
+
+    def send_emoji(self, to_id: str, md5: str, size: int) -> SendResult:
+        body = {"EmojiList": [{"ToUserName": to_id, "EmojiMd5": md5, "EmojiSize": int(size)}]}
+        return SendResult(shapes.send_result(self.client.post("/message/SendEmojiMessage", body)))
+
+    def accept_friend(self, request: FriendRequestEvent) -> None:
+        self.client.post("/friend/VerifyUser", {
+            "OpCode": 3, "Scene": request.scene or 3, "V3": request.encrypt_user or request.user_id,
+            "V4": request.ticket, "VerifyContent": "", "ChatRoomUserName": ""})
+
+    def add_friend(self, user_id: str, text: str = "") -> None:
+        self.client.post("/friend/VerifyUser", {"OpCode": 2, "Scene": 3, "V3": user_id, "V4": "",
+                                                "VerifyContent": text, "ChatRoomUserName": ""})
+
+    def create_group(self, name: str, member_ids: Sequence[str]) -> str:
+        return shapes.created_group(self.client.post("/group/CreateChatRoom",
+                                                     {"TopIc": name, "UserList": list(member_ids)}))
+
+    def rename_group(self, group_id: str, name: str) -> None:
+        self.client.post("/group/SetChatroomName", {"ChatRoomName": group_id, "Nickname": name})
+
+    def add_members(self, group_id: str, member_ids: Sequence[str]) -> None:
+        self.client.post("/group/AddChatRoomMembers", {"ChatRoomName": group_id, "UserList": list(member_ids)})
+
+    def invite_members(self, group_id: str, member_ids: Sequence[str]) -> None:
+        self.client.post("/group/InviteChatroomMembers", {"ChatRoomName": group_id, "UserList": list(member_ids)})
+
+    def remove_members(self, group_id: str, member_ids: Sequence[str]) -> None:
+        self.client.post("/group/SendDelDelChatRoomMember",
+                         {"ChatRoomName": group_id, "UserList": list(member_ids)})
+
+    def set_announcement(self, group_id: str, text: str) -> None:
+        self.client.post("/group/SetChatroomAnnouncement", {"ChatRoomName": group_id, "Content": text})
+
+    def set_remark(self, user_id: str, remark: str) -> None:
+        self.client.post("/user/ModifyRemark", {"UserName": user_id, "RemarkName": remark})
+
+    def close(self) -> None:
+        self.inbox.close()
+        self.client.close()
+
+

@@ -1,0 +1,177 @@
+"""One gateway message (any recorded shape) → the seam's neutral events.
+
+Shapes: the snake_case WebSocket form (``from_user_name: {"str": …}``, read by AstrBot, LangBot and
+nekro-agent), the CamelCase form (``FromUserName: {"string"|"str": …}``, gewechaty's recording and the
+HttpSyncMsg ``AddMsgs`` of some forks) and either wrapped in ``Data``. Everything in a message is hostile
+input: XML goes through ``xmlsafe``; nothing here raises on a malformed message (it becomes OTHER).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.padpro import xmlsafe
+from drivers.padpro.shapes import integer, pick, text
+from drivers.types import (
+    Event,
+    FriendRequestEvent,
+    GroupNoteEvent,
+    GroupNoteKind,
+    MessageEvent,
+    MessageKind,
+    RecallEvent,
+)
+
+SIMPLE_KINDS = {1: MessageKind.TEXT, 3: MessageKind.IMAGE, 34: MessageKind.VOICE, 42: MessageKind.CARD,
+                43: MessageKind.VIDEO, 47: MessageKind.EMOJI, 48: MessageKind.LOCATION, 62: MessageKind.VIDEO}
+APP_KINDS = {5: MessageKind.LINK, 6: MessageKind.FILE, 57: MessageKind.TEXT, 33: MessageKind.LINK,
+             36: MessageKind.LINK, 4: MessageKind.LINK}
+IGNORED_TYPES = {51, 9999}  # status notifications (chat opened on the phone), no user content
+_SENDER_PREFIX = re.compile(r"^([A-Za-z0-9_\-@.]{1,80}):\n")
+_QUOTED = re.compile(r"[\"“]([^\"”]*)[\"”]")
+JOIN_WORDS = ("加入了群聊", "加入群聊", "joined", "to the group chat")
+LEAVE_WORDS = ("移出了群聊", "removed", "移出群聊")
+RENAME_WORDS = ("修改群名为", "changed the group name")
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    msg_id: str
+    from_id: str
+    to_id: str
+    msg_type: int
+    content: str
+    create_time: int
+    msg_source: str
+    push_content: str
+
+
+def normalize(raw: dict[str, Any]) -> RawMessage | None:
+    data = pick(raw, "Data", "data", default=raw)
+    if not isinstance(data, dict):
+        return None
+    msg_id = text(pick(data, "new_msg_id", "NewMsgId", "newMsgId", "msg_id", "MsgId", "msgId", default=""))
+    if not msg_id:
+        return None
+    return RawMessage(
+        msg_id=msg_id,
+        from_id=text(pick(data, "from_user_name", "FromUserName", "fromUserName", default="")),
+        to_id=text(pick(data, "to_user_name", "ToUserName", "toUserName", default="")),
+        msg_type=integer(pick(data, "msg_type", "MsgType", "msgType", default=0)),
+        content=text(pick(data, "content", "Content", default="")),
+        create_time=integer(pick(data, "create_time", "CreateTime", "createTime", default=0)),
+        msg_source=text(pick(data, "msg_source", "MsgSource", "msgSource", default="")),
+        push_content=text(pick(data, "push_content", "PushContent", "pushContent", default="")))
+
+
+def to_events(raw: dict[str, Any], self_id: str) -> list[Event]:
+    msg = normalize(raw)
+    if msg is None or msg.msg_type in IGNORED_TYPES:
+        return []
+    group_id = next((i for i in (msg.from_id, msg.to_id) if i.endswith("@chatroom")), "")
+    body, sender = msg.content, msg.from_id
+    if group_id and msg.from_id == group_id:
+        match = _SENDER_PREFIX.match(body)
+        sender, body = (match.group(1), body[match.end():]) if match else ("", body)
+    chat_id = group_id or (msg.to_id if msg.from_id == self_id else msg.from_id)
+    if msg.msg_type == 37:
+        return [_friend_request(msg)]
+    if msg.msg_type == 10002:
+        return _sysmsg(msg, body, chat_id, group_id)
+    if msg.msg_type == 10000 and group_id:
+        return [_group_note(msg, group_id, body)]
+    return [_message(msg, body, chat_id, sender, bool(group_id), self_id)]
+
+
+def _message(msg: RawMessage, body: str, chat_id: str, sender: str, is_group: bool, self_id: str) -> MessageEvent:
+    kind = SIMPLE_KINDS.get(msg.msg_type, MessageKind.SYSTEM if msg.msg_type == 10000 else MessageKind.OTHER)
+    fields: dict[str, Any] = {}
+    text_value = body if msg.msg_type in (1, 10000) else ""
+    app_type = 0
+    if msg.msg_type == 49:
+        root = xmlsafe.parse(body)
+        app_type = integer(xmlsafe.find_text(root, "appmsg/type"))
+        kind = APP_KINDS.get(app_type, MessageKind.OTHER)
+        title = xmlsafe.find_text(root, "appmsg/title")
+        text_value = title
+        fields.update(url=xmlsafe.find_text(root, "appmsg/url"), md5=xmlsafe.find_text(root, "appmsg/md5"))
+        if kind is MessageKind.FILE:
+            fields.update(file_name=title, file_size=integer(xmlsafe.find_text(root, "appmsg/appattach/totallen")))
+    elif msg.msg_type in (3, 47):
+        root = xmlsafe.parse(body)
+        fields["md5"] = xmlsafe.attr(root, "img" if msg.msg_type == 3 else "emoji", "md5")
+    mentioned: tuple[str, ...] = ()
+    if is_group and msg.msg_source:
+        at_list = xmlsafe.find_text(xmlsafe.parse(msg.msg_source), "atuserlist")
+        mentioned = tuple(i for i in (p.strip() for p in at_list.split(",")) if i)
+    mentions_self = bool(self_id) and (self_id in mentioned or "在群聊中@了你" in msg.push_content)
+    return MessageEvent(msg_id=msg.msg_id, kind=kind, chat_id=chat_id, sender_id=sender, is_group=is_group,
+                        text=text_value, create_time=msg.create_time, mentions_self=mentions_self,
+                        mentioned_ids=mentioned, raw_type=msg.msg_type, app_type=app_type, raw=body, **fields)
+
+
+def _friend_request(msg: RawMessage) -> FriendRequestEvent:
+    root = xmlsafe.parse(msg.content)
+    get = lambda name: xmlsafe.attr(root, ".", name)  # noqa: E731 - a local shorthand
+    return FriendRequestEvent(msg_id=msg.msg_id, user_id=get("fromusername"), nick_name=get("fromnickname"),
+                              text=get("content"), ticket=get("ticket"), encrypt_user=get("encryptusername"),
+                              scene=integer(get("scene")), create_time=msg.create_time)
+
+
+def _note_kind(note: str) -> GroupNoteKind:
+    if any(w in note for w in LEAVE_WORDS):
+        return GroupNoteKind.LEAVE
+    if any(w in note for w in RENAME_WORDS):
+        return GroupNoteKind.RENAME
+    if any(w in note for w in JOIN_WORDS):
+        return GroupNoteKind.JOIN
+    return GroupNoteKind.OTHER
+
+
+def _note_names(note: str, kind: GroupNoteKind) -> tuple[str, ...]:
+    """The joined or removed members' names: '你邀请"A"、"B"加入了群聊', '"A"通过扫描…', '你将"A"移出了群聊'.
+    Names are split on the '"、"' between them, so a name holding a quote stays whole."""
+    segment = note
+    if kind is GroupNoteKind.JOIN:
+        segment = note.split("邀请", 1)[1].rsplit("加入", 1)[0] if "邀请" in note else note.split("通过扫描", 1)[0]
+    elif kind is GroupNoteKind.LEAVE:
+        segment = (note.split("将", 1)[1] if "将" in note else note).rsplit("移出", 1)[0]
+    else:
+        return ()
+    segment = segment.strip()
+    if len(segment) >= 2 and segment[0] in "\"“" and segment[-1] in "\"”":
+        return tuple(segment[1:-1].split("\"、\""))
+    return tuple(_QUOTED.findall(segment))
+
+
+def _group_note(msg: RawMessage, group_id: str, note: str) -> GroupNoteEvent:
+    kind = _note_kind(note)
+    return GroupNoteEvent(msg_id=msg.msg_id, group_id=group_id, kind=kind, text=note,
+                          member_names=_note_names(note, kind), create_time=msg.create_time)
+
+
+def _sysmsg(msg: RawMessage, body: str, chat_id: str, group_id: str) -> list[Event]:
+    """10002: recalls (``revokemsg``) and, in groups, template notes for invitations and removals."""
+    root = xmlsafe.parse(body)
+    kind = xmlsafe.attr(root, ".", "type")
+    if kind == "revokemsg":
+        recalled = xmlsafe.find_text(root, "revokemsg/newmsgid") or xmlsafe.find_text(root, "revokemsg/msgid")
+        return [RecallEvent(msg_id=msg.msg_id, chat_id=xmlsafe.find_text(root, "revokemsg/session") or chat_id,
+                            recalled_msg_id=recalled, text=xmlsafe.find_text(root, "revokemsg/replacemsg"),
+                            create_time=msg.create_time)]
+    template = root.find(".//sysmsgtemplate/content_template") if root is not None else None
+    if group_id and template is not None:
+        note_kind = {"tmpl_type_profilewithrevoke": GroupNoteKind.JOIN,
+                     "tmpl_type_profile": GroupNoteKind.LEAVE}.get(template.get("type", ""), GroupNoteKind.OTHER)
+        link_name = "names" if note_kind is GroupNoteKind.JOIN else "kickoutname"
+        found = template.findall(f".//link[@name='{link_name}']//member")
+        return [GroupNoteEvent(
+            msg_id=msg.msg_id, group_id=group_id, kind=note_kind,
+            text=xmlsafe.find_text(template, "template"),
+            member_names=tuple(xmlsafe.find_text(m, "nickname") for m in found),
+            member_ids=tuple(i for i in (xmlsafe.find_text(m, "username") for m in found) if i),
+            create_time=msg.create_time)]
+    return [MessageEvent(msg_id=msg.msg_id, kind=MessageKind.SYSTEM, chat_id=chat_id, sender_id="",
+                         is_group=bool(group_id), create_time=msg.create_time, raw_type=msg.msg_type, raw=body)]

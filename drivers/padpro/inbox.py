@@ -1,0 +1,135 @@
+"""How events arrive from the gateway: the WebSocket, its back-off, logout detection, the HTTP safety net.
+
+The WebSocket (``/ws/GetSyncMsg``) is read inside ``poll``; when it drops the inbox reconnects with back-off
+and asks ``GetLoginStatus`` whether the account is still in (a logout or kick becomes one ``LogoutEvent``, an
+outage nothing). Every ``http_sync_interval`` seconds ``HttpSyncMsg`` runs as a safety net. Messages are
+deduplicated by their server id, so a message seen on both paths (or twice after a reconnect) comes once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+from drivers.padpro import shapes
+from drivers.padpro.client import GatewayClient
+from drivers.padpro.events import to_events
+from drivers.padpro.ws import WsConnection, WsError
+from drivers.types import DriverError, Event, LoginState, LoginStateEvent, LogoutEvent, NotLoggedIn
+
+logger = logging.getLogger(__name__)
+BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class Inbox:
+    def __init__(self, client: GatewayClient, *, http_sync_interval: float = 30.0,
+                 backoff: Sequence[float] = BACKOFF, dedupe_size: int = 20_000,
+                 ws_connect: Callable[[str, float], WsConnection] = WsConnection.connect,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.http_sync_interval = http_sync_interval
+        self.backoff = tuple(backoff)
+        self._ws_connect = ws_connect
+        self._clock = clock
+        self._ws: WsConnection | None = None
+        self._failures = 0
+        self._next_connect = 0.0
+        self._next_http_sync = 0.0
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._dedupe_size = dedupe_size
+        self.self_id = ""  # the account's wxid, to tell its own messages and mentions
+        self.logged_in = False  # a LogoutEvent is reported only for a session we knew was in
+
+    def logged_in_as(self, wxid: str) -> None:
+        self.logged_in = True
+        self.self_id = wxid or self.self_id
+        self._failures, self._next_connect, self._next_http_sync = 0, 0.0, 0.0
+
+    def poll(self, timeout: float) -> list[Event]:
+        deadline = self._clock() + timeout
+        events: list[Event] = []
+        if self.logged_in and self._clock() >= self._next_http_sync:
+            events += self._http_sync()
+        while not events and self._clock() < deadline:
+            if self._ws is None:
+                if self._clock() < self._next_connect:
+                    time.sleep(max(0.0, min(deadline, self._next_connect) - self._clock()))
+                    continue
+                events += self._connect()
+                continue
+            try:
+                frame = self._ws.recv(max(0.0, deadline - self._clock()))
+                while frame is not None:
+                    events += self._frame_events(frame)
+                    frame = self._ws.recv(0.0)  # drain what already arrived, then hand the batch over
+            except WsError as exc:
+                logger.info("gateway WebSocket dropped: %s", exc)
+                self.close()
+                events += self._after_drop()
+        return events
+
+    def _connect(self) -> list[Event]:
+        try:
+            self._ws = self._ws_connect(self.client.ws_url(), self.client.connect_timeout)
+            self._failures = 0
+            return []
+        except WsError as exc:
+            logger.info("gateway WebSocket connect failed: %s", exc)
+            return self._after_drop()
+
+    def _after_drop(self) -> list[Event]:
+        """Back off, and tell a lost session (logout, kick) from a network blip."""
+        delay = self.backoff[min(self._failures, len(self.backoff) - 1)]
+        self._failures += 1
+        self._next_connect = self._clock() + delay
+        try:
+            state = shapes.login_status(self.client.get("/login/GetLoginStatus"))
+        except NotLoggedIn:
+            state = LoginState.LOGGED_OUT
+        except DriverError:
+            return []  # the gateway itself is down: keep retrying, the session may be fine
+        if state is LoginState.LOGGED_OUT and self.logged_in:
+            self.logged_in = False
+            return [LoginStateEvent(LoginState.LOGGED_OUT), LogoutEvent("the gateway reports the account offline")]
+        return []
+
+    def _http_sync(self) -> list[Event]:
+        self._next_http_sync = self._clock() + self.http_sync_interval
+        try:
+            raw = shapes.synced_messages(self.client.post("/message/HttpSyncMsg", {"Count": 0}))
+        except NotLoggedIn:
+            return self._after_drop()
+        except DriverError as exc:
+            logger.info("gateway HTTP sync failed: %s", exc)
+            return []
+        return [e for message in raw for e in self._fresh(to_events(message, self.self_id))]
+
+    def _frame_events(self, frame: str) -> list[Event]:
+        try:
+            payload = json.loads(frame)
+        except ValueError:
+            logger.info("gateway sent a frame that is not JSON (%d characters)", len(frame))
+            return []
+        messages = payload if isinstance(payload, list) else [payload]
+        return [e for m in messages if isinstance(m, dict) for e in self._fresh(to_events(m, self.self_id))]
+
+    def _fresh(self, events: list[Event]) -> list[Event]:
+        fresh = []
+        for event in events:
+            msg_id = getattr(event, "msg_id", "")
+            if msg_id:
+                if msg_id in self._seen:
+                    continue
+                self._seen[msg_id] = None
+                if len(self._seen) > self._dedupe_size:
+                    self._seen.popitem(last=False)
+            fresh.append(event)
+        return fresh
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+            self._ws = None

@@ -1,0 +1,139 @@
+"""Gateway face: profile, contact list and details, group members, friend requests, remarks."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from sandbox.gateway import render
+from sandbox.gateway.ids import wxid_of
+from sandbox.gateway.web import (
+    body,
+    bp,
+    entity,
+    group_of,
+    limited,
+    live,
+    ok,
+    refused,
+    sandbox,
+    text_list,
+)
+from sandbox.world import SELF_ID
+
+
+@bp.get("/user/GetProfile")
+def get_profile() -> Response:
+    _, error = live()
+    return error or ok(render.profile(sandbox().world))
+
+
+@bp.post("/user/ModifyRemark")
+def modify_remark() -> Response:
+    session, error = live()
+    if error:
+        return error
+    data = body()
+    sb = sandbox()
+    person = sb.world.people.get(entity(session, data.get("UserName")) or "")
+    if person is None or not person.is_friend:
+        return refused("not a friend")
+    person.remark_name = str(data.get("RemarkName", ""))
+    sb.record("remark", person.id, session, remark_name=person.remark_name)
+    sb.changed(person.id)
+    return ok(None)
+
+
+@bp.post("/friend/GetContactList")
+def get_contact_list() -> Response:
+    _, error = live()
+    if error:
+        return error
+    world = sandbox().world
+    ids = [p.id for p in world.friends()] + [gid for gid, grp in world.groups.items() if grp.has(SELF_ID)]
+    ids += list(world.mps)
+    names = [wxid_of(world, i) for i in ids]
+    return ok({"ContactList": {"contactUsernameList": names, "currentWxcontactSeq": len(names),
+                               "currentChatRoomContactSeq": 0}, "CountinueFlag": 0})
+
+
+@bp.get("/friend/GetFriendList")
+def get_friend_list() -> Response:
+    _, error = live()
+    if error:
+        return error
+    world = sandbox().world
+    friends = [render.person_detail(world, p) for p in world.friends()]
+    return ok({"count": len(friends), "friendList": friends})
+
+
+@bp.get("/group/GroupList")
+def group_list() -> Response:
+    _, error = live()
+    if error:
+        return error
+    world = sandbox().world
+    groups = [render.group_detail(world, grp) for grp in world.groups.values() if grp.has(SELF_ID)]
+    return ok({"count": len(groups), "chatroomList": groups})
+
+
+@bp.post("/friend/GetContactDetailsList")
+@bp.post("/group/GetChatRoomInfo")
+def get_contact_details() -> Response:
+    session, error = live()
+    if error:
+        return error
+    data = body()
+    wxids = text_list(data.get("UserNames")) + text_list(data.get("ChatRoomWxIdList"))
+    wxids += [w for w in text_list(data.get("RoomWxIDList")) if w.endswith("@chatroom")]
+    world = sandbox().world
+    found = [render.detail(world, e) for e in (entity(session, w) for w in dict.fromkeys(wxids)) if e]
+    contacts = [c for c in found if c is not None]
+    return ok({"contactCount": len(contacts), "contactList": contacts, "ret": "AA=="})
+
+
+@bp.post("/group/GetChatroomMemberDetail")
+def get_chatroom_member_detail() -> Response:
+    session, error = live()
+    if error:
+        return error
+    data = body()
+    group = group_of(session, data.get("ChatRoomName"))
+    if group is None or not group.has(SELF_ID):
+        return refused("unknown ChatRoomName")
+    world = sandbox().world
+    return ok({"base_response": {"ret": 0, "errMsg": {}}, "chatroom_wxid": wxid_of(world, group.id),
+               "client_version": 10007, "member_data": render.member_data(world, group)})
+
+
+@bp.post("/friend/VerifyUser")
+@bp.post("/friend/AgreeAdd")
+def verify_user() -> Response:
+    """OpCode 3 accepts a request (V3 = its encryptusername or wxid, V4 = its ticket); 2 asks to be friends."""
+    session, error = live()
+    if error:
+        return error
+    sb, data = sandbox(), body()
+    limit = limited()
+    if limit:
+        return limit
+    opcode, v3, v4 = data.get("OpCode"), str(data.get("V3", "")), str(data.get("V4", ""))
+    text = str(data.get("VerifyContent", ""))
+    person_id = entity(session, v3) or next(
+        (pid for pid in sb.world.friend_requests if render.encrypt_user(sb.world, pid) == v3), None)
+    if person_id is None or person_id not in sb.world.people:
+        return refused("unknown V3")
+    if opcode == 3:
+        pending = sb.world.friend_requests.get(person_id)
+        if pending is None or (v4 and v4 != pending.ticket):
+            return refused("no pending friend request with this V3/V4")
+        del sb.world.friend_requests[person_id]
+        person = sb.world.people[person_id]
+        person.is_friend = True
+        sb.record("verify_user", person_id, session, verify_content=text)
+        sb.changed(person_id)
+        sb.push(10000, person_id, SELF_ID, text=f"你已添加了{person.nick_name}，现在可以开始聊天了。")
+    elif opcode == 2:
+        sb.record("add_friend", person_id, session, verify_content=text)
+    else:
+        return refused("unsupported OpCode")
+    return ok({"baseResponse": {"ret": 0, "errMsg": {}}, "userName": render.s(wxid_of(sb.world, person_id))})

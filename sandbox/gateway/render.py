@@ -1,0 +1,162 @@
+"""The world and the log as gateway JSON.
+
+Shapes follow what open-source clients of the 8059-era API read (docs/SANDBOX.md, "Gateway face"):
+messages in the snake_case form with ``{"str": …}`` wrappers that AstrBot, LangBot and nekro-agent parse,
+contacts and members as recorded in mounten2657/smplote's client docstrings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from sandbox.events import Message
+from sandbox.gateway.ids import wxid_of
+from sandbox.world import FMESSAGE, SELF_ID, Group, Mp, Person, World
+
+APPMSG = 49
+FRIEND_REQUEST = 37
+CARD = 42
+
+
+def s(value: str) -> dict[str, str]:
+    """The protobuf string wrapper the gateway uses for names and contents."""
+    return {"str": value}
+
+
+def encrypt_user(world: World, person_id: str) -> str:
+    """The v3_…@stranger name a friend request carries instead of the requester's wxid."""
+    return "v3_" + hashlib.sha256(f"v3:{world.uin}:{person_id}".encode()).hexdigest()[:48] + "@stranger"
+
+
+def _friend_request_xml(world: World, msg: Message) -> str:
+    person = world.people.get(msg.recommend_id)
+    nick = person.nick_name if person else ""
+    attrs = {"fromusername": wxid_of(world, msg.recommend_id), "encryptusername": encrypt_user(world, msg.recommend_id),
+             "fromnickname": nick, "content": msg.text, "scene": "30", "ticket": msg.ticket, "opcode": "2",
+             "sex": str(person.sex if person else 0), "alias": "", "sign": "", "bigheadimgurl": "",
+             "smallheadimgurl": ""}
+    return "<msg " + " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items()) + " />"
+
+
+def _card_xml(world: World, msg: Message) -> str:
+    person = world.people.get(msg.recommend_id)
+    return (f"<msg username={quoteattr(wxid_of(world, msg.recommend_id))} "
+            f"nickname={quoteattr(person.nick_name if person else '')} alias=\"\" province=\"\" city=\"\" sex=\"0\" />")
+
+
+def _body(world: World, msg: Message) -> str:
+    if msg.msg_type == FRIEND_REQUEST:
+        return _friend_request_xml(world, msg)
+    if msg.msg_type == CARD:
+        return _card_xml(world, msg)
+    return msg.text
+
+
+def message(world: World, msg: Message, msg_seq: int) -> dict[str, Any]:
+    """One message as ``/ws/GetSyncMsg`` pushes it (and ``/message/HttpSyncMsg`` lists it)."""
+    me = wxid_of(world, SELF_ID)
+    group = world.groups.get(msg.from_id) or world.groups.get(msg.to_id)
+    body = _body(world, msg)
+    sender = world.people.get(msg.member_id or msg.from_id)
+    sender_nick = sender.nick_name if sender else ""
+    content = body
+    if group is not None and msg.member_id and msg.msg_type != 10000:
+        content = f"{wxid_of(world, msg.member_id)}:\n{body}"  # group messages carry the real sender first
+    at_me = group is not None and msg.msg_type == 1 and f"@{world.account.nick_name}" in msg.text
+    source = "<msgsource>"
+    if at_me:
+        source += f"<atuserlist>{xml_escape(me)}</atuserlist>"
+    if group is not None:
+        source += f"<silence>0</silence><membercount>{len(group.member_ids)}</membercount>"
+    source += "</msgsource>"
+    if at_me:
+        push = f"{sender_nick}在群聊中@了你"
+    elif msg.msg_type == 1 and sender is not None:
+        push = f"{sender_nick} : {msg.text}"
+    else:
+        push = ""
+    return {
+        "msg_id": msg.msg_id % 2_000_000_000,
+        "from_user_name": s(FMESSAGE if msg.msg_type == FRIEND_REQUEST else wxid_of(world, msg.from_id)),
+        "to_user_name": s(wxid_of(world, msg.to_id)),
+        "msg_type": msg.msg_type,
+        "content": s(content),
+        "status": 3,
+        "img_status": 1,
+        "img_buf": {"len": 0},
+        "create_time": msg.create_time,
+        "msg_source": source,
+        "push_content": push,
+        "new_msg_id": msg.msg_id,
+        "msg_seq": msg_seq,
+        # LangBot reads the receiving account from the message itself (its quote handling).
+        "Wxid": me,
+    }
+
+
+def person_detail(world: World, person: Person) -> dict[str, Any]:
+    wxid = wxid_of(world, person.id)
+    return {"userName": s(wxid), "nickName": s(person.nick_name), "pyinitial": s(""), "quanPin": s(""),
+            "sex": person.sex, "remark": s(person.remark_name if person.is_friend else ""), "contactType": 0,
+            "province": person.province, "city": person.city, "signature": person.signature, "alias": "",
+            "bigHeadImgUrl": "", "smallHeadImgUrl": "", "encryptUserName": encrypt_user(world, person.id),
+            "chatroomVersion": 0, "deleteFlag": 0 if person.is_friend or person.id == SELF_ID else 1,
+            "extFlag": 0}
+
+
+def mp_detail(world: World, mp: Mp) -> dict[str, Any]:
+    return {"userName": s(wxid_of(world, mp.id)), "nickName": s(mp.nick_name), "pyinitial": s(""),
+            "quanPin": s(""), "sex": 0, "remark": s(""), "contactType": 0, "province": mp.province,
+            "city": mp.city, "signature": mp.signature, "alias": "", "bigHeadImgUrl": "", "smallHeadImgUrl": "",
+            "verifyFlag": 24, "chatroomVersion": 0, "deleteFlag": 0, "extFlag": 0}
+
+
+def member(world: World, group: Group, person_id: str) -> dict[str, Any]:
+    person = world.people[person_id]
+    return {"user_name": wxid_of(world, person_id), "nick_name": person.nick_name,
+            "display_name": group.display_names.get(person_id, ""), "big_head_img_url": "",
+            "small_head_img_url": "", "chatroom_member_flag": 1}
+
+
+def member_data(world: World, group: Group) -> dict[str, Any]:
+    return {"member_count": len(group.member_ids),
+            "chatroom_member_list": [member(world, group, m) for m in group.member_ids]}
+
+
+def group_detail(world: World, group: Group) -> dict[str, Any]:
+    return {"userName": s(wxid_of(world, group.id)), "nickName": s(group.nick_name), "quanPin": s(""),
+            "chatRoomOwner": wxid_of(world, group.owner_id), "smallHeadImgUrl": "", "chatroomVersion": 10007,
+            "chatroomMaxCount": 500, "chatroomAccessType": 0, "newChatroomData": member_data(world, group),
+            "deleteFlag": 0 if group.has(SELF_ID) else 1, "chatroomStatus": 524288, "extFlag": 0}
+
+
+def detail(world: World, entity_id: str) -> dict[str, Any] | None:
+    if entity_id in world.groups:
+        return group_detail(world, world.groups[entity_id])
+    if entity_id in world.mps:
+        return mp_detail(world, world.mps[entity_id])
+    if entity_id in world.people:
+        return person_detail(world, world.people[entity_id])
+    return None
+
+
+def profile(world: World) -> dict[str, Any]:
+    me = world.account
+    return {"userInfo": {"userName": s(wxid_of(world, SELF_ID)), "nickName": s(me.nick_name), "bindUin": world.uin,
+                         "sex": me.sex, "province": me.province, "city": me.city, "signature": me.signature,
+                         "alias": ""},
+            "userInfoExt": {"bigHeadImgUrl": "", "smallHeadImgUrl": ""}}
+
+
+def send_ack(world: World, to_id: str, text: str, new_msg_id: int) -> dict[str, Any]:
+    """One entry of SendTextMessage's Data list (the recorded ``isSendSuccess`` form)."""
+    wxid = wxid_of(world, to_id)
+    return {"isSendSuccess": True, "textContent": text, "toUSerName": wxid,
+            "resp": {"baseResponse": {"ret": 0, "errMsg": {}}, "count": 1,
+                     "chatSendRetList": [{"ret": 0, "toUserName": s(wxid), "msgId": new_msg_id % 2_000_000_000,
+                                          "clientMsgid": 0, "createTime": int(time.time()), "type": 1,
+                                          "newMsgId": new_msg_id}]}}

@@ -1,0 +1,107 @@
+"""The gateway face's HTTP plumbing: the blueprint, ``?key=`` auth, envelopes, request helpers.
+
+Every answer is HTTP 200 with ``{"Code", "Data", "Text"}``: Code 200 success, 300 "not logged in"
+(``你已退出微信``) or a refused operation, -2 an unknown key, as the recorded clients expect. The routes
+live in ``login``, ``contacts``, ``groups`` and ``messages``; docs/SANDBOX.md ("Gateway face") says which
+client each shape comes from.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+
+from sandbox.core import Sandbox
+from sandbox.gateway import render
+from sandbox.gateway.state import GatewaySession, GatewayState, KeyState
+from sandbox.protocol_util import RATE_LIMITED_MSG, RET_RATE_LIMITED
+from sandbox.world import Group, Person
+
+bp = Blueprint("gateway", __name__)
+LOGGED_OUT_TEXT = "你已退出微信"
+
+
+def sandbox() -> Sandbox:
+    return current_app.extensions["sandbox"]
+
+
+def gateway() -> GatewayState:
+    return current_app.extensions["sandbox_gateway"]
+
+
+def envelope(code: int, data: Any = None, text: str = "") -> Response:
+    return Response(json.dumps({"Code": code, "Data": data, "Text": text}, ensure_ascii=False),
+                    mimetype="application/json")
+
+
+def ok(data: Any = None) -> Response:
+    return envelope(200, data)
+
+
+def body() -> dict[str, Any]:
+    try:
+        data = json.loads(request.get_data() or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def text_list(value: Any) -> list[str]:
+    """A list of ids from a JSON list or a comma-separated string (clients send both)."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if isinstance(v, str | int) and str(v).strip()]
+    return []
+
+
+@bp.before_request
+def check_key() -> Response | None:
+    key = request.args.get("key", "")
+    state = gateway()
+    if request.endpoint == "gateway.qrcode":
+        return None  # the QR image URL handed out by GetLoginQrCodeNew carries no key, as on the real gateway
+    if request.path.startswith("/admin/"):
+        return None if key and key == state.admin_key else envelope(-2, None, "该 key 无效")
+    if key not in state.keys:
+        return envelope(-2, None, "该 key 无效")
+    g.key_state = state.keys[key]
+    return None
+
+
+def key_state() -> KeyState:
+    return g.key_state
+
+
+def live() -> tuple[GatewaySession | None, Response | None]:
+    session = key_state().session
+    if session is None or not session.alive or session.world is not sandbox().world:
+        return None, envelope(300, None, LOGGED_OUT_TEXT)
+    return session, None
+
+
+def limited() -> Response | None:
+    if sandbox().limiter.allow():
+        return None
+    return envelope(300, {"baseResponse": {"ret": RET_RATE_LIMITED, "errMsg": render.s(RATE_LIMITED_MSG)}},
+                    RATE_LIMITED_MSG)
+
+
+def refused(reason: str, ret: int = -1) -> Response:
+    return envelope(300, {"baseResponse": {"ret": ret, "errMsg": render.s(reason)}}, reason)
+
+
+def entity(session: GatewaySession, wxid: str) -> str | None:
+    return session.id_of(str(wxid or "").strip())
+
+
+def people(session: GatewaySession, wxids: list[str]) -> list[Person] | None:
+    world = sandbox().world
+    found = [world.people.get(entity(session, w) or "") for w in wxids]
+    return None if not found or any(p is None for p in found) else found
+
+
+def group_of(session: GatewaySession, wxid: Any) -> Group | None:
+    return sandbox().world.groups.get(entity(session, str(wxid or "")) or "")
