@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -12,12 +12,18 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from libs.api import ApiError
 from libs.auth import json_error, wants_json
+from libs.validation import ValueInvalid
 
 logger = logging.getLogger(__name__)
 
 
+def _api_path(path: str) -> bool:
+    """The API answers JSON everywhere under its prefixes, /api itself and unknown /stream/... paths included."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in ("/api", "/stream"))
+
+
 def _render(status: int, message: str):
-    if wants_json():
+    if wants_json() or _api_path(request.path):
         return json_error(message, status)
     return render_template("error.html", status=status, message=message), status
 
@@ -30,6 +36,11 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
         return json_error(error.description, error.code, **error.extra)
+
+    # A value no engine can store, found below the view (a service's check): the same 400 as a view's own.
+    @app.errorhandler(ValueInvalid)
+    def value_invalid(error: ValueInvalid):
+        return json_error(f"'{error.field}' {error.message}", 400, field=error.field)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
