@@ -103,6 +103,9 @@ class LLMPlugin:
         "fallback_text": "抱歉，我暂时无法回答，请稍后再试。",
     }
     secrets = ("api_key",)
+    # Checked when an admin saves (wechat/plugins/settings.py): a max_tokens of 10**18 is a bill, not a setting.
+    limits = {"timeout": (0.1, 120), "max_tokens": (1, 32768), "memory_turns": (0, 50),
+              "memory_ttl": (1, 7 * 24 * 3600), "rate_limit_per_minute": (0, 600)}
 
     @staticmethod
     def validate_settings(values: dict[str, Any]) -> None:

@@ -86,7 +86,7 @@ def add_to_blacklist():
     puid = field(data, "puid", str, max_length=64).strip()
     if not puid:
         raise ApiError(400, "field 'puid' must not be empty", field="puid")
-    nick_name = field(data, "nick_name", str, required=False, default="", max_length=255)
+    nick_name = field(data, "nick_name", str, required=False, default="", max_length=255, display_name=True)
     account = _account()
     contact = blacklist.set_blacklisted(account.id, puid, True, nick_name=nick_name)
     record(current_user.username, "blacklist.add", target=puid, reason="admin", ip=request.remote_addr)

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_
 
 from extensions import db
 from libs.api import ApiError, field, json_body, page_args
+from libs.validation import column_length
 from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog, record
 from models.types import utcnow
@@ -72,7 +73,7 @@ def list_tokens():
 
 @bp.post("/tokens")
 def create_token():
-    name = field(json_body(), "name", str, max_length=80).strip()
+    name = field(json_body(), "name", str, max_length=column_length(ApiToken.name), display_name=True).strip()
     if not name:
         raise ApiError(400, "give the token a name (what uses it)")
     token, clear = ApiToken.issue(db.session.get(AdminUser, current_user.id), name)

@@ -19,6 +19,7 @@ from typing import Any
 import regex
 
 from extensions import db
+from libs.validation import ValueInvalid, check_column
 from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
 from wechat.plugins.config_cache import VersionedCache
 
@@ -143,8 +144,10 @@ def validate(data: Any, current: dict[str, Any] | None = None) -> dict[str, Any]
         if name in data:
             out[name] = _bool(data, name)
     if "position" in data:
-        if isinstance(data["position"], bool) or not isinstance(data["position"], int):
-            raise RuleInvalid("position", "must be a whole number")
+        try:
+            check_column(AutoReplyRule.position, data["position"], "position")
+        except ValueInvalid as exc:
+            raise RuleInvalid("position", exc.message) from None
         out["position"] = data["position"]
     merged = {**(current or {}), **out}
     if merged.get("mode") == "regex":

@@ -58,7 +58,7 @@ def public(spec: PluginSpec, stored: dict[str, Any] | None, environ=os.environ) 
     return {key: (mask(str(value)) if key in spec.secrets and value else value) for key, value in values.items()}
 
 
-def _check(key: str, value: Any, default: Any) -> Any:
+def _check(key: str, value: Any, default: Any, limits: tuple[float, float] | None = None) -> Any:
     field = f"settings.{key}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -70,7 +70,9 @@ def _check(key: str, value: Any, default: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PluginSettingsInvalid(field, "must be a number")
         value = float(value)
-    elif isinstance(default, str):
+    if limits is not None and not limits[0] <= value <= limits[1]:
+        raise PluginSettingsInvalid(field, f"must be from {limits[0]} to {limits[1]}")
+    if isinstance(default, str):
         if not isinstance(value, str) or len(value) > MAX_STRING:
             raise PluginSettingsInvalid(field, f"must be a string of at most {MAX_STRING} characters")
     elif isinstance(default, list):
@@ -92,7 +94,7 @@ def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> d
     for key, value in changes.items():
         if key in spec.secrets and isinstance(value, str) and value.startswith(MASK) and value == current.get(key):
             continue
-        checked[key] = _check(key, value, spec.settings[key])
+        checked[key] = _check(key, value, spec.settings[key], spec.limits.get(key))
     validator = getattr(spec.obj, "validate_settings", None)
     if callable(validator):  # a plugin may check more (e.g. a URL); it raises ValueError with the reason
         try:
