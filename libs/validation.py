@@ -105,6 +105,16 @@ def _limits(column: Column) -> tuple[str, int | None]:
     return "other", None
 
 
+def fit(column: Column | QueryableAttribute, value: str | None) -> str | None:
+    """A text cut to what the column stores, NUL and lone surrogates replaced: for records that must never fail
+    (the audit log quoting a hostile id or nickname), where refusing is not an option."""
+    if value is None:
+        return None
+    value = _SURROGATE.sub("\ufffd", value.replace("\x00", "\ufffd"))
+    limit = column_length(column)
+    return value[:limit] if limit is not None else value
+
+
 def column_length(column: Column | QueryableAttribute) -> int | None:
     """The character length of a VARCHAR column (None for other columns)."""
     kind, limit = _limits(_column(column))

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from libs.validation import fit
 from models.types import UTCDateTime, utcnow
 
 
@@ -28,6 +29,8 @@ class AuditLog(db.Model):
 def record(actor: str, action: str, target: str | None = None, reason: str | None = None,
            detail: dict[str, Any] | None = None, ip: str | None = None) -> AuditLog:
     """Add an audit entry to the session; the caller's commit makes it durable with the action itself."""
-    entry = AuditLog(actor=actor, action=action, target=target, reason=reason, detail=detail, ip=ip)
+    # Targets quote ids and names from requests and from WeChat: cut to the column, never a database error.
+    entry = AuditLog(actor=fit(AuditLog.actor, actor), action=action, target=fit(AuditLog.target, target),
+                     reason=fit(AuditLog.reason, reason), detail=detail, ip=fit(AuditLog.ip, ip))
     db.session.add(entry)
     return entry

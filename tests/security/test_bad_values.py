@@ -221,3 +221,14 @@ def test_json_errors_carry_the_field(api):
     response = api("POST", "/api/tokens", data=json.dumps({"name": "ok", "x": [[[]]]}) + "x",
                    content_type="application/json")
     assert_400(response, "body", "malformed")
+
+
+def test_audit_targets_are_cut_to_the_column_never_a_database_error(api):
+    """Found by the fuzzer: a 300-character puid in a path became an audit target longer than its column (a 500
+    on MySQL, silently stored on SQLite)."""
+    from models.audit import AuditLog
+
+    response = api("PUT", "/api/wechat/contacts/" + "p" * 300 + "/remark", json={"remark": "r"})
+    assert response.status_code == 503  # WeChat is not logged in here; the attempt is still audited
+    target = db.session.execute(db.select(AuditLog.target).where(AuditLog.action == "contact.remark")).scalar_one()
+    assert target == "p" * 255
