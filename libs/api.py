@@ -86,8 +86,11 @@ def reject_unstorable_arguments() -> None:
 
 
 def init_api(app: Flask) -> None:
+    from libs import storage_guard
+
     app.request_class = ApiRequest
     app.before_request(reject_unstorable_arguments)
+    storage_guard.install()
 
 
 def json_body() -> dict[str, Any]:

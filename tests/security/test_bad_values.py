@@ -232,3 +232,27 @@ def test_audit_targets_are_cut_to_the_column_never_a_database_error(api):
     assert response.status_code == 503  # WeChat is not logged in here; the attempt is still audited
     target = db.session.execute(db.select(AuditLog.target).where(AuditLog.action == "contact.remark")).scalar_one()
     assert target == "p" * 255
+
+
+def test_storage_guard_refuses_unstorable_values_flushed_in_a_request(app, account):
+    """What a view forgets to check is still refused before the database, the same on every engine."""
+    with app.test_request_context("/api/schedules", method="POST"):
+        db.session.add(Schedule(account_id=account.id, name="n" * 121, kind="cron", cron="@daily",
+                                timezone="UTC", created_by="root"))
+        with pytest.raises(ValueInvalid) as error:
+            db.session.flush()
+        assert error.value.field == "schedules.name"
+        db.session.rollback()
+        schedule = Schedule(account_id=account.id, name="ok", kind="cron", cron="@daily", timezone="UTC",
+                            created_by="root")
+        db.session.add(schedule)
+        db.session.flush()
+        schedule.text = "a\x00b"
+        with pytest.raises(ValueInvalid, match="NUL"):
+            db.session.flush()
+        db.session.rollback()
+    # Outside a request (the worker), the guard stays out of the way.
+    db.session.add(Schedule(account_id=account.id, name="n" * 121, kind="cron", cron="@daily", timezone="UTC",
+                            created_by="root"))
+    db.session.flush()
+    db.session.rollback()
