@@ -25,8 +25,8 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 def wants_json() -> bool:
     """API clients get JSON errors, browsers get pages."""
     return (
-        request.path.startswith("/api/")
-        or request.path in ("/stream", "/metrics")
+        any(request.path == prefix or request.path.startswith(prefix + "/") for prefix in ("/api", "/stream"))
+        or request.path == "/metrics"
         or "Authorization" in request.headers
         or request.accept_mimetypes.best == "application/json"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -17,13 +17,8 @@ from libs.validation import ValueInvalid
 logger = logging.getLogger(__name__)
 
 
-def _api_path(path: str) -> bool:
-    """The API answers JSON everywhere under its prefixes, /api itself and unknown /stream/... paths included."""
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in ("/api", "/stream"))
-
-
 def _render(status: int, message: str):
-    if wants_json() or _api_path(request.path):
+    if wants_json():
         return json_error(message, status)
     return render_template("error.html", status=status, message=message), status
 

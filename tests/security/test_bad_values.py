@@ -256,3 +256,16 @@ def test_storage_guard_refuses_unstorable_values_flushed_in_a_request(app, accou
                             created_by="root"))
     db.session.flush()
     db.session.rollback()
+
+
+@pytest.mark.parametrize("username", ["root\u202e", "a\x00b", "x" * 81])
+def test_cli_admin_names_are_checked_like_the_api(runner, username):
+    result = runner.invoke(args=["create-admin", username, "--password", "long enough password"])
+    assert result.exit_code != 0 and "USERNAME" in result.output
+
+
+@pytest.mark.parametrize("path", ["/api", "/stream/x", "/api/nope"])
+def test_errors_under_api_and_stream_are_json_even_for_a_browser(app, logged_in, path):
+    for session in (app.test_client(), logged_in):  # signed out (401), signed in (404)
+        response = session.get(path, headers={"Accept": "text/html"})
+        assert response.status_code in (401, 404) and response.is_json, (path, response.status_code)
