@@ -269,3 +269,9 @@ def test_errors_under_api_and_stream_are_json_even_for_a_browser(app, logged_in,
     for session in (app.test_client(), logged_in):  # signed out (401), signed in (404)
         response = session.get(path, headers={"Accept": "text/html"})
         assert response.status_code in (401, 404) and response.is_json, (path, response.status_code)
+
+
+def test_oversized_json_body_is_413_before_parsing(api):
+    response = api("POST", "/api/tokens", data='{"name": "' + "x" * (4 * 1024 * 1024) + '"}',
+                   content_type="application/json")
+    assert response.status_code == 413 and response.is_json
