@@ -275,3 +275,22 @@ def test_oversized_json_body_is_413_before_parsing(api):
     response = api("POST", "/api/tokens", data='{"name": "' + "x" * (4 * 1024 * 1024) + '"}',
                    content_type="application/json")
     assert response.status_code == 413 and response.is_json
+
+
+def test_plugin_limits_are_declared_on_numeric_settings_around_their_default():
+    from wechat.plugins.spec import PluginInvalid, spec_from_object
+
+    class Plugin:
+        name = "p"
+        settings = {"n": 5, "s": "x"}
+
+        @staticmethod
+        def main(msg):
+            return None
+
+    for limits in ({"s": (0, 1)}, {"n": (6, 9)}, {"n": (1,)}, {"missing": (0, 1)}):
+        Plugin.limits = limits
+        with pytest.raises(PluginInvalid, match="limits"):
+            spec_from_object(Plugin, "test")
+    Plugin.limits = {"n": (1, 10)}
+    assert spec_from_object(Plugin, "test").limits == {"n": (1, 10)}

@@ -7,7 +7,7 @@ format-spec tricks and JSON nested thousands deep. Bodies start from a valid pay
 something, so the hostile value reaches the validators and the database rather than an early "missing field".
 Asserted: never a 5xx (but the documented 502/503 "WeChat not logged in"), never an answer slower than 10 s,
 and nothing in any table that MySQL would refuse (libs/validation.check_column over every stored row).
-Bounded: FUZZ_EXAMPLES examples per operation (default 6; about 90 s for the three engines).
+Bounded: FUZZ_EXAMPLES examples per operation (default 10: about 70 s for the three engines).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from wechat import autoreply
 from wechat.automation import settings as automation_settings
 from wechat.schedules import service as schedules
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 MAX_SECONDS = 10.0
 
 # -- hostile values ------------------------------------------------------------------------------------------------
