@@ -30,5 +30,5 @@ RUN python -m compileall -q /app
 USER wechat
 VOLUME ["/data"]
 EXPOSE 8100
-CMD ["gunicorn", "--worker-class", "gevent", "--workers", "2", "--worker-connections", "2000", \
-     "--no-control-socket", "--bind", "0.0.0.0:8100", "--access-logfile", "-", "app:app"]
+CMD ["gunicorn", "--config", "python:libs.gunicorn_config", "--worker-class", "gevent", "--workers", "2", \
+     "--worker-connections", "2000", "--no-control-socket", "--bind", "0.0.0.0:8100", "--access-logfile", "-", "app:app"]

@@ -68,6 +68,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (every model must be known before migrations compare the schema)
     from libs import sqlite_tuning
+    from libs.api import init_api
     from libs.auth import init_auth
     from libs.i18n import init_i18n
     from libs.redis_client import init_redis
@@ -80,6 +81,7 @@ def register_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     init_redis(app)
     init_auth(app)
+    init_api(app)  # after auth: an anonymous request is a 401 whatever its values
     init_security_headers(app)
     init_i18n(app)
     celery_init_app(app)

@@ -10,12 +10,21 @@ import click
 from flask import Flask
 
 from extensions import db
+from libs.validation import ValueInvalid, check_column
 from models.admin import TOKEN_SCOPES, AdminUser, ApiToken
 from models.audit import record
 from models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 8
 MAX_TOKEN_DAYS = 3660
+
+
+def _display_name(column, value: str, hint: str) -> str:
+    """A name other admins read: stored alike on every engine, no bidi controls (libs/validation.py)."""
+    try:
+        return check_column(column, value.strip(), hint, display_name=True)
+    except ValueInvalid as exc:
+        raise click.BadParameter(exc.message, param_hint=hint) from None
 
 
 def _find_admin(username: str) -> AdminUser | None:
@@ -28,8 +37,8 @@ def _find_admin(username: str) -> AdminUser | None:
 @click.option("--update", is_flag=True, help="Set a new password if the admin exists.")
 def create_admin(username: str, password: str | None, update: bool) -> None:
     """Create an admin (or, with --update, reset an admin's password)."""
-    username = username.strip()
-    if not username or len(username) > 80:
+    username = _display_name(AdminUser.username, username, "USERNAME")
+    if not username:
         raise click.BadParameter("username must be 1 to 80 characters", param_hint="USERNAME")
     admin = _find_admin(username)
     if admin is not None and not update:
@@ -67,7 +76,7 @@ def create_token(name: str, username: str | None, scope: str, expires_days: int 
             raise click.ClickException("pass --admin USERNAME" if admins else "create an admin first")
         admin = admins[0]
     expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
-    token, clear = ApiToken.issue(admin, name.strip()[:80] or "token", scope, expires_at)
+    token, clear = ApiToken.issue(admin, _display_name(ApiToken.name, name, "NAME") or "token", scope, expires_at)
     db.session.add(token)
     record("cli", "token.create", target=token.name,
            detail={"admin": admin.username, "scope": scope, "expires_at": expires_at and expires_at.isoformat()})

@@ -55,8 +55,8 @@ def scope_allows(scope: str, endpoint: str | None, method: str) -> bool:
 def wants_json() -> bool:
     """API clients get JSON errors, browsers get pages."""
     return (
-        request.path.startswith("/api/")
-        or request.path in ("/stream", "/metrics")
+        any(request.path == prefix or request.path.startswith(prefix + "/") for prefix in ("/api", "/stream"))
+        or request.path == "/metrics"
         or "Authorization" in request.headers
         or request.accept_mimetypes.best == "application/json"
     )

@@ -30,6 +30,7 @@ from libs.events import CHANNEL, STREAM_KEY
 logger = logging.getLogger(__name__)
 
 EVENT_ID_PATTERN = re.compile(r"^\d{1,20}-\d{1,20}$")
+MAX_ID_PART = 2**64 - 1
 READY_TIMEOUT = 5.0
 _RECONNECT_DELAY = 1.0
 _REPLAY_BATCH = 500
@@ -55,9 +56,12 @@ def id_key(event_id: str) -> tuple[int, int]:
 
 
 def valid_event_id(value: str | None) -> str | None:
-    """A client-supplied Last-Event-ID, or None when it is absent or not a stream id (then: no replay)."""
+    """A client-supplied Last-Event-ID, or None when it is absent or not a stream id. Both parts of a Redis
+    stream id are unsigned 64-bit: a larger one made XRANGE fail after the stream had answered 200."""
     value = (value or "").strip()
-    return value if EVENT_ID_PATTERN.match(value) else None
+    if not EVENT_ID_PATTERN.match(value) or max(id_key(value)) > MAX_ID_PART:
+        return None
+    return value
 
 
 def _text(value: bytes | str) -> str:

@@ -104,6 +104,8 @@ _EXECUTABLE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xc
                      b"\xca\xfe\xba\xbe", b"dex\n")
 _ACTIVE_MARKUP = re.compile(rb"^<(?:!doctype\s+html|html|head|body|script|iframe|svg)[\s>/]", re.IGNORECASE)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
 
 
 def sniff(head: bytes) -> FileType | None:
@@ -118,11 +120,20 @@ def sniff(head: bytes) -> FileType | None:
     return None
 
 
+def _without_bom(head: bytes) -> bytes:
+    for bom in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom):]
+    return head
+
+
 def sniff_dangerous(head: bytes) -> str | None:
-    """What an upload really is when that is something we never accept (an executable, a script, HTML or SVG)."""
+    """What an upload really is when that is something we never accept (an executable, a script, HTML or SVG).
+    A byte-order mark in front changes nothing: "\\xff\\xfe" + "MZ..." is still an executable."""
+    head = _without_bom(head)
     if head.startswith(b"MZ") or head.startswith(_EXECUTABLE_MAGIC):
         return "an executable"
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    start = head.lstrip(b" \t\r\n")
     if start.startswith(b"#!"):
         return "a script"
     lowered = start[:1024].lower()
@@ -132,9 +143,21 @@ def sniff_dangerous(head: bytes) -> str | None:
 
 
 def is_text(head: bytes) -> bool:
-    """Plain text in any ASCII-compatible encoding (UTF-8, GBK...) or with a UTF-16 byte-order mark."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return True
+    """Plain text in any ASCII-compatible encoding (UTF-8, GBK...), or UTF-16 with its byte-order mark whose
+    characters decode and hold no control characters (a BOM alone made any bytes "text")."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            body = head[len(bom):]
+            body = body[:len(body) - len(body) % 2]  # the sniffed head may end inside a character
+            try:
+                text = body.decode(codec, errors="strict")
+            except UnicodeDecodeError:
+                # Cut inside a surrogate pair at the end of the head: judge what came before it.
+                try:
+                    text = body[:-2].decode(codec, errors="strict")
+                except UnicodeDecodeError:
+                    return False
+            return _CONTROL_CHARS.search(text) is None
     return _CONTROL_BYTES.search(head) is None
 
 

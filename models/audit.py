@@ -9,6 +9,7 @@ from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from libs.validation import fit
 from models.types import UTCDateTime, utcnow
 
 
@@ -25,23 +26,12 @@ class AuditLog(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
 
 
-def _fit(column: str, value: str | None) -> str | None:
-    """A value as the column can store it on every supported engine: NUL removed (PostgreSQL refuses it) and cut to
-    the column's length (MySQL refuses longer), marked with an ellipsis. Audit text often comes from outside (a
-    guessed username, a WeChat nickname): writing the entry must never be the thing that fails."""
-    if value is None:
-        return None
-    value = str(value).replace("\x00", "")
-    length = AuditLog.__table__.c[column].type.length
-    if len(value) > length:
-        value = value[:length - 1] + "…"
-    return value
-
-
 def record(actor: str, action: str, target: str | None = None, reason: str | None = None,
            detail: dict[str, Any] | None = None, ip: str | None = None) -> AuditLog:
     """Add an audit entry to the session; the caller's commit makes it durable with the action itself."""
-    entry = AuditLog(actor=_fit("actor", actor), action=_fit("action", action), target=_fit("target", target),
-                     reason=_fit("reason", reason), detail=detail, ip=_fit("ip", ip))
+    # Targets quote ids and names from requests and from WeChat: cut to the column, never a database error.
+    entry = AuditLog(actor=fit(AuditLog.actor, actor), action=fit(AuditLog.action, action),
+                     target=fit(AuditLog.target, target), reason=fit(AuditLog.reason, reason), detail=detail,
+                     ip=fit(AuditLog.ip, ip))
     db.session.add(entry)
     return entry

@@ -117,6 +117,9 @@ class LLMPlugin:
     }
     secrets = ("api_key",)
     secret_bindings = {"api_key": "base_url"}
+    # Checked when an admin saves (wechat/plugins/settings.py): a max_tokens of 10**18 is a bill, not a setting.
+    limits = {"timeout": (0.1, 120), "max_tokens": (1, 32768), "memory_turns": (0, 50),
+              "memory_ttl": (1, 7 * 24 * 3600), "rate_limit_per_minute": (0, 600)}
 
     @staticmethod
     def validate_settings(values: dict[str, Any]) -> None:

@@ -157,6 +157,9 @@ def test_next_with_control_characters_or_odd_urls_goes_home(client, admin, targe
     token = csrf_token_from(client)
     response = client.post("/login", query_string={"next": target},
                            data={"username": "root", "password": ADMIN_PASSWORD, "csrf_token": token})
+    if "\x00" in target:  # NUL in any query value is refused before a view runs (libs/api.py)
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 302 and response.headers["Location"] == "/"
     again = client.get("/login", query_string={"next": target})  # already signed in: the same rule
     assert again.status_code == 302 and again.headers["Location"] == "/"

@@ -11,9 +11,10 @@ from flask_login import current_user
 
 from extensions import db
 from libs.api import ApiError, field, json_body
+from libs.validation import column_length
 from models.audit import record
 from models.automation import AutomationSettings
-from models.wechat import Account
+from models.wechat import Account, Contact
 from wechat import control
 from wechat.accounts import ensure_account, login_account
 from wechat.automation import blacklist, settings
@@ -83,10 +84,11 @@ def list_blacklist():
 @bp.post("/blacklist")
 def add_to_blacklist():
     data = json_body()
-    puid = field(data, "puid", str, max_length=64).strip()
+    puid = field(data, "puid", str, max_length=column_length(Contact.puid)).strip()
     if not puid:
         raise ApiError(400, "field 'puid' must not be empty", field="puid")
-    nick_name = field(data, "nick_name", str, required=False, default="", max_length=255)
+    nick_name = field(data, "nick_name", str, required=False, default="", max_length=column_length(Contact.nick_name),
+                      display_name=True)
     account = _account()
     contact = blacklist.set_blacklisted(account.id, puid, True, nick_name=nick_name)
     record(current_user.username, "blacklist.add", target=puid, reason="admin", ip=request.remote_addr)

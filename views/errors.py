@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from libs.api import ApiError
 from libs.auth import json_error, wants_json
+from libs.validation import ValueInvalid
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
         return json_error(error.description, error.code, **error.extra)
+
+    # A value no engine can store, found below the view (a service's check): the same 400 as a view's own.
+    @app.errorhandler(ValueInvalid)
+    def value_invalid(error: ValueInvalid):
+        return json_error(f"'{error.field}' {error.message}", 400, field=error.field)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

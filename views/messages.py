@@ -15,6 +15,7 @@ from extensions import db
 from libs.api import ApiError, field, json_body, search_arg
 from libs.files import inside
 from libs.search import message_search
+from libs.validation import to_utc
 from models.audit import record
 from models.message import MESSAGE_TYPES, Message
 from models.wechat import Contact, Group
@@ -46,10 +47,9 @@ def time_arg(name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, f"query parameter '{name}' must be an ISO 8601 date or date-time") from None
-    if value.tzinfo is None:  # a bare date or time means the configured zone, as the dashboard shows times
-        value = value.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
-    return value.astimezone(UTC)
+        raise ApiError(400, f"query parameter '{name}' must be an ISO 8601 date or date-time", field=name) from None
+    # A bare date or time means the configured zone, as the dashboard shows times.
+    return to_utc(value, name, ZoneInfo(current_app.config["TIMEZONE"]))
 
 
 def id_arg(name: str) -> str | None:

@@ -14,6 +14,7 @@ from extensions import db
 from libs.api import ApiError, field, json_body, page_args
 from libs.auth import json_error
 from libs.login_throttle import client_address, login_throttle
+from libs.validation import column_length
 from models.admin import TOKEN_SCOPES, AdminUser, ApiToken
 from models.audit import AuditLog, record
 from models.types import utcnow
@@ -144,7 +145,7 @@ def list_tokens():
 @bp.post("/tokens")
 def create_token():
     data = json_body()
-    name = field(data, "name", str, max_length=80).strip()
+    name = field(data, "name", str, max_length=column_length(ApiToken.name), display_name=True).strip()
     if not name:
         raise ApiError(400, "give the token a name (what uses it)")
     scope = field(data, "scope", str, required=False, default="admin", max_length=16)

@@ -44,9 +44,15 @@ def stream():
     except ValueError as error:
         return json_error(str(error), 400)
     config = current_app.config
-    # The browser's reconnect header wins over the query (which keeps the first connect's value forever).
-    last_id = valid_event_id(request.headers.get("Last-Event-ID")) or valid_event_id(
-        request.args.get("last_event_id"))
+    # The browser's reconnect header wins over the query (which keeps the first connect's value forever). A browser
+    # only sends back an id this server gave it: anything else is refused before the stream starts.
+    last_id = None
+    for source, raw in (("Last-Event-ID", request.headers.get("Last-Event-ID")),
+                        ("last_event_id", request.args.get("last_event_id"))):
+        if raw is not None and raw.strip() and valid_event_id(raw) is None:
+            return json_error(f"'{source}' must be a stream id such as 1700000000000-0 (two numbers below 2^64)",
+                              400, field=source)
+        last_id = last_id or valid_event_id(raw)
     options = StreamOptions(
         last_id=last_id,
         wanted=wanted,

@@ -106,7 +106,7 @@ def live_chats():
 def create_group():
     data = json_body()
     members = string_list(data, "members", max_items=40)
-    topic = field(data, "topic", str, required=False, default="", max_length=60)
+    topic = field(data, "topic", str, required=False, default="", max_length=60, display_name=True)
     return run("create_group", "group.create", topic, members=members, topic=topic)
 
 
@@ -155,5 +155,5 @@ def add_friend():
 
 @bp.put("/wechat/contacts/<puid>/remark")
 def set_remark(puid: str):
-    remark = field(json_body(), "remark", str, max_length=60)
+    remark = field(json_body(), "remark", str, max_length=60, display_name=True)
     return run("set_remark", "contact.remark", puid, puid=puid, remark=remark)

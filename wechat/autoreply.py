@@ -22,6 +22,7 @@ import regex
 
 from extensions import db
 from libs.safe_regex import PatternRefused, check_pattern, is_admissible
+from libs.validation import ValueInvalid, check_column
 from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
 from wechat.plugins.config_cache import VersionedCache
 
@@ -149,8 +150,10 @@ def validate(data: Any, current: dict[str, Any] | None = None,
         if name in data:
             out[name] = _bool(data, name)
     if "position" in data:
-        if isinstance(data["position"], bool) or not isinstance(data["position"], int):
-            raise RuleInvalid("position", "must be a whole number")
+        try:
+            check_column(AutoReplyRule.position, data["position"], "position")
+        except ValueInvalid as exc:
+            raise RuleInvalid("position", exc.message) from None
         out["position"] = data["position"]
     merged = {**(current or {}), **out}
     if merged.get("mode") == "regex":

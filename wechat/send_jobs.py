@@ -14,6 +14,7 @@ from typing import Any
 
 from extensions import db
 from libs.events import publish
+from libs.validation import column_length
 from libs.wx.sender import client_msg_id
 from models.send_job import SendJob, SendJobItem
 from models.types import utcnow
@@ -38,8 +39,10 @@ class JobInvalid(ValueError):
 def create_send_job(recipients: list[str], text: str, files: list[str], created_by: str,
                     reason: str = "bulk send", account_id: int | None = None) -> SendJob:
     """Validate and store a job (the caller commits)."""
-    if not isinstance(recipients, list) or not all(isinstance(r, str) and r.strip() for r in recipients):
-        raise JobInvalid("'to' must be a list of contact, group or member ids")
+    longest = column_length(SendJobItem.recipient_puid)
+    if not isinstance(recipients, list) or not all(isinstance(r, str) and r.strip() and len(r.strip()) <= longest
+                                                   for r in recipients):
+        raise JobInvalid(f"'to' must be a list of contact, group or member ids (at most {longest} characters)")
     unique = list(dict.fromkeys(r.strip() for r in recipients))
     if not unique:
         raise JobInvalid("'to' needs at least one recipient")

@@ -36,7 +36,7 @@ JSON_CASES = [
     ("send-upload-traversal", "POST", "/api/messages/send", {"to": ["a"], "text": "x",
                                                               "files": ["../../etc/passwd"]}, 400, "unknown upload"),
     ("send-upload-nul", "POST", "/api/messages/send", {"to": ["a"], "text": "x", "files": ["a\x00b"]}, 400,
-     "unknown upload"),
+     "NUL"),  # refused with the body, before any lookup
     ("sync-missing-what", "POST", "/api/sync", {}, 400, "'what'"),
     ("sync-bad-what", "POST", "/api/sync", {"what": "'; DROP TABLE messages; --"}, 400, "'what'"),
     ("group-41-members", "POST", "/api/wechat/groups", {"members": [f"m{i}" for i in range(41)]}, 400, "members"),

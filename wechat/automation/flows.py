@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from libs.text_template import fill
 from wechat.automation import blacklist
 from wechat.automation.actions import BotActions, CommandError
 from wechat.automation.invites import keyword_in_request, plan_invite
@@ -83,7 +84,7 @@ def invite_by_keyword(env: Env, person: str, person_name: str, pattern: list[str
         actions.send([person], settings["blacklist_reply"], reason=reason, action="automation.invite.refused",
                      target=person_name)
     elif plan.action == "already_member":
-        actions.send([person], settings["already_member_reply"].format(group=plan.group.name), reason=reason,
+        actions.send([person], fill(settings["already_member_reply"], group=plan.group.name), reason=reason,
                      action="automation.invite.already_member", target=person_name, group=plan.group.puid)
     elif plan.action == "invite":
         try:
@@ -113,7 +114,7 @@ def _create_and_invite(env: Env, person: str, person_name: str, name: str, reaso
         return "failed"
     actions.audit("automation.group.create", name, reason, group=created["puid"], creators=creators)
     actions.audit("automation.invite", person_name, reason, group=created["puid"], group_name=name)
-    announcement = env.settings["new_group_announcement"].format(group=name)
+    announcement = fill(env.settings["new_group_announcement"], group=name)
     if announcement.strip():
         actions.send([created["puid"]], announcement, reason=f"new group {name}", action="automation.announce",
                      target=name)
@@ -124,7 +125,7 @@ def _create_and_invite(env: Env, person: str, person_name: str, name: str, reaso
 def welcome(env: Env, group: str, group_name: str, names: list[str]) -> None:
     template = env.settings["welcome_text"]
     if names and template.strip():
-        text = "\n".join(template.format(name=name) for name in names)
+        text = "\n".join(fill(template, name=name) for name in names)
         env.actions.send([group], text, reason="welcome", action="automation.welcome", target=group_name,
                          names=names)
 
@@ -151,8 +152,8 @@ def vote_kick(env: Env, votes: VoteKick, group: str, group_name: str, voter: str
     if not vote.counted:
         return "repeated"  # no reply: a repeated vote changes nothing, and every reply is a risk for the account
     if not vote.reached:
-        text = settings["kick_text"].format(member=target.display, current=vote.current, total=vote.total,
-                                            period=settings["kick_period_minutes"])
+        text = fill(settings["kick_text"], member=target.display, current=vote.current, total=vote.total,
+                    period=settings["kick_period_minutes"])
         actions.send([group], text, reason="vote-kick", action="automation.kick.vote", target=target.display,
                      group=group, voter=voter, current=vote.current)
         return "counted"
@@ -176,7 +177,7 @@ def _kick(env: Env, votes: VoteKick, group: str, group_name: str, target: Member
             actions.set_remark(target.puid, blacklist.blacklist_remark(target.remark, target.display))
         except CommandError as exc:
             logger.warning("could not mark %s's remark name: %s", target.display, exc.message)
-    actions.send([group], env.settings["kicked_text"].format(member=target.display), reason=reason,
+    actions.send([group], fill(env.settings["kicked_text"], member=target.display), reason=reason,
                  action="automation.kick.announce", target=group_name)
     return "kicked"
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import string
 from typing import Any
 
 from extensions import db
+from libs import text_template
+from libs.validation import ValueInvalid, check_text
 from models.automation import AutomationSettings
+from models.wechat import PUID
 from wechat.plugins.config_cache import VersionedCache
 
 # Placeholders each text may use (anything else is refused when saving, instead of failing when the bot sends it).
@@ -28,7 +30,7 @@ TEXT_FIELDS: dict[str, frozenset[str]] = {
 MAX_TEXT = 1000
 MAX_PATTERNS = 50
 MAX_GROUPS_PER_RULE = 100
-MAX_ID = 128
+MAX_ID = PUID  # ids end up in send-job rows (send_job_items.recipient_puid)
 MAX_PERIOD_MINUTES = 7 * 24 * 60
 
 DEFAULTS: dict[str, Any] = {
@@ -72,9 +74,9 @@ def effective(stored: dict[str, Any] | None) -> dict[str, Any]:
 
 # -- validation ----------------------------------------------------------------------------------------------------
 def _id(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID:
-        raise SettingsInvalid(field, "must be a contact or group id (a non-empty string)")
-    return value.strip()
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_ID:
+        raise SettingsInvalid(field, f"must be a contact or group id (a non-empty string of at most {MAX_ID})")
+    return _checked(value.strip(), field, MAX_ID)
 
 
 def _ids(value: Any, field: str, max_items: int = MAX_GROUPS_PER_RULE) -> list[str]:
@@ -86,18 +88,20 @@ def _ids(value: Any, field: str, max_items: int = MAX_GROUPS_PER_RULE) -> list[s
     return ids
 
 
+def _checked(value: Any, field: str, max_length: int, display_name: bool = False) -> str:
+    try:
+        return check_text(value, field, max_length, display_name)
+    except ValueInvalid as exc:
+        raise SettingsInvalid(field, exc.message) from None
+
+
 def _text(value: Any, field: str, allowed: frozenset[str]) -> str:
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         raise SettingsInvalid(field, f"must be a string of at most {MAX_TEXT} characters")
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-    except ValueError as exc:
-        raise SettingsInvalid(field, f"bad placeholder ({exc}); write {{{{ and }}}} for literal braces") from None
-    unknown = names - allowed
-    if unknown:
-        known = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
-        raise SettingsInvalid(field, f"unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {known})")
-    return value
+        return text_template.check(_checked(value, field, MAX_TEXT), allowed)
+    except text_template.TemplateInvalid as exc:
+        raise SettingsInvalid(field, str(exc)) from None
 
 
 def _int(value: Any, field: str, low: int, high: int) -> int:
@@ -111,7 +115,7 @@ def _template(value: Any, field: str) -> str:
         raise SettingsInvalid(field, "must be a group name template of at most 60 characters")
     if value.count("{}") != 1 or value.replace("{}", "").count("{") or value.replace("{}", "").count("}"):
         raise SettingsInvalid(field, "must contain {} exactly once (where the group number goes) and no other braces")
-    return value
+    return _checked(value, field, 60, display_name=True)  # the names of the groups the bot creates
 
 
 def _patterns(value: Any, field: str) -> list[list[str]]:
@@ -124,7 +128,8 @@ def _patterns(value: Any, field: str) -> list[list[str]]:
         keyword = pair[0]
         if not isinstance(keyword, str) or not keyword.strip() or len(keyword) > 40:
             raise SettingsInvalid(f"{field}[{i}][0]", "the keyword must be a non-empty string (at most 40)")
-        result.append([keyword.strip(), _template(pair[1], f"{field}[{i}][1]")])
+        keyword = _checked(keyword.strip(), f"{field}[{i}][0]", 40)
+        result.append([keyword, _template(pair[1], f"{field}[{i}][1]")])
     keywords = [k.casefold() for k, _ in result]
     if len(set(keywords)) != len(keywords):
         raise SettingsInvalid(field, "two patterns have the same keyword")

@@ -81,7 +81,7 @@ def public(spec: PluginSpec, stored: dict[str, Any] | None, environ=os.environ) 
     return {key: (mask(str(value)) if key in spec.secrets and value else value) for key, value in values.items()}
 
 
-def _check(key: str, value: Any, default: Any) -> Any:
+def _check(key: str, value: Any, default: Any, limits: tuple[float, float] | None = None) -> Any:
     field = f"settings.{key}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -93,7 +93,9 @@ def _check(key: str, value: Any, default: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PluginSettingsInvalid(field, "must be a number")
         value = float(value)
-    elif isinstance(default, str):
+    if limits is not None and not limits[0] <= value <= limits[1]:
+        raise PluginSettingsInvalid(field, f"must be from {limits[0]} to {limits[1]}")
+    if isinstance(default, str):
         if not isinstance(value, str) or len(value) > MAX_STRING:
             raise PluginSettingsInvalid(field, f"must be a string of at most {MAX_STRING} characters")
     elif isinstance(default, list):
@@ -115,7 +117,7 @@ def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> d
     for key, value in changes.items():
         if key in spec.secrets and isinstance(value, str) and value.startswith(MASK) and value == current.get(key):
             continue
-        checked[key] = _check(key, value, spec.settings[key])
+        checked[key] = _check(key, value, spec.settings[key], spec.limits.get(key))
     before = effective(spec, stored)
     for secret, bound in spec.secret_bindings.items():
         if bound in checked and not _same(checked[bound], before[bound]) and secret not in checked:

@@ -37,6 +37,7 @@ class PluginSpec:
     enabled_by_default: bool = True
     time_limit: float | None = None  # seconds; capped by PLUGIN_TIME_LIMIT
     settings: dict[str, Any] = field(default_factory=dict)  # name -> default (its type is the setting's type)
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # numeric setting -> (lowest, highest)
     secrets: frozenset[str] = frozenset()  # settings never shown back in full
     # secret -> the setting it belongs to (an API key -> its base URL): the secret is never used with another value
     # of that setting (wechat/plugins/settings.py).
@@ -94,6 +95,25 @@ def _settings(raw: Any) -> dict[str, Any]:
     return dict(raw)
 
 
+def _limits(raw: Any, settings: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """`limits = {"max_tokens": (1, 32768)}`: the bounds an admin's value must keep (checked when saving)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise PluginInvalid("limits must be a dict of setting name -> (lowest, highest)")
+    limits = {}
+    for key, bounds in raw.items():
+        default = settings.get(key)
+        if isinstance(default, bool) or not isinstance(default, int | float):
+            raise PluginInvalid(f"limits: {key!r} is not a numeric setting")
+        if (not isinstance(bounds, tuple | list) or len(bounds) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+                or not bounds[0] <= default <= bounds[1]):
+            raise PluginInvalid(f"limits: {key!r} needs (lowest, highest) around its default")
+        limits[key] = (bounds[0], bounds[1])
+    return limits
+
+
 def spec_from_object(obj: Any, source: str) -> PluginSpec:
     """Normalize a plugin object (a class with class attributes, an instance, or a module)."""
     name = getattr(obj, "name", None)
@@ -123,5 +143,6 @@ def spec_from_object(obj: Any, source: str) -> PluginSpec:
         msg_types=_names(getattr(obj, "msg_types", None)), chats=_chats(getattr(obj, "chats", None)),
         run_async=bool(getattr(obj, "run_async", True)), except_self=bool(getattr(obj, "except_self", True)),
         enabled_by_default=bool(getattr(obj, "enabled", True)), time_limit=time_limit,
-        settings=settings, secrets=secrets, secret_bindings=dict(bindings), source=source, obj=obj,
+        settings=settings, limits=_limits(getattr(obj, "limits", None), settings), secrets=secrets,
+        secret_bindings=dict(bindings), source=source, obj=obj,
     )

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from extensions import db
+from libs.validation import ValueInvalid, check_column
 from models.schedule import Schedule, ScheduleRun
 from models.send_job import SendJob
+from models.wechat import PUID
 from wechat.schedules import timing
 from wechat.send_jobs import MAX_FILES, MAX_RECIPIENTS, MAX_TEXT
 
@@ -21,6 +23,16 @@ class ScheduleInvalid(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def _stored(column: Any, value: Any, field: str, display_name: bool = False) -> Any:
+    """The value as the column stores it on every engine (libs/validation.py), else ScheduleInvalid."""
+    if not isinstance(value, str):
+        raise ScheduleInvalid(field, "must be a string")
+    try:
+        return check_column(column, value, field, display_name=display_name)
+    except ValueInvalid as exc:
+        raise ScheduleInvalid(field, exc.message) from None
 
 
 def next_run(kind: str, run_at: datetime | None, cron: str | None, tz_name: str, enabled: bool,
@@ -44,12 +56,11 @@ def validate(data: Any, now: datetime, tz_name: str, upload_exists: Callable[[st
         raise ScheduleInvalid("cron", "give either 'run_at' (one-off) or 'cron' (recurring), not both")
     out: dict[str, Any] = {}
     if "name" in data:
-        if not isinstance(data["name"], str) or len(data["name"]) > 120:
-            raise ScheduleInvalid("name", "must be a string of at most 120 characters")
-        out["name"] = data["name"].strip()
+        out["name"] = _stored(Schedule.name, data["name"], "name", display_name=True).strip()
     if "to" in data or current is None:
         to = data.get("to")
-        if not isinstance(to, list) or not all(isinstance(p, str) and p.strip() and len(p) <= 64 for p in to):
+        if not isinstance(to, list) or not all(isinstance(p, str) and p.strip() and len(p.strip()) <= PUID
+                                               for p in to):
             raise ScheduleInvalid("to", "must be a list of contact or group ids")
         to = list(dict.fromkeys(p.strip() for p in to))
         if not to:
@@ -60,7 +71,7 @@ def validate(data: Any, now: datetime, tz_name: str, upload_exists: Callable[[st
     if "text" in data:
         if not isinstance(data["text"], str) or len(data["text"]) > MAX_TEXT:
             raise ScheduleInvalid("text", f"must be a string of at most {MAX_TEXT} characters")
-        out["text"] = data["text"]
+        out["text"] = _stored(Schedule.text, data["text"], "text")
     if "files" in data:
         files = data["files"]
         if not isinstance(files, list) or len(files) > MAX_FILES or not all(isinstance(f, str) for f in files):

@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from libs.validation import ValueInvalid, to_utc
+
 MACROS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"})
+MAX_CRON = 120  # models.schedule.Schedule.cron
 MAX_COUNTED = 1000  # missed occurrences counted one by one; more are reported as "at least"
 
 
@@ -37,9 +40,15 @@ def check_cron(expr: str) -> str:
     expr = " ".join(str(expr).split())
     if expr.lower() in MACROS:
         return expr.lower()
-    if len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
-        raise TimingInvalid(f"bad cron expression {expr!r}: give five fields, e.g. '0 9 * * 1-5' "
+    if len(expr) > MAX_CRON or len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
+        raise TimingInvalid(f"bad cron expression {expr[:MAX_CRON]!r}: give five fields, e.g. '0 9 * * 1-5' "
                             "(minute hour day-of-month month day-of-week), or @hourly/@daily/@weekly/@monthly")
+    # Valid field by field is not enough: "0 0 30 2 *" (February 30th) never fires, and computing its next run
+    # raised deep in the scheduler. Every real schedule fires within a few years (29 February: four).
+    try:
+        croniter(expr, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except (ValueError, OverflowError):
+        raise TimingInvalid(f"cron expression {expr!r} never fires (no such date)") from None
     return expr
 
 
@@ -61,9 +70,11 @@ def parse_local_time(value: str, tz: ZoneInfo) -> datetime:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise TimingInvalid(f"bad date-time {value!r}: use ISO 8601, e.g. 2026-05-01T09:30") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC).replace(microsecond=0)  # whole seconds: MySQL DATETIME keeps no fraction
+    try:  # years 1 and 9999 overflow in the conversion, and MySQL's DATETIME stops at 1000 and 9999
+        utc = to_utc(parsed, "run_at", tz)
+    except ValueInvalid as exc:
+        raise TimingInvalid(f"{value!r} {exc.message}") from None
+    return utc.replace(microsecond=0)  # whole seconds: MySQL DATETIME keeps no fraction
 
 
 @dataclass(frozen=True)
