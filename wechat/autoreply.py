@@ -19,6 +19,7 @@ from typing import Any
 import regex
 
 from extensions import db
+from libs.text_limits import matchable
 from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
 from wechat.plugins.config_cache import VersionedCache
 
@@ -68,7 +69,8 @@ def matches(rule: Rule, text: str, timeout: float = DEFAULT_REGEX_TIMEOUT) -> bo
         return text.strip().casefold() == rule.pattern.strip().casefold()
     if rule.mode == "contains":
         return rule.pattern.casefold() in text.casefold()
-    return regex.search(rule.pattern, text, flags=regex.IGNORECASE, timeout=timeout) is not None
+    # exact/contains are linear in the text; a regex sees only the capped part (libs/text_limits.py)
+    return regex.search(rule.pattern, matchable(text), flags=regex.IGNORECASE, timeout=timeout) is not None
 
 
 def first_match(rules: Iterable[Rule], incoming: Incoming, timeout: float = DEFAULT_REGEX_TIMEOUT,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from libs import wx_compat
-from libs.wx import login_mode
+from libs.wx import inbound, login_mode
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class ConnectionFailed(Exception):
 def configure_itchat(base_url: str, mode: str, extspam: str) -> None:
     """Point itchat at a server and install the login mode; call before creating a Bot."""
     wx_compat.apply()
+    inbound.install()
     import itchat.config
 
     itchat.config.BASE_URL = base_url.rstrip("/")

@@ -16,6 +16,7 @@ from wxpy import MP, Friend, Group
 
 from libs.uploads import UploadError, parse_extensions, save_upload
 from libs.wx.directory import ChatInfo
+from libs.wx.inbound import mp_articles
 from wechat.automation import flows, settings
 from wechat.automation.actions import BotActions
 from wechat.automation.invites import keyword_in_message
@@ -137,7 +138,7 @@ def on_group_message(msg, group, env: flows.Env, ctx: BotContext) -> None:
 def on_mp_message(msg, mp, env: flows.Env) -> None:
     if msg.type != "Sharing":
         return
-    articles = [(a.title or "", a.url or "") for a in (msg.articles or [])]
+    articles = mp_articles(msg.raw.get("Content"))  # not wxpy's msg.articles: it parses with no limits
     if not articles:
         articles = [(msg.text or "", msg.url or "")]
     flows.forward_mp_articles(env, mp.puid, mp.name, articles)
