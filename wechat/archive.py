@@ -10,8 +10,10 @@ after that commit, which is what lets the session checkpoint move the SyncKey pa
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,11 +24,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from extensions import db
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
+from libs.files import inside
 from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
+from libs.wx.media import MediaTooLarge, download_message_media
 from models.message import Message
 from wechat.archive_insert import insert_new
 from wechat.dispatch import BotContext, MustNotLose, message_handler
+from wechat.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
 from wechat.notifications import after_arrived, queue_arrived
 
 logger = logging.getLogger(__name__)
@@ -39,7 +44,9 @@ TEXT_PREVIEW = 200
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
 RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
-                  "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "created_at")
+                  "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "media_status", "created_at")
+MSG_ID = re.compile(r"[0-9]{1,32}")  # WeChat's MsgId is a decimal number; it names the media file on disk
+EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
 
 
 def message_type(raw: dict) -> str:
@@ -51,7 +58,9 @@ def message_type(raw: dict) -> str:
 
 
 def wechat_msg_id(raw: dict) -> str:
-    return str(raw.get("MsgId") or raw.get("NewMsgId") or "")
+    """The message's MsgId, or "" (not archived) when the server sent anything but a plain decimal number."""
+    msg_id = str(raw.get("MsgId") or raw.get("NewMsgId") or "")
+    return msg_id if MSG_ID.fullmatch(msg_id) else ""
 
 
 def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
@@ -84,22 +93,64 @@ def media_root() -> Path:
     return Path(current_app.instance_path) / "media"
 
 
-def save_media(msg, record: dict[str, Any], account_id: int) -> None:
-    """Download the message's file next to the archive (media_root()/<account>/<yyyy-mm>/<msg id><ext>)."""
+def media_file(record: dict[str, Any], account_id: int) -> Path:
+    """Where a message's media goes, relative to media_root(): <account>/<yyyy-mm>/<msg id><ext>. Only the
+    numeric MsgId and a plain extension of the sender's file name get into the path."""
+    if not MSG_ID.fullmatch(record["msg_id"]):
+        raise ValueError(f"not a WeChat message id: {record['msg_id']!r}")
     extension = MEDIA_TYPES[record["type"]]
     if record["type"] == "attachment":
-        extension = Path(record["file_name"] or "").suffix.lower()[:10]
-    relative = Path(str(account_id)) / record["created_at"].strftime("%Y-%m") / f"{record['msg_id']}{extension}"
-    target = media_root() / relative
+        suffix = Path(record["file_name"] or "").suffix.lower()
+        extension = suffix if EXTENSION.fullmatch(suffix) else ""
+    return Path(str(int(account_id))) / record["created_at"].strftime("%Y-%m") / f"{record['msg_id']}{extension}"
+
+
+@dataclass
+class MediaGate:
+    """The limits on what contacts' media may take (wechat/media_limits.py); `budget` None: no daily budget."""
+
+    limits: MediaLimits
+    budget: DailyBudget | None = None
+
+    @classmethod
+    def for_context(cls, ctx: BotContext) -> MediaGate:
+        return cls(MediaLimits.from_config(ctx.app.config), DailyBudget(ctx.state.client, ctx.state.key("media")))
+
+
+def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | None = None) -> None:
+    """Stream the message's media to disk within the limits; sets file_path/file_size, or media_status when the
+    media is skipped (too large, disk low, daily budget of the chat spent)."""
+    gate = gate or MediaGate(MediaLimits.from_config(current_app.config))
+    try:
+        relative = media_file(record, account_id)
+    except ValueError as exc:
+        logger.warning("media of a message not saved: %s", exc)
+        return
+    target = inside(media_root(), str(relative))
+    if target is None:  # cannot happen with the checks above; every write goes through inside() all the same
+        logger.warning("media path %s leads out of the media folder; not saved", relative)
+        return
+    chat = record["chat_puid"] or "unknown"
+    used = gate.budget.used(chat) if gate.budget is not None else 0
+    most, binding = allowance(gate.limits, free_bytes(media_root()), used)
+    if most <= 0:
+        record["media_status"] = binding
+        logger.info("media of message %s skipped: %s", record["msg_id"], binding)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        msg.get_file(str(target))
+        size = download_message_media(msg, target, most)
+    except MediaTooLarge as exc:
+        record["media_status"] = skipped_status(gate.limits, exc.size, binding)
+        logger.info("media of message %s skipped: %s", record["msg_id"], exc)
+        return
     except Exception:
         logger.warning("could not download the media of message %s", record["msg_id"], exc_info=True)
         return
-    if target.exists():
-        record["file_path"] = str(relative)
-        record["file_size"] = target.stat().st_size
+    if gate.budget is not None:
+        gate.budget.add(chat, size)
+    record["file_path"] = str(relative)
+    record["file_size"] = size
 
 
 def message_event(record: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +213,8 @@ def _insert_one_by_one(rows: list[dict[str, Any]]) -> dict[str, int]:
     return ids
 
 
-def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int) -> list[dict[str, Any]]:
+def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: MediaGate | None = None
+                ) -> list[dict[str, Any]]:
     """Store the (message, record) pairs not archived yet, once each; returns their records with the row `id`, in
     order. A MsgId seen twice in the batch or already stored (a re-delivery) is skipped."""
     fresh: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -174,7 +226,7 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int) -> lis
         if msg_id in known:
             continue
         if record["type"] in MEDIA_TYPES:
-            save_media(msg, record, account_id)
+            save_media(msg, record, account_id, gate)
         records.append(record)
     if not records:
         return []
@@ -200,7 +252,7 @@ def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
 def flush_archive(ctx: BotContext) -> None:
     items = ctx.batch.take("archive")
     if items:
-        announce(store_batch(items, ctx.account_id()), ctx)
+        announce(store_batch(items, ctx.account_id(), MediaGate.for_context(ctx)), ctx)
 
 
 @message_handler("archive", priority=0, flush=flush_archive)

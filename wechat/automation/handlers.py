@@ -7,7 +7,6 @@ keeps the relay from relaying its own output (an echo of a relayed message looks
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
@@ -129,7 +128,7 @@ def on_group_message(msg, group, env: flows.Env, ctx: BotContext) -> None:
     elif msg.type == "Sharing":
         flows.relay(env, group.puid, group.name, sender_name, f"{msg.text or ''}\n{msg.url or ''}".strip())
     elif msg.type in MEDIA_TYPES and relay_targets(env.settings["relay_sets"], group.puid):
-        upload_id = store_media(msg)
+        upload_id = store_media(msg, ctx.account_id())
         label = MEDIA_TYPES[msg.type]
         flows.relay(env, group.puid, group.name, sender_name, "" if upload_id else f"[{label}]",
                     files=[upload_id] if upload_id else None)
@@ -144,19 +143,30 @@ def on_mp_message(msg, mp, env: flows.Env) -> None:
     flows.forward_mp_articles(env, mp.puid, mp.name, articles)
 
 
-def store_media(msg) -> str | None:
-    """Download a message's file and keep it as an upload, so a send job can re-send it (paced, resumable).
+def store_media(msg, account_id: int) -> str | None:
+    """Keep a message's file as an upload, so a send job can re-send it (paced, resumable).
 
-    Content we would refuse from an admin (executables, HTML...) is refused here too: relayed as a text label.
+    The file is the one the archive saved (it runs first, streaming within the media limits; wechat/archive.py):
+    nothing is downloaded a second time, and media the archive skipped is relayed as a text label. Content we
+    would refuse from an admin (executables, HTML...) is refused here too.
     """
+    from extensions import db
+    from libs.files import inside
+    from models.message import Message
     from views.uploads import upload_root
+    from wechat.archive import media_root, wechat_msg_id
 
+    msg_id = wechat_msg_id(msg.raw)
+    row = db.session.execute(db.select(Message.file_path, Message.file_name).where(
+        Message.account_id == account_id, Message.msg_id == msg_id)).first() if msg_id else None
+    path = inside(media_root(), row.file_path) if row is not None and row.file_path else None
+    if path is None:
+        logger.info("not relaying the %s itself: the archive did not keep it", msg.type)
+        return None
     try:
-        data = msg.get_file()
-        if not isinstance(data, bytes | bytearray):
-            data = getattr(data, "get", lambda *_: b"")("Text", b"")
         allowed = parse_extensions(current_app.config["UPLOAD_ALLOWED_EXTENSIONS"])
-        stored = save_upload(upload_root(), io.BytesIO(bytes(data)), msg.file_name or "media", allowed)
+        with open(path, "rb") as handle:
+            stored = save_upload(upload_root(), handle, row.file_name or msg.file_name or path.name, allowed)
     except (UploadError, ValueError, OSError) as exc:
         logger.info("not relaying the %s itself: %s", msg.type, exc)
         return None
