@@ -208,6 +208,7 @@ def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Calla
 
     Its message loop is held: register handlers, then call `bot.release()`.
     """
+    inbound.install()  # also configure_itchat's; repeated here for callers that set itchat up themselves
     session_file.install()
     session_file.protect(files.folder)  # 0700, and the only place itchat.pkl is loaded from
     try:
