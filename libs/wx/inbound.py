@@ -4,7 +4,8 @@ itchat's `produce_msg` runs a few backtracking regular expressions over message 
 `(.+?\\(.+?\\))` on a shared location (cubic: 1,000 "(" took 1.6 s), and `\\[CDATA\\[(.+?)\\]...` on transfer and recall
 notes (quadratic). itchat stays unmodified: `install()` points the two modules that call `produce_msg` at a wrapper
 that hands every other message to itchat's own function and produces these three shapes itself, with the same
-result but the same patterns run by the `regex` package under a time-out, on capped content.
+result but the same patterns run by the `regex` package under a time-out, on content capped as every pattern
+match on WeChat text is (libs/text_limits.py).
 
 XML (an MP's article list, the login answer) is parsed with defusedxml (no entity expansion, no external entities),
 and only up to `MAX_XML_CHARS`.
@@ -20,9 +21,10 @@ import regex
 from defusedxml import ElementTree as SafeTree
 from defusedxml.common import DefusedXmlException
 
+from libs.text_limits import matchable
+
 logger = logging.getLogger(__name__)
 
-MAX_RISKY_CONTENT = 4000  # the part of a location / transfer / recall note itchat's patterns would look at
 RISKY_TIMEOUT = 0.01  # seconds per pattern
 MAX_XML_CHARS = 256 * 1024  # an MP push with 8 articles is a few KB
 
@@ -35,7 +37,7 @@ _installed = False
 
 def _search(pattern: Any, content: str) -> Any:
     try:
-        return pattern.search(content[:MAX_RISKY_CONTENT], timeout=RISKY_TIMEOUT)
+        return pattern.search(matchable(content), timeout=RISKY_TIMEOUT)
     except TimeoutError:
         logger.info("message content of %d characters: parsing gave up after %ss", len(content), RISKY_TIMEOUT)
         return None

@@ -11,7 +11,9 @@ import time
 
 import pytest
 
+from libs.emoji_markup import normalize_emoji
 from libs.text_limits import MAX_MATCHED_CHARS, Budget
+from libs.uploads import sanitize_name
 from libs.wx.directory import ChatInfo
 from libs.wx.inbound import guarded, mp_articles, parse_xml
 from wechat import autoreply
@@ -43,6 +45,7 @@ HOSTILE_TEXTS = {
     "spaces": " " * N,
     "at_mentions": "@a " * (N // 3),
     "cdata": "[CDATA[" * (N // 7),
+    "emoji_spans": '<span class="emoji emoji1f604' * (N // 29),
 }
 
 
@@ -51,7 +54,7 @@ def test_commands_notes_and_keywords_are_linear(shape):
     text = HOSTILE_TEXTS[shape]
     patterns = [["python", "Python群{n}"], ["a" * 20, "A{n}"]]
     for parse in (parse_kick, joined_names, lambda t: keyword_in_message(t, patterns),
-                  lambda t: keyword_in_request(t, patterns)):
+                  lambda t: keyword_in_request(t, patterns), normalize_emoji, sanitize_name):
         spent, _ = cpu(parse, text)
         assert spent < CPU_BOUND, (shape, parse, spent)
 
