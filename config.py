@@ -118,7 +118,7 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         # Media contacts send (docs/SECURITY.md): largest file kept (MB), free disk below which media is skipped
         # (MB), and media kept per chat per day (MB, counted in Redis). Skipped media leave the message stored.
         "MEDIA_MAX_MB": _env_int("MEDIA_MAX_MB", 50),
-        "MEDIA_MIN_FREE_MB": _env_int("MEDIA_MIN_FREE_MB", 1024),
+        "MEDIA_MIN_FREE_MB": _env_int("MEDIA_MIN_FREE_MB", 256),
         "MEDIA_DAILY_MB_PER_CHAT": _env_int("MEDIA_DAILY_MB_PER_CHAT", 500),
         "BOT_COMMAND_TIMEOUT": float(os.environ.get("BOT_COMMAND_TIMEOUT", "20")),
         # Anti-ban pacing between automated sends (seconds, uniformly random in [min, max]).
