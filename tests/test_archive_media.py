@@ -14,7 +14,7 @@ from libs.redis_client import get_redis
 from libs.wx.media import MediaRequest, MediaTooLarge, download
 from models.message import Message
 from tests.test_archive_batch import Bot, Msg, Response, receive
-from wechat import archive
+from wechat import archive, archive_media
 from wechat.dispatch import BotContext, handlers
 from wechat.media_limits import MB, MediaLimits, allowance, skipped_status
 from wechat.state import BotState
@@ -70,7 +70,7 @@ def test_a_file_that_streams_past_the_cap_leaves_nothing_on_disk(ctx, bot, app, 
 
 def test_media_is_skipped_while_the_disk_is_low(ctx, bot, app, monkeypatch):
     app.config["MEDIA_MIN_FREE_MB"] = 100
-    monkeypatch.setattr(archive, "free_bytes", lambda folder: 99 * MB)
+    monkeypatch.setattr(archive_media, "free_bytes", lambda folder: 99 * MB)
     receive(ctx, [Msg(bot, 3, kind="Picture", text="")])
     assert rows()["3"].media_status == "disk_low"
     assert bot.downloads == []  # not even started
@@ -136,10 +136,10 @@ def test_media_paths_take_only_the_number_and_a_plain_extension(ctx, bot):
     record = {"msg_id": "123", "type": "attachment", "created_at": created}
     for name, extension in [("../../etc/x.sh", ".sh"), ("报告.PDF", ".pdf"), ("a.p/h", ""), ("x.tar\x00.gz", ".gz"),
                             ("noext", ""), ("a.ab cd", ""), ("a.😀", "")]:
-        path = archive.media_file({**record, "file_name": name}, 7)
+        path = archive_media.media_file({**record, "file_name": name}, 7)
         assert str(path) == f"7/2026-11/123{extension}", name
     with pytest.raises(ValueError):
-        archive.media_file({**record, "msg_id": "../1", "file_name": "a"}, 7)
+        archive_media.media_file({**record, "msg_id": "../1", "file_name": "a"}, 7)
 
 
 def test_the_api_says_why_media_was_skipped(ctx, bot, app):

@@ -10,28 +10,28 @@ after that commit, which is what lets the session checkpoint move the SyncKey pa
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from extensions import db
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
-from libs.files import inside
 from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
-from libs.wx.media import MediaTooLarge, download_message_media
 from models.message import Message
 from wechat.archive_insert import insert_new
+from wechat.archive_media import (
+    MEDIA_TYPES,
+    MSG_ID,
+    MediaGate,
+    media_root,  # noqa: F401  (views and retention import it from here)
+    save_media,
+)
 from wechat.dispatch import BotContext, MustNotLose, message_handler
-from wechat.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
 from wechat.notifications import after_arrived, queue_arrived
 
 logger = logging.getLogger(__name__)
@@ -39,14 +39,11 @@ logger = logging.getLogger(__name__)
 WXPY_TYPES = {"Text": "text", "Picture": "picture", "Recording": "recording", "Video": "video",
               "Attachment": "attachment", "Sharing": "sharing", "Card": "card", "Friends": "friends",
               "Map": "map", "Note": "note", "System": "system"}
-MEDIA_TYPES = {"picture": ".jpg", "emoticon": ".gif", "recording": ".mp3", "video": ".mp4", "attachment": ""}
 TEXT_PREVIEW = 200
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
 RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
                   "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "media_status", "created_at")
-MSG_ID = re.compile(r"[0-9]{1,32}")  # WeChat's MsgId is a decimal number; it names the media file on disk
-EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
 
 
 def message_type(raw: dict) -> str:
@@ -87,70 +84,6 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
         "file_name": sanitize_name(raw.get("FileName")) if kind == "attachment" else None,
         "created_at": datetime.fromtimestamp(int(raw.get("CreateTime") or 0) or datetime.now(UTC).timestamp(), UTC),
     }
-
-
-def media_root() -> Path:
-    return Path(current_app.instance_path) / "media"
-
-
-def media_file(record: dict[str, Any], account_id: int) -> Path:
-    """Where a message's media goes, relative to media_root(): <account>/<yyyy-mm>/<msg id><ext>. Only the
-    numeric MsgId and a plain extension of the sender's file name get into the path."""
-    if not MSG_ID.fullmatch(record["msg_id"]):
-        raise ValueError(f"not a WeChat message id: {record['msg_id']!r}")
-    extension = MEDIA_TYPES[record["type"]]
-    if record["type"] == "attachment":
-        suffix = Path(record["file_name"] or "").suffix.lower()
-        extension = suffix if EXTENSION.fullmatch(suffix) else ""
-    return Path(str(int(account_id))) / record["created_at"].strftime("%Y-%m") / f"{record['msg_id']}{extension}"
-
-
-@dataclass
-class MediaGate:
-    """The limits on what contacts' media may take (wechat/media_limits.py); `budget` None: no daily budget."""
-
-    limits: MediaLimits
-    budget: DailyBudget | None = None
-
-    @classmethod
-    def for_context(cls, ctx: BotContext) -> MediaGate:
-        return cls(MediaLimits.from_config(ctx.app.config), DailyBudget(ctx.state.client, ctx.state.key("media")))
-
-
-def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | None = None) -> None:
-    """Stream the message's media to disk within the limits; sets file_path/file_size, or media_status when the
-    media is skipped (too large, disk low, daily budget of the chat spent)."""
-    gate = gate or MediaGate(MediaLimits.from_config(current_app.config))
-    try:
-        relative = media_file(record, account_id)
-    except ValueError as exc:
-        logger.warning("media of a message not saved: %s", exc)
-        return
-    target = inside(media_root(), str(relative))
-    if target is None:  # cannot happen with the checks above; every write goes through inside() all the same
-        logger.warning("media path %s leads out of the media folder; not saved", relative)
-        return
-    chat = record["chat_puid"] or "unknown"
-    used = gate.budget.used(chat) if gate.budget is not None else 0
-    most, binding = allowance(gate.limits, free_bytes(media_root()), used)
-    if most <= 0:
-        record["media_status"] = binding
-        logger.info("media of message %s skipped: %s", record["msg_id"], binding)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        size = download_message_media(msg, target, most)
-    except MediaTooLarge as exc:
-        record["media_status"] = skipped_status(gate.limits, exc.size, binding)
-        logger.info("media of message %s skipped: %s", record["msg_id"], exc)
-        return
-    except Exception:
-        logger.warning("could not download the media of message %s", record["msg_id"], exc_info=True)
-        return
-    if gate.budget is not None:
-        gate.budget.add(chat, size)
-    record["file_path"] = str(relative)
-    record["file_size"] = size
 
 
 def message_event(record: dict[str, Any]) -> dict[str, Any]:
