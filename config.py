@@ -116,6 +116,11 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "SYNC_INTERVAL_MINUTES": float(os.environ.get("SYNC_INTERVAL_MINUTES", "30")),
         # Keep archived messages this many days (0: forever).
         "MESSAGE_RETENTION_DAYS": _env_int("MESSAGE_RETENTION_DAYS", 0),
+        # Media contacts send (docs/SECURITY.md): largest file kept (MB), free disk below which media is skipped
+        # (MB), and media kept per chat per day (MB, counted in Redis). Skipped media leave the message stored.
+        "MEDIA_MAX_MB": _env_int("MEDIA_MAX_MB", 50),
+        "MEDIA_MIN_FREE_MB": _env_int("MEDIA_MIN_FREE_MB", 256),
+        "MEDIA_DAILY_MB_PER_CHAT": _env_int("MEDIA_DAILY_MB_PER_CHAT", 500),
         "BOT_COMMAND_TIMEOUT": float(os.environ.get("BOT_COMMAND_TIMEOUT", "20")),
         # Anti-ban pacing between automated sends (seconds, uniformly random in [min, max]).
         "SEND_DELAY_MIN": float(os.environ.get("SEND_DELAY_MIN", "1")),

@@ -138,6 +138,10 @@ JS_STRINGS = {
     "type_unknown": _l("Other"),
     "type_map": _l("Location"),
     "download": _l("Download"),
+    # messages.media_status (models.message.MEDIA_SKIPPED): why the archive did not keep a message's media
+    "media_skipped_too_large": _l("Media skipped: too large"),
+    "media_skipped_disk_low": _l("Media skipped: disk low"),
+    "media_skipped_budget": _l("Media skipped: daily budget"),
     "me": _l("Me"),
     "marked_read": _l("All messages marked as read."),
     "pick_recipients": _l("Pick at least one recipient."),

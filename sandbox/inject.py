@@ -10,7 +10,7 @@ from typing import Any
 
 from sandbox import wire
 from sandbox.core import Sandbox
-from sandbox.media import Media, generated
+from sandbox.media import LARGE, MAX_GENERATED, Media, generated
 from sandbox.world import FILEHELPER, FMESSAGE, MAX_GROUP_MEMBERS, SELF_ID, FriendRequest, Person, WorldError
 
 MSG_TYPES = {"text": 1, "picture": 3, "voice": 34, "card": 42, "video": 43, "emoticon": 47,
@@ -27,7 +27,7 @@ def _stranger(sb: Sandbox, nick_name: str) -> Person:
 
 
 def _media_body(kind: str, media: Media, media_id: str) -> tuple[str, dict[str, int]]:
-    size, md5 = len(media.data), media.md5
+    size, md5 = media.size, media.md5
     if kind == "picture":
         return (f'<msg><img length="{size}" md5="{md5}" hdlength="{size}" cdnthumbwidth="32" '
                 f'cdnthumbheight="32" /></msg>', {"img_height": 32, "img_width": 32})
@@ -88,8 +88,8 @@ def inject_messages(sb: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
         body, extra = _media_body(kind, media, media_id)
         fields.update(text=body, extra=extra)
         if kind == "file":
-            fields.update(app_msg_type=6, file_name=media.name, file_size=len(media.data), media_id=media_id)
-        result.update(md5=media.md5, size=len(media.data), file_name=media.name)
+            fields.update(app_msg_type=6, file_name=media.name, file_size=media.size, media_id=media_id)
+        result.update(md5=media.md5, size=media.size, file_name=media.name)
     elif kind == "sharing":
         url = str(spec.get("url") or "https://example.com/article?id=1&from=sandbox")
         fields.update(app_msg_type=5, file_name=content, url=url, text=wire.appmsg_xml(content, 5, url=url))
@@ -109,8 +109,10 @@ def inject_messages(sb: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
 
 def _media_for(sb: Sandbox, kind: str, spec: dict[str, Any]) -> Media:
     size = spec.get("size")
-    if size is not None and (not isinstance(size, int) or not 0 <= size <= 50 * 1024 * 1024):
-        raise WorldError("size must be an integer number of bytes up to 50 MB")
+    if size is not None and (not isinstance(size, int) or not 0 <= size <= MAX_GENERATED):
+        raise WorldError("size must be an integer number of bytes up to 4 GB (files above 8 MB: type file)")
+    if size is not None and size > LARGE and kind != "file":
+        raise WorldError("only files (type file) may be larger than 8 MB")
     media = generated(kind, seed=sb.log.position, size=size)
     if spec.get("data_b64"):
         try:

@@ -9,20 +9,47 @@ import random
 import secrets
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyqrcode
+
+BLOCK = 1024 * 1024
+LARGE = 8 * BLOCK  # generated media above this size is one block repeated (served without holding it in memory)
+MAX_GENERATED = 4 * 1024 * BLOCK
 
 
 @dataclass
 class Media:
+    """The bytes are `data` repeated `repeat` times, then `tail`: a test can send a file of gigabytes."""
+
     data: bytes
     name: str = ""
     mime: str = "application/octet-stream"
+    repeat: int = 1
+    tail: bytes = b""
 
     @property
+    def size(self) -> int:
+        return len(self.data) * self.repeat + len(self.tail)
+
+    def chunks(self) -> Iterator[bytes]:
+        for _ in range(self.repeat):
+            yield self.data
+        if self.tail:
+            yield self.tail
+
+    def whole(self) -> bytes:
+        """All bytes at once (only for media small enough to be held: uploads, ranges of small videos)."""
+        return b"".join(self.chunks())
+
+    @cached_property
     def md5(self) -> str:
-        return hashlib.md5(self.data).hexdigest()
+        digest = hashlib.md5()
+        for chunk in self.chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
 
 
 @dataclass
@@ -112,4 +139,6 @@ def generated(kind: str, seed: int, size: int | None = None) -> Media:
         return Media(b"ID3\x03\x00\x00\x00\x00\x00\x00" + rng.randbytes(size or 2048), "voice.mp3", "audio/mpeg")
     if kind == "video":
         return Media(b"\x00\x00\x00\x18ftypmp42" + rng.randbytes(size or 4096), "video.mp4", "video/mp4")
+    if size is not None and size > LARGE:
+        return Media(rng.randbytes(BLOCK), "file.bin", repeat=size // BLOCK, tail=rng.randbytes(size % BLOCK))
     return Media(rng.randbytes(1024 if size is None else size), "file.bin")

@@ -64,7 +64,7 @@ def _send_media(kind: str, media_id_of=lambda msg: str(msg.get("MediaId", ""))) 
     limited = rate_limited()
     if limited:
         return limited
-    details = ({"file_name": media.name, "size": len(media.data), "md5": media.md5} if media
+    details = ({"file_name": media.name, "size": media.size, "md5": media.md5} if media
                else {"md5": str(msg.get("EMoticonMd5"))})
     sb.record(kind, to_id, session, media_id=media_id_of(msg), **details)
     msg_id = str(next_msg_id())
@@ -120,9 +120,12 @@ def _message_media(session: Session | None) -> Media | None:
 
 
 def _bytes(media: Media | None) -> Response:
+    """The media's bytes, streamed chunk by chunk (a generated file of gigabytes is never held in memory)."""
     if media is None:
         return Response(b"", status=404)
-    return Response(media.data, mimetype=media.mime)
+    response = Response(media.chunks(), mimetype=media.mime)
+    response.headers["Content-Length"] = str(media.size)
+    return response
 
 
 @bp.get("/webwxgetmsgimg")
@@ -143,12 +146,12 @@ def webwxgetvideo() -> Response:
         return Response(b"", status=404)
     match = re.match(r"bytes=(\d+)-(\d*)", request.headers.get("Range", ""))
     if not match:
-        return Response(media.data, mimetype=media.mime)
+        return _bytes(media)
     start = int(match.group(1))
-    end = int(match.group(2)) if match.group(2) else len(media.data) - 1
-    part = media.data[start: end + 1]
+    end = int(match.group(2)) if match.group(2) else media.size - 1
+    part = media.whole()[start: end + 1]  # videos are at most 8 MB (sandbox/inject.py)
     response = Response(part, status=206, mimetype=media.mime)
-    response.headers["Content-Range"] = f"bytes {start}-{start + len(part) - 1}/{len(media.data)}"
+    response.headers["Content-Range"] = f"bytes {start}-{start + len(part) - 1}/{media.size}"
     return response
 
 

@@ -43,33 +43,58 @@ class PuidMap:
                                                       MEMBER: "puid-member"})
 
 
+class Response:
+    """What requests answers to a streamed media download (the archive streams through itchat's session)."""
+
+    status_code = 200
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.headers = {"Content-Length": str(len(body))}
+
+    def iter_content(self, size: int):
+        return (self.body[i:i + size] for i in range(0, len(self.body), size))
+
+    def close(self) -> None:
+        pass
+
+
+class Session:
+    def __init__(self, downloads: list[str]) -> None:
+        self.downloads = downloads
+        self.body = b"\x89PNG picture"
+
+    def get(self, url, params=None, **kwargs) -> Response:
+        self.downloads.append(str(params["msgid"]))
+        return Response(self.body)
+
+
 class Core:
-    def __init__(self) -> None:
+    def __init__(self, downloads: list[str]) -> None:
         self.memberList = [{"UserName": FRIEND, "NickName": "小明"}]
         self.chatroomList = [{"UserName": GROUP, "NickName": "技术群"}]
         self.mpList = []
         self.msgList = queue.Queue()
+        self.loginInfo = {"url": "http://wechat.invalid/cgi-bin/mmwebwx-bin", "skey": "@skey"}
+        self.s = Session(downloads)
 
 
 class Bot:
     def __init__(self) -> None:
-        self.self, self.core, self.puid_map = Me(), Core(), PuidMap()
         self.downloads: list[str] = []
+        self.self, self.core, self.puid_map = Me(), Core(self.downloads), PuidMap()
 
 
 class Msg:
     def __init__(self, bot: Bot, msg_id: int, sender: str = FRIEND, text: str = "你好", kind: str = "Text",
                  outgoing: bool = False) -> None:
         self.bot, self.id, self.text = bot, msg_id, text
-        self.raw = {"MsgId": str(msg_id), "Type": kind, "MsgType": 1, "Text": text, "CreateTime": 1_700_000_000,
+        self.raw = {"MsgId": str(msg_id), "NewMsgId": msg_id, "Type": kind, "MsgType": 3 if kind == "Picture" else 1,
+                    "Text": text, "CreateTime": 1_700_000_000,
                     "FromUserName": ME if outgoing else sender, "ToUserName": sender if outgoing else ME}
         if sender == GROUP and not outgoing:
             self.raw.update(ActualUserName=MEMBER, ActualNickName="老王")
 
-    def get_file(self, path: str) -> None:
-        self.bot.downloads.append(self.raw["MsgId"])
-        with open(path, "wb") as handle:
-            handle.write(b"\x89PNG picture")
 
 
 @pytest.fixture

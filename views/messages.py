@@ -37,6 +37,7 @@ def message_dict(message: Message) -> dict:
             "sender_name": message.sender_name, "is_outgoing": message.is_outgoing, "text": message.text,
             "url": message.url, "file_name": message.file_name, "file_size": message.file_size,
             "media_url": f"/api/media/{message.id}" if message.file_path else None,
+            "media_status": message.media_status,  # why the media was not kept (models.message.MEDIA_SKIPPED)
             "created_at": message.created_at.isoformat()}
 
 

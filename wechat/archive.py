@@ -13,10 +13,8 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from extensions import db
@@ -26,6 +24,13 @@ from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
 from wechat.archive_insert import insert_new
+from wechat.archive_media import (
+    MEDIA_TYPES,
+    MSG_ID,
+    MediaGate,
+    media_root,  # noqa: F401  (views and retention import it from here)
+    save_media,
+)
 from wechat.dispatch import BotContext, MustNotLose, message_handler
 from wechat.notifications import after_arrived, queue_arrived
 
@@ -34,12 +39,11 @@ logger = logging.getLogger(__name__)
 WXPY_TYPES = {"Text": "text", "Picture": "picture", "Recording": "recording", "Video": "video",
               "Attachment": "attachment", "Sharing": "sharing", "Card": "card", "Friends": "friends",
               "Map": "map", "Note": "note", "System": "system"}
-MEDIA_TYPES = {"picture": ".jpg", "emoticon": ".gif", "recording": ".mp3", "video": ".mp4", "attachment": ""}
 TEXT_PREVIEW = 200
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
 RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
-                  "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "created_at")
+                  "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "media_status", "created_at")
 
 
 def message_type(raw: dict) -> str:
@@ -51,7 +55,9 @@ def message_type(raw: dict) -> str:
 
 
 def wechat_msg_id(raw: dict) -> str:
-    return str(raw.get("MsgId") or raw.get("NewMsgId") or "")
+    """The message's MsgId, or "" (not archived) when the server sent anything but a plain decimal number."""
+    msg_id = str(raw.get("MsgId") or raw.get("NewMsgId") or "")
+    return msg_id if MSG_ID.fullmatch(msg_id) else ""
 
 
 def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
@@ -78,28 +84,6 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
         "file_name": sanitize_name(raw.get("FileName")) if kind == "attachment" else None,
         "created_at": datetime.fromtimestamp(int(raw.get("CreateTime") or 0) or datetime.now(UTC).timestamp(), UTC),
     }
-
-
-def media_root() -> Path:
-    return Path(current_app.instance_path) / "media"
-
-
-def save_media(msg, record: dict[str, Any], account_id: int) -> None:
-    """Download the message's file next to the archive (media_root()/<account>/<yyyy-mm>/<msg id><ext>)."""
-    extension = MEDIA_TYPES[record["type"]]
-    if record["type"] == "attachment":
-        extension = Path(record["file_name"] or "").suffix.lower()[:10]
-    relative = Path(str(account_id)) / record["created_at"].strftime("%Y-%m") / f"{record['msg_id']}{extension}"
-    target = media_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        msg.get_file(str(target))
-    except Exception:
-        logger.warning("could not download the media of message %s", record["msg_id"], exc_info=True)
-        return
-    if target.exists():
-        record["file_path"] = str(relative)
-        record["file_size"] = target.stat().st_size
 
 
 def message_event(record: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +146,8 @@ def _insert_one_by_one(rows: list[dict[str, Any]]) -> dict[str, int]:
     return ids
 
 
-def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int) -> list[dict[str, Any]]:
+def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: MediaGate | None = None
+                ) -> list[dict[str, Any]]:
     """Store the (message, record) pairs not archived yet, once each; returns their records with the row `id`, in
     order. A MsgId seen twice in the batch or already stored (a re-delivery) is skipped."""
     fresh: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -174,7 +159,7 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int) -> lis
         if msg_id in known:
             continue
         if record["type"] in MEDIA_TYPES:
-            save_media(msg, record, account_id)
+            save_media(msg, record, account_id, gate)
         records.append(record)
     if not records:
         return []
@@ -200,7 +185,7 @@ def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
 def flush_archive(ctx: BotContext) -> None:
     items = ctx.batch.take("archive")
     if items:
-        announce(store_batch(items, ctx.account_id()), ctx)
+        announce(store_batch(items, ctx.account_id(), MediaGate.for_context(ctx)), ctx)
 
 
 @message_handler("archive", priority=0, flush=flush_archive)

@@ -22,6 +22,7 @@ import regex
 
 from extensions import db
 from libs.safe_regex import PatternRefused, check_pattern, is_admissible
+from libs.text_limits import matchable
 from libs.validation import ValueInvalid, check_column
 from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
 from wechat.plugins.config_cache import VersionedCache
@@ -72,7 +73,8 @@ def matches(rule: Rule, text: str, timeout: float = DEFAULT_REGEX_TIMEOUT) -> bo
         return text.strip().casefold() == rule.pattern.strip().casefold()
     if rule.mode == "contains":
         return rule.pattern.casefold() in text.casefold()
-    return regex.search(rule.pattern, text, flags=regex.IGNORECASE, timeout=timeout) is not None
+    # exact/contains are linear in the text; a regex sees only the capped part (libs/text_limits.py)
+    return regex.search(rule.pattern, matchable(text), flags=regex.IGNORECASE, timeout=timeout) is not None
 
 
 def first_match(rules: Iterable[Rule], incoming: Incoming, timeout: float = DEFAULT_REGEX_TIMEOUT,

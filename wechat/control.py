@@ -34,7 +34,7 @@ def celery_app(app: Flask | None = None) -> Celery:
 
 
 def session_files(app: Flask) -> SessionFiles:
-    return SessionFiles(Path(app.instance_path) / "wechat" / app.config["WECHAT_ACCOUNT"])
+    return SessionFiles.for_account(Path(app.instance_path), app.config["WECHAT_ACCOUNT"])
 
 
 # -- listener lifecycle ------------------------------------------------------------------------------------------

@@ -11,12 +11,13 @@ the archive ignores what it already has (unique MsgId).
 from __future__ import annotations
 
 import copy
-import os
 import pickle
 import threading
 from pathlib import Path
 from queue import Empty
 from typing import Any
+
+from libs.wx.session_file import UntrustedSessionFile, read_pickle, write_pickle
 
 SEQ_FIELD = "_checkpoint_seq"
 
@@ -77,10 +78,9 @@ class SyncCheckpoint:
     @staticmethod
     def _saved_key(session_file: Path) -> tuple[Any, str, int] | None:
         try:
-            with open(session_file, "rb") as handle:
-                info = pickle.load(handle)["loginInfo"]
+            info = read_pickle(session_file, registered=True)["loginInfo"]
             return info["SyncKey"], info["synckey"], 0
-        except (OSError, KeyError, TypeError, pickle.UnpicklingError, EOFError):
+        except (OSError, KeyError, TypeError, pickle.UnpicklingError, EOFError, UntrustedSessionFile):
             return None
 
     def _current_key(self, seq: int) -> tuple[Any, str, int]:
@@ -123,9 +123,4 @@ class SyncCheckpoint:
             login_info["SyncKey"], login_info["synckey"] = sync_key, sync_key_text
         status = {"version": VERSION, "loginInfo": login_info, "cookies": self.core.s.cookies.get_dict(),
                   "storage": self.core.storageClass.dumps()}
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(status, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_pickle(path, status)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from libs import wx_compat
-from libs.wx import login_mode
+from libs.files import inside
+from libs.wx import inbound, login_mode, session_file
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,14 @@ class SessionFiles:
     """Where one account keeps its WeChat session (itchat hot reload) and wxpy's puid map."""
 
     folder: Path
+
+    @classmethod
+    def for_account(cls, instance_path: Path, account: str) -> SessionFiles:
+        """instance/wechat/<account>; the account name (from the environment) must stay one folder inside."""
+        folder = inside(instance_path / "wechat", account) if account and "/" not in account else None
+        if folder is None or folder.parent != (instance_path / "wechat").resolve():
+            raise ValueError(f"WECHAT_ACCOUNT must be a plain folder name, got {account!r}")
+        return cls(folder)
 
     @property
     def hot_reload(self) -> Path:
@@ -46,6 +55,8 @@ class ConnectionFailed(Exception):
 def configure_itchat(base_url: str, mode: str, extspam: str) -> None:
     """Point itchat at a server and install the login mode; call before creating a Bot."""
     wx_compat.apply()
+    inbound.install()
+    session_file.install()
     import itchat.config
 
     itchat.config.BASE_URL = base_url.rstrip("/")
@@ -197,7 +208,9 @@ def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Calla
 
     Its message loop is held: register handlers, then call `bot.release()`.
     """
-    files.folder.mkdir(parents=True, exist_ok=True)
+    inbound.install()  # also configure_itchat's; repeated here for callers that set itchat up themselves
+    session_file.install()
+    session_file.protect(files.folder)  # 0700, and the only place itchat.pkl is loaded from
     try:
         bot = _held_bot_class()(cache_path=str(files.hot_reload), console_qr=False, qr_callback=qr_callback,
                                 login_callback=login_callback, logout_callback=logout_callback)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import random
 import re
-import xml.dom.minidom
+
+import defusedxml.minidom
 
 LOGIN_MODES = ("web", "uos")
 UOS_SUFFIX = "&fun=new&version=v2&mod=desktop"
@@ -43,7 +44,7 @@ class LoginRefused(Exception):
 
 def parse_login_xml(text: str) -> dict[str, str]:
     """The child elements of the login answer's root (<error><ret>0</ret><skey>…</skey>…</error>)."""
-    document = xml.dom.minidom.parseString(text)
+    document = defusedxml.minidom.parseString(text)  # no entity expansion from whoever answers as the server
     values = {}
     for node in document.documentElement.childNodes:
         if node.nodeType == node.ELEMENT_NODE:

@@ -164,6 +164,19 @@ def test_incoming_message_appears_live_with_unread_badge(web, live):
     expect(badge).to_be_hidden(timeout=10000)
 
 
+def test_a_file_above_the_media_cap_is_listed_as_skipped(web, live):
+    """The worker's default MEDIA_MAX_MB (50): a 60 MB file is not downloaded; the message is, with the reason."""
+    live.ensure_logged_in()
+    page = web.goto("/messages")
+    page.locator("#live-status.is-live").wait_for(state="attached")  # not wait_for_function: the CSP forbids eval
+    live.stack.sandbox.control("messages", {"from": "王五", "type": "file", "file_name": "太大了.bin",
+                                            "size": 60 * 1024 * 1024})
+    message = page.locator("#messages .message", has_text="太大了.bin")
+    expect(message).to_be_visible(timeout=30000)
+    expect(message.locator(".media-skipped")).to_have_text("未保存媒体：文件过大")
+    assert message.get_by_role("link", name="下载").count() == 0
+
+
 def test_automation_settings_saved_and_reloaded(web, live):
     if not live.has_api("/api/settings/automation"):
         pytest.skip("needs /api/settings/automation (group automation issue)")

@@ -7,7 +7,6 @@ keeps the relay from relaying its own output (an echo of a relayed message looks
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
@@ -16,6 +15,7 @@ from wxpy import MP, Friend, Group
 
 from libs.uploads import UploadError, parse_extensions, save_upload, upload_root
 from libs.wx.directory import ChatInfo
+from libs.wx.inbound import mp_articles
 from wechat.automation import flows, settings
 from wechat.automation.actions import BotActions
 from wechat.automation.invites import keyword_in_message
@@ -128,7 +128,7 @@ def on_group_message(msg, group, env: flows.Env, ctx: BotContext) -> None:
     elif msg.type == "Sharing":
         flows.relay(env, group.puid, group.name, sender_name, f"{msg.text or ''}\n{msg.url or ''}".strip())
     elif msg.type in MEDIA_TYPES and relay_targets(env.settings["relay_sets"], group.puid):
-        upload_id = store_media(msg)
+        upload_id = store_media(msg, ctx.account_id())
         label = MEDIA_TYPES[msg.type]
         flows.relay(env, group.puid, group.name, sender_name, "" if upload_id else f"[{label}]",
                     files=[upload_id] if upload_id else None)
@@ -137,23 +137,35 @@ def on_group_message(msg, group, env: flows.Env, ctx: BotContext) -> None:
 def on_mp_message(msg, mp, env: flows.Env) -> None:
     if msg.type != "Sharing":
         return
-    articles = [(a.title or "", a.url or "") for a in (msg.articles or [])]
+    articles = mp_articles(msg.raw.get("Content"))  # not wxpy's msg.articles: it parses with no limits
     if not articles:
         articles = [(msg.text or "", msg.url or "")]
     flows.forward_mp_articles(env, mp.puid, mp.name, articles)
 
 
-def store_media(msg) -> str | None:
-    """Download a message's file and keep it as an upload, so a send job can re-send it (paced, resumable).
+def store_media(msg, account_id: int) -> str | None:
+    """Keep a message's file as an upload, so a send job can re-send it (paced, resumable).
 
-    Content we would refuse from an admin (executables, HTML...) is refused here too: relayed as a text label.
+    The file is the one the archive saved (it runs first, streaming within the media limits; wechat/archive.py):
+    nothing is downloaded a second time, and media the archive skipped is relayed as a text label. Content we
+    would refuse from an admin (executables, HTML...) is refused here too.
     """
+    from extensions import db
+    from libs.files import inside
+    from models.message import Message
+    from wechat.archive import media_root, wechat_msg_id
+
+    msg_id = wechat_msg_id(msg.raw)
+    row = db.session.execute(db.select(Message.file_path, Message.file_name).where(
+        Message.account_id == account_id, Message.msg_id == msg_id)).first() if msg_id else None
+    path = inside(media_root(), row.file_path) if row is not None and row.file_path else None
+    if path is None:
+        logger.info("not relaying the %s itself: the archive did not keep it", msg.type)
+        return None
     try:
-        data = msg.get_file()
-        if not isinstance(data, bytes | bytearray):
-            data = getattr(data, "get", lambda *_: b"")("Text", b"")
         allowed = parse_extensions(current_app.config["UPLOAD_ALLOWED_EXTENSIONS"])
-        stored = save_upload(upload_root(), io.BytesIO(bytes(data)), msg.file_name or "media", allowed)
+        with open(path, "rb") as handle:
+            stored = save_upload(upload_root(), handle, row.file_name or msg.file_name or path.name, allowed)
     except (UploadError, ValueError, OSError) as exc:
         logger.info("not relaying the %s itself: %s", msg.type, exc)
         return None

@@ -4,7 +4,9 @@ The interface is the one community plugins of the reference implementation use (
 class method); every attribute but `name` and `main` is optional. Two of the reference loader's faults are fixed
 here: a single pattern string is ONE regex (iterating it gave one "pattern" per character), and patterns are
 compiled case-insensitively, because they are matched against `msg.text.lower()` and community plugins write
-patterns such as "@Python之美".
+patterns such as "@Python之美". They are compiled with the `regex` package, whose searches take a time-out: the
+matcher gives every message one time budget for all patterns (libs/text_limits.py), since a pattern that
+backtracks badly on a crafted message would otherwise stall the bot's message loop.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import regex
+
+from libs.text_limits import regex_flags
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
 SETTING_TYPES = (bool, int, float, str, list)
@@ -27,9 +33,9 @@ class PluginSpec:
     name: str
     main: Callable[[Any], Any]
     description: str = ""
-    patterns: tuple[re.Pattern, ...] | None = None  # None: every message
+    patterns: tuple[regex.Pattern, ...] | None = None  # None: every message
     exclusive: bool = False
-    exclude_patterns: tuple[re.Pattern, ...] = ()
+    exclude_patterns: tuple[regex.Pattern, ...] = ()
     msg_types: frozenset[str] | None = None  # lower-cased wxpy type names; None: every type
     chats: tuple[Any, ...] | None = None  # chat classes, chat objects or puids; None: every chat
     run_async: bool = True
@@ -46,21 +52,22 @@ class PluginSpec:
     obj: Any = None
 
 
-def compile_patterns(raw: Any, what: str = "patterns") -> tuple[re.Pattern, ...]:
-    """A string is one regex; a list/tuple/set holds regex strings or compiled patterns."""
+def compile_patterns(raw: Any, what: str = "patterns") -> tuple[regex.Pattern, ...]:
+    """A string is one regex; a list/tuple/set holds regex strings or compiled patterns (`re` or `regex`)."""
     if raw is None:
         return ()
-    items: Iterable[Any] = [raw] if isinstance(raw, str | re.Pattern) else raw
+    items: Iterable[Any] = [raw] if isinstance(raw, str | re.Pattern | regex.Pattern) else raw
     if not isinstance(items, list | tuple | set | frozenset):
         raise PluginInvalid(f"{what} must be a regex string or a list of them")
     compiled = []
     for item in items:
-        if isinstance(item, re.Pattern):
-            compiled.append(re.compile(item.pattern, item.flags | re.IGNORECASE))
+        if isinstance(item, re.Pattern | regex.Pattern):
+            flags = regex_flags(item.flags) if isinstance(item, re.Pattern) else item.flags
+            compiled.append(regex.compile(item.pattern, flags | regex.IGNORECASE))
         elif isinstance(item, str) and item:
             try:
-                compiled.append(re.compile(item, re.IGNORECASE))
-            except re.error as exc:
+                compiled.append(regex.compile(item, regex.IGNORECASE))
+            except regex.error as exc:
                 raise PluginInvalid(f"{what}: bad regex {item!r} ({exc})") from None
         else:
             raise PluginInvalid(f"{what} must hold non-empty regex strings")

@@ -55,6 +55,12 @@ function setFilter(name, puid, label) {
   load(1);
 }
 
+function skippedMedia(message) {
+  // The archive kept the message but not its media (too large, disk low, daily budget of the chat spent).
+  return message.media_status ? el("span", { class: "badge text-bg-warning media-skipped",
+    text: t(`media_skipped_${message.media_status}`) }) : null;
+}
+
 function body(message) {
   const media = message.media_url && safeUrl(message.media_url) ? message.media_url : null;
   switch (message.type) {
@@ -62,7 +68,8 @@ function body(message) {
     case "emoticon":
       return media ? el("a", { href: media, target: "_blank", rel: "noopener" },
         el("img", { class: "message-image", src: media, alt: message.file_name || t(`type_${message.type}`),
-          loading: "lazy" })) : el("span", { class: "text-secondary", text: t(`type_${message.type}`) });
+          loading: "lazy" })) : el("span", {}, el("span", { class: "text-secondary", text: t(`type_${message.type}`) }),
+        " ", skippedMedia(message));
     case "recording":
     case "video":
     case "attachment": {
@@ -71,6 +78,7 @@ function body(message) {
         el("span", { class: "file-icon", "aria-hidden": "true", text: message.type === "recording" ? "🎙" : message.type === "video" ? "🎬" : "📄" }),
         el("span", { class: "text-truncate", text: label }),
         message.file_size ? el("span", { class: "text-secondary small", text: formatSize(message.file_size) }) : null,
+        skippedMedia(message),
         media ? el("a", { class: "btn btn-sm btn-outline-success", href: media, download: message.file_name || "",
           text: t("download") }) : null);
     }

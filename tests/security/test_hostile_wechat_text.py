@@ -1,0 +1,174 @@
+"""Any WeChat user can send a 100,000-character message: no shape of it may cost the bot's process real time.
+
+Each test runs the function the message loop runs on such a message and measures the process's CPU time. The bound
+(100 ms) is a correctness bound, not a benchmark: the code before these tests took seconds to minutes per message
+(a backtracking command pattern, join-note patterns, itchat's location pattern, unbounded plugin patterns).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from libs.emoji_markup import normalize_emoji
+from libs.text_limits import MAX_MATCHED_CHARS, Budget
+from libs.uploads import sanitize_name
+from libs.wx.directory import ChatInfo
+from libs.wx.inbound import guarded, mp_articles, parse_xml
+from wechat import autoreply
+from wechat.automation.invites import keyword_in_message, keyword_in_request
+from wechat.automation.notes import joined_names
+from wechat.automation.votekick import parse_kick
+from wechat.plugins.matcher import MessageView, select_plugins
+from wechat.plugins.spec import spec_from_object
+
+N = 100_000
+CPU_BOUND = 0.1
+
+
+def cpu(function, *args):
+    started = time.process_time()
+    result = function(*args)
+    return time.process_time() - started, result
+
+
+HOSTILE_TEXTS = {
+    "kick_spaces": "kick @a" + " " * N + "b",
+    "kick_u2005": "踢出 @" + "\u2005" * N + "x",
+    "kick_at_runs": "T" + " @" * (N // 2),
+    "invite_note": '"a"邀请"' * (N // 6),
+    "invite_note_you": '你邀请"' + '"邀请"' * (N // 4),
+    "scan_note": '"' + '"通过扫描"a' * (N // 7) + "分享的二维码加入群聊",
+    "accepted_note": '"' + '"' * N + "通过你的邀请",
+    "parens": "(" * N,
+    "spaces": " " * N,
+    "at_mentions": "@a " * (N // 3),
+    "cdata": "[CDATA[" * (N // 7),
+    "emoji_spans": '<span class="emoji emoji1f604' * (N // 29),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE_TEXTS))
+def test_commands_notes_and_keywords_are_linear(shape):
+    text = HOSTILE_TEXTS[shape]
+    patterns = [["python", "Python群{n}"], ["a" * 20, "A{n}"]]
+    for parse in (parse_kick, joined_names, lambda t: keyword_in_message(t, patterns),
+                  lambda t: keyword_in_request(t, patterns), normalize_emoji, sanitize_name):
+        spent, _ = cpu(parse, text)
+        assert spent < CPU_BOUND, (shape, parse, spent)
+
+
+def test_the_automation_gate_on_every_group_text_is_cheap():
+    """could_trigger runs on every group text, even with vote-kick off (it parses the kick command)."""
+    from wechat.automation.handlers import could_trigger
+
+    current = {"relay_sets": [], "group_patterns": [], "mp_forwarding": []}
+    group = ChatInfo(kind="group", user_name="@@g", name="g", puid="g1")
+    for shape, text in HOSTILE_TEXTS.items():
+        spent, triggered = cpu(could_trigger, {"MsgType": 1, "Type": "Text", "Text": text}, current, group)
+        assert spent < CPU_BOUND and not triggered, shape
+
+
+def test_commands_keep_working():
+    assert parse_kick("kick @a   b") == "a   b"
+    assert parse_kick("  踢出\u2005@张三\u2005") == "张三"
+    assert parse_kick("t@x") == "x"
+    assert parse_kick("kick @" + " " * 10) is None
+    assert parse_kick("kick @a" + " " * MAX_MATCHED_CHARS + "b") is None  # longer than any command
+    assert joined_names('"a"邀请"b"、"c"加入了群聊') == ["b", "c"]
+
+
+def plugin(name, **attributes):
+    return spec_from_object(type(name, (), {"name": name, "main": staticmethod(lambda msg: None), **attributes}),
+                            "test")
+
+
+@pytest.mark.parametrize("text", [" " * N + "x", "@a " * (N // 3) + "x", "a" * N + "!"])
+def test_plugin_patterns_share_one_time_budget(text):
+    from plugins.help import HelpPlugin
+
+    plugins = [spec_from_object(HelpPlugin, "plugins.help"),
+               plugin("slow", patterns=[r"(a+)+$", r"(\s*)*x!"], exclusive=True),
+               plugin("lazy", patterns=[r"^(?:@\S+\s+)*(?:help)\s*$", r".*.*.*=.*"])]
+    view = MessageView(text=text, msg_type="Text")
+    spent, _ = cpu(select_plugins, plugins, view)
+    assert spent < CPU_BOUND, spent
+
+
+def test_plugin_patterns_still_match():
+    plugins = [plugin("echo", patterns=["^echo "]), plugin("other", patterns=["zzz"])]
+    assert [p.name for p in select_plugins(plugins, MessageView(text="Echo hi", msg_type="Text"))] == ["echo"]
+
+
+def test_a_spent_budget_matches_nothing_more():
+    budget = Budget(0.0)
+    assert not budget.any([plugin("p", patterns="x").patterns[0]], "x")
+    assert budget.exhausted
+
+
+def test_autoreply_regex_rules_see_the_capped_text():
+    rules = [autoreply.Rule(id=1, mode="regex", pattern=r"hello.*world", reply="hi"),
+             autoreply.Rule(id=2, mode="contains", pattern="world" * 10, reply="hi")]
+    incoming = autoreply.Incoming(text="hello " * (N // 6), in_group=False)
+    spent, rule = cpu(autoreply.first_match, rules, incoming)
+    assert spent < CPU_BOUND and rule is None, spent
+    assert autoreply.first_match(rules, autoreply.Incoming(text="hello big world", in_group=False)).id == 1
+
+
+def raw_message(msg_type, content, **fields):
+    return {"MsgType": msg_type, "Content": content, "FromUserName": "@friend", "ToUserName": "@me",
+            "Url": "", "AppMsgType": 0, "NewMsgId": 1, "MsgId": "1", "FileName": "", **fields}
+
+
+def itchat_produce_msg():
+    from libs import wx_compat
+
+    wx_compat.apply()
+    from itchat.components.messages import produce_msg
+
+    return produce_msg
+
+
+@pytest.mark.parametrize("raw", [
+    raw_message(1, "(" * N, Url="https://map.example/x"),
+    raw_message(1, "a" * N, Url="https://map.example/x"),
+    raw_message(49, "[CDATA[" * (N // 7), AppMsgType=2000),
+    raw_message(49, "[CDATA[a]" + " " * N, AppMsgType=2000),
+    raw_message(10002, "[CDATA[" * (N // 7)),
+    raw_message(1, "(" * N),
+    raw_message(10000, '"a"邀请"' * (N // 6)),
+], ids=["map_parens", "map_plain", "transfer_cdata", "transfer_spaces", "recall_cdata", "text_parens", "note"])
+def test_itchat_parsing_of_hostile_content_is_bounded(raw):
+    produce = guarded(itchat_produce_msg())
+    spent, produced = cpu(produce, None, [raw])
+    assert spent < CPU_BOUND, spent
+    assert len(produced) == 1 and produced[0]["Type"] in ("Map", "Note", "Text")
+
+
+@pytest.mark.parametrize("raw", [
+    raw_message(1, "广州塔 (海珠区):<br/>/cgi-bin/x", Url="https://map.example/x"),
+    raw_message(1, "nowhere", Url="https://map.example/x"),
+    raw_message(49, "<![CDATA[a]]><x/><![CDATA[收到转账1.00元。如需]]>", AppMsgType=2000),
+    raw_message(10002, "<sysmsg><![CDATA[\\\"x\\\" 撤回了一条消息]]></sysmsg>"),
+    raw_message(10002, "no cdata"),
+    raw_message(1, "hello"),
+])
+def test_guarded_parsing_gives_what_itchat_gives(raw):
+    original = itchat_produce_msg()
+    assert guarded(original)(None, [dict(raw)]) == original(None, [dict(raw)])
+
+
+def test_appmsg_xml_is_parsed_safely_and_capped():
+    bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+            "<msg><appmsg><mmreader><category><item><title>&b;</title></item></category></mmreader></appmsg></msg>")
+    assert parse_xml(bomb) is None
+    assert parse_xml('<!DOCTYPE x SYSTEM "file:///etc/passwd"><x/>') is None
+    huge = "<msg>" + "<b>" * N + "</msg>"
+    spent, parsed = cpu(parse_xml, huge)
+    assert parsed is None and spent < CPU_BOUND
+    push = ("<msg><appmsg><mmreader><category><item><title>One &amp; two</title><url>https://mp.example/1</url>"
+            "</item><item><title>Three</title><url>https://mp.example/3</url></item></category></mmreader>"
+            "</appmsg></msg>")
+    assert mp_articles(push) == [("One & two", "https://mp.example/1"), ("Three", "https://mp.example/3")]
+    assert mp_articles("not xml") == []

@@ -1,0 +1,90 @@
+"""A message's media on disk: where it goes, and downloading it within the limits (wechat/media_limits.py).
+
+Only WeChat's numeric MsgId and a plain extension of the sender's file name shape the path, and the write goes
+through libs.files.inside(): ids and names from the server are never trusted to stay in the media folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from libs.files import inside
+from libs.wx.media import MediaTooLarge, download_message_media
+from wechat.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPES = {"picture": ".jpg", "emoticon": ".gif", "recording": ".mp3", "video": ".mp4", "attachment": ""}
+MSG_ID = re.compile(r"[0-9]{1,32}")  # WeChat's MsgId is a decimal number; it names the media file on disk
+EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+def media_root() -> Path:
+    return Path(current_app.instance_path) / "media"
+
+
+def media_file(record: dict[str, Any], account_id: int) -> Path:
+    """Where a message's media goes, relative to media_root(): <account>/<yyyy-mm>/<msg id><ext>. Only the
+    numeric MsgId and a plain extension of the sender's file name get into the path."""
+    if not MSG_ID.fullmatch(record["msg_id"]):
+        raise ValueError(f"not a WeChat message id: {record['msg_id']!r}")
+    extension = MEDIA_TYPES[record["type"]]
+    if record["type"] == "attachment":
+        suffix = Path(record["file_name"] or "").suffix.lower()
+        extension = suffix if EXTENSION.fullmatch(suffix) else ""
+    return Path(str(int(account_id))) / record["created_at"].strftime("%Y-%m") / f"{record['msg_id']}{extension}"
+
+
+@dataclass
+class MediaGate:
+    """The limits on what contacts' media may take (wechat/media_limits.py); `budget` None: no daily budget."""
+
+    limits: MediaLimits
+    budget: DailyBudget | None = None
+
+    @classmethod
+    def for_context(cls, ctx: Any) -> MediaGate:
+        """From a dispatcher context (wechat/dispatch.py BotContext): the app's settings and its Redis state."""
+        return cls(MediaLimits.from_config(ctx.app.config), DailyBudget(ctx.state.client, ctx.state.key("media")))
+
+
+def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | None = None) -> None:
+    """Stream the message's media to disk within the limits; sets file_path/file_size, or media_status when the
+    media is skipped (too large, disk low, daily budget of the chat spent)."""
+    gate = gate or MediaGate(MediaLimits.from_config(current_app.config))
+    try:
+        relative = media_file(record, account_id)
+    except ValueError as exc:
+        logger.warning("media of a message not saved: %s", exc)
+        return
+    target = inside(media_root(), str(relative))
+    if target is None:  # cannot happen with the checks above; every write goes through inside() all the same
+        logger.warning("media path %s leads out of the media folder; not saved", relative)
+        return
+    chat = record["chat_puid"] or "unknown"
+    used = gate.budget.used(chat) if gate.budget is not None else 0
+    most, binding = allowance(gate.limits, free_bytes(media_root()), used)
+    if most <= 0:
+        record["media_status"] = binding
+        logger.info("media of message %s skipped: %s", record["msg_id"], binding)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        size = download_message_media(msg, target, most)
+    except MediaTooLarge as exc:
+        record["media_status"] = skipped_status(gate.limits, exc.size, binding)
+        logger.info("media of message %s skipped: %s", record["msg_id"], exc)
+        return
+    except Exception:
+        logger.warning("could not download the media of message %s", record["msg_id"], exc_info=True)
+        return
+    if gate.budget is not None:
+        gate.budget.add(chat, size)
+    record["file_path"] = str(relative)
+    record["file_size"] = size
