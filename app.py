@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = (
     "api",
     "auth",
     "automation",
+    "chats",
     "contacts",
     "dashboard",
     "health",

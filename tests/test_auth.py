@@ -106,7 +106,7 @@ def test_only_same_site_paths_are_followed_after_login(client, admin, target):
     token = csrf_token_from(client)
     response = client.post("/login", query_string={"next": target},
                            data={"username": "root", "password": ADMIN_PASSWORD, "csrf_token": token})
-    expected = target if target == "/groups?x=1" else "/"
+    expected = target if target == "/groups?x=1" else "/chats"
     assert response.headers["Location"] == expected
 
 

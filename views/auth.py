@@ -30,10 +30,10 @@ class LoginForm(FlaskForm):
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login is a phishing tool."""
     if not target:
-        return url_for("dashboard.index")
+        return url_for("dashboard.chats")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("dashboard.index")
+        return url_for("dashboard.chats")
     return target
 
 

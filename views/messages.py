@@ -21,6 +21,7 @@ from models.wechat import Contact, Group
 from views.contacts import current_account_id, paged
 from wechat import control
 from wechat.archive import media_root
+from wechat.chat_unread import clear_all
 from wechat.listener import bot_queue
 from wechat.notifications import clear_unread, unread
 from wechat.retention import delete_messages
@@ -124,7 +125,9 @@ def notifications():
 
 @bp.post("/notifications/read_all")
 def read_all():
-    clear_unread(control.bot_state())
+    state = control.bot_state()
+    clear_all(state)
+    clear_unread(state)
     return jsonify({"unread": 0})
 
 

@@ -26,7 +26,9 @@ from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
 from wechat.archive_insert import insert_new
+from wechat.chat_unread import queue_chat_arrivals
 from wechat.dispatch import BotContext, MustNotLose, message_handler
+from wechat.message_payload import EVENT_TEXT_LIMIT, message_payload
 from wechat.notifications import after_arrived, queue_arrived
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,6 @@ WXPY_TYPES = {"Text": "text", "Picture": "picture", "Recording": "recording", "V
               "Attachment": "attachment", "Sharing": "sharing", "Card": "card", "Friends": "friends",
               "Map": "map", "Note": "note", "System": "system"}
 MEDIA_TYPES = {"picture": ".jpg", "emoticon": ".gif", "recording": ".mp3", "video": ".mp4", "attachment": ""}
-TEXT_PREVIEW = 200
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
 RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
@@ -103,12 +104,9 @@ def save_media(msg, record: dict[str, Any], account_id: int) -> None:
 
 
 def message_event(record: dict[str, Any]) -> dict[str, Any]:
-    """The SSE `message` event of a stored record (with its row `id`)."""
-    return {"id": record["id"], "type": record["type"], "chat_kind": record["chat_kind"],
-            "chat_puid": record["chat_puid"], "chat_name": record["chat_name"],
-            "sender_puid": record["sender_puid"], "sender_name": record["sender_name"],
-            "is_outgoing": record["is_outgoing"], "text": record["text"][:TEXT_PREVIEW],
-            "created_at": record["created_at"].isoformat()}
+    """The SSE `message` event of a stored record (with its row `id`): the whole message as the API gives it
+    (wechat/message_payload.py), so an open conversation appends it without fetching."""
+    return message_payload(record, text_limit=EVENT_TEXT_LIMIT)
 
 
 T = TypeVar("T")
@@ -190,10 +188,11 @@ def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
     ctx.batch.count("messages_stored", len(stored))
     events = [("message", message_event(record)) for record in stored]
     ctx.batch.redis(lambda pipe: publish_many(events, client=pipe))
-    incoming = sum(1 for record in stored if not record["is_outgoing"])
+    incoming = [record["chat_puid"] for record in stored if not record["is_outgoing"]]
     if incoming:
         state = ctx.state
-        ctx.batch.redis(lambda pipe: queue_arrived(state, pipe, incoming),
+        ctx.batch.redis(lambda pipe: queue_chat_arrivals(state, pipe, incoming))
+        ctx.batch.redis(lambda pipe: queue_arrived(state, pipe, len(incoming)),
                         then=lambda results: after_arrived(state, results))
 
 
