@@ -50,19 +50,19 @@ function sortedChats() {
 }
 
 function chatRow(chat) {
-  const badge = chat.unread > 0 ? el("span", { class: "badge rounded-pill text-bg-danger chat-unread",
+  const badge = chat.unread > 0 ? el("span", { class: "badge rounded-pill text-bg-danger convo-unread",
     "aria-label": t("unread_n", { n: chat.unread }), text: chat.unread > 99 ? "99+" : String(chat.unread) }) : null;
-  return el("li", { class: `chat-row${chat.pinned ? " is-pinned" : ""}${chat.puid === open.puid ? " is-open" : ""}`,
+  return el("li", { class: `convo-row${chat.pinned ? " is-pinned" : ""}${chat.puid === open.puid ? " is-open" : ""}`,
     "data-puid": chat.puid },
-  el("button", { type: "button", class: "chat-item", "aria-current": chat.puid === open.puid ? "true" : null,
+  el("button", { type: "button", class: "convo-item", "aria-current": chat.puid === open.puid ? "true" : null,
     onclick: () => openChat(chat.puid) },
-  el("span", { class: "chat-avatar" }, avatar(chat.avatar_url, chat.name), badge),
-  el("span", { class: "chat-item-main" },
-    el("span", { class: "chat-item-top" },
-      el("span", { class: "chat-name text-truncate", text: chat.name }),
-      el("time", { class: "chat-time", text: chat.last_message ? formatTime(chat.last_message.created_at) : "" })),
-    el("span", { class: "chat-preview text-truncate", text: preview(chat) })),
-  chat.pinned ? el("span", { class: "chat-pin-mark", title: t("pinned"), "aria-label": t("pinned"), text: "📌" }) : null));
+  el("span", { class: "convo-avatar" }, avatar(chat.avatar_url, chat.name), badge),
+  el("span", { class: "convo-item-main" },
+    el("span", { class: "convo-item-top" },
+      el("span", { class: "convo-name text-truncate", text: chat.name }),
+      el("time", { class: "convo-time", text: chat.last_message ? formatTime(chat.last_message.created_at) : "" })),
+    el("span", { class: "convo-preview text-truncate", text: preview(chat) })),
+  chat.pinned ? el("span", { class: "convo-pin-mark", title: t("pinned"), "aria-label": t("pinned"), text: "📌" }) : null));
 }
 
 function renderList() {
@@ -377,14 +377,23 @@ on("reset", () => {
   catchUp().catch(reportError);
 });
 
+// A short job can finish before its POST has answered: keep the latest event of recent jobs to apply later.
+const jobEvents = new Map();
 on("job", (job) => {
+  jobEvents.set(job.id, job);
+  if (jobEvents.size > 50) jobEvents.delete(jobEvents.keys().next().value);
+  applyJob(job);
+});
+
+function applyJob(job) {
   const entry = pending.get(job.id);
-  if (!entry) return;
+  if (!entry || entry.status !== "sending") return;
   if (job.status === "done" && job.sent > 0) setPending(entry, "sent");
   else if (job.status === "done" || job.status === "failed" || job.status === "cancelled") {
+    entry.status = "failing";
     failedReason(job).then((reason) => setPending(entry, "failed", reason));
   }
-});
+}
 
 async function failedReason(job) {
   if (job.error) return job.error;
@@ -523,6 +532,7 @@ composer.addEventListener("submit", async (event) => {
     if (open.puid !== puid) return;
     pending.set(result.job.id, entry);
     node.dataset.job = result.job.id;
+    applyJob(jobEvents.get(result.job.id) || result.job);
   } catch (error) {
     setPending(entry, "failed", error.message);
   }
