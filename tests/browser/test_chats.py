@@ -69,7 +69,7 @@ def reply_and_see_it_delivered(page, live, tag: str) -> None:
                                                    "buffer": b"%PDF-1.4\n% agenda\n"}])
     expect(page.locator("#composer-files .attachment[data-upload-id]")).to_have_count(1, timeout=15000)
     box.press("Enter")
-    pending = page.locator("#pending-list .msg").last
+    pending = page.locator("#history .msg.is-pending").last
     expect(pending).to_have_attribute("data-status", "sent", timeout=30000)
     expect(pending.locator(".msg-state")).to_have_text("已发送")
 
@@ -100,6 +100,9 @@ def test_conversation_at_desktop_size(web, live, history):
     receive_live(page, live, "桌面 实时消息 <i>x</i>")
     expect(page.locator(f'.convo-row[data-puid="{history}"]')).to_be_visible()
     reply_and_see_it_delivered(page, live, "desktop")
+    page.goto(f"{live.url}/chats?chat={history}")  # the reply was archived: it is part of the history now
+    expect(page.locator("#message-list .msg.is-out .msg-text").last).to_contain_text("你好 desktop")
+    expect(page.locator("#message-list .msg.is-out .file-card").last).to_contain_text("议程-desktop.pdf")
     # Another chat talks meanwhile: it moves to the top with a badge; opening it clears the badge.
     live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": "在吗？"})
     top = page.locator(".convo-row").first

@@ -24,7 +24,8 @@ const textBox = $("#composer-text");
 const chats = new Map(); // puid -> chat item (GET /api/chats)
 let searching = "";
 const open = { puid: null, messages: [], ids: new Set(), hasMore: false, loading: false, token: 0 };
-const pending = new Map(); // job id -> {node, status}
+const pending = new Map(); // job id -> reply entry {node, stateNode, status, parts}
+const replies = []; // the replies of this chat in this page, newest last (they claim their archived copies)
 
 // -- times and days -------------------------------------------------------------------------------------------
 const dayKey = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
@@ -225,6 +226,7 @@ async function openChat(puid, { push = true } = {}) {
   clear(messageList);
   clear(pendingList);
   pending.clear();
+  replies.length = 0;
   closePanels();
   if (push) window.history.replaceState(null, "", `/chats?chat=${encodeURIComponent(puid)}`);
   const chat = chats.get(puid) || { puid, name: puid, kind: "friend", pinned: false };
@@ -359,7 +361,8 @@ on("message", (message) => {
   const chat = chats.get(message.chat_puid);
   const isOpen = message.chat_puid === open.puid;
   if (isOpen) {
-    if (message.truncated) catchUp().catch(reportError);
+    if (message.is_outgoing && claimedByPending(message)) { /* shown as the reply being sent */ }
+    else if (message.truncated) catchUp().catch(reportError);
     else appendMessage(message);
     if (!message.is_outgoing && document.visibilityState === "visible") markRead(message.chat_puid);
   }
@@ -405,7 +408,23 @@ async function failedReason(job) {
   }
 }
 
+/** A reply the bot sent is archived and announced like any message: the reply's own bubble (with its state)
+ * stands for it, so it is not shown twice. */
+function claimedByPending(message) {
+  for (const entry of replies) {
+    const index = entry.parts.findIndex((part) => (message.type === "text" ? part.text === message.text
+      : part.file === message.file_name));
+    if (index >= 0) {
+      entry.parts.splice(index, 1);
+      open.ids.add(message.id);
+      return true;
+    }
+  }
+  return false;
+}
+
 function setPending(entry, status, reason = "") {
+  if (status !== "sending") messageList.append(entry.node); // in order with what arrives after it
   entry.status = status;
   entry.node.dataset.status = status;
   entry.stateNode.textContent = status === "sent" ? t("msg_sent") : status === "failed"
@@ -526,7 +545,9 @@ composer.addEventListener("submit", async (event) => {
   autosize();
   attachments.clear();
   closePanels();
-  const entry = { node, stateNode, status: "sending" };
+  const entry = { node, stateNode, status: "sending",
+    parts: [...(text ? [{ text }] : []), ...names.map((file) => ({ file }))] };
+  replies.push(entry);
   try {
     const result = await api("POST", `/api/chats/${encodeURIComponent(puid)}/messages`, { text, files });
     if (open.puid !== puid) return;
