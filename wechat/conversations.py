@@ -99,7 +99,9 @@ def chat_list(account_id: int, unread: dict[str, int], needle: str | None = None
         items.append({"puid": puid, **info, "name": info["name"] or (latest.chat_name if latest else "") or puid,
                       "pinned": puid in pins, "unread": int(unread.get(puid, 0)),
                       "last_message": message_payload(_row(latest), text_limit=PREVIEW_TEXT) if latest else None})
-    items.sort(key=lambda item: (not item["pinned"], -(_timestamp(item["last_message"]))))
+    # WeChat's times are whole seconds: the row id (arrival order) breaks ties.
+    items.sort(key=lambda item: (not item["pinned"], -_timestamp(item["last_message"]),
+                                 -(item["last_message"] or {}).get("id", 0)))
     return items[:limit + len(pins)]
 
 

@@ -62,7 +62,9 @@ def archive_sent(bot, chat, sent: list[tuple[str, Any, Any]]) -> None:
     from wechat.archive import message_event, store_batch
 
     try:
-        now = datetime.now(UTC)
+        # Whole seconds, as WeChat's CreateTime of every received message: a reply and an answer within the same
+        # second then tie on time and keep their arrival order (the row id), instead of the reply sorting last.
+        now = datetime.now(UTC).replace(microsecond=0)
         items = []
         for kind, payload, reply in sent:
             record = sent_record(bot, chat, kind, payload, reply, now)

@@ -103,6 +103,7 @@ def test_conversation_at_desktop_size(web, live, history):
     page.goto(f"{live.url}/chats?chat={history}")  # the reply was archived: it is part of the history now
     expect(page.locator("#message-list .msg.is-out .msg-text").last).to_contain_text("你好 desktop")
     expect(page.locator("#message-list .msg.is-out .file-card").last).to_contain_text("议程-desktop.pdf")
+    page.locator("#live-status.is-live").wait_for(state="attached")
     # Another chat talks meanwhile: it moves to the top with a badge; opening it clears the badge.
     live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": "在吗？"})
     top = page.locator(".convo-row").first

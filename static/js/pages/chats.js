@@ -47,7 +47,8 @@ function preview(chat) {
 
 function sortedChats() {
   const at = (chat) => (chat.last_message ? Date.parse(chat.last_message.created_at) : 0);
-  return [...chats.values()].sort((a, b) => (b.pinned - a.pinned) || (at(b) - at(a)));
+  const id = (chat) => chat.last_message?.id || 0; // WeChat's times are whole seconds: arrival order breaks ties
+  return [...chats.values()].sort((a, b) => (b.pinned - a.pinned) || (at(b) - at(a)) || (id(b) - id(a)));
 }
 
 function chatRow(chat) {
@@ -213,6 +214,7 @@ function atBottom() {
 }
 
 function scrollToBottom() {
+  followEnd = true;
   history.scrollTop = history.scrollHeight;
   $("#new-below").hidden = true;
 }
@@ -278,10 +280,16 @@ async function loadOlder() {
   }
 }
 
+// Following the end: pictures that load after the page was scrolled down would push the newest messages out.
+let followEnd = true;
 history.addEventListener("scroll", () => {
+  followEnd = atBottom();
   if (history.scrollTop < 300) loadOlder();
-  if (atBottom()) $("#new-below").hidden = true;
+  if (followEnd) $("#new-below").hidden = true;
 }, { passive: true });
+history.addEventListener("load", () => {
+  if (followEnd) history.scrollTop = history.scrollHeight;
+}, true); // load does not bubble: listen while it goes down to the image
 
 function appendMessage(message) {
   if (open.ids.has(message.id)) return;
