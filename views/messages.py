@@ -28,7 +28,9 @@ from wechat.retention import delete_messages
 from wechat.sync_runner import SYNC_KINDS
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
-INLINE_TYPES = {"picture", "emoticon"}
+# Shown in the page (an image, or played by <audio>/<video>: with nosniff, an octet-stream download never plays).
+# The archive names these files itself (.jpg, .gif, .mp3, .mp4), so their type is never a user's choice.
+INLINE_TYPES = {"picture", "emoticon", "recording", "video"}
 
 
 def message_dict(message: Message) -> dict:

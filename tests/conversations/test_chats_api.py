@@ -174,3 +174,18 @@ def csrf(client) -> dict[str, str]:
 
     page = client.get("/chats").get_data(as_text=True)
     return {"X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)}
+
+
+def test_voice_and_video_are_served_inline_so_the_page_can_play_them(logged_in, account):
+    from wechat.archive import media_root
+
+    for n, (kind, name, mime) in enumerate([("recording", "v.mp3", "audio/mpeg"), ("video", "v.mp4", "video/mp4"),
+                                           ("attachment", "a.html", "application/octet-stream")]):
+        path = media_root() / "1" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"data")
+        add_messages(account.id, f"media-{n}", 1, type=kind, file_path=f"1/{name}")
+        row = db.session.execute(db.select(Message).where(Message.chat_puid == f"media-{n}")).scalar()
+        response = logged_in.get(f"/api/media/{row.id}")
+        assert response.status_code == 200 and response.mimetype == mime
+        assert ("attachment" in response.headers["Content-Disposition"]) == (kind == "attachment")
