@@ -22,13 +22,16 @@ from models.wechat import Contact, Group
 from views.contacts import current_account_id, paged
 from wechat import control
 from wechat.archive import media_root
+from wechat.chat_unread import clear_all
 from wechat.listener import bot_queue
 from wechat.notifications import clear_unread, unread
 from wechat.retention import delete_messages
 from wechat.sync_runner import SYNC_KINDS
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
-INLINE_TYPES = {"picture", "emoticon"}
+# Shown in the page (an image, or played by <audio>/<video>: with nosniff, an octet-stream download never plays).
+# The archive names these files itself (.jpg, .gif, .mp3, .mp4), so their type is never a user's choice.
+INLINE_TYPES = {"picture", "emoticon", "recording", "video"}
 
 
 def message_dict(message: Message) -> dict:
@@ -125,7 +128,9 @@ def notifications():
 
 @bp.post("/notifications/read_all")
 def read_all():
-    clear_unread(control.bot_state())
+    state = control.bot_state()
+    clear_all(state)
+    clear_unread(state)
     return jsonify({"unread": 0})
 
 
