@@ -25,6 +25,7 @@ BLUEPRINT_MODULES = (
     "contacts",
     "dashboard",
     "health",
+    "insights",
     "jobs",
     "messages",
     "metrics",

@@ -3,6 +3,7 @@
 from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog
 from models.automation import AutomationSettings
+from models.insights import InsightDay, InsightRollup, InsightSender, MembershipEvent
 from models.message import Message
 from models.plugin import AutoReplyRule, PluginConfig
 from models.schedule import Schedule, ScheduleRun
@@ -13,4 +14,5 @@ __all__ = [
     "Account", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "Contact", "Group", "Membership",
     "Message", "SendJob", "SendJobItem",
     "AutoReplyRule", "PluginConfig", "Schedule", "ScheduleRun",
+    "InsightDay", "InsightRollup", "InsightSender", "MembershipEvent",
 ]

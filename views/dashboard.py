@@ -20,6 +20,7 @@ PAGES = {
     "groups": ("/groups", "groups.html"),
     "mps": ("/mps", "mps.html"),
     "messages": ("/messages", "messages.html"),
+    "insights": ("/insights", "insights.html"),
     "send": ("/send", "send.html"),
     "automation": ("/automation", "automation.html"),
     "plugins": ("/plugins", "plugins.html"),
