@@ -23,6 +23,7 @@ bp = Blueprint("insights", __name__, url_prefix="/api/insights")
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years: the page's longest preset is one
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # keeps date arithmetic far from date.min / date.max
 
 
 def _date_arg(name: str) -> date | None:
@@ -32,9 +33,12 @@ def _date_arg(name: str) -> date | None:
     try:
         if len(raw) != 10:
             raise ValueError
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, f"query parameter '{name}' must be a date (YYYY-MM-DD)") from None
+    if not EARLIEST <= value <= LATEST:
+        raise ApiError(400, f"query parameter '{name}' must be between {EARLIEST} and {LATEST}")
+    return value
 
 
 def range_args() -> report.Range:
