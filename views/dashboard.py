@@ -105,7 +105,9 @@ PAGE_STRINGS = {
 
 
 def page_js_strings() -> dict[str, str]:
-    return {**js_strings(), **{key: str(value) for key, value in PAGE_STRINGS.items()}}
+    from views.insights import JS_STRINGS as INSIGHT_STRINGS
+
+    return {**js_strings(), **{key: str(value) for key, value in {**PAGE_STRINGS, **INSIGHT_STRINGS}.items()}}
 
 
 def _page(template: str):

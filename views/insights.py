@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from libs.api import ApiError
@@ -20,6 +21,34 @@ from wechat.insights import report
 from wechat.insights.csv import to_csv
 
 bp = Blueprint("insights", __name__, url_prefix="/api/insights")
+
+# Strings of static/js/pages/insights.js (added to the page's JS strings by views/dashboard.py).
+JS_STRINGS = {
+    "weekdays_short": _l("Mon,Tue,Wed,Thu,Fri,Sat,Sun"),
+    "members_now": _l("Members now"),
+    "joins": _l("Joined"),
+    "leaves": _l("Left"),
+    "net": _l("Net change"),
+    "messages_label": _l("Messages"),
+    "active_members": _l("Active members"),
+    "group_name": _l("Group"),
+    "member": _l("Member"),
+    "date": _l("Date"),
+    "time": _l("Time"),
+    "last_spoken": _l("Last spoke"),
+    "joined_at": _l("Joined at"),
+    "source": _l("Seen by"),
+    "source_note": _l("System note"),
+    "source_sync": _l("Member sync"),
+    "action": _l("Action"),
+    "actor": _l("By"),
+    "reason": _l("Reason"),
+    "action_vote_kick": _l("Vote-kick"),
+    "action_vote_kick_failed": _l("Vote-kick failed"),
+    "action_removed_by_admin": _l("Removed by an admin"),
+    "range_shown": _l("From {from} to {to}"),
+    "no_messages_in_range": _l("No messages in this range."),
+}
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years: the page's longest preset is one

@@ -65,3 +65,19 @@ def test_csv_export_neutralises_what_users_control(logged_in):
 def test_insights_need_an_admin(client):
     assert client.get("/api/insights/groups").status_code == 401
     assert client.get("/api/insights/export/groups.csv").status_code == 401
+
+
+def test_page_strings_are_translated_and_shadow_nothing(logged_in):
+    from babel.messages.pofile import read_po
+
+    from libs.i18n import JS_STRINGS
+    from tests.browser.test_pages import CATALOG
+    from views.dashboard import PAGE_STRINGS
+    from views.insights import JS_STRINGS as INSIGHT_STRINGS
+
+    with open(CATALOG / "messages.po", "rb") as handle:
+        po = read_po(handle)
+    assert [str(v._args[0]) for v in INSIGHT_STRINGS.values() if str(v._args[0]) not in po] == []
+    assert not set(INSIGHT_STRINGS) & (set(JS_STRINGS) | set(PAGE_STRINGS))
+    page = logged_in.get("/insights").get_data(as_text=True)
+    assert "群洞察" in page and "vendor/echarts/echarts.min.js" in page and '"weekdays_short"' in page
