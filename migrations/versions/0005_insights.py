@@ -66,6 +66,8 @@ def upgrade():
         sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('account_id', 'chat_puid', 'day', 'sender_puid'),
     )
+    op.create_index('ix_insight_senders_sender', 'insight_senders',
+                    ['account_id', 'chat_puid', 'sender_puid', 'day', 'messages'], unique=False)
 
 
 def downgrade():

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from extensions import db
 from models.audit import AuditLog
@@ -66,26 +66,39 @@ def hours_by_day(account_id: int, group_puid: str, rng: Range) -> dict[date, lis
     return days
 
 
-def sender_counts(account_id: int, group_puid: str, rng: Range) -> dict[str, list[Any]]:
-    """{sender puid: [name, messages, last local day spoken]} over the range."""
-    rolled, live = _split(account_id, rng)
+def sender_counts(account_id: int, group_puid: str, rng: Range, since: date | None = None) -> dict[str, list[Any]]:
+    """{sender puid: [name, messages in the range, last local day spoken since `since`]}: one pass over the days
+    `since`..range end (default: the range), with the range's counts summed on the way."""
+    scan = Range(min(rng.first, since or rng.first), max(rng.last, rng.today if since else rng.last), rng.zone,
+                 rng.today)
+    rolled, live = _split(account_id, scan)
     out: dict[str, list[Any]] = {}
     if rolled:
+        in_range = case((InsightSender.day.between(rng.first, rng.last), InsightSender.messages), else_=0)
         rows = db.session.execute(select(
-            InsightSender.sender_puid, func.max(InsightSender.sender_name), func.sum(InsightSender.messages),
-            func.max(InsightSender.day)).where(
+            InsightSender.sender_puid, func.sum(in_range), func.max(InsightSender.day)).where(
             InsightSender.account_id == account_id, InsightSender.chat_puid == group_puid,
             InsightSender.day >= rolled[0], InsightSender.day <= rolled[1]).group_by(InsightSender.sender_puid))
-        for puid, name, count, last in rows.tuples():
-            out[puid] = [name or "", int(count or 0), last]
+        for puid, count, last in rows.tuples():
+            out[puid] = ["", int(count or 0), last]
     if live:
         _, counted = count_days(account_id, live[0], live[1], rng.zone, chat_puid=group_puid)
         for (_, day, puid), (name, count) in counted.items():
             entry = out.setdefault(puid, [name, 0, day])
             entry[0] = name or entry[0]
-            entry[1] += count
+            entry[1] += count if rng.first <= day <= rng.last else 0
             entry[2] = max(entry[2], day) if entry[2] else day
     return out
+
+
+def sender_names(account_id: int, group_puid: str, puids: list[str]) -> dict[str, str]:
+    """The names the rollups last saw for these senders (a few: the most active)."""
+    if not puids:
+        return {}
+    rows = db.session.execute(select(InsightSender.sender_puid, InsightSender.sender_name).where(
+        InsightSender.account_id == account_id, InsightSender.chat_puid == group_puid,
+        InsightSender.sender_puid.in_(puids)).order_by(InsightSender.day)).tuples()
+    return {puid: name for puid, name in rows if name}
 
 
 def members(account_id: int, group_puid: str) -> list[dict[str, Any]]:
@@ -178,18 +191,22 @@ def group_report(account_id: int, group_puid: str, rng: Range) -> dict[str, Any]
         Group.account_id == account_id, Group.puid == group_puid)).first()
     hours = hours_by_day(account_id, group_puid, rng)
     changes = events(account_id, group_puid, rng)
-    in_range = sender_counts(account_id, group_puid, rng)
-    # Last spoken over a longer window than the range: silence is measured back from today.
-    history = Range(min(rng.first, rng.today - timedelta(days=366)), rng.today, rng.zone, rng.today)
-    ever = sender_counts(account_id, group_puid, history) if history != rng else in_range
-    last_spoken = {puid: entry[2] for puid, entry in ever.items()}
+    # One pass: the range's counts, and when each member last spoke over the past year (silence is measured back
+    # from today, whatever the range).
+    senders = sender_counts(account_id, group_puid, rng, since=rng.today - timedelta(days=366))
+    last_spoken = {puid: entry[2] for puid, entry in senders.items()}
     current = members(account_id, group_puid)
-    top = sorted(in_range.items(), key=lambda item: (-item[1][1], item[1][0]))[:TOP_MEMBERS]
+    top = sorted(((puid, entry) for puid, entry in senders.items() if entry[1]),
+                 key=lambda item: (-item[1][1], item[0]))[:TOP_MEMBERS]
+    names = {m["puid"]: m["name"] for m in current}
+    names.update((puid, entry[0]) for puid, entry in top if entry[0])  # a live name is the newest
+    missing = [puid for puid, _ in top if puid not in names]
+    names.update(sender_names(account_id, group_puid, missing))
     return {
         "group": {"puid": group_puid, "name": group[0] if group else "", "members": group[1] if group else 0},
         "days": daily_series(rng, hours, changes),
         "heatmap": week_heatmap({day: h for day, h in hours.items() if rng.first <= day <= rng.last}),
-        "top_members": [{"puid": puid, "name": name, "messages": count} for puid, (name, count, _) in top],
+        "top_members": [{"puid": puid, "name": names.get(puid, ""), "messages": count} for puid, (_, count, _) in top],
         "silent": silent_members(current, last_spoken, rng.today),
         "newcomers": silent_newcomers(current, changes, last_spoken, rng.zone),
         "leaves": [{"time": e.occurred_at.isoformat(), "name": e.member_name, "puid": e.member_puid,
