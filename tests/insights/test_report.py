@@ -127,3 +127,16 @@ def test_removals_come_from_the_audit_log(app):
     report = group_report(account_id, "g1", Range(TODAY - timedelta(days=7), TODAY, ZONE, TODAY))
     assert [(r["action"], r["member"]) for r in report["removals"]] == [("automation.kick", "=坏人"),
                                                                          ("group.remove_members", "")]
+
+
+def test_the_beat_rolls_up_every_account(app):
+    import wechat.tasks as tasks
+
+    celery = app.extensions["celery"]
+    entry = celery.conf.beat_schedule["wechat-insights-rollup"]
+    assert entry["task"] == tasks.insights_rollup.name and entry["task"] in celery.tasks
+    account_id = account()
+    sync_groups(account_id, group("a"))
+    seed(account_id)
+    done = tasks.insights_rollup()
+    assert [row["account_id"] for row in done] == [account_id] and done[0]["days"] > 30
