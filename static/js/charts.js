@@ -37,12 +37,16 @@ export function draw(container, option) {
   return chart;
 }
 
-/** A bar/line chart over days: series = [{ name, values, color, type }]. */
-export function daysChart(container, dates, series, { stack = false } = {}) {
+/** A bar/line chart over days: series = [{ name, values, color, type }]. `mirrored`: a series drawn below the
+ * axis (leaves under joins) as negative values, labelled and shown in tooltips as counts. */
+export function daysChart(container, dates, series, { stack = false, mirrored = false } = {}) {
+  const count = (value) => String(mirrored ? Math.abs(Number(value)) : value);
   return draw(container, {
+    tooltip: { renderMode: "richText", trigger: "axis", confine: true, valueFormatter: count },
     legend: { top: 0, data: series.map((s) => plain(s.name)) },
     xAxis: { type: "category", data: dates.map((d) => String(d).slice(5)), axisLabel: { color: palette.muted } },
-    yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: palette.line } } },
+    yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: palette.line } },
+      axisLabel: { formatter: count } },
     series: series.map((s) => ({ name: plain(s.name), type: s.type || "bar", data: s.values,
       stack: stack ? "total" : undefined, itemStyle: { color: s.color }, barMaxWidth: 24 })),
   });

@@ -75,7 +75,7 @@ function renderGroup(data) {
   daysChart(document.getElementById("members-chart"), dates, [
     { name: t("joins"), values: days.map((day) => day.joins), color: palette.green },
     { name: t("leaves"), values: days.map((day) => -day.leaves), color: palette.red },
-  ], { stack: true });
+  ], { stack: true, mirrored: true });
   daysChart(document.getElementById("messages-chart"), dates,
     [{ name: t("messages_label"), values: days.map((day) => day.messages), color: palette.blue }]);
   weekHeatmap(document.getElementById("heatmap-chart"), data.heatmap, weekdays);
