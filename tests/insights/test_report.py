@@ -140,3 +140,30 @@ def test_the_beat_rolls_up_every_account(app):
     seed(account_id)
     done = tasks.insights_rollup()
     assert [row["account_id"] for row in done] == [account_id] and done[0]["days"] > 30
+
+
+class Directory:
+    def chat(self, user_name, fallback):
+        from libs.wx.directory import ChatInfo
+
+        kind = "group" if user_name.startswith("@@") else "friend"
+        return ChatInfo(kind, user_name, "群", "g1" if kind == "group" else "p1")
+
+
+def test_the_bot_records_join_and_removal_notes_of_groups(app):
+    from types import SimpleNamespace
+
+    from wechat.dispatch import BotContext
+    from wechat.insights.handler import membership_note
+
+    account_id = account()
+    ctx = BotContext(app=app, state=None, bot=None, cache={"directory": Directory(), "account_id": account_id})
+    at = int(NOW.timestamp())
+    for sender, text in (("@@g", '"张三"邀请"李四"、"王五"加入了群聊'), ("@@g", '你将"坏人"移出了群聊'),
+                         ("@@g", '"张三"修改群名为"新群"'), ("@p", '你邀请"李四"加入了群聊')):
+        membership_note(SimpleNamespace(raw={"MsgType": 10000, "FromUserName": sender, "CreateTime": at},
+                                        text=text), ctx)
+    membership_note(SimpleNamespace(raw={"MsgType": 1, "FromUserName": "@@g"}, text='你将"x"移出了群聊'), ctx)
+    rows = db.session.execute(db.select(MembershipEvent).order_by(MembershipEvent.id)).scalars()
+    assert [(e.group_puid, e.kind, e.member_name, e.source, e.occurred_at) for e in rows] == [
+        ("g1", "join", "李四", "note", NOW), ("g1", "join", "王五", "note", NOW), ("g1", "leave", "坏人", "note", NOW)]
