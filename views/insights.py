@@ -18,7 +18,7 @@ from libs.api import ApiError
 from models.wechat import Group
 from views.contacts import current_account_id
 from wechat.insights import report
-from wechat.insights.csv import to_csv
+from wechat.insights.export import to_csv
 
 bp = Blueprint("insights", __name__, url_prefix="/api/insights")
 

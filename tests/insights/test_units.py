@@ -5,8 +5,8 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from wechat.insights.buckets import decode_hours, encode_hours, hour_counts, utc_range, week_heatmap
-from wechat.insights.csv import neutralise, to_csv
 from wechat.insights.events import Candidate, Change, is_repeat, partner
+from wechat.insights.export import neutralise, to_csv
 from wechat.insights.notes import membership_changes, removed_names
 from wechat.insights.report import silent_members, silent_newcomers
 

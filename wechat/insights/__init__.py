@@ -8,5 +8,5 @@
 | `buckets`  | local days and hours of the week in the configured time zone (pure)                    |
 | `rollup`   | the daily rollup tables the beat task maintains                                        |
 | `report`   | the figures of one group and the comparison of all groups, from rollups + live rows     |
-| `csv`      | CSV export with formula-injection neutralised                                          |
+| `export`   | CSV export with formula-injection neutralised                                          |
 """

@@ -17,10 +17,6 @@ def utc_range(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, dateti
     return local_day_start(first, zone), local_day_start(last + timedelta(days=1), zone)
 
 
-def local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.astimezone(zone)
-
-
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
