@@ -112,7 +112,7 @@ def group(puid: str):
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # table → (columns, how to read its rows out of the report)
 TABLES = {
-    "days": (("date", "joins", "leaves", "messages"), lambda r: r["days"]),
+    "days": (("date", "joins", "leaves", "members", "messages"), lambda r: r["days"]),
     "top_members": (("puid", "name", "messages"), lambda r: r["top_members"]),
     "silent": (("puid", "name", "last_spoken"), lambda r: r["silent"]),
     "newcomers": (("puid", "name", "joined_at"), lambda r: r["newcomers"]),

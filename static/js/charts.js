@@ -38,14 +38,15 @@ export function draw(container, option) {
 }
 
 /** A bar/line chart over days: series = [{ name, values, color, type }]. `mirrored`: a series drawn below the
- * axis (leaves under joins) as negative values, labelled and shown in tooltips as counts. */
-export function daysChart(container, dates, series, { stack = false, mirrored = false } = {}) {
+ * axis (leaves under joins) as negative values, labelled and shown in tooltips as counts. `scaled`: the value
+ * axis fits the data instead of starting at 0 (a member count). */
+export function daysChart(container, dates, series, { stack = false, mirrored = false, scaled = false } = {}) {
   const count = (value) => String(mirrored ? Math.abs(Number(value)) : value);
   return draw(container, {
     tooltip: { renderMode: "richText", trigger: "axis", confine: true, valueFormatter: count },
     legend: { top: 0, data: series.map((s) => plain(s.name)) },
     xAxis: { type: "category", data: dates.map((d) => String(d).slice(5)), axisLabel: { color: palette.muted } },
-    yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: palette.line } },
+    yAxis: { type: "value", minInterval: 1, scale: scaled, splitLine: { lineStyle: { color: palette.line } },
       axisLabel: { formatter: count } },
     series: series.map((s) => ({ name: plain(s.name), type: s.type || "bar", data: s.values,
       stack: stack ? "total" : undefined, itemStyle: { color: s.color }, barMaxWidth: 24 })),

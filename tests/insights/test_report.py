@@ -97,6 +97,7 @@ def test_rollups_give_the_same_figures_as_live_counts(app):
     assert {m["puid"] for m in live["silent"]} == {"c", "d"}
     assert [m["puid"] for m in live["newcomers"]] == ["d"]
     assert live["days"][-1]["joins"] == 1  # d, found by today's sync
+    assert (live["days"][-1]["members"], live["days"][-2]["members"]) == (4, 3)  # walked back through the join
     g1 = next(row for row in live_groups if row["puid"] == "g1")
     assert (g1["joins"], g1["active_members"]) == (1, 2)
 

@@ -119,15 +119,31 @@ def events(account_id: int, group_puid: str | None, rng: Range) -> list[Membersh
     return list(db.session.execute(query.order_by(MembershipEvent.occurred_at)).scalars())
 
 
-def daily_series(rng: Range, hours: dict[date, list[int]], changes: list[MembershipEvent]) -> list[dict[str, Any]]:
-    """One row per local day of the range: joins, leaves, messages."""
+def daily_series(rng: Range, hours: dict[date, list[int]], changes: list[MembershipEvent],
+                 members_at_end: int | None = None) -> list[dict[str, Any]]:
+    """One row per local day of the range: joins, leaves, messages, and (given the member count at the end of the
+    range) the members at the end of each day, walked back from that count through the joins and leaves."""
     joins: Counter[date] = Counter()
     leaves: Counter[date] = Counter()
     for event in changes:
         day = event.occurred_at.astimezone(rng.zone).date()
         (joins if event.kind == "join" else leaves)[day] += 1
-    return [{"date": day.isoformat(), "joins": joins[day], "leaves": leaves[day],
+    rows = [{"date": day.isoformat(), "joins": joins[day], "leaves": leaves[day],
              "messages": sum(hours.get(day, ()))} for day in days_between(rng.first, rng.last)]
+    count = members_at_end
+    for row in reversed(rows):
+        row["members"] = max(count, 0) if count is not None else None
+        if count is not None:
+            count -= row["joins"] - row["leaves"]
+    return rows
+
+
+def members_at(account_id: int, group_puid: str, members_now: int, after: datetime) -> int:
+    """The member count at `after`: today's, less the joins since, plus the leaves since."""
+    counts = dict(db.session.execute(select(MembershipEvent.kind, func.count()).where(
+        MembershipEvent.account_id == account_id, MembershipEvent.group_puid == group_puid,
+        MembershipEvent.occurred_at >= after).group_by(MembershipEvent.kind)).all())
+    return members_now - counts.get("join", 0) + counts.get("leave", 0)
 
 
 def silent_members(current: list[dict[str, Any]], last_spoken: dict[str, date | None], today: date,
@@ -204,7 +220,8 @@ def group_report(account_id: int, group_puid: str, rng: Range) -> dict[str, Any]
     names.update(sender_names(account_id, group_puid, missing))
     return {
         "group": {"puid": group_puid, "name": group[0] if group else "", "members": group[1] if group else 0},
-        "days": daily_series(rng, hours, changes),
+        "days": daily_series(rng, hours, changes, members_at(account_id, group_puid, group[1] if group else 0,
+                                                             utc_range(rng.first, rng.last, rng.zone)[1])),
         "heatmap": week_heatmap({day: h for day, h in hours.items() if rng.first <= day <= rng.last}),
         "top_members": [{"puid": puid, "name": names.get(puid, ""), "messages": count} for puid, (_, count, _) in top],
         "silent": silent_members(current, last_spoken, rng.today),

@@ -76,6 +76,9 @@ function renderGroup(data) {
     { name: t("joins"), values: days.map((day) => day.joins), color: palette.green },
     { name: t("leaves"), values: days.map((day) => -day.leaves), color: palette.red },
   ], { stack: true, mirrored: true });
+  daysChart(document.getElementById("count-chart"), dates,
+    [{ name: t("members_now"), values: days.map((day) => day.members), color: palette.green, type: "line" }],
+    { scaled: true });
   daysChart(document.getElementById("messages-chart"), dates,
     [{ name: t("messages_label"), values: days.map((day) => day.messages), color: palette.blue }]);
   weekHeatmap(document.getElementById("heatmap-chart"), data.heatmap, weekdays);
@@ -83,7 +86,8 @@ function renderGroup(data) {
   const active = days.filter((day) => day.joins || day.leaves || day.messages).reverse();
   clear(document.getElementById("days-table"), table(active, [
     [t("date"), (d) => d.date], [t("joins"), (d) => String(d.joins), "joins"],
-    [t("leaves"), (d) => String(d.leaves), "leaves"], [t("messages_label"), (d) => String(d.messages), "messages"],
+    [t("leaves"), (d) => String(d.leaves), "leaves"], [t("members_now"), (d) => String(d.members ?? "—"), "members"],
+    [t("messages_label"), (d) => String(d.messages), "messages"],
   ], { rowAttrs: (d) => ({ "data-date": d.date }) }));
   clear(document.getElementById("top-table"), table(data.top_members, [
     ["#", (row) => String(data.top_members.indexOf(row) + 1)], [t("member"), (row) => row.name, "name"],
