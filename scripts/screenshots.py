@@ -227,7 +227,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--lang", default="zh_CN", choices=["zh_CN", "en"])
-    parser.add_argument("--only", choices=["insights"], help="only the insights pages (named with -en in English)")
+    parser.add_argument("--only", choices=["insights"],
+                        help="only the insights pages (named with -en in English) and the overview")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -264,7 +265,11 @@ def main() -> int:
             talk(sandbox)
             insights_history(sandbox)
             time.sleep(3)
-            if args.only == "insights":
+            if args.only == "insights":  # with the overview, whose chart is drawn by the same chart module
+                if args.lang == "zh_CN":
+                    page.goto(f"{server.url}/")
+                    expect(page.locator("#chart canvas")).to_have_count(1, timeout=20000)
+                    shoot(page, out, "overview")
                 insights(page, server.url, out, browser, context, "-en" if args.lang == "en" else "")
                 browser.close()
                 return 0
