@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = (
     "contacts",
     "dashboard",
     "health",
+    "insights",
     "jobs",
     "messages",
     "metrics",

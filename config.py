@@ -86,6 +86,9 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
                             "options": {"queue": bot_queue, "expires": 120}},
             # Scheduled messages; a tick that waited too long is dropped (the next one does its work).
             "wechat-run-schedules": {"task": "wechat.run_schedules", "schedule": 30.0, "options": {"expires": 25}},
+            # Group insights: yesterday's messages into the daily rollups (today is counted live by the report).
+            "wechat-insights-rollup": {"task": "wechat.insights_rollup", "schedule": 600.0,
+                                       "options": {"expires": 590}},
         },
         "enable_utc": True,
     }
