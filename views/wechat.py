@@ -72,9 +72,9 @@ def login():
     state = control.bot_state()
     if state.is_logged_in():
         raise ApiError(409, "already logged in; log out first")
-    task_id = control.launch_listener(replace=True)
-    audit("wechat.login", task_id=task_id)
-    return jsonify({"ok": True, "task_id": task_id}), 202
+    result = control.request_new_qr()
+    audit("wechat.login", **result)
+    return jsonify({"ok": True, **result}), 202
 
 
 @bp.get("/wechat/qrcode.png")

@@ -59,6 +59,22 @@ def launch_listener(app: Flask | None = None, replace: bool = False, force: bool
     return result.id
 
 
+def request_new_qr(app: Flask | None = None) -> dict[str, Any]:
+    """The dashboard's "new QR code". A listener waiting for a scan replaces its QR code in its own login loop
+    (never a second QR loop beside it); with no listener, or one that ended (refused, logged out), a fresh listener
+    is sent, replacing whatever still runs (it takes over under the fencing rule, wechat/fence.py)."""
+    app = app or current_app
+    state = bot_state(app)
+    holder = state.lease_holder()
+    current = state.login()["state"]
+    if holder and current in ("waiting", "scanned"):
+        state.request_qr_refresh()
+        return {"task_id": holder, "replaced": False}
+    if holder and current in ("starting", "confirmed"):
+        return {"task_id": holder, "replaced": False}  # a QR code (or the login) is on its way already
+    return {"task_id": launch_listener(app, replace=True), "replaced": True}
+
+
 def needs_relaunch(paused: str | None, lease_holder: str | None, heartbeat_age: float | None,
                    stale_after: float) -> bool:
     """The watchdog's rule: relaunch when nobody holds the lease and the heartbeat is stale, unless paused."""
@@ -70,7 +86,13 @@ def needs_relaunch(paused: str | None, lease_holder: str | None, heartbeat_age: 
 def watchdog(app: Flask | None = None) -> bool:
     app = app or current_app
     state = bot_state(app)
-    holder = state.client.get(state.key("lease"))
+    holder = state.lease_holder()
+    if holder is None:
+        # A listener that died without giving its lease up (killed worker) left its last words behind: replace
+        # them (and tell the browsers) with what is true now. Applies only while the lease is still free.
+        derived = state.login()
+        if state.recorded_login().get("state") != derived["state"]:
+            state.no_listener("the listener stopped without handing over (its worker ended?)")
     stale_after = 3 * app.config["LISTENER_HEARTBEAT"]
     if needs_relaunch(state.paused(), holder, state.heartbeat_age(), stale_after):
         return launch_listener(app) is not None
