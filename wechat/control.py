@@ -122,8 +122,7 @@ def call_bot(name: str, kwargs: dict[str, Any], timeout: float | None = None,
     if not bot_state(app).is_logged_in():
         return NOT_LOGGED_IN
     timeout = timeout or app.config["BOT_COMMAND_TIMEOUT"]
-    result = celery_app(app).send_task("wechat.bot_command", args=[name, kwargs],
-                                       queue=bot_queue(app.config["WECHAT_ACCOUNT"]), expires=timeout)
+    result = send_to_bot("wechat.bot_command", [name, kwargs], app, expires=timeout)
     try:
         return result.get(timeout=timeout, propagate=False, disable_sync_subtasks=False) or NOT_LOGGED_IN
     except CeleryTimeout:
@@ -132,14 +131,22 @@ def call_bot(name: str, kwargs: dict[str, Any], timeout: float | None = None,
                 "message": "WeChat is not logged in, or the bot did not answer in time"}
 
 
-def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:
+def send_to_bot(name: str, args: list, app: Flask | None = None, expires: float | None = None):
+    """Queue a task for the process holding the bot. Every such task expires (BOT_TASK_EXPIRES): while nobody is
+    logged in, nobody consumes the bot queue, and what waits there must not pile up for the next login (send jobs
+    are resumed at every login anyway, see resume_send_jobs)."""
     app = app or current_app
-    celery_app(app).send_task("wechat.send_job", args=[job_id], queue=bot_queue(app.config["WECHAT_ACCOUNT"]))
+    return celery_app(app).send_task(name, args=args, queue=bot_queue(app.config["WECHAT_ACCOUNT"]),
+                                     expires=expires or app.config["BOT_TASK_EXPIRES"])
+
+
+def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:
+    send_to_bot("wechat.send_job", [job_id], app)
 
 
 def after_login(app: Flask) -> None:
     """Refresh the database copy of the account, then finish what was interrupted."""
-    celery_app(app).send_task("wechat.sync", args=["all"], queue=bot_queue(app.config["WECHAT_ACCOUNT"]))
+    send_to_bot("wechat.sync", ["all"], app)
     resume_send_jobs(app)
 
 

@@ -127,18 +127,27 @@ class Listener:
         return thread
 
     def _consume(self, start: bool) -> None:
+        """Start or stop consuming the bot queue in this worker.
+
+        Done in the consumer's own loop, between two reads (Celery's remote control does the same under gevent).
+        Called from this greenlet during a read, kombu defers the cancel; a deferred cancel that ran after the next
+        listener's add removed the NEW consumer's callback while its queue stayed in the BRPOP cycle, and every bot
+        task then bounced ("Requeuing undeliverable message ... No consumers") several times a second.
+        """
         queue = bot_queue(self.settings.account)
         consumer = runtime.consumer()
         if consumer is None:
             logger.warning("no Celery consumer registered; bot commands will not reach this process")
             return
-        try:
-            if start:
-                consumer.add_task_queue(queue)
-            else:
-                consumer.cancel_task_queue(queue)
-        except Exception:
-            logger.exception("could not %s consuming %s", "start" if start else "stop", queue)
+        operation = consumer.add_task_queue if start else consumer.cancel_task_queue
+
+        def apply() -> None:
+            try:
+                operation(queue)
+            except Exception:
+                logger.exception("could not %s consuming %s", "start" if start else "stop", queue)
+
+        consumer.call_soon(apply)
 
     def _run_bot(self) -> str:
         self.state.set_login("starting", task_id=self.task_id)
