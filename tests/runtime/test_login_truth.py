@@ -149,16 +149,23 @@ class Window:
         first = next((s for s in samples if s.ok and s.at >= self.steps_done), None)
         assert first is not None and first.at <= self.steps_done + SETTLE, (
             f"{self.name}: no agreement within {SETTLE}s of the steps: {samples[-5:]}\n{self.stack.logs()}")
-        since = None
+        since, longest = None, 0.0
         for sample in samples[samples.index(first):]:
             if sample.ok:
                 since = None
                 continue
             since = sample.at if since is None else since
+            longest = max(longest, sample.at - since)
             assert sample.at - since <= TOLERANCE, (
                 f"{self.name}: at {sample.at:.1f}s the dashboard had disagreed with the sandbox for "
                 f"{sample.at - since:.1f}s: expected {sample.expected}, API {sample.api}, SSE {sample.sse}")
         assert samples[-1].ok, f"{self.name}: disagreement at the end of the window: {samples[-1]}"
+        label = self.name.replace(" ", "_")
+        checked = samples[samples.index(first):]
+        print(f"FIGURE login_truth_{label}_steps_seconds={self.steps_done:.1f}")
+        print(f"FIGURE login_truth_{label}_agreed_after_steps_seconds={first.at - self.steps_done:.1f}")
+        print(f"FIGURE login_truth_{label}_samples_agreeing={sum(s.ok for s in checked)}/{len(checked)}")
+        print(f"FIGURE login_truth_{label}_longest_disagreement_seconds={longest:.1f}")
 
 
 def start_beat(stack: Stack) -> subprocess.Popen:
@@ -180,12 +187,14 @@ def live(sandbox_server, migrated_db, redis_server, tmp_path_factory):
     beat = start_beat(stack)
     stack.start_worker()
     stack.wait_state("waiting", timeout=60)
-    yield stack, events
-    events.close()
-    beat.terminate()
-    beat.wait(10)
-    stack.shutdown()
-    sandbox_server.reset()  # the sandbox's default QR lifetime again for the tests after this module
+    try:
+        yield stack, events
+    finally:
+        events.close()
+        beat.terminate()
+        beat.wait(10)
+        stack.shutdown()
+        sandbox_server.reset()  # the sandbox's default QR lifetime again for the tests after this module
 
 
 def sandbox_uuid_shown(stack: Stack, events: LoginEvents) -> str:
@@ -269,3 +278,6 @@ def test_refresh_after_scanning_before_confirming(live):
     scan_and_confirm(stack, events)
     window.steps_are_done()
     window.verdict()
+    # Listeners ended and started in the same worker all along: the bot queue was never left half-cancelled
+    # (every bot task bounced back, "Requeuing undeliverable message ... No consumers", several times a second).
+    assert not any("No consumers" in worker.log() for worker in stack.workers), stack.logs()
