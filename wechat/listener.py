@@ -166,7 +166,6 @@ class Listener:
                 if self.gate.stopped:
                     return  # stopped while logging in: never start handling messages
                 bot.release()
-                outcome["ready"] = True
             except BaseException as exc:  # noqa: BLE001  (reported to the waiting listener, then handled there)
                 outcome["error"] = exc
             finally:
@@ -234,25 +233,34 @@ class Listener:
         """Stop every loop this listener started and wait for them, so none of them acts after the task ends."""
         self.stop_event.set()
         self._quiet = True
-        bot = self.bot or self._outcome.get("bot")
-        if bot is not None and bot.alive and keep_session:
+        self._stop_bot(keep_session)
+        self.gate.stop()  # after `alive` is False: an interrupted poll of a stopping loop is not an outage
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        for thread in self._threads:  # the login and the heartbeat
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+        self._stop_bot(keep_session)  # a login the builder finished just before the gate closed
+        bot = self._outcome.get("bot")
+        loops = list(self.gate.threads)  # itchat's receive loop
+        if bot is not None and getattr(bot, "listening_thread", None) is not None:
+            loops.append(bot.listening_thread)  # wxpy's message loop
+        for thread in loops:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        running = [thread.name for thread in [*self._threads, *loops] if thread.is_alive()]
+        if running:
+            logger.warning("listener %s: loops still running after %.0f s: %s", self.task_id, JOIN_TIMEOUT, running)
+
+    def _stop_bot(self, keep_session: bool) -> None:
+        """End the bot's receive loop and wxpy's message loop without logging out (saving the session first)."""
+        bot = self.bot if self.bot is not None else self._outcome.get("bot")
+        if bot is None or not bot.alive:
+            return
+        if keep_session:
             try:  # before the loops end: itchat clears the session's cookies when its receive loop ends
                 save_session(bot, self.files, self.checkpoint)
             except Exception:
                 logger.warning("could not save the WeChat session", exc_info=True)
-        if bot is not None:
-            bot.core.alive = False  # ends the receive loop and wxpy's message loop without logging out
-        self.gate.stop()
-        threads = [*self._threads, *self.gate.threads]
-        if bot is not None and getattr(bot, "listening_thread", None) is not None:
-            threads.append(bot.listening_thread)
-        deadline = time.monotonic() + JOIN_TIMEOUT
-        for thread in threads:
-            if thread is not threading.current_thread():
-                thread.join(max(0.0, deadline - time.monotonic()))
-        running = [thread.name for thread in threads if thread.is_alive()]
-        if running:
-            logger.warning("listener %s: loops still running after %.0f s: %s", self.task_id, JOIN_TIMEOUT, running)
+        bot.core.alive = False
 
     def _logout(self, bot) -> None:
         self._quiet = True
