@@ -79,7 +79,7 @@ def sync(what: str = "all") -> dict:
         results = run_sync(bot, account_id, control.bot_state(), what)
     except SyncBusy as exc:
         return {"ok": False, "error": "busy", "message": str(exc)}
-    avatars.apply_async(queue=control.bot_queue(current_app.config["WECHAT_ACCOUNT"]))
+    control.send_to_bot("wechat.avatars", [])
     return {"ok": True, "results": results}
 
 

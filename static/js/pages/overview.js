@@ -3,7 +3,7 @@
 import { daysChart, palette } from "../charts.js";
 import { api, clear, debounce, el, emptyState, failure, formatDuration, formatTime, t } from "../core.js";
 import { on } from "../live.js";
-import { stateBadge } from "../status.js";
+import { botWaitText, stateBadge } from "../status.js";
 import { initSync } from "../sync.js";
 
 const accountCard = document.getElementById("account-card");
@@ -27,6 +27,8 @@ async function loadStatus() {
     el("div", { class: "d-flex align-items-center gap-2 mb-2" },
       el("span", { class: "account-name", text: name || "—" }), stateBadge(login.state)),
     login.message && login.state !== "logged_in" ? el("p", { class: "small text-secondary mb-2", text: login.message })
+      : null,
+    botWaitText(status) ? el("p", { class: "small text-secondary mb-2", "data-bot-wait": "", text: botWaitText(status) })
       : null,
     el("a", { class: "btn btn-sm btn-outline-success", href: "/wechat",
       text: login.state === "logged_in" ? t("manage_login") : t("go_login") }));
