@@ -16,7 +16,10 @@ from sandbox.session import RET_KICKED, SCANNED
 from sandbox.world import SELF_ID, WorldError
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept")
+SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept", "note_language",
+                   "selector_7", "refusal")
+CHOICES = {"invite_accept": ("immediate", "manual"), "note_language": ("zh", "en"),
+           "selector_7": ("after_messages", "always", "never"), "refusal": ("1203", "html", "301", "1102")}
 
 
 class BadRequest(ValueError):
@@ -223,9 +226,9 @@ def reset() -> Response:
     for key, value in (data.get("settings") or {}).items():
         if key not in SETTINGS_FIELDS:
             raise BadRequest(f"unknown setting {key!r}")
-        if key == "invite_accept":
-            if value not in ("immediate", "manual"):
-                raise BadRequest("invite_accept must be immediate or manual")
+        if key in CHOICES:
+            if value not in CHOICES[key]:
+                raise BadRequest(f"{key} must be one of {', '.join(CHOICES[key])}")
         else:
             value = _number({key: value}, key, 0, low=1 if key == "sync_batch" else 0)
             value = int(value) if key == "sync_batch" else value

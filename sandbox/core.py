@@ -21,6 +21,13 @@ class Settings:
     qr_ttl: float = 300.0
     sync_batch: int = 500  # AddMsgList entries per webwxsync; ContinueFlag tells the client to come back
     invite_accept: str = "immediate"  # or "manual": invitees join via POST /_sandbox/groups/join
+    note_language: str = "zh"  # or "en": the account's client language, in which WeChat writes system notes
+    # synccheck answers selector 7 at once with nothing to fetch: once after each webwxsync that delivered
+    # messages (the phone "in a chat"), on every idle poll ("always": the busy-loop accounts), or never
+    selector_7: str = "after_messages"
+    # how a refused login looks (World.web_login_refused): <ret>1203, an HTML page, a 301 without Location
+    # (web route only), or a login that "succeeds" and whose first synccheck answers 1102 (either route)
+    refusal: str = "1203"
 
 
 class RateLimiter:

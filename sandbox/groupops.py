@@ -7,14 +7,11 @@ known (1 for "direct add not allowed, invite instead", as web WeChat answers) an
 
 from __future__ import annotations
 
+from sandbox import notes
 from sandbox.core import Sandbox
 from sandbox.world import INVITE_START_COUNT, MAX_GROUP_MEMBERS, SELF_ID, Group, Person
 
 RET_FAILED = 1
-
-
-def _quoted(people: list[Person]) -> str:
-    return "、".join(f'"{p.nick_name}"' for p in people)
 
 
 def create_group(sb: Sandbox, members: list[Person], topic: str) -> tuple[int, str, Group | None]:
@@ -27,7 +24,7 @@ def create_group(sb: Sandbox, members: list[Person], topic: str) -> tuple[int, s
         return RET_FAILED, "more than 500 members", None
     group = sb.world.add_group(Group(id=sb.world.new_id("g"), nick_name=topic, owner_id=SELF_ID,
                                      member_ids=[SELF_ID] + [p.id for p in others]))
-    sb.group_note(group, f"你邀请{_quoted(others)}加入了群聊")
+    sb.group_note(group, notes.invited(sb, SELF_ID, [p.id for p in others]))
     sb.changed(group.id)
     return 0, "", group
 
@@ -44,7 +41,7 @@ def add_members(sb: Sandbox, group: Group, people: list[Person]) -> tuple[int, s
     if any(not p.is_friend for p in new):
         return RET_FAILED, "only friends can be added"
     if new:
-        sb.join_group(group, [p.id for p in new], f"你邀请{_quoted(new)}加入了群聊")
+        sb.join_group(group, [p.id for p in new], notes.invited(sb, SELF_ID, [p.id for p in new]))
     return 0, ""
 
 
@@ -59,7 +56,7 @@ def invite_members(sb: Sandbox, group: Group, people: list[Person]) -> tuple[int
         return RET_FAILED, "only friends can be invited"
     if sb.settings.invite_accept == "immediate":
         for person in new:
-            sb.join_group(group, [person.id], f'"{person.nick_name}"通过你的邀请加入了群聊')
+            sb.join_group(group, [person.id], notes.accepted(sb, person.id))
     else:
         sb.pending_invites.extend((group.id, p.id) for p in new)
     return 0, ""
@@ -70,7 +67,7 @@ def remove_members(sb: Sandbox, group: Group, people: list[Person]) -> tuple[int
         return RET_FAILED, "only the group owner can remove members"
     gone = [p for p in people if group.has(p.id) and p.id != SELF_ID]
     if gone:
-        sb.leave_group(group, [p.id for p in gone], f"你将{_quoted(gone)}移出了群聊")
+        sb.leave_group(group, [p.id for p in gone], notes.removed(sb, SELF_ID, [p.id for p in gone]))
     return 0, ""
 
 

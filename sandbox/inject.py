@@ -8,7 +8,7 @@ import binascii
 import secrets
 from typing import Any
 
-from sandbox import wire
+from sandbox import notes, wire
 from sandbox.core import Sandbox
 from sandbox.media import LARGE, MAX_GENERATED, Media, generated
 from sandbox.world import FILEHELPER, FMESSAGE, MAX_GROUP_MEMBERS, SELF_ID, FriendRequest, Person, WorldError
@@ -139,10 +139,6 @@ def friend_request(sb: Sandbox, nick_name: str, text: str) -> dict[str, Any]:
     return {"msg_ids": [str(msg.msg_id)]}
 
 
-def _quote(sb: Sandbox, person_id: str) -> str:
-    return "你" if person_id == SELF_ID else f'"{sb.world.people[person_id].nick_name}"'
-
-
 def group_join(sb: Sandbox, group_name: str, nick_name: str, how: str, inviter: str | None) -> dict[str, Any]:
     """Someone joins a group by invitation or by scanning its QR code (member added + type 10000 note)."""
     world = sb.world
@@ -157,11 +153,7 @@ def group_join(sb: Sandbox, group_name: str, nick_name: str, how: str, inviter: 
     if group.has(person.id):
         raise WorldError(f"{nick_name!r} is already in {group_name!r}")
     sb.pending_invites = [i for i in sb.pending_invites if i != (group.id, person.id)]
-    joiner = f'"{person.nick_name}"'
-    if how == "invite":
-        note = f"{_quote(sb, by.id)}邀请{joiner}加入了群聊"
-    else:
-        note = f"{joiner}通过扫描{_quote(sb, by.id)}分享的二维码加入群聊"
+    note = notes.invited(sb, by.id, [person.id]) if how == "invite" else notes.scanned(sb, person.id, by.id)
     sb.join_group(group, [person.id], note)
     return {"group": group.nick_name, "members": len(group.member_ids)}
 

@@ -140,8 +140,9 @@ def build_world(spec: WorldSpec) -> World:
         members += [p.id for p in strangers_for(others - n_friends)]
         owner = SELF_ID if index % 2 == 0 or not members else members[0]
         ordered = [owner] + [m for m in [SELF_ID, *members] if m != owner]
-        world.add_group(Group(id=world.new_id("g"), nick_name=name, owner_id=owner,
-                              member_ids=ordered[: max(spec.members, 1)]))
+        group = world.add_group(Group(id=world.new_id("g"), nick_name=name, owner_id=owner,
+                                      member_ids=ordered[: max(spec.members, 1)]))
+        _seed_display_names(world, group, random.Random(f"{spec.seed}:{group.id}"))
     for spec_group in spec.explicit_groups:
         _explicit_group(world, spec_group, rng, names)
 
@@ -156,6 +157,10 @@ def build_world(spec: WorldSpec) -> World:
         world.add_mp(Mp(id=world.new_id("m"), nick_name=str(data["nick_name"]),
                         signature=str(data.get("signature", ""))))
     return world
+
+
+DISPLAY_NAME_SHARE = 0.2
+DISPLAY_PREFIXES = ("运营-", "技术-", "北京-", "上海-", "学员-")
 
 
 def _explicit_group(world: World, data: dict[str, Any], rng: random.Random, names: _Names) -> None:
@@ -187,4 +192,17 @@ def _explicit_group(world: World, data: dict[str, Any], rng: random.Random, name
         if owner is None:
             raise WorldError(f"owner {owner_name!r} is not a member of {data['name']!r}")
     ordered = [owner] + [m for m in [SELF_ID, *ids] if m != owner]
-    world.add_group(Group(id=world.new_id("g"), nick_name=data["name"], owner_id=owner, member_ids=ordered))
+    group = world.add_group(Group(id=world.new_id("g"), nick_name=data["name"], owner_id=owner, member_ids=ordered))
+    display_names = data.get("display_names", {})  # {nick name: group display name}
+    if not isinstance(display_names, dict):
+        raise WorldError("display_names must map nick names to group display names")
+    for nick, display in display_names.items():
+        group.display_names[world.person(str(nick), within=group).id] = str(display)
+
+
+def _seed_display_names(world: World, group: Group, rng: random.Random) -> None:
+    """Some members set a group display name (群昵称), often a role or a real name; its own rng, so the rest of the
+    seeded world stays what it was before display names were seeded."""
+    for person_id in group.member_ids:
+        if person_id != SELF_ID and rng.random() < DISPLAY_NAME_SHARE:
+            group.display_names[person_id] = f"{rng.choice(DISPLAY_PREFIXES)}{world.people[person_id].nick_name[:4]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sandbox import notes
 from sandbox.core import Sandbox
 from sandbox.world import SELF_ID, Mp, Person, WorldError
 
@@ -61,6 +62,45 @@ def leave_group(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
     return {"group": group.nick_name, "members": len(group.member_ids)}
 
 
+def set_display_name(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
+    """A member sets (or, with "", clears) their group display name (群昵称); clients see it after a sync."""
+    group = sb.world.group(_text(data, "group"))
+    person = sb.world.person(_text(data, "nick_name"), within=group)
+    display = data.get("display_name")
+    if not isinstance(display, str):
+        raise WorldError("'display_name' (a string, '' to clear) is required")
+    if display:
+        group.display_names[person.id] = display
+    else:
+        group.display_names.pop(person.id, None)
+    sb.changed(group.id)
+    return {"group": group.nick_name, "nick_name": person.nick_name, "display_name": display}
+
+
+def remove_member(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
+    """The owner (or "by") removes a member from the phone; removing the bot ends its membership with the note
+    WeChat shows the removed one (你被"X"移出群聊), and the group goes to DelContactList."""
+    group = sb.world.group(_text(data, "group"))
+    person = sb.world.person(_text(data, "nick_name"), within=group)
+    by = sb.world.person(data["by"], within=group) if data.get("by") else sb.world.people[group.owner_id]
+    if by.id == person.id:
+        raise WorldError("use leave_group for a member who leaves")
+    note = notes.bot_removed(sb, by.id) if person.id == SELF_ID else notes.removed(sb, by.id, [person.id])
+    if person.id == SELF_ID:
+        sb.group_note(group, note)  # the bot sees its own removal note, then loses the group
+        sb.leave_group(group, [person.id])
+    else:
+        sb.leave_group(group, [person.id], note)
+    return {"group": group.nick_name, "members": len(group.member_ids)}
+
+
+def set_note_language(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("language") not in ("zh", "en"):
+        raise WorldError("'language' must be 'zh' or 'en'")
+    sb.settings.note_language = data["language"]
+    return {"note_language": sb.settings.note_language}
+
+
 def add_mp(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
     mp = sb.world.add_mp(Mp(id=sb.world.new_id("m"), nick_name=_text(data, "nick_name"),
                             signature=str(data.get("signature", ""))))
@@ -92,5 +132,6 @@ def set_invite_accept(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
 OPS: dict[str, Callable[[Sandbox, dict[str, Any]], dict[str, Any]]] = {
     "remove_friend": remove_friend, "add_friend": add_friend, "rename_group": rename_group,
     "leave_group": leave_group, "add_mp": add_mp, "remove_mp": remove_mp, "set_refused": set_refused,
-    "set_invite_accept": set_invite_accept,
+    "set_invite_accept": set_invite_accept, "set_display_name": set_display_name, "remove_member": remove_member,
+    "set_note_language": set_note_language,
 }

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from wechat.automation.invites import keyword_in_message, keyword_in_request, plan_invite
 from wechat.automation.naming import GroupInfo, name_for, next_number, number_of, numbered, with_room
-from wechat.automation.notes import joined_names
+from wechat.automation.notes import bot_removed_from_group, joined_names, parse_note
 from wechat.automation.routing import article_text, mp_targets, relay_targets, relay_text
 from wechat.automation.votekick import parse_kick
 
@@ -126,3 +126,55 @@ def test_relay_targets_never_include_the_source():
 def test_texts():
     assert relay_text("张三", "你好") == "张三: 你好"
     assert article_text([("标题", "https://x"), ("二", "")]) == "标题\nhttps://x\n\n二"
+
+
+# Forms recorded by wechaty's room-event parsers (firer.spec.ts): English notes, stray spaces, the bot's removal.
+@pytest.mark.parametrize("note, kind, names", [
+    ("李卓桓 invited Huan to the group chat", "join", ["Huan"]),
+    ("You invited 管理员 to the group chat.   ", "join", ["管理员"]),
+    ("You invited 李卓桓.PreAngel、Bruce LEE to the group chat.   ", "join", ["李卓桓.PreAngel", "Bruce LEE"]),
+    ('"凌" invited "庆次、小桔妹" to the group chat', "join", ["庆次", "小桔妹"]),
+    ('"桔小秘"邀请你和"庆次、小桔妹"加入了群聊', "join", ["庆次", "小桔妹"]),
+    ('" 桔小秘"通过扫描"李佳芮"分享的二维码加入群聊', "join", ["桔小秘"]),
+    ('" 桔小秘" joined the group chat via the QR Code shared by "李佳芮".', "join", ["桔小秘"]),
+    ('You removed "Bruce LEE" from the group chat', "leave", ["Bruce LEE"]),
+    ('"群主" removed "a"、"b" from the group chat', "leave", ["a", "b"]),
+    ('你将"Huan LI++"移出了群聊', "leave", ["Huan LI++"]),
+    ('You were removed from the group chat by "桔小秘"', "bot_removed", []),
+    ('你被"李佳芮"移出群聊', "bot_removed", []),
+])
+def test_notes_in_both_languages(note, kind, names):
+    event = parse_note(note)
+    assert (event.kind, event.names) == (kind, names)
+    assert bot_removed_from_group(note) == (kind == "bot_removed")
+
+
+@pytest.mark.parametrize("note", ['"X" invited you to the group chat', "You changed the group name to x",
+                                  "You were removed from the group chat by ", '"张三"修改群名为"移出了群聊"'])
+def test_notes_that_announce_no_member(note):
+    assert parse_note(note) is None and not bot_removed_from_group(note)
+
+
+# -- group display names (群昵称) ------------------------------------------------------------------------------------
+def member(puid, nick, display=""):
+    from wechat.automation.flows import MemberInfo
+
+    return MemberInfo(puid, frozenset(n for n in (nick, display) if n), display or nick, display_name=display,
+                      nick_name=nick)
+
+
+def test_at_name_means_the_display_name_first_then_the_nick_name():
+    from wechat.automation.flows import resolve_member
+
+    members = [member("a", "Bob", display="老王"), member("b", "老王"), member("c", "Carol")]
+    assert [m.puid for m in resolve_member(members, "老王")] == ["a"]  # before: ambiguous (a's display, b's nick)
+    assert [m.puid for m in resolve_member(members, "Bob")] == ["a"]
+    assert [m.puid for m in resolve_member(members, "Carol")] == ["c"]
+    assert resolve_member(members, "nobody") == []
+
+
+def test_mentions_use_the_display_name():
+    from wechat.automation.flows import mention_names
+
+    members = [member("a", "Bob", display="老王"), member("c", "Carol")]
+    assert mention_names(["Bob", "Carol", "New"], members) == ["老王", "Carol", "New"]

@@ -18,7 +18,7 @@ from libs.wx.directory import ChatInfo
 from libs.wx.inbound import guarded, mp_articles, parse_xml
 from wechat import autoreply
 from wechat.automation.invites import keyword_in_message, keyword_in_request
-from wechat.automation.notes import joined_names
+from wechat.automation.notes import joined_names, parse_note
 from wechat.automation.votekick import parse_kick
 from wechat.plugins.matcher import MessageView, select_plugins
 from wechat.plugins.spec import spec_from_object
@@ -41,6 +41,9 @@ HOSTILE_TEXTS = {
     "invite_note_you": '你邀请"' + '"邀请"' * (N // 4),
     "scan_note": '"' + '"通过扫描"a' * (N // 7) + "分享的二维码加入群聊",
     "accepted_note": '"' + '"' * N + "通过你的邀请",
+    "english_invite_note": " invited" * (N // 8) + " to the group chat",
+    "english_qr_note": " joined the group chat via the QR Code shared by " * (N // 49) + "x",
+    "removal_note": '"将"' * (N // 3) + '"移出了群聊',
     "parens": "(" * N,
     "spaces": " " * N,
     "at_mentions": "@a " * (N // 3),
@@ -53,7 +56,7 @@ HOSTILE_TEXTS = {
 def test_commands_notes_and_keywords_are_linear(shape):
     text = HOSTILE_TEXTS[shape]
     patterns = [["python", "Python群{n}"], ["a" * 20, "A{n}"]]
-    for parse in (parse_kick, joined_names, lambda t: keyword_in_message(t, patterns),
+    for parse in (parse_kick, joined_names, parse_note, lambda t: keyword_in_message(t, patterns),
                   lambda t: keyword_in_request(t, patterns), normalize_emoji, sanitize_name):
         spent, _ = cpu(parse, text)
         assert spent < CPU_BOUND, (shape, parse, spent)

@@ -46,6 +46,8 @@ class MemberInfo:
     display: str
     is_friend: bool = False
     remark: str = ""
+    display_name: str = ""  # the group display name (群昵称) the member chose, if any
+    nick_name: str = ""
 
 
 # -- friend requests and keyword invites ---------------------------------------------------------------------------
@@ -131,7 +133,22 @@ def welcome(env: Env, group: str, group_name: str, names: list[str]) -> None:
 
 
 def resolve_member(members: list[MemberInfo], name: str) -> list[MemberInfo]:
+    """Who "@name" means: WeChat's @ inserts the group display name, so that decides first, then the nick name,
+    then any other name the member goes by (a remark name)."""
+    for attribute in ("display_name", "nick_name"):
+        found = [member for member in members if getattr(member, attribute) == name]
+        if found:
+            return found
     return [member for member in members if name in member.names]
+
+
+def mention_names(names: list[str], members: list[MemberInfo]) -> list[str]:
+    """The names to @ for members a note names by nick name: their group display name where they have one."""
+    display = {}
+    for member in members:
+        if member.nick_name and member.display_name:
+            display.setdefault(member.nick_name, member.display_name)
+    return [display.get(name, name) for name in names]
 
 
 def vote_kick(env: Env, votes: VoteKick, group: str, group_name: str, voter: str, target_name: str,

@@ -20,7 +20,7 @@ from wechat.automation import flows, settings
 from wechat.automation.actions import BotActions
 from wechat.automation.invites import keyword_in_message
 from wechat.automation.naming import GroupInfo, number_of
-from wechat.automation.notes import joined_names
+from wechat.automation.notes import bot_removed_from_group, joined_names
 from wechat.automation.routing import relay_targets
 from wechat.automation.votekick import RedisVoteStore, VoteKick, parse_kick
 from wechat.dispatch import BotContext, message_handler
@@ -54,7 +54,8 @@ def member_infos(bot, group) -> list[flows.MemberInfo]:
         names = frozenset(n for n in (member.nick_name, member.display_name, member.name) if n)
         infos.append(flows.MemberInfo(puid=puid, names=names, display=member.name or member.nick_name or puid,
                                       is_friend=friend is not None,
-                                      remark=(friend.remark_name or "") if friend is not None else ""))
+                                      remark=(friend.remark_name or "") if friend is not None else "",
+                                      display_name=member.display_name or "", nick_name=member.nick_name or ""))
     return infos
 
 
@@ -108,7 +109,9 @@ def on_group_message(msg, group, env: flows.Env, ctx: BotContext) -> None:
     if msg.type in ("Note", "System") or msg.raw.get("MsgType") == 10000:
         names = joined_names(msg.text or "")
         if names and group.is_owner:
-            flows.welcome(env, group.puid, group.name, names)
+            flows.welcome(env, group.puid, group.name, flows.mention_names(names, member_infos(ctx.bot, group)))
+        elif bot_removed_from_group(msg.text or ""):
+            logger.info("the bot was removed from %s", group.name)
         return
     member = msg.member
     sender_name = member.name if member is not None else "?"

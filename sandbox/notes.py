@@ -1,0 +1,52 @@
+"""System notes (type 10000) as the real service writes them, in the account's language (Settings.note_language).
+
+Forms and stray spaces as recorded by wechaty's room-event parsers and firer.spec.ts: the Chinese invite note ends
+with two spaces, a QR joiner's quoted name starts with a space, English notes end with "." plus spaces.
+"""
+
+from __future__ import annotations
+
+from sandbox.core import Sandbox
+from sandbox.world import SELF_ID
+
+
+def _who(sb: Sandbox, person_id: str, english: bool) -> str:
+    if person_id == SELF_ID:
+        return "You" if english else "你"
+    return f'"{sb.world.people[person_id].nick_name}"'
+
+
+def _list(sb: Sandbox, person_ids: list[str]) -> str:
+    return "、".join(f'"{sb.world.people[p].nick_name}"' for p in person_ids)
+
+
+def invited(sb: Sandbox, by_id: str, person_ids: list[str]) -> str:
+    if sb.settings.note_language == "en":
+        return f"{_who(sb, by_id, True)} invited {_list(sb, person_ids)} to the group chat.  "
+    return f"{_who(sb, by_id, False)}邀请{_list(sb, person_ids)}加入了群聊  "
+
+
+def scanned(sb: Sandbox, person_id: str, sharer_id: str) -> str:
+    name = f'" {sb.world.people[person_id].nick_name}"'
+    if sb.settings.note_language == "en":
+        sharer = "you" if sharer_id == SELF_ID else _who(sb, sharer_id, True)
+        return f"{name} joined the group chat via the QR Code shared by {sharer}."
+    return f"{name}通过扫描{_who(sb, sharer_id, False)}分享的二维码加入群聊"
+
+
+def accepted(sb: Sandbox, person_id: str) -> str:
+    if sb.settings.note_language == "en":  # a guess: no recorded English form of this note
+        return f'"{sb.world.people[person_id].nick_name}" joined the group chat via your invitation.'
+    return f'"{sb.world.people[person_id].nick_name}"通过你的邀请加入了群聊'
+
+
+def removed(sb: Sandbox, by_id: str, person_ids: list[str]) -> str:
+    if sb.settings.note_language == "en":
+        return f"{_who(sb, by_id, True)} removed {_list(sb, person_ids)} from the group chat"
+    return f"{_who(sb, by_id, False)}将{_list(sb, person_ids)}移出了群聊"
+
+
+def bot_removed(sb: Sandbox, by_id: str) -> str:
+    if sb.settings.note_language == "en":
+        return f"You were removed from the group chat by {_who(sb, by_id, True)}"
+    return f"你被{_who(sb, by_id, False)}移出群聊"
