@@ -5,6 +5,10 @@ logout, after which the operator must scan a QR code again:
 - `sync_check` answers None for any reply it cannot parse (an HTTP 500 page, a proxy error), which the loop treats
   like a remote logout: it ends and logs the session out;
 - after `receivingRetryCount` (5) exceptions in a row, a few seconds of errors, it does the same.
+A third: a synccheck that answers at once with a selector whose webwxsync brings nothing (selector 7, "the phone
+is in a chat", answers like that on some accounts every time: WeChatBotEngine issue 2, weweChat issue 195) turns
+itchat's loop, which has no pause of its own, into a busy loop. After such an empty round the next synccheck waits
+0.5, 1, 2, 3, 3 ... s; a round that brings something, or a long poll that ran its course (selector 0), ends that.
 `watch(core, ...)` makes an outage a retry: only a real synccheck retcode (1100 logged out, 1101 logged in elsewhere
 or expired, ...) ends the session; anything else raises, and the loop retries with a capped back-off for as long as
 it takes. Each error and the recovery are reported to callbacks (the listener keeps them in Redis for /api/status).
@@ -24,6 +28,8 @@ SYNC_CHECK_TIMEOUT = 40.0  # longer than WeChat's 25 s long poll; itchat sets no
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 8.0  # recovery comes at most this long (+ itchat's own 1 s) after WeChat is back
 ENDLESS = 10**9
+QUIET_PAUSE_BASE = 0.5
+QUIET_PAUSE_CAP = 3.0  # a message still arrives at most this late when the server answers 7 on every poll
 _SYNC_CHECK = re.compile(r'window.synccheck={retcode:"(\d+)",selector:"(\d+)"}')
 WATCH_ATTR = "_wechat_admin_watch"
 _installed = False
@@ -42,7 +48,18 @@ class ConnectionWatch:
         self.on_recovered = on_recovered
         self.sleep = sleep
         self.errors = 0
+        self.quiet_rounds = 0  # consecutive fetches that brought nothing
         self._lock = threading.Lock()
+
+    def quiet_pause(self) -> float:
+        """Wait before the next synccheck after fetches that brought nothing (no busy loop on selector 7)."""
+        delay = 0.0 if not self.quiet_rounds else min(QUIET_PAUSE_CAP, QUIET_PAUSE_BASE * 2 ** (self.quiet_rounds - 1))
+        if delay:
+            self.sleep(delay)
+        return delay
+
+    def fetched(self, anything: bool) -> None:
+        self.quiet_rounds = 0 if anything else self.quiet_rounds + 1
 
     def backoff(self) -> float:
         """Wait before the next attempt while failing: 1, 2, 4, 8, 8 … s (itchat adds its own 1 s)."""
@@ -82,6 +99,7 @@ def _sync_check(core):
         setattr(core, WATCH_ATTR, watch)
         core.receivingRetryCount = ENDLESS
     watch.backoff()
+    watch.quiet_pause()
     info = core.loginInfo
     params = {"r": int(time.time() * 1000), "skey": info["skey"], "sid": info["wxsid"], "uin": info["wxuin"],
               "deviceid": info["deviceid"], "synckey": info["synckey"], "_": int(time.time() * 1000)}
@@ -103,6 +121,7 @@ def _sync_check(core):
         return None
     if match.group(2) == "0":  # nothing new: the round trip succeeded; otherwise get_msg decides
         watch.succeeded()
+        watch.fetched(True)  # a long poll that ran its course: the server is not answering at once
     return match.group(2)
 
 
@@ -123,6 +142,7 @@ def watch(core, on_error: Callable[[int, str], None], on_recovered: Callable[[in
     connection = ConnectionWatch(on_error, on_recovered)
     previous = getattr(core, WATCH_ATTR, None)
     connection.errors = previous.errors if previous is not None else 0
+    connection.quiet_rounds = previous.quiet_rounds if previous is not None else 0
     setattr(core, WATCH_ATTR, connection)
     core.receivingRetryCount = ENDLESS
     fetch = core.get_msg
@@ -135,6 +155,8 @@ def watch(core, on_error: Callable[[int, str], None], on_recovered: Callable[[in
                 connection.failed(exc)
             raise
         connection.succeeded()
+        messages, contacts = result if isinstance(result, tuple) and len(result) == 2 else (result, None)
+        connection.fetched(bool(messages or contacts))
         return result
 
     core.get_msg = get_msg

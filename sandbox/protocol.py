@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, Response, request
 
 from sandbox import groupops, wire
-from sandbox.events import next_msg_id, position_from_sync_key, sync_key
+from sandbox.events import Message, next_msg_id, position_from_sync_key, sync_key
 from sandbox.media import avatar_png
 from sandbox.protocol_util import (
     answer,
@@ -85,9 +85,19 @@ def webwxbatchgetcontact() -> Response:
     return answer(Count=len(found), ContactList=found)
 
 
+def _sync_answer(selector: str) -> Response:
+    return Response(f'window.synccheck={{retcode:"0",selector:"{selector}"}}', mimetype="text/javascript")
+
+
+def _selector(entries: list) -> str:
+    """2: new messages; 4: only contact changes (WeixinBot's notes, ItChat issue 451)."""
+    return "2" if any(isinstance(entry, Message) for entry in entries) else "4"
+
+
 @bp.get("/synccheck")
 def synccheck() -> Response:
-    """Long poll: selector 2 as soon as the log has something after the key, else 0 after the timeout."""
+    """Long poll: selector 2 (or 4) as soon as the log has something after the key, 7 at once when the phone is
+    in a chat (Settings.selector_7), else 0 after the timeout."""
     sb = sandbox()
     session = sb.logins.find(sid=request.args.get("sid", ""), skey=request.args.get("skey", ""))
     log = sb.log
@@ -99,10 +109,13 @@ def synccheck() -> Response:
             retcode = session.ended if session else RET_LOGGED_OUT
             return Response(f'window.synccheck={{retcode:"{retcode}",selector:"0"}}', mimetype="text/javascript")
         if log.position > position:
-            return Response('window.synccheck={retcode:"0",selector:"2"}', mimetype="text/javascript")
+            return _sync_answer(_selector(log.since(position, sb.settings.sync_batch)))
+        if sb.settings.selector_7 == "always" or session.selector_7_due:
+            session.selector_7_due = False  # the phone opened a chat: nothing to fetch, and no long poll
+            return _sync_answer("7")
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return Response('window.synccheck={retcode:"0",selector:"0"}', mimetype="text/javascript")
+            return _sync_answer("0")
         log.wait(remaining)
         if log is not sb.log:  # the world was reset under us
             session = None
@@ -122,6 +135,8 @@ def webwxsync() -> Response:
     new_position = min(position, sb.log.position) + len(entries)
     session.position = new_position
     lists = wire.sync_lists(sb.world, session, entries)
+    if lists["AddMsgList"] and sb.settings.selector_7 == "after_messages":
+        session.selector_7_due = True
     key = sync_key(new_position)
     return answer(AddMsgCount=len(lists["AddMsgList"]), AddMsgList=lists["AddMsgList"],
                   ModContactCount=len(lists["ModContactList"]), ModContactList=lists["ModContactList"],

@@ -53,6 +53,7 @@ class Session:
         self.ended: int | None = None  # RET_LOGGED_OUT / RET_KICKED once over
         self.position = position  # the last SyncKey position the client asked about
         self.initialized = False
+        self.selector_7_due = False  # the next idle synccheck answers selector 7 at once (Settings.selector_7)
         self._rng = random.Random(os.urandom(16))
         self._names: dict[str, str] = {}
         self._ids: dict[str, str] = {FILEHELPER: FILEHELPER, FMESSAGE: FMESSAGE}
