@@ -32,6 +32,7 @@ QUIET_PAUSE_BASE = 0.5
 QUIET_PAUSE_CAP = 3.0  # a message still arrives at most this late when the server answers 7 on every poll
 _SYNC_CHECK = re.compile(r'window.synccheck={retcode:"(\d+)",selector:"(\d+)"}')
 WATCH_ATTR = "_wechat_admin_watch"
+SYNCED_ATTR = "_wechat_admin_synced"  # set at the session's first good synccheck
 _installed = False
 
 
@@ -118,7 +119,12 @@ def _sync_check(core):
         raise
     if match.group(1) != "0":
         logger.info("synccheck retcode %s: the WeChat session has ended", match.group(1))
+        if not getattr(core, SYNCED_ATTR, False):  # not one good synccheck since the login: a refusal
+            from libs.wx.login_mode import note_refusal_after_login
+
+            note_refusal_after_login(core, match.group(1))
         return None
+    setattr(core, SYNCED_ATTR, True)
     if match.group(2) == "0":  # nothing new: the round trip succeeded; otherwise get_msg decides
         watch.succeeded()
         watch.fetched(True)  # a long poll that ran its course: the server is not answering at once

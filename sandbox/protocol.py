@@ -20,7 +20,7 @@ from sandbox.protocol_util import (
     resolve,
     sandbox,
 )
-from sandbox.session import RET_LOGGED_OUT
+from sandbox.session import RET_LOGGED_OUT, RET_REFUSED
 from sandbox.world import FMESSAGE, SELF_ID
 
 bp = Blueprint("wx", __name__, url_prefix="/cgi-bin/mmwebwx-bin")
@@ -104,6 +104,8 @@ def synccheck() -> Response:
     position = position_from_sync_key(request.args.get("synckey", ""))
     position = session.position if position is None and session else (position or 0)
     deadline = time.monotonic() + sb.settings.sync_timeout
+    if session is not None and session.alive and session.refused_1102:
+        session.ended = RET_REFUSED
     while True:
         if session is None or not session.alive:
             retcode = session.ended if session else RET_LOGGED_OUT

@@ -37,6 +37,8 @@ def index() -> Response:
 @bp.get("/jslogin")
 def jslogin() -> Response:
     attempt = sandbox().logins.new_attempt()
+    # Desktop (UOS) clients ask for a redirect_uri carrying mod=desktop (why2lyj/ItChat-UOS, itchat-desktop).
+    attempt.desktop = "mod=desktop" in request.args.get("redirect_uri", "")
     return _js(f'window.QRLogin.code = 200; window.QRLogin.uuid = "{attempt.uuid}";')
 
 
@@ -78,7 +80,8 @@ def login_poll() -> Response:
         return _js(f"window.code=201;window.userAvatar = 'data:img/jpg;base64,{avatar}';")
     if attempt.state == CONFIRMED:
         # Point back at this sandbox, as the client addressed it: everything after login follows this host.
-        redirect = (f"{request.host_url}cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket={attempt.ticket}"
+        mod = "mod=desktop&" if attempt.desktop else ""
+        redirect = (f"{request.host_url}cgi-bin/mmwebwx-bin/webwxnewloginpage?{mod}ticket={attempt.ticket}"
                     f"&uuid={attempt.uuid}&lang=zh_CN&scan={int(time.time())}")
         return _js(f'window.code=200;\nwindow.redirect_uri="{redirect}";')
     if attempt.state == EXPIRED:
@@ -87,10 +90,21 @@ def login_poll() -> Response:
 
 
 def _is_uos() -> bool:
-    """The desktop (uos) variant: extra query parameters plus the desktop client's headers."""
-    args, headers = request.args, request.headers
-    return (args.get("mod") == "desktop" and args.get("version") == "v2"
+    """The desktop (uos) variant: mod=desktop in the URL (from jslogin's redirect_uri, or appended as ItChat-UOS
+    does with fun=new&version=v2) plus the desktop client's headers."""
+    headers = request.headers
+    return ("desktop" in request.args.getlist("mod")
             and headers.get("client-version") == "2.0.0" and bool(headers.get("extspam")))
+
+
+def _refused(shape: str) -> Response:
+    """A refused web login, in the shape Settings.refusal names (see docs/SANDBOX.md for the sources)."""
+    if shape == "html":
+        return Response(f"<!DOCTYPE html><html><head><title>微信</title></head><body><p>{REFUSED_MESSAGE}</p>"
+                        "</body></html>", mimetype="text/html")
+    if shape == "301":
+        return Response("", status=301)  # no Location: nothing to follow
+    return _xml(f"<ret>1203</ret><message>{REFUSED_MESSAGE}</message>")
 
 
 @bp.get("/cgi-bin/mmwebwx-bin/webwxnewloginpage")
@@ -100,10 +114,12 @@ def new_login_page() -> Response:
     if attempt is None or attempt.uuid != request.args.get("uuid") or attempt.state != CONFIRMED or attempt.used:
         return _xml("<ret>-14</ret><message>ticket error</message>")
     uos = _is_uos()
-    if sb.world.web_login_refused and not uos:
-        return _xml(f"<ret>1203</ret><message>{REFUSED_MESSAGE}</message>")
+    refusal = sb.settings.refusal if sb.world.web_login_refused else ""
+    if refusal and refusal != "1102" and not uos:
+        return _refused(refusal)
     attempt.used = True
     session = sb.logins.start_session("uos" if uos else "web", sb.world.uin, sb.log.position)
+    session.refused_1102 = refusal == "1102"  # logs in, then its first synccheck ends it
     # The uos answer leaves wxsid/wxuin out of the body: that client reads them from the cookies.
     ids = "" if uos else f"<wxsid>{session.sid}</wxsid><wxuin>{session.uin}</wxuin>"
     response = _xml(f"<ret>0</ret><message></message><skey>{session.skey}</skey>{ids}"

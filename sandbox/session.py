@@ -19,7 +19,7 @@ from sandbox.world import FILEHELPER, FMESSAGE
 WAITING, SCANNED, CONFIRMED, EXPIRED = "waiting", "scanned", "confirmed", "expired"
 CODES = {WAITING: "408", SCANNED: "201", CONFIRMED: "200", EXPIRED: "400"}
 # Logged out from the web client itself vs. from the phone / another login (the bot must notice both).
-RET_LOGGED_OUT, RET_KICKED = 1100, 1101
+RET_LOGGED_OUT, RET_KICKED, RET_REFUSED = 1100, 1101, 1102
 
 
 @dataclass
@@ -31,6 +31,7 @@ class LoginAttempt:
     ticket: str = field(default_factory=lambda: secrets.token_hex(16))
     changed: Event = field(default_factory=Event)
     used: bool = False
+    desktop: bool = False  # jslogin asked for a redirect_uri with mod=desktop
 
     def move(self, state: str) -> None:
         self.state = state
@@ -53,6 +54,7 @@ class Session:
         self.ended: int | None = None  # RET_LOGGED_OUT / RET_KICKED once over
         self.position = position  # the last SyncKey position the client asked about
         self.initialized = False
+        self.refused_1102 = False  # the first synccheck answers 1102 (a login refused after the scan)
         self.selector_7_due = False  # the next idle synccheck answers selector 7 at once (Settings.selector_7)
         self._rng = random.Random(os.urandom(16))
         self._names: dict[str, str] = {}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from libs import wx_resilience
 from libs.wx.checkpoint import SyncCheckpoint
 from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
-from libs.wx.login_mode import LoginRefused
+from libs.wx.login_mode import LoginRefused, refusal_after_login
 from libs.wx.loops import LoopGate, LoopStopped
 from wechat import runtime
 from wechat.state import BotState
@@ -275,6 +275,11 @@ class Listener:
     def _logged_out(self, bot) -> str:
         runtime.clear_bot()
         self.files.forget_session()
+        refused = refusal_after_login(bot.core)
+        if refused is not None:  # the session ended at its first synccheck: a refused login, not a logout
+            self.state.set_paused("refused")
+            self.state.set_login("refused", message=refused.message, ret=refused.ret)
+            return "refused"
         self.end_message = "logged out (from the phone, or the session ended)"
         self.state.set_login("logged_out", message=self.end_message)
         return "logged_out"

@@ -5,7 +5,11 @@ never looks at `<ret>`: a refused login surfaces later as a KeyError. `install(m
 (itchat.components.login.process_login_info, looked up by name at call time) with a version that
   * in `uos` mode asks for the desktop variant (`&fun=new&version=v2&mod=desktop`, client-version and extspam
     headers, the wx.qq.com Referer) and reads wxsid/wxuin from cookies, where that variant puts them;
-  * raises LoginRefused when the server answers with a non-zero ret (1203: web login refused for this account).
+  * raises LoginRefused when the server refuses, in any of the shapes it is recorded to: a non-zero ret (1203: web
+    login refused for this account; ItChat issue 1009), an HTML page instead of the XML (wechaty issue 2352), a 301
+    without Location (accounts without real-name verification; openwechat issues 90 and 319).
+A fourth shape lets the login through and ends the session on the first synccheck with retcode 1102 (CowAgent
+issue 2518): libs/wx_resilience.py notes it on the core, and `refusal_after_login` reads it back as LoginRefused.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ UOS_CLIENT_VERSION = "2.0.0"
 UOS_REFERER = "https://wx.qq.com/?&lang=zh_CN&target=t"
 REFUSED_HELP = {
     "1203": "WeChat refused web login for this account (ret 1203). Use the uos login mode, or another account.",
+    "html": "WeChat answered the login with a web page instead of the session data: it refuses web login for this "
+            "account. Use the uos login mode, or another account.",
+    "301": "WeChat answered the login with a redirect to nowhere (HTTP 301 without Location), which it does for "
+           "accounts without real-name verification. Verify the account in the WeChat app, then scan again.",
+    "1102": "WeChat ended the session at once after the scan (synccheck 1102): it refuses this login for this "
+            "account or login mode. Try the other login mode, or another account.",
 }
+REFUSAL_ATTR = "_wechat_admin_refusal"
+SCANNED_ATTR = "_wechat_admin_scanned"  # this session comes from a scan, not from a hot reload
 
 # Real WeChat maps these hosts to separate file and push servers; anything else (the sandbox) serves all three.
 _HOST_MAP = (
@@ -52,6 +64,36 @@ def parse_login_xml(text: str) -> dict[str, str]:
     return values
 
 
+def read_login_answer(status: int, location: str | None, text: str) -> dict[str, str]:
+    """The values of webwxnewloginpage's answer, or LoginRefused for every refusal shape (never a parse error)."""
+    if 300 <= status < 400:
+        if not location:
+            raise LoginRefused("301", REFUSED_HELP["301"])
+        raise LoginRefused(str(status), f"WeChat redirected the login elsewhere (HTTP {status})")
+    body = (text or "").lstrip()
+    if not body.startswith("<error"):
+        raise LoginRefused("html", REFUSED_HELP["html"])
+    try:
+        values = parse_login_xml(body)
+    except Exception as exc:  # malformed XML from whoever answers as the server: a refusal, not a stack trace
+        raise LoginRefused("html", REFUSED_HELP["html"]) from exc
+    ret = values.get("ret", "0")
+    if ret != "0":
+        raise LoginRefused(ret, REFUSED_HELP.get(ret, values.get("message") or "no reason given"))
+    return values
+
+
+def note_refusal_after_login(core, retcode: str) -> None:
+    """Called when a synccheck ends a session that never had a good synccheck: 1102 then means a refused login."""
+    if retcode == "1102" and getattr(core, SCANNED_ATTR, False):  # a hot-reloaded session may just have expired
+        setattr(core, REFUSAL_ATTR, LoginRefused("1102", REFUSED_HELP["1102"]))
+
+
+def refusal_after_login(core) -> LoginRefused | None:
+    """The refusal a session that ended right after the scan stands for (None for an ordinary logout)."""
+    return getattr(core, REFUSAL_ATTR, None)
+
+
 def file_and_sync_urls(base_url: str) -> tuple[str, str]:
     for host, (file_host, push_host) in _HOST_MAP:
         if host in base_url:
@@ -74,10 +116,7 @@ def make_process_login_info(mode: str, extspam: str):
             url += UOS_SUFFIX
             headers.update({"client-version": UOS_CLIENT_VERSION, "extspam": extspam, "Referer": UOS_REFERER})
         response = core.s.get(url, headers=headers, allow_redirects=False)
-        values = parse_login_xml(response.text)
-        ret = values.get("ret", "0")
-        if ret != "0":
-            raise LoginRefused(ret, REFUSED_HELP.get(ret, values.get("message") or "no reason given"))
+        values = read_login_answer(response.status_code, response.headers.get("Location"), response.text)
         if mode == "uos":  # the desktop variant sets these as cookies rather than in the XML
             cookies = core.s.cookies.get_dict()
             values.setdefault("wxsid", cookies.get("wxsid", ""))
@@ -85,6 +124,7 @@ def make_process_login_info(mode: str, extspam: str):
         missing = [key for key in ("skey", "wxsid", "wxuin", "pass_ticket") if not values.get(key)]
         if missing:
             raise LoginRefused("-1", f"login answer lacks {', '.join(missing)}")
+        setattr(core, SCANNED_ATTR, True)
         info = core.loginInfo
         info["url"] = redirect_uri[: redirect_uri.rfind("/")]
         info["fileUrl"], info["syncUrl"] = file_and_sync_urls(info["url"])

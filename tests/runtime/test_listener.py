@@ -98,6 +98,17 @@ def test_web_login_refused_is_explained_and_uos_mode_logs_in(stack):
     assert stack.status()["paused"] is None
 
 
+def test_a_session_ended_by_1102_right_after_the_scan_is_a_refusal(stack):
+    """CowAgent issue 2518: the scan "succeeds", then the first synccheck answers 1102. Before: a logout and a new
+    QR code in a loop; now the dashboard's refused state, with the explanation."""
+    stack.sandbox.reset(account={"nick_name": "受限账号", "web_login_refused": True}, settings={"refusal": "1102"})
+    stack.start_worker(WECHAT_LOGIN_MODE="web")
+    stack.wait_state("waiting")
+    stack.sandbox.scan(confirm=True)
+    status = stack.wait_state("refused")
+    assert "1102" in status["login"]["message"] and status["paused"] == "refused"
+
+
 def test_login_events_reach_the_event_stream(stack):
     """The QR flow's states arrive as SSE `login` events on /stream (replayed from the first event id)."""
     import json

@@ -76,10 +76,11 @@ def test_remote_logout_is_noticed(sandbox, bots):
     assert not bot.alive
 
 
-def _raw_login(sandbox) -> tuple[requests.Session, str]:
+def _raw_login(sandbox, **params: str) -> tuple[requests.Session, str]:
     """The QR part of the login with plain HTTP (itchat has no uos mode to drive)."""
     http = requests.Session()
-    text = http.get(f"{sandbox.base_url}/jslogin", params={"appid": "wx782c26e4c19acffb", "fun": "new"}).text
+    text = http.get(f"{sandbox.base_url}/jslogin", params={"appid": "wx782c26e4c19acffb", "fun": "new",
+                                                           **params}).text
     uuid = re.search(r'uuid = "(\S+?)";', text).group(1)
     assert http.get(f"{sandbox.base_url}/qrcode/{uuid}").content.startswith(b"\x89PNG")
     sandbox.scan(confirm=True)
@@ -146,3 +147,20 @@ def test_phone_page_escapes_hostile_names(sandbox):
     sandbox.control("messages", {"from": "<script>alert(1)</script>", "content": "<b>hi</b>"})
     page = requests.get(f"{sandbox.base_url}/_sandbox/phone", timeout=10).text
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_refusal_shapes_and_the_desktop_redirect(sandbox):
+    """Settings.refusal: an HTML page or a 301 without Location for the web route; jslogin's redirect_uri with
+    mod=desktop (how UOS clients ask) carries into the login redirect and, with the desktop headers, logs in."""
+    desktop = {"client-version": "2.0.0", "extspam": "Go8FCIkFEokFCggwMDAwMDAwMRAGGvAESySibk50w5Wb3uTl2c2h64jV"}
+    for shape in ("html", "301"):
+        sandbox.reset(account={"nick_name": "被拒绝的号", "web_login_refused": True}, settings={"refusal": shape})
+        http, redirect = _raw_login(sandbox)
+        answer = http.get(redirect, allow_redirects=False)
+        assert (answer.status_code, "Location" in answer.headers) == (301, False) if shape == "301" \
+            else answer.text.startswith("<!DOCTYPE html>")
+    http, redirect = _raw_login(sandbox, redirect_uri="https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage"
+                                                      "?mod=desktop")
+    assert "mod=desktop" in redirect
+    answer = _xml(http.get(redirect, allow_redirects=False, headers=desktop).text)
+    assert answer["ret"] == "0" and sandbox.state()["session"]["variant"] == "uos"
