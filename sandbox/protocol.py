@@ -25,6 +25,7 @@ from sandbox.world import FMESSAGE, SELF_ID
 
 bp = Blueprint("wx", __name__, url_prefix="/cgi-bin/mmwebwx-bin")
 CONTACT_PAGE = 1000
+BATCH_CAP = 50  # webwxbatchgetcontact answers at most this many per call
 PROFILE = {"BitFlag": 0, "UserName": {"Buff": ""}, "NickName": {"Buff": ""}, "BindUin": 0,
            "BindEmail": {"Buff": ""}, "BindMobile": {"Buff": ""}, "Status": 0, "Sex": 0, "PersonalCard": 0,
            "Alias": "", "HeadImgUpdateFlag": 0, "HeadImgUrl": "", "Signature": ""}
@@ -49,8 +50,13 @@ def webwxinit() -> Response:
 
 @bp.post("/webwxstatusnotify")
 def webwxstatusnotify() -> Response:
-    _, error = live_session(body())
-    return error or answer(MsgID=str(next_msg_id()))
+    data = body()
+    session, error = live_session(data)
+    if error:
+        return error
+    if data.get("Code") == 3:  # the client's "initialised": the phone answers with the type-51 notify
+        session.status_notify_due = True
+    return answer(MsgID=str(next_msg_id()))
 
 
 @bp.get("/webwxgetcontact")
@@ -77,7 +83,7 @@ def webwxbatchgetcontact() -> Response:
         return error
     world = sandbox().world
     found = []
-    for item in data.get("List") or []:
+    for item in (data.get("List") or [])[:BATCH_CAP]:  # the rest is dropped, as wechat4u's batching assumes
         entity_id = session.id_of(str(item.get("UserName", "")))
         rendered = wire.contact(world, session, entity_id) if entity_id else None
         if rendered is not None:
@@ -129,6 +135,9 @@ def webwxsync() -> Response:
     session, error = live_session(data)
     if error:
         return error
+    if "sid" in request.args and request.args["sid"] != session.sid:
+        # the query's sid must match (a '+' pasted unencoded arrives as a space): the threads on 1101 after login
+        return answer(1101, reason="sid in the URL does not match the session")
     sb = sandbox()
     position = position_from_sync_key(data.get("SyncKey"))
     if position is None:
@@ -137,6 +146,9 @@ def webwxsync() -> Response:
     new_position = min(position, sb.log.position) + len(entries)
     session.position = new_position
     lists = wire.sync_lists(sb.world, session, entries)
+    if session.status_notify_due:
+        session.status_notify_due = False
+        lists["AddMsgList"].insert(0, wire.status_notify(sb.world, session))
     if lists["AddMsgList"] and sb.settings.selector_7 == "after_messages":
         session.selector_7_due = True
     key = sync_key(new_position)

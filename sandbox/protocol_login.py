@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
@@ -123,7 +124,7 @@ def new_login_page() -> Response:
     # The uos answer leaves wxsid/wxuin out of the body: that client reads them from the cookies.
     ids = "" if uos else f"<wxsid>{session.sid}</wxsid><wxuin>{session.uin}</wxuin>"
     response = _xml(f"<ret>0</ret><message></message><skey>{session.skey}</skey>{ids}"
-                    f"<pass_ticket>{session.pass_ticket}</pass_ticket><isgrayscale>1</isgrayscale>")
+                    f"<pass_ticket>{quote(session.pass_ticket, safe='')}</pass_ticket><isgrayscale>1</isgrayscale>")
     for name, value in (("wxuin", str(session.uin)), ("wxsid", session.sid),
                         ("webwx_data_ticket", session.data_ticket), ("webwxuvid", session.sid[:8]),
                         ("mm_lang", "zh_CN"), ("wxloadtime", str(int(time.time())))):

@@ -145,6 +145,7 @@ def build_world(spec: WorldSpec) -> World:
         _seed_display_names(world, group, random.Random(f"{spec.seed}:{group.id}"))
     for spec_group in spec.explicit_groups:
         _explicit_group(world, spec_group, rng, names)
+    _seed_aliases(world, random.Random(f"{spec.seed}:alias"))
 
     for index in range(spec.mps):
         province, city = rng.choice(PLACES)
@@ -159,6 +160,8 @@ def build_world(spec: WorldSpec) -> World:
     return world
 
 
+ALIAS_SHARE = 0.8  # most contacts carry their WeChat id as Alias (wechat4u's recorded contact lists)
+CONTACT_FLAGS = (3, 3, 3, 3, 1, 2051, 65539, 65537)  # friends' ContactFlag values seen in recorded lists
 DISPLAY_NAME_SHARE = 0.2
 DISPLAY_PREFIXES = ("运营-", "技术-", "北京-", "上海-", "学员-")
 
@@ -198,6 +201,15 @@ def _explicit_group(world: World, data: dict[str, Any], rng: random.Random, name
         raise WorldError("display_names must map nick names to group display names")
     for nick, display in display_names.items():
         group.display_names[world.person(str(nick), within=group).id] = str(display)
+
+
+def _seed_aliases(world: World, rng: random.Random) -> None:
+    """Aliases and ContactFlags from their own rng, so the rest of the seeded world stays what it was."""
+    for person in list(world.people.values()):
+        if person.id != SELF_ID and rng.random() < ALIAS_SHARE:
+            custom = rng.random() < 0.4  # a chosen WeChat id rather than the generated wxid_…
+            person.alias = f"{person.id}_{rng.randrange(10**6)}" if custom else f"wxid_{rng.getrandbits(56):014x}"
+        person.contact_flag = rng.choice(CONTACT_FLAGS)
 
 
 def _seed_display_names(world: World, group: Group, rng: random.Random) -> None:

@@ -6,6 +6,7 @@ cannot rely on them across logins, exactly as with the real service.
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import secrets
@@ -20,6 +21,13 @@ WAITING, SCANNED, CONFIRMED, EXPIRED = "waiting", "scanned", "confirmed", "expir
 CODES = {WAITING: "408", SCANNED: "201", CONFIRMED: "200", EXPIRED: "400"}
 # Logged out from the web client itself vs. from the phone / another login (the bot must notice both).
 RET_LOGGED_OUT, RET_KICKED, RET_REFUSED = 1100, 1101, 1102
+
+
+def _base64_with_specials(size: int) -> str:
+    while True:
+        value = base64.b64encode(secrets.token_bytes(size)).decode()
+        if "+" in value and "/" in value:
+            return value
 
 
 @dataclass
@@ -45,16 +53,18 @@ class Session:
     def __init__(self, variant: str, uin: int, position: int) -> None:
         self.variant = variant
         self.uin = uin
-        # URL/cookie-safe alphabets: Werkzeug would quote '=' and '/' in cookies and confuse clients.
-        self.sid = secrets.token_urlsafe(12)
+        # Real wxsids and pass_tickets are standard base64 and carry '+' and '/' (clients that paste them into URLs
+        # unencoded break); these always hold both, so a client that mishandles them fails every time.
+        self.sid = _base64_with_specials(12)
         self.skey = "@crypt_" + secrets.token_hex(4) + "_" + secrets.token_hex(16)
-        self.pass_ticket = secrets.token_urlsafe(48)
+        self.pass_ticket = _base64_with_specials(48)
         self.data_ticket = secrets.token_urlsafe(24)
         self.created = time.time()
         self.ended: int | None = None  # RET_LOGGED_OUT / RET_KICKED once over
         self.position = position  # the last SyncKey position the client asked about
         self.initialized = False
         self.refused_1102 = False  # the first synccheck answers 1102 (a login refused after the scan)
+        self.status_notify_due = False  # the next webwxsync starts with the type-51 notify (after statusnotify)
         self.selector_7_due = False  # the next idle synccheck answers selector 7 at once (Settings.selector_7)
         self._rng = random.Random(os.urandom(16))
         self._names: dict[str, str] = {}
@@ -71,10 +81,9 @@ class Session:
         if name is None:
             if entity_id in (FILEHELPER, FMESSAGE):
                 return entity_id
-            if entity_id.startswith("g"):
-                name = f"@@{self._rng.getrandbits(256):064x}"
-            else:
-                name = f"@{self._rng.getrandbits(128):032x}"
+            # 64 hex characters for people and groups alike, as in wechat4u's recorded responses (test/ fixtures)
+            prefix = "@@" if entity_id.startswith("g") else "@"
+            name = f"{prefix}{self._rng.getrandbits(256):064x}"
             self._names[entity_id] = name
             self._ids[name] = entity_id
         return name

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+import time
+import zlib
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from sandbox.events import ContactChange, Message
+from sandbox.events import ContactChange, Message, next_msg_id
 from sandbox.session import Session
 from sandbox.world import FILEHELPER, SELF_ID, Group, Mp, Person, World
 
@@ -39,11 +41,12 @@ def person_contact(world: World, s: Session, person: Person) -> dict[str, Any]:
     name = s.name_of(person.id)
     return {
         "Uin": 0, "UserName": name, "NickName": _nick(person), "HeadImgUrl": ICON.format(name=name, skey=s.skey),
-        "ContactFlag": 3 if person.is_friend else 0, "MemberCount": 0, "MemberList": [],
+        "ContactFlag": person.contact_flag if person.is_friend else 0, "MemberCount": 0, "MemberList": [],
         "RemarkName": person.remark_name if person.is_friend else "", "HideInputBarFlag": 0, "Sex": person.sex,
         "Signature": person.signature, "VerifyFlag": 0, "OwnerUin": 0, "PYInitial": "", "PYQuanPin": "",
         "RemarkPYInitial": "", "RemarkPYQuanPin": "", "StarFriend": 0, "AppAccountFlag": 0, "Statues": 0,
-        "AttrStatus": 33656933, "Province": person.province, "City": person.city, "Alias": "", "SnsFlag": 17,
+        "AttrStatus": 33656933, "Province": person.province, "City": person.city, "Alias": person.alias,
+        "SnsFlag": 17,
         "UniFriend": 0, "DisplayName": "", "ChatRoomId": 0, "KeyWord": "", "EncryChatRoomId": "", "IsOwner": 0,
     }
 
@@ -68,17 +71,19 @@ def group_member(world: World, s: Session, group: Group, person_id: str) -> dict
 
 
 def group_contact(world: World, s: Session, group: Group, with_members: bool) -> dict[str, Any]:
-    """webwxgetcontact lists groups without members; webwxbatchgetcontact and sync include them."""
+    """webwxgetcontact lists groups without members, member count and owner (wechat4u's recorded responses);
+    webwxbatchgetcontact and sync fill them in."""
     name = s.name_of(group.id)
     members = [group_member(world, s, group, m) for m in group.member_ids] if with_members else []
+    owner = s.name_of(group.owner_id) if with_members else ""
     return {
         "Uin": 0, "UserName": name, "NickName": group.nick_name, "HeadImgUrl": HEADIMG.format(name=name, skey=s.skey),
-        "ContactFlag": 3, "MemberCount": len(group.member_ids), "MemberList": members, "RemarkName": "",
+        "ContactFlag": 3, "MemberCount": len(members), "MemberList": members, "RemarkName": "",
         "HideInputBarFlag": 0, "Sex": 0, "Signature": "", "VerifyFlag": 0, "OwnerUin": 0, "PYInitial": "",
         "PYQuanPin": "", "RemarkPYInitial": "", "RemarkPYQuanPin": "", "StarFriend": 0, "AppAccountFlag": 0,
         "Statues": 1, "AttrStatus": 0, "Province": "", "City": "", "Alias": "", "SnsFlag": 0, "UniFriend": 0,
         "DisplayName": "", "ChatRoomId": 0, "KeyWord": "", "EncryChatRoomId": s.encry_chatroom_id(group.id),
-        "ChatRoomOwner": s.name_of(group.owner_id), "IsOwner": int(group.owner_id == SELF_ID),
+        "ChatRoomOwner": owner, "IsOwner": int(with_members and group.owner_id == SELF_ID),
     }
 
 
@@ -152,6 +157,31 @@ def message(world: World, s: Session, msg: Message) -> dict[str, Any]:
         "ImgHeight": msg.extra.get("img_height", 0), "ImgWidth": msg.extra.get("img_width", 0),
         "SubMsgType": 0, "NewMsgId": msg.msg_id, "OriContent": "", "EncryFileName": "",
     }
+
+
+def chat_id(world: World, entity_id: str) -> str:
+    """What the type-51 notify's <username> list names a chat by: wxid-like ids, "…@chatroom" for groups."""
+    if entity_id in world.groups:
+        return f"{zlib.crc32(entity_id.encode()) + 10**9}@chatroom"
+    person = world.people.get(entity_id)
+    return (person.alias if person is not None and person.alias else f"wxid_{entity_id}") if person else entity_id
+
+
+def status_notify(world: World, s: Session) -> dict[str, Any]:
+    """The type-51 message the phone sends after the client's webwxstatusnotify: the recent chats (groups the
+    contact list leaves out among them), as UserNames and, in the same order, as ids in the Content."""
+    chats = [FILEHELPER] + list(world.groups)[:10] + [p.id for p in world.friends()[:5]]
+    names = ",".join(s.name_of(c) for c in chats)
+    ids = ",".join(chat_id(world, c) for c in chats)
+    content = html.escape(f"<msg>\n<op id='4'>\n<username>{ids}</username>\n<unreadchatlist>\n</unreadchatlist>"
+                          "\n<unreadfunctionlist>\n</unreadfunctionlist>\n</op>\n</msg>", quote=False)
+    me = s.name_of(SELF_ID)
+    return {"MsgId": str(next_msg_id()), "FromUserName": me, "ToUserName": me, "MsgType": 51,
+            "Content": content.replace("\n", "<br/>"), "Status": 3, "ImgStatus": 1, "CreateTime": int(time.time()),
+            "VoiceLength": 0, "PlayLength": 0, "FileName": "", "FileSize": "", "MediaId": "", "Url": "",
+            "AppMsgType": 0, "StatusNotifyCode": 4, "StatusNotifyUserName": names, "RecommendInfo": {},
+            "ForwardFlag": 0, "AppInfo": {"AppID": "", "Type": 0}, "HasProductId": 0, "Ticket": "", "ImgHeight": 0,
+            "ImgWidth": 0, "SubMsgType": 0, "NewMsgId": 0, "OriContent": "", "EncryFileName": ""}
 
 
 def sync_lists(world: World, s: Session, entries: list[Message | ContactChange]) -> dict[str, list]:

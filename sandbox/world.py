@@ -34,6 +34,8 @@ class Person:
     is_friend: bool = False
     # Real WeChat sends some names with <span class="emoji emoji1f604"></span> instead of the character.
     emoji_markup: bool = False
+    alias: str = ""  # the WeChat id (微信号) the contact list shows as Alias; most people have one
+    contact_flag: int = 3  # a friend's ContactFlag: 3 most often, also 1, 2051 (starred), 65539 (pinned) ...
 
 
 @dataclass(slots=True)

