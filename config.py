@@ -16,7 +16,6 @@ from libs.embedded_redis import embedded_redis_url
 from libs.instance_files import read_or_create_secret
 
 SANDBOX_URL = "http://127.0.0.1:8200"
-REAL_WECHAT_URL = "https://login.weixin.qq.com"
 # What an admin may upload to send through WeChat. Never executables, HTML or SVG (libs/uploads.py refuses those
 # whatever this says).
 DEFAULT_UPLOAD_EXTENSIONS = "jpg,jpeg,png,gif,webp,mp4,mov,pdf,doc,docx,xls,xlsx,ppt,pptx,txt,csv,zip,7z,rar,mp3"
