@@ -80,6 +80,7 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
             "wechat-watchdog": {"task": "wechat.watchdog", "schedule": 10.0},
             "wechat-notify-unread": {"task": "wechat.notify_unread", "schedule": 60.0},
             "wechat-purge-messages": {"task": "wechat.purge_messages", "schedule": 3600.0},
+            "wechat-purge-uploads": {"task": "wechat.purge_uploads", "schedule": 3600.0},
             # Expires: a sync queued while nobody is logged in is dropped, not piled up for the next login.
             "wechat-sync": {"task": "wechat.sync", "schedule": sync_minutes * 60, "args": ["all"],
                             "options": {"queue": bot_queue, "expires": 120}},
