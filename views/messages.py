@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from extensions import db
 from libs.api import ApiError, field, json_body, search_arg
 from libs.files import inside
+from libs.message_json import message_json
 from libs.search import message_search
 from libs.validation import to_utc
 from models.audit import record
@@ -32,13 +33,7 @@ INLINE_TYPES = {"picture", "emoticon"}
 
 
 def message_dict(message: Message) -> dict:
-    return {"id": message.id, "msg_id": message.msg_id, "type": message.type, "chat_kind": message.chat_kind,
-            "chat_puid": message.chat_puid, "chat_name": message.chat_name, "sender_puid": message.sender_puid,
-            "sender_name": message.sender_name, "is_outgoing": message.is_outgoing, "text": message.text,
-            "url": message.url, "file_name": message.file_name, "file_size": message.file_size,
-            "media_url": f"/api/media/{message.id}" if message.file_path else None,
-            "media_status": message.media_status,  # why the media was not kept (models.message.MEDIA_SKIPPED)
-            "created_at": message.created_at.isoformat()}
+    return message_json(message)
 
 
 def time_arg(name: str) -> datetime | None:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from extensions import db
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
+from libs.message_json import message_event
 from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
@@ -39,7 +40,6 @@ logger = logging.getLogger(__name__)
 WXPY_TYPES = {"Text": "text", "Picture": "picture", "Recording": "recording", "Video": "video",
               "Attachment": "attachment", "Sharing": "sharing", "Card": "card", "Friends": "friends",
               "Map": "map", "Note": "note", "System": "system"}
-TEXT_PREVIEW = 200
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
 RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
@@ -84,15 +84,6 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
         "file_name": sanitize_name(raw.get("FileName")) if kind == "attachment" else None,
         "created_at": datetime.fromtimestamp(int(raw.get("CreateTime") or 0) or datetime.now(UTC).timestamp(), UTC),
     }
-
-
-def message_event(record: dict[str, Any]) -> dict[str, Any]:
-    """The SSE `message` event of a stored record (with its row `id`)."""
-    return {"id": record["id"], "type": record["type"], "chat_kind": record["chat_kind"],
-            "chat_puid": record["chat_puid"], "chat_name": record["chat_name"],
-            "sender_puid": record["sender_puid"], "sender_name": record["sender_name"],
-            "is_outgoing": record["is_outgoing"], "text": record["text"][:TEXT_PREVIEW],
-            "created_at": record["created_at"].isoformat()}
 
 
 T = TypeVar("T")
