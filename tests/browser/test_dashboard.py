@@ -164,6 +164,40 @@ def test_incoming_message_appears_live_with_unread_badge(web, live):
     expect(badge).to_be_hidden(timeout=10000)
 
 
+def test_a_live_message_is_shown_from_its_event_without_fetching_the_list(web, live):
+    """The SSE `message` event carries the message: the page shows it in place, newest first, with no request for
+    /api/messages (the list is fetched again only after a gap the stream cannot replay)."""
+    live.ensure_logged_in()
+    with web.page.expect_response(lambda response: "/api/messages?" in response.url):
+        page = web.goto("/messages")
+    page.locator("#live-status.is-live").wait_for(state="attached")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/api/messages" in request.url else None)
+    live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": "无需重新加载列表"})
+    message = page.locator("#messages .message", has_text="无需重新加载列表")
+    expect(message).to_be_visible(timeout=30000)
+    expect(page.locator("#messages .message").first).to_have_class(re.compile(r"\bfresh\b"))
+    expect(page.locator("#messages .message").first).to_contain_text("无需重新加载列表")
+    page.wait_for_timeout(1000)  # the old page fetched the list 400 ms after the event
+    assert fetched == []
+
+
+def test_the_overview_counts_a_live_message_without_fetching_again(web, live):
+    live.ensure_logged_in()
+    with web.page.expect_response(lambda response: "/api/overview" in response.url):
+        page = web.goto("/")
+    today = page.locator('[data-count="messages_today"] .stat-value')
+    expect(today).to_have_text(re.compile(r"^\d+$"))
+    page.locator("#live-status.is-live").wait_for(state="attached")
+    before = int(today.inner_text())
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/api/overview" in request.url else None)
+    live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": "概览也实时"})
+    expect(today).to_have_text(str(before + 1), timeout=30000)
+    page.wait_for_timeout(2000)  # the old page fetched /api/overview 1.5 s after the event
+    assert fetched == []
+
+
 def test_a_file_above_the_media_cap_is_listed_as_skipped(web, live):
     """The worker's default MEDIA_MAX_MB (50): a 60 MB file is not downloaded; the message is, with the reason."""
     live.ensure_logged_in()
