@@ -68,10 +68,10 @@ def _media_types() -> set[str]:
     return set(MEDIA_TYPES) | set(INLINE_TYPES)
 
 
-def _messages_js_types() -> set[str]:
-    """The types messages.js branches on (it shows media differently per type)."""
-    text = (ROOT / "static/js/pages/messages.js").read_text()
-    return set(re.findall(r'case "(\w+)":', text)) | set(re.findall(r'message\.type === "(\w+)"', text))
+def _pages_js_types() -> set[str]:
+    """The types the message pages branch on (they show media differently per type)."""
+    text = "".join((ROOT / "static/js/pages" / name).read_text() for name in ("messages.js", "chats.js"))
+    return set(re.findall(r'case "(\w+)":', text)) | set(re.findall(r'\b(?:message|last)\.type === "(\w+)"', text))
 
 
 def _js_event_listeners() -> set[str]:
@@ -115,9 +115,9 @@ LISTS = [
         "wechat/archive.py message_type()": _archive_types,
         "bench/data.py TYPE_WEIGHTS": _bench_types,
         "media types (wechat/archive_media.py, views/messages.py)": _media_types,
-        "static/js/pages/messages.js": _messages_js_types,
+        "static/js/pages/messages.js, chats.js": _pages_js_types,
     }, subset=frozenset({"media types (wechat/archive_media.py, views/messages.py)",
-                         "static/js/pages/messages.js"})),
+                         "static/js/pages/messages.js, chats.js"})),
     Listed("SSE events", source=lambda: set(EVENT_NAMES), copies={
         "publish(...) calls": _published_events,
     }, subset=frozenset({"publish(...) calls"})),
@@ -172,7 +172,7 @@ def test_pages_get_the_lists_from_their_sources(logged_in):
     assert options == ["", *MESSAGE_TYPES]  # "" is "all types"
 
 
-@pytest.mark.parametrize("path", ["/automation", "/plugins", "/schedules", "/send", "/admins"])
+@pytest.mark.parametrize("path", ["/automation", "/plugins", "/schedules", "/send", "/admins", "/chats"])
 def test_forms_render_the_servers_bounds(logged_in, path):
     html = logged_in.get(path).get_data(as_text=True)
     checked = 0

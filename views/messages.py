@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from extensions import db
 from libs.api import ApiError, field, json_body, search_arg
 from libs.files import inside
-from libs.message_json import message_json
 from libs.search import message_search
 from libs.validation import to_utc
 from models.audit import record
@@ -23,17 +22,26 @@ from models.wechat import Contact, Group
 from views.contacts import current_account_id, paged
 from wechat import control
 from wechat.archive import media_root
+from wechat.chat_unread import clear_all
 from wechat.listener import bot_queue
 from wechat.notifications import clear_unread, unread
 from wechat.retention import delete_messages
 from wechat.sync_runner import SYNC_KINDS
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
-INLINE_TYPES = {"picture", "emoticon"}
+# Shown in the page (an image, or played by <audio>/<video>: with nosniff, an octet-stream download never plays).
+# The archive names these files itself (.jpg, .gif, .mp3, .mp4), so their type is never a user's choice.
+INLINE_TYPES = {"picture", "emoticon", "recording", "video"}
 
 
 def message_dict(message: Message) -> dict:
-    return message_json(message)
+    return {"id": message.id, "msg_id": message.msg_id, "type": message.type, "chat_kind": message.chat_kind,
+            "chat_puid": message.chat_puid, "chat_name": message.chat_name, "sender_puid": message.sender_puid,
+            "sender_name": message.sender_name, "is_outgoing": message.is_outgoing, "text": message.text,
+            "url": message.url, "file_name": message.file_name, "file_size": message.file_size,
+            "media_url": f"/api/media/{message.id}" if message.file_path else None,
+            "media_status": message.media_status,  # why the media was not kept (models.message.MEDIA_SKIPPED)
+            "created_at": message.created_at.isoformat()}
 
 
 def time_arg(name: str) -> datetime | None:
@@ -120,7 +128,9 @@ def notifications():
 
 @bp.post("/notifications/read_all")
 def read_all():
-    clear_unread(control.bot_state())
+    state = control.bot_state()
+    clear_all(state)
+    clear_unread(state)
     return jsonify({"unread": 0})
 
 

@@ -20,7 +20,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from extensions import db
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
-from libs.message_json import message_event
 from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
@@ -32,7 +31,9 @@ from wechat.archive_media import (
     media_root,  # noqa: F401  (views and retention import it from here)
     save_media,
 )
+from wechat.chat_unread import queue_chat_arrivals
 from wechat.dispatch import BotContext, MustNotLose, message_handler
+from wechat.message_payload import EVENT_TEXT_LIMIT, message_payload
 from wechat.notifications import after_arrived, queue_arrived
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,12 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
         "file_name": sanitize_name(raw.get("FileName")) if kind == "attachment" else None,
         "created_at": datetime.fromtimestamp(int(raw.get("CreateTime") or 0) or datetime.now(UTC).timestamp(), UTC),
     }
+
+
+def message_event(record: dict[str, Any]) -> dict[str, Any]:
+    """The SSE `message` event of a stored record (with its row `id`): the whole message as the API gives it
+    (wechat/message_payload.py), so an open conversation appends it without fetching."""
+    return message_payload(record, text_limit=EVENT_TEXT_LIMIT)
 
 
 T = TypeVar("T")
@@ -166,10 +173,11 @@ def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
     ctx.batch.count("messages_stored", len(stored))
     events = [("message", message_event(record)) for record in stored]
     ctx.batch.redis(lambda pipe: publish_many(events, client=pipe))
-    incoming = sum(1 for record in stored if not record["is_outgoing"])
+    incoming = [record["chat_puid"] for record in stored if not record["is_outgoing"]]
     if incoming:
         state = ctx.state
-        ctx.batch.redis(lambda pipe: queue_arrived(state, pipe, incoming),
+        ctx.batch.redis(lambda pipe: queue_chat_arrivals(state, pipe, incoming))
+        ctx.batch.redis(lambda pipe: queue_arrived(state, pipe, len(incoming)),
                         then=lambda results: after_arrived(state, results))
 
 

@@ -170,7 +170,7 @@ function showLive(message) {
     return;
   }
   if (!shown || page !== 1) return;
-  if (message.text_truncated) { // too long for an event: the list brings the whole text
+  if (message.truncated) { // too long for an event: the list brings the whole text
     liveRefresh();
     return;
   }
