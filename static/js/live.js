@@ -43,9 +43,7 @@ function openStream() {
   });
   stream.addEventListener("error", () => {
     setStatus(false);
-    if (stream.readyState === EventSource.CLOSED && !revoked && source === stream) {
-      window.setTimeout(openStream, REOPEN_MS);
-    }
+    if (stream.readyState === EventSource.CLOSED && !revoked && source === stream) window.setTimeout(reopen, REOPEN_MS);
   });
   // `revoked`: our session was ended elsewhere (password change, sign out everywhere, deactivation). Stop
   // reconnecting; the 401 of the next API call shows the "session ended" notice and goes to the sign-in page.
@@ -70,6 +68,17 @@ function openStream() {
       dispatch(name, data);
     });
   }
+}
+
+// Reopen only while still signed in: a 401 from /api/me shows the "session ended" notice (core.js) and stops here.
+async function reopen() {
+  try {
+    await api("GET", "/api/me");
+  } catch (error) {
+    if (error.status !== 401 && error.status !== 403) window.setTimeout(reopen, REOPEN_MS);
+    return;
+  }
+  openStream();
 }
 
 function connect() {
