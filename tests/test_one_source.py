@@ -55,6 +55,18 @@ def _archive_types() -> set[str]:
     return set(WXPY_TYPES.values()) | {message_type(raw) for raw in special}
 
 
+def _wxpy_type_names() -> set[str]:
+    from wechat.archive import WXPY_TYPES
+
+    return set(WXPY_TYPES)
+
+
+def _relayed_wxpy_types() -> set[str]:
+    from wechat.automation.handlers import MEDIA_TYPES
+
+    return set(MEDIA_TYPES)
+
+
 def _bench_types() -> set[str]:
     from bench.data import TYPE_WEIGHTS
 
@@ -118,6 +130,9 @@ LISTS = [
         "static/js/pages/messages.js, chats.js": _pages_js_types,
     }, subset=frozenset({"media types (wechat/archive_media.py, views/messages.py)",
                          "static/js/pages/messages.js, chats.js"})),
+    Listed("wxpy type names", source=_wxpy_type_names, copies={
+        "wechat/automation/handlers.py MEDIA_TYPES": _relayed_wxpy_types,
+    }, subset=frozenset({"wechat/automation/handlers.py MEDIA_TYPES"})),
     Listed("SSE events", source=lambda: set(EVENT_NAMES), copies={
         "publish(...) calls": _published_events,
     }, subset=frozenset({"publish(...) calls"})),
