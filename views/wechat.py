@@ -9,9 +9,11 @@ from flask_login import current_user
 
 from extensions import db
 from libs.api import ApiError, field, json_body, string_list
+from libs.metrics import queue_length
 from models.audit import record
 from wechat import control
 from wechat.builtin_handlers import friend_requests
+from wechat.listener import bot_queue
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 
@@ -53,7 +55,8 @@ def status():
     return jsonify({
         "degraded": degraded,
         "wechat": wechat,
-        "login": {k: v for k, v in login.items() if k != "uuid"},
+        # What the lease holder says (wechat/state.py derive_login): `no_listener` while nobody holds the lease.
+        "login": {k: v for k, v in login.items() if k not in ("uuid", "generation")},
         "account": {"nick_name": login.get("nick_name"), "puid": login.get("puid")}
         if login["state"] == "logged_in" else None,
         "listener": {
@@ -64,6 +67,9 @@ def status():
             "starts": listener.get("starts", 0),
         },
         "paused": state.paused(),
+        # Tasks waiting for the process holding the bot: nobody takes them until WeChat is logged in (they expire).
+        "bot_queue": {"waiting": queue_length(state.client, bot_queue(state.account)),
+                      "expires_seconds": current_app.config["BOT_TASK_EXPIRES"]},
     })
 
 
@@ -72,9 +78,9 @@ def login():
     state = control.bot_state()
     if state.is_logged_in():
         raise ApiError(409, "already logged in; log out first")
-    task_id = control.launch_listener(replace=True)
-    audit("wechat.login", task_id=task_id)
-    return jsonify({"ok": True, "task_id": task_id}), 202
+    result = control.request_new_qr()
+    audit("wechat.login", **result)
+    return jsonify({"ok": True, **result}), 202
 
 
 @bp.get("/wechat/qrcode.png")
