@@ -278,3 +278,22 @@ def test_schedule_bounds_are_the_validators(app):
     assert accepts(text="t" * bounds["text"]["maxlength"]) and not accepts(text="t" * (bounds["text"]["maxlength"] + 1))
     longest_cron = "0 9 * * " + ",".join(["1"] * 200)
     assert not accepts(cron=longest_cron[:bounds["cron"]["maxlength"] + 1])
+
+
+def test_plugin_number_ranges_reach_the_form_and_are_the_validators(logged_in, app):
+    """plugins.js sets min/max of a numeric plugin setting from the plugin's `limits` in GET /api/plugins."""
+    from wechat.plugins import registry
+
+    items = {item["name"]: item for item in logged_in.get("/api/plugins").get_json()["items"]}
+    specs = registry.loaded(app).plugins
+    assert items["llm"]["limits"]  # the built-in LLM plugin has ranges: the check below is not vacuous
+    for name, item in items.items():
+        spec = specs[name]
+        assert item["limits"] == {key: list(limits) for key, limits in spec.limits.items()}
+        for key, (low, high) in item["limits"].items():
+            step = 1 if isinstance(spec.settings[key], int) else 0.5
+            assert plugin_settings.validate(spec, {key: low}, None) == {key: low}
+            assert plugin_settings.validate(spec, {key: high}, None) == {key: high}
+            for outside in (low - step, high + step):
+                with pytest.raises(plugin_settings.PluginSettingsInvalid):
+                    plugin_settings.validate(spec, {key: outside}, None)
