@@ -163,3 +163,25 @@ def test_vote_kick_mp_forwarding_and_relay(stack):
     assert to_b == [("text", "张三: 大家好")], to_b
     to_a = sorted((e["kind"], e.get("content")) for e in sent if e["to"] == "中继A")
     assert to_a == [("image", None), ("text", "李四:")], to_a
+
+
+def test_english_notes_and_group_display_names(stack):
+    """Notes in English (with the stray spaces real ones carry) are welcomed; "@老王" means the member whose group
+    display name is 老王 before the one whose nick name is 老王, and the bot's texts call him by it."""
+    live(stack, explicit_friends=["坏人", "老王", "甲", "乙"], settings={"note_language": "en"},
+         explicit_groups=[{"name": "投票群", "members": ["坏人", "老王", "甲", "乙"], "owner": "self",
+                           "display_names": {"坏人": "老王"}}])
+    configure(stack, kick_quorum=2, kick_period_minutes=5, kick_text="{member} {current}/{total}",
+              kicked_text="{member} 出局", welcome_text="欢迎 @{name}")
+    seq = stack.sandbox.state()["sent_count"]
+    stack.sandbox.control("groups/join", {"group": "投票群", "nick_name": "扫码的人", "how": "qrcode"})
+    welcome = wait_for(lambda: sent_after(stack, seq, "text", "投票群"), 20, what="the welcome")
+    assert welcome[0]["content"] == "欢迎 @扫码的人"  # the note read '" 扫码的人" joined the group chat via ...'
+
+    seq = stack.sandbox.state()["sent_count"]
+    for voter in ("甲", "乙"):
+        stack.sandbox.control("messages", {"from": voter, "group": "投票群", "type": "text", "content": "kick @老王"})
+    wait_for(lambda: "坏人" not in members_of(stack, "投票群"), 30, what="坏人 (群昵称 老王) removed")
+    assert "老王" in members_of(stack, "投票群")  # before: "ambiguous", nobody removed
+    texts = wait_for(lambda: len(t := sent_after(stack, seq, "text", "投票群")) >= 2 and t, 20, what="kick texts")
+    assert sorted(e["content"] for e in texts) == ["老王 1/2", "老王 出局"]

@@ -109,6 +109,23 @@ def test_a_session_ended_by_1102_right_after_the_scan_is_a_refusal(stack):
     assert "1102" in status["login"]["message"] and status["paused"] == "refused"
 
 
+def test_selector_7_at_once_leaves_the_listener_idle(stack):
+    """WeChatBotEngine issue 2: synccheck answering selector 7 at once with nothing to fetch, on every poll. itchat's
+    loop has no pause of its own; before, the listener spun on it (a core's worth of CPU, thousands of requests)."""
+    import psutil
+
+    stack.sandbox.reset(friends=3, groups=1, members=3, mps=0, settings={"selector_7": "always"})
+    worker = stack.start_worker()
+    stack.log_in()
+    time.sleep(3)  # the login's own work (contact sync) is over
+    process = psutil.Process(worker.process.pid)
+    before = sum(process.cpu_times()[:2])
+    time.sleep(5)
+    spent = sum(process.cpu_times()[:2]) - before
+    assert spent < 0.5, f"the listener used {spent:.2f} s of CPU in 5 s on a quiet account"
+    assert stack.status()["login"]["state"] == "logged_in"
+
+
 def test_login_events_reach_the_event_stream(stack):
     """The QR flow's states arrive as SSE `login` events on /stream (replayed from the first event id)."""
     import json
