@@ -53,3 +53,17 @@ def test_reload_keeps_the_index(tmp_path):
     first.dump()
     again = IndexedPuidMap(str(tmp_path / "p.pkl"))
     assert again.get_puid(FakeChat("@bbbbbbbb22222222", "张三", None, None, 1, "北京", "北京")) == puid
+
+
+def test_alias_keys_the_puid_across_logins_and_renames(tmp_path):
+    """Real contact lists carry Alias (the WeChat id) for most people: the puid follows it, so a friend who renames
+    themself between two logins keeps their puid (and their archive, memberships, blacklist entry)."""
+    import secrets
+
+    puid_map = IndexedPuidMap(str(tmp_path / "puids.pkl"))
+    name = lambda: "@" + secrets.token_hex(32)  # noqa: E731 - 64 hex, as real UserNames
+    first = puid_map.get_puid(FakeChat(name(), "张三", "wxid_abc", None, 1, "北京", ""))
+    renamed = puid_map.get_puid(FakeChat(name(), "张三丰", "wxid_abc", None, 1, "北京", ""))
+    namesake = puid_map.get_puid(FakeChat(name(), "张三丰", "wxid_def", None, 1, "北京", ""))
+    assert renamed == first
+    assert namesake != first  # before: the same puid (wxpy matched the caption), two people merged into one

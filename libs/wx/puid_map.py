@@ -5,6 +5,10 @@ per session) by scanning all stored captions (nick name, sex, province, city) on
 friends took 3 s, and an account with 10,000 friends and 100,000 group members would take hours. A caption can
 only match one with the same nick name, so captions are indexed by nick name and only that bucket is scanned, in
 the order wxpy would have met them. The stored file format is wxpy's own.
+
+One rule differs from wxpy, for real contact lists where most people carry their WeChat id (Alias, wxpy's `wxid`):
+a chat with a wxid never takes the puid of a caption whose puid belongs to a different wxid. wxpy would merge two
+people who share nick name, sex, province and city into one puid even though their ids say they differ.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class IndexedPuidMap(PuidMap):
         write_pickle(Path(self.path), (self.user_names, self.wxids, self.remark_names, self.captions))
 
     def _reindex(self) -> None:
+        # puids that belong to some wxid: a chat whose own wxid missed the lookup is not one of them
+        self._puids_with_wxid = set(self.wxids.values())
         self._by_nick, self._position = defaultdict(set), {}
         for caption in self.captions:
             self._placed(caption)
@@ -49,13 +55,15 @@ class IndexedPuidMap(PuidMap):
         self._position[caption] = self._counter
         self._by_nick[caption[0]].add(caption)
 
-    def _find_by_caption(self, caption: tuple) -> str | None:
+    def _find_by_caption(self, caption: tuple, wxid: str | None = None) -> str | None:
         bucket = self._by_nick.get(caption[0], set())
         bucket.difference_update([known for known in bucket if known not in self.captions])  # replaced by wxpy
+        taken = self._puids_with_wxid if wxid else set()
         for known in sorted(bucket, key=self._position.__getitem__):  # the order a full scan would meet them
-            if match_captions(known, caption):
+            if match_captions(known, caption) and self.captions[known] not in taken:
                 return self.captions[known]
         return None
+
 
     def get_puid(self, chat):
         """Same rules as wxpy's PuidMap.get_puid; only the caption search is indexed."""
@@ -70,7 +78,7 @@ class IndexedPuidMap(PuidMap):
                 if puid:
                     break
             else:
-                puid = self._find_by_caption(chat_caption)
+                puid = self._find_by_caption(chat_caption, chat.wxid)
             if puid:
                 new_caption = merge_captions(self.captions.get_key(puid), chat_caption)
             else:
@@ -79,6 +87,8 @@ class IndexedPuidMap(PuidMap):
             for index in range(3):
                 if chat_attrs[index]:
                     self.attr_dicts[index][chat_attrs[index]] = puid
+            if chat.wxid:
+                self._puids_with_wxid.add(puid)
             moves = self.captions.get(new_caption) != puid  # then the dict (re)inserts it at the end
             self.captions[new_caption] = puid
             if moves:
