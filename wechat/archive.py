@@ -47,6 +47,15 @@ RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "send
                   "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "media_status", "created_at")
 
 
+# Not messages: 51 is the status notify the phone sends after every login (its recent chats, for the client's
+# chat list); it would otherwise be archived as an empty "system" message from the bot to itself.
+NOT_MESSAGES = frozenset({51})
+
+
+def is_message(raw: dict) -> bool:
+    return raw.get("MsgType") not in NOT_MESSAGES
+
+
 def message_type(raw: dict) -> str:
     if raw.get("MsgType") == 47:
         return "emoticon"
@@ -190,6 +199,8 @@ def flush_archive(ctx: BotContext) -> None:
 @message_handler("archive", priority=0, flush=flush_archive)
 def archive_message(msg, ctx: BotContext) -> None:
     """Collect the message; `flush_archive` stores the batch."""
+    if not is_message(msg.raw):
+        return
     record = build_record(msg, ctx.directory())
     if record["msg_id"]:
         ctx.batch.collect("archive", (msg, record))
