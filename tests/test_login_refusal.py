@@ -37,3 +37,24 @@ def test_1102_at_the_first_synccheck_is_a_refusal_only_after_a_scan():
         login_mode.note_refusal_after_login(core, "1102")
     assert login_mode.refusal_after_login(scanned).ret == "1102"
     assert login_mode.refusal_after_login(reloaded) is None  # an expired hot-reloaded session: a fresh QR
+
+
+def test_uos_mode_asks_jslogin_for_the_desktop_redirect():
+    import itchat
+    from itchat.core import Core
+
+    asked = []
+
+    class Http:
+        def get(self, url, params=None, headers=None):
+            asked.append(params)
+            return types.SimpleNamespace(text='window.QRLogin.code = 200; window.QRLogin.uuid = "gZ5s0W3Vkw==";')
+
+    try:
+        login_mode.install("uos", "spam")
+        core = itchat.new_instance()
+        core.s = Http()
+        assert core.get_QRuuid() == "gZ5s0W3Vkw==" and "mod=desktop" in asked[0]["redirect_uri"]
+    finally:
+        login_mode.install("web")
+    assert Core.get_QRuuid is not login_mode.get_qr_uuid_desktop

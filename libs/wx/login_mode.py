@@ -140,8 +140,31 @@ def make_process_login_info(mode: str, extspam: str):
     return process_login_info
 
 
+UOS_REDIRECT_URI = "https://wx.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?mod=desktop"
+_original_get_qr_uuid = None
+
+
+def get_qr_uuid_desktop(self):
+    """itchat's get_QRuuid as desktop clients ask: jslogin with a redirect_uri carrying mod=desktop
+    (why2lyj/ItChat-UOS, itchat-desktop), so the login redirect the server answers with is the desktop one."""
+    from itchat import config
+
+    params = {"appid": "wx782c26e4c19acffb", "fun": "new", "lang": "zh_CN", "redirect_uri": UOS_REDIRECT_URI}
+    response = self.s.get(f"{config.BASE_URL}/jslogin", params=params, headers={"User-Agent": config.USER_AGENT})
+    found = re.search(r'window.QRLogin.code = (\d+); window.QRLogin.uuid = "(\S+?)";', response.text)
+    if found and found.group(1) == "200":
+        self.uuid = found.group(2)
+        return self.uuid
+    return None
+
+
 def install(mode: str, extspam: str = "") -> None:
     """Make itchat log in with the given mode (affects every itchat Core in this process)."""
+    global _original_get_qr_uuid
     import itchat.components.login as login_module
+    from itchat.core import Core
 
     login_module.process_login_info = make_process_login_info(mode, extspam)
+    if _original_get_qr_uuid is None:
+        _original_get_qr_uuid = Core.get_QRuuid
+    Core.get_QRuuid = get_qr_uuid_desktop if mode == "uos" else _original_get_qr_uuid
