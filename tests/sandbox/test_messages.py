@@ -131,3 +131,15 @@ def test_many_injected_messages_all_arrive_in_order(world, inbox):
     assert len(set(ids)) == 300 and all(i.isdigit() for i in ids)
     texts = [next_message(received).text for _ in ids]
     assert sorted(texts, key=lambda t: int(t.split()[1])) == [f"burst {n}" for n in range(1, 301)]
+
+
+def test_display_names_english_notes_and_the_bots_removal(world, inbox):
+    bot, received = inbox
+    world.control("world", {"op": "set_display_name", "group": GROUP, "nick_name": MEMBER, "display_name": "运营-甲"})
+    world.wait_for(lambda: any(m.display_name == "运营-甲" for m in named(bot.groups(), GROUP).members))
+    world.control("world", {"op": "set_note_language", "language": "en"})
+    world.control("world", {"op": "remove_member", "group": GROUP, "nick_name": "群友乙"})
+    assert next_message(received).text == 'You removed "群友乙" from the group chat'
+    world.control("world", {"op": "remove_member", "group": GROUP, "nick_name": bot.self.nick_name, "by": MEMBER})
+    assert next_message(received).text == f'You were removed from the group chat by "{MEMBER}"'
+    assert GROUP not in {g["name"] for g in world.world()["groups"] if bot.self.nick_name in g["members"]}
