@@ -43,7 +43,8 @@ class NoteEvent:
 
 def _names(chunk: str, quoted: bool) -> list[str]:
     """Names from 'a"、"b' (inside the note's quotes) or, for English notes, '"a"、"b"', '"a、b"' or 'a、b';
-    without the stray spaces real notes carry."""
+    without the stray spaces real notes carry. Real notes also join names with a bare 、 inside one pair of quotes
+    (wechaty's '"桔小秘"邀请你和"庆次、小桔妹"加入了群聊'), so a nick name that itself holds 、 reads as two names."""
     chunk = chunk.strip()
     if not quoted and len(chunk) >= 2 and chunk[0] == '"' and chunk[-1] == '"':
         chunk = chunk[1:-1]
