@@ -81,7 +81,7 @@ def to_events(raw: dict[str, Any], self_id: str) -> list[Event]:
     if msg.msg_type == 10002:
         return _sysmsg(msg, body, chat_id, group_id)
     if msg.msg_type == 10000 and group_id:
-        return [_group_note(msg, group_id, body)]
+        return [_group_note(msg, group_id, body, self_id)]
     return [_message(msg, body, chat_id, sender, bool(group_id), self_id)]
 
 
@@ -131,22 +131,48 @@ def _note_kind(note: str) -> GroupNoteKind:
 
 
 def _note_names(note: str, kind: GroupNoteKind) -> tuple[str, ...]:
-    """The joined or removed members' names: '你邀请"A"、"B"加入了群聊', '"A"通过扫描…', '你将"A"移出了群聊'.
-    Names are split on the '"、"' between them, so a name holding a quote stays whole."""
-    segment = note
+    """The joined or removed members' names: '你邀请"A"、"B"加入了群聊', '"A"通过扫描…', '你将"A"移出了群聊', and the
+    English client's 'X invited "A" to the group chat', '"A" joined the group chat via …', 'You removed "A" from the
+    group chat' (wechaty's firer.spec.ts). Names are split on the '"、"' between them, so a name holding a quote
+    stays whole; the stray spaces real notes carry inside the quotes are dropped."""
+    segment = note.strip()
     if kind is GroupNoteKind.JOIN:
-        segment = note.split("邀请", 1)[1].rsplit("加入", 1)[0] if "邀请" in note else note.split("通过扫描", 1)[0]
+        if " invited " in segment:
+            segment = segment.rsplit(" invited ", 1)[1].split(" to the group chat", 1)[0]
+            segment = segment[len("you and "):] if segment.lower().startswith("you and ") else segment
+        elif " joined " in segment:
+            segment = segment.split(" joined ", 1)[0]
+        else:
+            segment = segment.split("邀请", 1)[1].rsplit("加入", 1)[0] if "邀请" in segment \
+                else segment.split("通过扫描", 1)[0]
+            segment = segment[2:] if segment.startswith("你和") else segment
     elif kind is GroupNoteKind.LEAVE:
-        segment = (note.split("将", 1)[1] if "将" in note else note).rsplit("移出", 1)[0]
+        if " removed " in segment:
+            segment = segment.rsplit(" removed ", 1)[1].split(" from the group chat", 1)[0]
+        else:
+            segment = (segment.split("将", 1)[1] if "将" in segment else segment).rsplit("移出", 1)[0]
     else:
         return ()
     segment = segment.strip()
     if len(segment) >= 2 and segment[0] in "\"“" and segment[-1] in "\"”":
-        return tuple(segment[1:-1].split("\"、\""))
-    return tuple(_QUOTED.findall(segment))
+        inner = segment[1:-1]  # real notes also join names with a bare 、 inside one pair of quotes
+        names = inner.split("\"、\"") if "\"、\"" in inner else inner.split("、")
+    else:
+        names = _QUOTED.findall(segment) or segment.split("、")
+    return tuple(name.strip() for name in names if name.strip())
 
 
-def _group_note(msg: RawMessage, group_id: str, note: str) -> GroupNoteEvent:
+def _bot_removed(note: str) -> bool:
+    """你被"X"移出群聊 / You were removed from the group chat by X: the bot itself left, X is who removed it."""
+    note = note.strip()
+    return (note.startswith('你被"') and note.endswith('"移出群聊')) or \
+        note.startswith("You were removed from the group chat by ")
+
+
+def _group_note(msg: RawMessage, group_id: str, note: str, self_id: str = "") -> GroupNoteEvent:
+    if _bot_removed(note):  # the bot is the one who left; the name in the note is the remover's
+        return GroupNoteEvent(msg_id=msg.msg_id, group_id=group_id, kind=GroupNoteKind.LEAVE, text=note,
+                              member_ids=(self_id,) if self_id else (), create_time=msg.create_time)
     kind = _note_kind(note)
     return GroupNoteEvent(msg_id=msg.msg_id, group_id=group_id, kind=kind, text=note,
                           member_names=_note_names(note, kind), create_time=msg.create_time)

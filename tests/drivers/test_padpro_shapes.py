@@ -200,10 +200,22 @@ def test_friend_requests_recalls_and_group_notes():
     for text, kind, names in (('"A"邀请"B"、"C"加入了群聊', GroupNoteKind.JOIN, ("B", "C")),
                               ('"D"通过扫描"A"分享的二维码加入群聊', GroupNoteKind.JOIN, ("D",)),
                               ('你将"E"移出了群聊', GroupNoteKind.LEAVE, ("E",)),
-                              ("你修改群名为“新名字”", GroupNoteKind.RENAME, ())):
+                              ("你修改群名为“新名字”", GroupNoteKind.RENAME, ()),
+                              # English notes and stray spaces, as wechaty's firer.spec.ts records them
+                              ('"凌" invited "庆次、小桔妹" to the group chat', GroupNoteKind.JOIN, ("庆次", "小桔妹")),
+                              ("You invited 管理员 to the group chat.   ", GroupNoteKind.JOIN, ("管理员",)),
+                              ('" 桔小秘" joined the group chat via the QR Code shared by "李佳芮".',
+                               GroupNoteKind.JOIN, ("桔小秘",)),
+                              ('" 桔小秘"通过扫描"李佳芮"分享的二维码加入群聊', GroupNoteKind.JOIN, ("桔小秘",)),
+                              ('You removed "Bruce LEE" from the group chat', GroupNoteKind.LEAVE, ("Bruce LEE",))):
         [event] = to_events(ws_message(msg_type=10000, from_user_name={"str": "123@chatroom"},
                                        content={"str": text}), ME)
         assert (event.kind, event.member_names) == (kind, names)
+    # The bot's own removal: it is the one who left (before: the remover was reported as leaving).
+    for text in ('你被"李佳芮"移出群聊', 'You were removed from the group chat by "桔小秘"'):
+        [event] = to_events(ws_message(msg_type=10000, from_user_name={"str": "123@chatroom"},
+                                       content={"str": text}), ME)
+        assert (event.kind, event.member_ids, event.member_names) == (GroupNoteKind.LEAVE, (ME,), ())
 
 
 @pytest.mark.parametrize("hostile", [
