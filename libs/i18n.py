@@ -160,6 +160,9 @@ JS_STRINGS = {
     "job_cancelled": _l("Cancelled"),
     "job_failed": _l("Failed"),
     "job_progress": _l("{sent} of {total} sent, {failed} failed"),
+    "job_uncertain": _l("{uncertain} interrupted while sending: they may or may not have arrived, and are not "
+                        "sent again by themselves."),
+    "job_resend_confirm": _l("Send those again? Some recipients may get the message twice."),
     "job_cancel_confirm": _l("Stop sending? Messages already sent stay sent."),
     "sync_started": _l("Sync started."),
     "sync_progress": _l("{kind}: {done} of {total}"),

@@ -16,7 +16,9 @@ from models.types import LongText, UTCDateTime, utcnow
 from models.wechat import PUID
 
 JOB_STATES = ("pending", "running", "done", "cancelled", "failed")
-ITEM_STATES = ("pending", "sent", "failed")
+# "attempted" is committed before the request goes out; an item still "attempted" when a job resumes crashed
+# mid-request and may or may not have been delivered: it becomes "uncertain" and is not sent again by itself.
+ITEM_STATES = ("pending", "attempted", "sent", "failed", "uncertain")
 
 
 class SendJob(db.Model):
@@ -32,6 +34,7 @@ class SendJob(db.Model):
     total: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(LongText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -16,7 +16,8 @@ from sandbox.session import RET_KICKED, SCANNED
 from sandbox.world import SELF_ID, WorldError
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept")
+SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept", "dedupe_client_msg_id",
+                   "all_groups_in_contacts", "session_lifetime")
 
 
 class BadRequest(ValueError):
@@ -226,6 +227,9 @@ def reset() -> Response:
         if key == "invite_accept":
             if value not in ("immediate", "manual"):
                 raise BadRequest("invite_accept must be immediate or manual")
+        elif isinstance(getattr(settings, key), bool):
+            if not isinstance(value, bool):
+                raise BadRequest(f"{key} must be true or false")
         else:
             value = _number({key: value}, key, 0, low=1 if key == "sync_batch" else 0)
             value = int(value) if key == "sync_batch" else value

@@ -21,6 +21,13 @@ class Settings:
     qr_ttl: float = 300.0
     sync_batch: int = 500  # AddMsgList entries per webwxsync; ContinueFlag tells the client to come back
     invite_accept: str = "immediate"  # or "manual": invitees join via POST /_sandbox/groups/join
+    # Friendly switches (off = like the real service; docs/SANDBOX.md says what each one models):
+    # a repeated ClientMsgId answered with the first MsgID and not delivered again (nothing shows WeChat does this)
+    dedupe_client_msg_id: bool = False
+    # webwxgetcontact listing every group, not only those saved to contacts
+    all_groups_in_contacts: bool = False
+    # A web session ends by itself (synccheck retcode 1100) this many seconds after login; 0 = never.
+    session_lifetime: float = 48 * 3600.0
 
 
 class RateLimiter:
@@ -90,7 +97,10 @@ class Sandbox:
 
     # -- helpers shared by the protocol and the control API ------------------------------------------
     def delivered_before(self, msg: dict) -> str | None:
-        """The MsgID of an earlier send with this message's ClientMsgId, if any."""
+        """The MsgID of an earlier send with this message's ClientMsgId, if any (only with the friendly setting:
+        nothing recorded shows the real web service deduplicating)."""
+        if not self.settings.dedupe_client_msg_id:
+            return None
         client_id = str(msg.get("ClientMsgId") or "")
         return self.client_msg_ids.get(client_id) if client_id else None
 

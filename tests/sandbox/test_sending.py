@@ -91,8 +91,17 @@ def test_rate_limit_error_is_surfaced(sandbox, bot):
     assert [e["content"] for e in sandbox.sent()] == ["one", "two", "four"]
 
 
-def test_repeated_client_msg_id_is_delivered_once(sandbox, bot):
+def test_repeated_client_msg_id_is_delivered_again_like_the_real_service(sandbox, bot):
+    # Nothing recorded shows web WeChat deduplicating a ClientMsgId: by default a repeat is a new message.
     target = friend(bot, "甲")
+    target.send_raw_msg(1, "twice", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
+    target.send_raw_msg(1, "twice", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
+    assert [e["content"] for e in sandbox.sent()] == ["twice", "twice"]
+
+
+def test_repeated_client_msg_id_is_delivered_once_with_the_friendly_setting(sandbox, bots):
+    sandbox.reset(friends=0, groups=0, mps=0, explicit_friends=FRIENDS, settings={"dedupe_client_msg_id": True})
+    target = friend(bots.login(), "甲")
     first = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
     again = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
     other = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234568, "LocalID": 2})
