@@ -91,7 +91,7 @@ def world() -> Response:
         "friends": [{"nick_name": p.nick_name, "remark_name": p.remark_name, "sex": p.sex, "province": p.province,
                      "city": p.city, "signature": p.signature} for p in w.friends()],
         "groups": [{"name": g.nick_name, "owner": w.people[g.owner_id].nick_name, "owned_by_bot": g.owner_id == SELF_ID,
-                    "member_count": len(g.member_ids),
+                    "saved": g.saved, "member_count": len(g.member_ids),
                     **({"members": [w.people[m].nick_name for m in g.member_ids]} if with_members else {})}
                    for g in w.groups.values()],
         "mps": [{"nick_name": m.nick_name} for m in w.mps.values()],
@@ -210,7 +210,8 @@ def reset() -> Response:
     sb = sandbox()
     base: WorldSpec = current_app.config["SANDBOX_START_SPEC"]
     spec = WorldSpec(
-        **{k: data.get(k, getattr(base, k)) for k in ("friends", "groups", "members", "mps", "seed")},
+        **{k: data.get(k, getattr(base, k)) for k in ("friends", "groups", "members", "mps", "seed",
+                                                                 "saved_groups")},
         account=data.get("account", base.account),
         explicit_friends=data.get("explicit_friends", []), explicit_groups=data.get("explicit_groups", []),
         explicit_mps=data.get("explicit_mps", []))

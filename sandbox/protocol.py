@@ -58,8 +58,11 @@ def webwxgetcontact() -> Response:
     session, error = live_session()
     if error:
         return error
-    world = sandbox().world
-    ids = [p.id for p in world.friends()] + list(world.groups) + list(world.mps)
+    sb = sandbox()
+    world = sb.world
+    # Only groups saved to contacts: the others come through webwxinit, a status notify or a message.
+    groups = [g.id for g in world.groups.values() if g.saved or sb.settings.all_groups_in_contacts]
+    ids = [p.id for p in world.friends()] + groups + list(world.mps)
     start = int(request.args.get("seq", 0) or 0)
     page = ids[start: start + CONTACT_PAGE]
     members = [wire.contact(world, session, i, with_members=False) for i in page]

@@ -33,8 +33,10 @@ from wechat.archive_media import (
 )
 from wechat.chat_unread import queue_chat_arrivals
 from wechat.dispatch import BotContext, MustNotLose, message_handler
+from wechat.group_presence import groups_active
 from wechat.message_payload import EVENT_TEXT_LIMIT, message_payload
 from wechat.notifications import after_arrived, queue_arrived
+from wechat.recalls import mark_recalled, recalled_msg_id, recaller
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,9 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
     else:
         sender_puid, sender_name = chat.puid, chat.name
     text = msg.text if isinstance(msg.text, str) else ""
+    recall_of = recalled_msg_id(raw.get("Content") or "") if raw.get("MsgType") == 10002 else None
     return {
+        "recall_of": recall_of,
         "msg_id": wechat_msg_id(raw), "type": kind, "chat_kind": chat.kind, "chat_puid": chat.puid,
         "chat_name": chat.name[:255], "sender_puid": sender_puid, "sender_name": sender_name[:255],
         "is_outgoing": outgoing, "text": normalize_emoji(text), "url": raw.get("Url") or None,
@@ -162,7 +166,24 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: 
     if not records:
         return []
     ids = _with_retry(lambda: _insert(account_id, records))
+    _with_retry(lambda: _after_insert(account_id, records))
     return [{**record, "id": ids[record["msg_id"]]} for record in records if record["msg_id"] in ids]
+
+
+def _after_insert(account_id: int, records: list[dict[str, Any]]) -> None:
+    """What a batch teaches besides its rows: groups it came from (they may be on no list) and recalls."""
+    latest: dict[str, tuple[str, datetime]] = {}
+    for record in records:
+        if record["chat_kind"] == "group" and record["chat_puid"] and not record["is_outgoing"]:
+            seen = latest.get(record["chat_puid"])
+            if seen is None or seen[1] < record["created_at"]:
+                latest[record["chat_puid"]] = (record["chat_name"], record["created_at"])
+    groups_active(account_id, latest)
+    recalls = [(record["recall_of"], recaller(record["text"], record["sender_name"] or record["chat_name"]),
+                record["created_at"]) for record in records if record.get("recall_of")]
+    if recalls:
+        mark_recalled(account_id, recalls)
+    db.session.commit()
 
 
 def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:

@@ -46,10 +46,14 @@ def test_contacts_match_the_world(sandbox, bots):
     assert sorted(f.nick_name for f in friends) == sorted(f["nick_name"] for f in world["friends"])
     assert "小明😄" in {f.nick_name for f in friends}  # sent as <span class="emoji ..."> markup
     assert sorted(m.nick_name for m in bot.mps()) == sorted(m["nick_name"] for m in world["mps"])
-    assert sorted(g.name for g in bot.groups()) == sorted(g["name"] for g in world["groups"])
+    # The contact list holds only groups saved to contacts; webwxinit's recent chats (here: the first three
+    # groups) bring others; the rest stays unknown until it speaks (ItChat issues 89, 440).
+    listed = {g["name"] for g in world["groups"] if g["saved"]} | {g["name"] for g in world["groups"][:3]}
+    assert not world["groups"][3]["saved"]
+    assert sorted(g.name for g in bot.groups()) == sorted(listed)
 
     bot.core.update_chatroom([g.user_name for g in bot.groups()])  # members, as a contact sync does
-    for expected in world["groups"]:
+    for expected in (g for g in world["groups"] if g["name"] in listed):
         group = next(g for g in bot.groups() if g.name == expected["name"])
         assert sorted(m.nick_name for m in group.members) == sorted(expected["members"])
         assert group.owner.nick_name == expected["owner"]
