@@ -16,8 +16,8 @@ from sandbox.session import RET_KICKED, SCANNED
 from sandbox.world import SELF_ID, WorldError
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept", "dedupe_client_msg_id",
-                   "all_groups_in_contacts", "session_lifetime")
+SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept",
+                   "dedupe_client_msg_id", "all_groups_in_contacts", "session_lifetime")
 
 
 class BadRequest(ValueError):
