@@ -19,6 +19,7 @@ from sandbox.protocol_util import (
     rate_limited,
     resolve,
     sandbox,
+    unreachable,
 )
 from sandbox.session import RET_LOGGED_OUT
 from sandbox.world import FMESSAGE, SELF_ID
@@ -144,6 +145,9 @@ def webwxsendmsg() -> Response:
     to_id = resolve(session, str(msg.get("ToUserName", "")))
     if to_id is None:
         return answer(1204, reason="unknown ToUserName")
+    refused = unreachable(to_id)
+    if refused:
+        return refused
     group = sandbox().world.groups.get(to_id)
     if group is not None and not group.has(SELF_ID):
         return answer(1, reason="the bot is not in this group")

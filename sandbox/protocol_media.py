@@ -10,7 +10,16 @@ from flask import Blueprint, Response, request
 
 from sandbox.events import next_msg_id
 from sandbox.media import Media, UploadError
-from sandbox.protocol_util import answer, body, find_session, live_session, rate_limited, resolve, sandbox
+from sandbox.protocol_util import (
+    answer,
+    body,
+    find_session,
+    live_session,
+    rate_limited,
+    resolve,
+    sandbox,
+    unreachable,
+)
 from sandbox.session import Session
 
 bp = Blueprint("wx_media", __name__, url_prefix="/cgi-bin/mmwebwx-bin")
@@ -55,6 +64,9 @@ def _send_media(kind: str, media_id_of=lambda msg: str(msg.get("MediaId", ""))) 
     to_id = resolve(session, str(msg.get("ToUserName", "")))
     if to_id is None:
         return answer(1204, reason="unknown ToUserName")
+    refused = unreachable(to_id)
+    if refused:
+        return refused
     media = sb.media.by_media_id.get(media_id_of(msg))
     if media is None and not (kind == "emoticon" and msg.get("EMoticonMd5")):
         return answer(1, reason="unknown MediaId")
@@ -105,6 +117,9 @@ def webwxsendappmsg() -> Response:
     to_id = resolve(session, str((data.get("Msg") or {}).get("ToUserName", "")))
     if to_id is None:
         return answer(1204, reason="unknown ToUserName")
+    refused = unreachable(to_id)
+    if refused:
+        return refused
     limited = rate_limited()
     if limited:
         return limited

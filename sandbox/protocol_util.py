@@ -9,9 +9,11 @@ from flask import Response, current_app, request
 
 from sandbox.core import Sandbox
 from sandbox.session import RET_LOGGED_OUT, Session
-from sandbox.world import FILEHELPER, Group, Person
+from sandbox.world import FILEHELPER, SELF_ID, Group, Person
 
 RET_RATE_LIMITED = 1205
+# Sending to someone who is not a friend (a group member) or to oneself (wxpy issue 141, openwechat issue 110).
+RET_NOT_REACHABLE = 1204
 RATE_LIMITED_MSG = "操作太频繁，请稍后再试。"
 
 
@@ -86,3 +88,14 @@ def rate_limited() -> Response | None:
     if sandbox().limiter.allow():
         return None
     return answer(RET_RATE_LIMITED, RATE_LIMITED_MSG, reason="rate limit", MsgID="", LocalID="")
+
+
+def unreachable(to_id: str) -> Response | None:
+    """The real service delivers only to friends, groups, MPs and the file helper: a stranger (a group member
+    who is not a friend) or the bot itself gets Ret 1204."""
+    if to_id == SELF_ID:
+        return answer(RET_NOT_REACHABLE, reason="sending to oneself", MsgID="", LocalID="")
+    person = sandbox().world.people.get(to_id)
+    if person is not None and not person.is_friend:
+        return answer(RET_NOT_REACHABLE, reason="not a friend", MsgID="", LocalID="")
+    return None

@@ -18,7 +18,7 @@ from wechat.listener import bot_queue
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 
 ERROR_STATUS = {"not_logged_in": 503, "not_found": 404, "not_owner": 403, "invalid": 400, "rate_limited": 429,
-                "wechat_error": 502}
+                "not_reachable": 422, "wechat_error": 502}
 
 
 def audit(action: str, target: str | None = None, **detail) -> None:

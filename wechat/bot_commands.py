@@ -1,7 +1,8 @@
 """What the dashboard can ask the live bot to do, as plain functions of a wxpy Bot.
 
 Each returns a JSON-able dict or raises CommandError with a stable code the API maps to a status:
-not_found, not_owner, invalid, rate_limited, wechat_error (and not_logged_in, raised before any of these run).
+not_found, not_owner, not_reachable, invalid, rate_limited, wechat_error (and not_logged_in, raised before any of
+these run).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from wechat.sent_archive import archive_sent
 logger = logging.getLogger(__name__)
 
 RATE_LIMIT_CODES = {1205}  # "operation too frequent"
+NOT_REACHABLE_CODE = 1204  # the recipient is not a friend, or is the bot itself (wxpy issue 141)
+NOT_FRIEND = ("WeChat delivers only to friends, groups and MPs: {name} is a group member who is not a friend "
+              "of the bot (WeChat answers 1204)")
+TO_SELF = "the bot cannot send a message to itself (WeChat answers 1204); use the file helper"
 INVITE_ABOVE = 40  # WeChat adds members directly only to groups of at most 40; larger ones need an invitation
 MAX_GROUP_SIZE = 500
 
@@ -58,6 +63,9 @@ def _response_error(code, message) -> CommandError:
         number = None
     if number in RATE_LIMIT_CODES:
         return CommandError("rate_limited", "WeChat says the operation is too frequent; try again later")
+    if number == NOT_REACHABLE_CODE:
+        return CommandError("not_reachable", "WeChat refused the recipient (code 1204): not a friend of the bot, "
+                                             "or the bot itself")
     return CommandError("wechat_error", f"WeChat refused the operation (code {code}): {message or ''}".strip())
 
 
@@ -91,6 +99,18 @@ def find_members(group, puids: list[str]) -> list:
     if missing:
         raise CommandError("not_found", f"not members of {group.name}: {', '.join(missing)}")
     return [members[puid] for puid in puids]
+
+
+def unreachable_reason(chat, bot) -> str | None:
+    """Why WeChat would refuse to deliver to `chat` (1204), known before sending: the bot itself, or a group member
+    who is not a friend (find_chat returns a Member only for people who are not among the friends)."""
+    from wxpy import Member
+
+    if chat == bot.self:
+        return TO_SELF
+    if isinstance(chat, Member):
+        return NOT_FRIEND.format(name=chat.name or chat.puid)
+    return None
 
 
 def find_people(bot, puids: list[str]) -> list:
@@ -131,6 +151,9 @@ def send_message(bot, to: str, text: str = "", files: list[str] | None = None,
     if not isinstance(text, str):
         raise CommandError("invalid", "text must be a string")
     chat = find_chat(bot, to)
+    refused = unreachable_reason(chat, bot)
+    if refused:
+        raise CommandError("not_reachable", refused)
     parts: list[tuple[str, Any]] = ([("text", text)] if text else []) + [("file", u) for u in uploads]
     if not parts:
         raise CommandError("invalid", "nothing to send")

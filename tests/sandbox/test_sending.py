@@ -107,3 +107,16 @@ def test_repeated_client_msg_id_is_delivered_once_with_the_friendly_setting(sand
     other = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234568, "LocalID": 2})
     assert [e["content"] for e in sandbox.sent()] == ["once", "once"]  # the repeat was not delivered
     assert first.id == again.id != other.id
+
+
+def test_sending_to_a_group_member_who_is_not_a_friend_or_to_oneself_is_refused_with_1204(sandbox, bot):
+    # wxpy issue 141, openwechat issue 110: the real service delivers only to friends, groups and MPs.
+    group = next(g for g in bot.groups() if g.name == BIG_GROUP)
+    group.update_group()
+    friends = {f.user_name for f in bot.friends()}
+    stranger = next(m for m in group.members if m.user_name not in friends)
+    for target in (stranger, bot.self):
+        with pytest.raises(ResponseError) as caught:
+            target.send("hello")
+        assert caught.value.err_code == 1204
+    assert sandbox.sent() == []
