@@ -15,11 +15,6 @@ from extensions import db
 from models.types import LongText, UTCDateTime, utcnow
 from models.wechat import PUID
 
-JOB_STATES = ("pending", "running", "done", "cancelled", "failed")
-# "attempted" is committed before the request goes out; an item still "attempted" when a job resumes crashed
-# mid-request and may or may not have been delivered: it becomes "uncertain" and is not sent again by itself.
-ITEM_STATES = ("pending", "attempted", "sent", "failed", "uncertain")
-
 
 class SendJob(db.Model):
     __tablename__ = "send_jobs"
@@ -54,6 +49,9 @@ class SendJobItem(db.Model):
     job_id: Mapped[int] = mapped_column(ForeignKey("send_jobs.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     recipient_puid: Mapped[str] = mapped_column(String(PUID))
+    # pending → attempted (committed before the request goes out) → sent | failed. An item still "attempted" when a
+    # job resumes was interrupted mid-request and may or may not have been delivered: it becomes "uncertain" and
+    # is not sent again by itself (wechat/send_jobs.py).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(LongText)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
