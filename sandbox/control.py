@@ -17,7 +17,8 @@ from sandbox.world import SELF_ID, WorldError
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
 SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept",
-                   "dedupe_client_msg_id", "all_groups_in_contacts", "session_lifetime")
+                   "dedupe_client_msg_id", "all_groups_in_contacts", "session_lifetime", "groups_per_hour",
+                   "member_removal")
 
 
 class BadRequest(ValueError):
@@ -228,12 +229,15 @@ def reset() -> Response:
         if key == "invite_accept":
             if value not in ("immediate", "manual"):
                 raise BadRequest("invite_accept must be immediate or manual")
+        elif key == "member_removal":
+            if value not in ("refused", "allowed"):
+                raise BadRequest("member_removal must be refused or allowed")
         elif isinstance(getattr(settings, key), bool):
             if not isinstance(value, bool):
                 raise BadRequest(f"{key} must be true or false")
         else:
             value = _number({key: value}, key, 0, low=1 if key == "sync_batch" else 0)
-            value = int(value) if key == "sync_batch" else value
+            value = int(value) if key in ("sync_batch", "groups_per_hour") else value
         setattr(settings, key, value)
     limiter = _rate_limiter(data.get("rate_limit"))
     try:

@@ -10,6 +10,7 @@ from sandbox import groupops, wire
 from sandbox.events import next_msg_id, position_from_sync_key, sync_key
 from sandbox.media import avatar_png
 from sandbox.protocol_util import (
+    RATE_LIMITED_MSG,
     answer,
     body,
     find_session,
@@ -236,9 +237,15 @@ def webwxcreatechatroom() -> Response:
     if limited:
         return limited
     topic = str(data.get("Topic", ""))
+    empty = {"Topic": "", "PYInitial": "", "QuanPin": "", "MemberCount": 0, "MemberList": [], "ChatRoomName": "",
+             "BlackList": ""}
+    if not sb.group_creation_allowed():
+        return answer(1, RATE_LIMITED_MSG, reason="group creation limit (settings.groups_per_hour)", **empty)
     ret, reason, group = groupops.create_group(sb, members, topic)
     if group is None:
-        return answer(ret, reason=reason, MemberCount=0, MemberList=[], ChatRoomName="")
+        # Recorded failures are Ret 0 ("success") with the reason in an <e> XML and no ChatRoomName.
+        return answer(ret, groupops.error_xml(reason), reason=reason, **empty)
+    sb.group_created()
     sb.record("create_group", group.id, session, topic=topic, members=[p.nick_name for p in members])
     member_list = [wire.group_member(sb.world, session, group, m) for m in group.member_ids]
     return answer(Topic=topic, PYInitial="", QuanPin="", MemberCount=len(member_list), MemberList=member_list,
@@ -275,9 +282,13 @@ def webwxupdatechatroom() -> Response:
     limited = rate_limited()
     if limited:
         return limited
+    if fun == "delmember" and sb.settings.member_removal == "refused" and group.owner_id == SELF_ID:
+        # Web WeChat refuses this even for the owner (ItChat issues 877, 923): Ret 1, empty ErrMsg, nothing listed.
+        return answer(1, reason="web delmember refused (settings.member_removal)", MemberCount=0, MemberList=[])
     ret, reason = operation(sb, group, members)
-    if ret == 0:
-        sb.record(kind, group.id, session, members=[p.nick_name for p in members])
+    if ret != 0:
+        return answer(ret, reason=reason, MemberCount=0, MemberList=[])
+    sb.record(kind, group.id, session, members=[p.nick_name for p in members])
     listed = [{"UserName": session.name_of(p.id), "MemberStatus": 0} for p in members]
     return answer(ret, reason=reason, MemberCount=len(group.member_ids), MemberList=listed)
 

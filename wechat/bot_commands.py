@@ -13,6 +13,7 @@ from typing import Any
 
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from libs.wx.sender import SendFailed, send_media, send_text
+from wechat.group_errors import group_op_error
 from wechat.sent_archive import archive_sent
 
 logger = logging.getLogger(__name__)
@@ -176,9 +177,18 @@ def create_group(bot, members: list[str], topic: str = "") -> dict[str, Any]:
     people = find_people(bot, members)
     if len(people) < 2:
         raise CommandError("invalid", "WeChat needs at least two other members to create a group")
-    group = bot.create_group(people, topic=topic or None)
-    if group is None:
-        raise CommandError("wechat_error", "WeChat did not create the group")
+    # itchat's request, read here: wxpy's create_group turns every failure into a bare Exception, and a failed
+    # creation is Ret 0 with the reason in an <e> XML (wechat/group_errors.py).
+    from wxpy import Group
+    from wxpy.utils import wrap_user_name
+
+    answer = bot.core.create_chatroom(memberList=wrap_user_name(bot.except_self(people)), topic=topic or "")
+    base = answer.get("BaseResponse") or {}
+    problem = group_op_error("create", base.get("Ret"), base.get("RawMsg"), base.get("ErrMsg"),
+                             chat_room_name=answer.get("ChatRoomName"))
+    if problem:
+        raise CommandError(*problem)
+    group = Group(bot.core.update_chatroom(userName=answer["ChatRoomName"]), bot)
     return {"ok": True, "group": _chat_dict(group)}
 
 
@@ -191,9 +201,13 @@ def add_members(bot, group: str, members: list[str], invite: bool | None = None)
     if size + len(people) > MAX_GROUP_SIZE:
         raise CommandError("invalid", f"{target.name} has {size} members; the limit is {MAX_GROUP_SIZE}")
     use_invitation = invite if invite is not None else size > INVITE_ABOVE
+    from wxpy.exceptions import ResponseError
     from wxpy.utils import handle_response
 
-    handle_response()(lambda: target.add_members(people, use_invitation=use_invitation))()
+    try:
+        handle_response()(lambda: target.add_members(people, use_invitation=use_invitation))()
+    except ResponseError as exc:
+        raise CommandError(*(group_op_error("add", exc.err_code, exc.err_msg) or ("wechat_error", str(exc)))) from exc
     return {"ok": True, "group": _chat_dict(target), "invited": use_invitation, "count": len(people)}
 
 
@@ -204,7 +218,13 @@ def remove_members(bot, group: str, members: list[str]) -> dict[str, Any]:
     people = find_members(target, members)
     if any(person == bot.self for person in people):
         raise CommandError("invalid", "the bot cannot remove itself")
-    target.remove_members(people)
+    from wxpy.exceptions import ResponseError
+
+    try:
+        target.remove_members(people)
+    except ResponseError as exc:
+        raise CommandError(*(group_op_error("remove", exc.err_code, exc.err_msg) or ("wechat_error", str(exc)))) \
+            from exc
     return {"ok": True, "group": _chat_dict(target), "removed": [p.puid for p in people]}
 
 

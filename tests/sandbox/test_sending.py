@@ -50,13 +50,30 @@ def test_group_lifecycle(sandbox, bot):
     group.add_members([friend(bot, "丙"), friend(bot, "丁")])
     group.update_group()
     assert len(group.members) == 5
-    group.remove_members([m for m in group.members if m.name == "丙"])
+    # Web WeChat refuses delmember even for the owner (ItChat issues 877, 923): Ret 1, empty ErrMsg.
+    with pytest.raises(ResponseError) as caught:
+        group.remove_members([m for m in group.members if m.name == "丙"])
+    assert caught.value.err_code == 1
     group.rename_group("改名了")
     kinds = [(e["kind"], e["to"], e.get("members") or e.get("topic")) for e in sandbox.sent()]
     assert kinds == [("create_group", "新群🎉", ["甲", "乙"]), ("add_member", "新群🎉", ["丙", "丁"]),
-                     ("del_member", "新群🎉", ["丙"]), ("mod_topic", "改名了", "改名了")]
+                     ("mod_topic", "改名了", "改名了")]
     world_group = next(g for g in sandbox.world()["groups"] if g["name"] == "改名了")
-    assert sorted(world_group["members"]) == sorted(["wxpy机器人", "甲", "乙", "丁"])
+    assert sorted(world_group["members"]) == sorted(["wxpy机器人", "甲", "乙", "丙", "丁"])
+
+
+def test_failed_group_creation_is_ret_0_with_an_error_xml_and_the_hourly_limit_is_ret_1(sandbox, bots):
+    # wxpy issues 49, 258 (Ret 0, <e> in ErrMsg, no ChatRoomName); ItChat issue 560 (Ret 1 "操作太频繁").
+    sandbox.reset(friends=0, groups=0, mps=0, explicit_friends=FRIENDS, settings={"groups_per_hour": 1})
+    core = bots.login().core
+    names = {f["NickName"]: f for f in core.memberList}
+    refused = core.create_chatroom([names["甲"]], "一个人建不了群")
+    assert refused["BaseResponse"]["Ret"] == 0 and not refused["ChatRoomName"]
+    assert "<e>" in refused["BaseResponse"]["RawMsg"] and "创建群聊失败" in refused["BaseResponse"]["RawMsg"]
+    assert core.create_chatroom([names["甲"], names["乙"]], "第二个")["ChatRoomName"]
+    limited = core.create_chatroom([names["丙"], names["丁"]], "第三个")
+    assert limited["BaseResponse"]["Ret"] == 1 and "操作太频繁" in limited["BaseResponse"]["RawMsg"]
+    assert [e["topic"] for e in sandbox.sent() if e["kind"] == "create_group"] == ["第二个"]
 
 
 def test_above_40_members_needs_an_invitation(sandbox, bot):
