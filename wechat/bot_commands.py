@@ -14,6 +14,7 @@ from typing import Any
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from libs.wx.sender import SendFailed, send_media, send_text
 from wechat.group_errors import group_op_error
+from wechat.media_send_limits import send_refusal
 from wechat.sent_archive import archive_sent
 
 logger = logging.getLogger(__name__)
@@ -139,9 +140,14 @@ def uploads_to_send(files: Any) -> list:
         raise CommandError("invalid", "files must be a list of upload ids (POST /api/uploads), never paths")
     root = upload_root()
     try:
-        return [resolve_upload(root, upload_id) for upload_id in files]
+        uploads = [resolve_upload(root, upload_id) for upload_id in files]
     except UploadNotFound as exc:
         raise CommandError("invalid", f"unknown upload id {str(exc)[:40]!r}") from None
+    for item in uploads:  # before anything is sent: WeChat would refuse it half-way
+        refusal = send_refusal(item.kind, item.size, item.name)
+        if refusal:
+            raise CommandError("invalid", refusal)
+    return uploads
 
 
 @wechat_errors

@@ -137,3 +137,13 @@ def test_sending_to_a_group_member_who_is_not_a_friend_or_to_oneself_is_refused_
             target.send("hello")
         assert caught.value.err_code == 1204
     assert sandbox.sent() == []
+
+
+def test_uploads_above_25_mb_need_webwxcheckupload_which_itchat_never_calls(sandbox, bot, tmp_path):
+    # wechaty puppet-wechat uploadMedia: above 25 MB a Signature from webwxcheckupload is required.
+    big = tmp_path / "大文件.bin"
+    with big.open("wb") as handle:
+        handle.truncate(25 * 1024 * 1024 + 1)
+    with pytest.raises(ResponseError):
+        friend(bot, "甲").send_file(str(big))
+    assert sandbox.sent() == []
