@@ -173,6 +173,19 @@ def remote_logout() -> Response:
     return jsonify({"logged_out": len(live)})
 
 
+@bp.post("/sessions/age")
+def age_sessions() -> Response:
+    """Move the live sessions' login time back by `seconds`: past settings.session_lifetime they end with 1100
+    at the client's next request, as a real session does after a day or three."""
+    seconds = _number(_json(), "seconds", 0)
+    sb = sandbox()
+    live = sb.logins.live_sessions()
+    for session in live:
+        session.created -= seconds
+    sb.log.notify()  # wake the long polls so they notice now
+    return jsonify({"aged": len(live), "session_lifetime": sb.settings.session_lifetime})
+
+
 @bp.post("/faults")
 def faults() -> Response:
     data = _json()

@@ -13,6 +13,7 @@ from sandbox.protocol_util import (
     RATE_LIMITED_MSG,
     answer,
     body,
+    expire_if_old,
     find_session,
     group_of,
     live_session,
@@ -100,6 +101,7 @@ def synccheck() -> Response:
     position = session.position if position is None and session else (position or 0)
     deadline = time.monotonic() + sb.settings.sync_timeout
     while True:
+        expire_if_old(session)
         if session is None or not session.alive:
             retcode = session.ended if session else RET_LOGGED_OUT
             return Response(f'window.synccheck={{retcode:"{retcode}",selector:"0"}}', mimetype="text/javascript")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import Response, current_app, request
@@ -48,9 +49,18 @@ def find_session(data: dict[str, Any] | None = None) -> Session | None:
     return sandbox().logins.find(sid=sid, skey=skey)
 
 
+def expire_if_old(session: Session | None) -> None:
+    """Real web sessions end by themselves after a day or three (retcode 1100; ItChat and wechaty threads on 掉线):
+    settings.session_lifetime seconds after login here (POST /_sandbox/sessions/age moves time on)."""
+    lifetime = sandbox().settings.session_lifetime
+    if session is not None and session.alive and lifetime and time.time() - session.created > lifetime:
+        session.ended = RET_LOGGED_OUT
+
+
 def live_session(data: dict[str, Any] | None = None) -> tuple[Session | None, Response | None]:
     """The caller's live session, or the error answer the real service gives a dead one."""
     session = find_session(data)
+    expire_if_old(session)
     if session is None:
         return None, answer(RET_LOGGED_OUT, reason="no such session")
     if not session.alive:

@@ -67,6 +67,8 @@ def status():
             "starts": listener.get("starts", 0),
         },
         "paused": state.paused(),
+        # Why the last session ended (WeChat ends web sessions after a day or three), until the next login.
+        "session_end": state.session_end(),
         # Tasks waiting for the process holding the bot: nobody takes them until WeChat is logged in (they expire).
         "bot_queue": {"waiting": queue_length(state.client, bot_queue(state.account)),
                       "expires_seconds": current_app.config["BOT_TASK_EXPIRES"]},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import xml.dom.minidom
 
 import requests
@@ -150,3 +151,14 @@ def test_phone_page_escapes_hostile_names(sandbox):
     sandbox.control("messages", {"from": "<script>alert(1)</script>", "content": "<b>hi</b>"})
     page = requests.get(f"{sandbox.base_url}/_sandbox/phone", timeout=10).text
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_session_ends_by_itself_with_1100_after_its_lifetime(sandbox, bots):
+    # Real web sessions end after a day or three (ItChat / wechaty threads on 掉线); the default lifetime is 48 h.
+    sandbox.reset(friends=1, groups=0, mps=0)
+    bot = bots.login()
+    assert sandbox.control("sessions/age", {"seconds": 47 * 3600})["aged"] == 1
+    time.sleep(0.5)
+    assert bot.alive
+    sandbox.control("sessions/age", {"seconds": 2 * 3600})
+    sandbox.wait_for(lambda: not bot.alive, timeout=10)
