@@ -278,6 +278,11 @@ class Listener:
     def _logged_out(self, bot) -> str:
         runtime.clear_bot()
         self.files.forget_session()
+        try:  # puids outlive the session: without this, those assigned since the last save changed at next login
+            if getattr(bot, "puid_map", None) is not None:
+                bot.puid_map.dump()
+        except Exception:
+            logger.warning("could not save the puid map", exc_info=True)
         login = self.state.recorded_login()
         logged_in_at = login.get("updated_at") if login.get("state") == "logged_in" else None
         self.end_message = session_end_message(logged_in_at, time.time())
