@@ -128,12 +128,16 @@ def _insert(account_id: int, records: list[dict[str, Any]]) -> dict[str, int]:
             for record in records]
     try:
         ids = insert_new(rows)
+        _learn_from(account_id, records)  # same transaction: still one commit per batch
         db.session.commit()
         return ids
     except IntegrityError as exc:  # duplicates are skipped by the INSERT itself: one row is bad, keep the others
         db.session.rollback()
         logger.warning("archive: storing a batch failed (%s); storing its messages one by one", exc.orig)
-        return _insert_one_by_one(rows)
+        ids = _insert_one_by_one(rows)
+        _learn_from(account_id, records)
+        db.session.commit()
+        return ids
 
 
 def _insert_one_by_one(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -166,12 +170,12 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: 
     if not records:
         return []
     ids = _with_retry(lambda: _insert(account_id, records))
-    _with_retry(lambda: _after_insert(account_id, records))
     return [{**record, "id": ids[record["msg_id"]]} for record in records if record["msg_id"] in ids]
 
 
-def _after_insert(account_id: int, records: list[dict[str, Any]]) -> None:
-    """What a batch teaches besides its rows: groups it came from (they may be on no list) and recalls."""
+def _learn_from(account_id: int, records: list[dict[str, Any]]) -> None:
+    """What a batch teaches besides its rows: groups it came from (they may be on no list) and recalls. The caller
+    commits."""
     latest: dict[str, tuple[str, datetime]] = {}
     for record in records:
         if record["chat_kind"] == "group" and record["chat_puid"] and not record["is_outgoing"]:
@@ -183,7 +187,6 @@ def _after_insert(account_id: int, records: list[dict[str, Any]]) -> None:
                 record["created_at"]) for record in records if record.get("recall_of")]
     if recalls:
         mark_recalled(account_id, recalls)
-    db.session.commit()
 
 
 def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
