@@ -95,3 +95,29 @@ def test_group_messages_store_their_group(app):
     account_id = account()
     store_batch([(None, record("2001", chat_kind="group", chat_puid="g7", chat_name="新群"))], account_id)
     assert db.session.execute(db.select(Group.nick_name).where(Group.puid == "g7")).scalar_one() == "新群"
+
+
+def test_a_status_notify_teaches_the_groups_open_on_the_phone(app):
+    from types import SimpleNamespace
+
+    from libs.redis_client import get_redis
+    from tests.test_archive_batch import Bot
+    from wechat.builtin_handlers import learn_notified_groups
+    from wechat.dispatch import BotContext
+    from wechat.group_presence import notified_group_names
+    from wechat.state import BotState
+
+    assert notified_group_names("@a,@@x,@@y,@@x,filehelper", ["@@y"]) == ["@@x"]
+    bot, fetched = Bot(), []
+
+    def update_chatroom(names, detailedMember=False):  # noqa: N803  (itchat's name)
+        fetched.append(list(names))
+        bot.core.chatroomList.extend({"UserName": name, "NickName": "手机上打开的群"} for name in names)
+
+    bot.core.update_chatroom = update_chatroom
+    bot.puid_map.user_names["@@open"] = "puid-open"
+    ctx = BotContext(app, BotState(get_redis()), bot)
+    learn_notified_groups(SimpleNamespace(raw={"MsgType": 51, "StatusNotifyUserName": "@friend,@@group,@@open"}), ctx)
+    assert fetched == [["@@open"]]  # the group itchat already held is not fetched again
+    assert db.session.execute(db.select(Group.nick_name).where(Group.puid == "puid-open")).scalar_one() == \
+        "手机上打开的群"

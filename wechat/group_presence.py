@@ -12,6 +12,7 @@ Plain functions over SQL, independent of the WeChat driver.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -24,6 +25,7 @@ from wechat.automation.naming import GroupInfo, number_of
 logger = logging.getLogger(__name__)
 
 LEFT_REASONS = ("removed", "dissolved", "operator")
+MAX_NOTIFIED = 500  # group names taken from one status notify
 
 
 def mark_group_left(account_id: int, group_puid: str, reason: str, at: datetime | None = None) -> bool:
@@ -38,10 +40,18 @@ def mark_group_left(account_id: int, group_puid: str, reason: str, at: datetime 
     return bool(result.rowcount)
 
 
-def groups_active(account_id: int, seen: dict[str, tuple[str, datetime]]) -> None:
+def notified_group_names(names: str, known: Iterable[str], limit: int = MAX_NOTIFIED) -> list[str]:
+    """The group UserNames in a status notify's (type 51) StatusNotifyUserName that the bot does not hold yet:
+    the chats open on the phone, which may include groups no list shows. Bounded: the field is the server's."""
+    held = set(known)
+    found = [name for name in dict.fromkeys((names or "").split(",")) if name.startswith("@@") and name not in held]
+    return found[:limit]
+
+
+def groups_active(account_id: int, seen: dict[str, tuple[str, datetime]], clear_left: bool = True) -> None:
     """Messages arrived from these groups ({puid: (name, time of the latest)}): store the groups that are new
-    (they may be on no list at all), and clear a "left" mark older than the message (the bot is back in it).
-    The caller commits."""
+    (they may be on no list at all), and clear a "left" mark older than the message (the bot is back in it;
+    `clear_left=False` for weaker evidence, such as the phone listing the chat). The caller commits."""
     if not seen:
         return
     stored = {row.puid: row for row in db.session.execute(select(Group.id, Group.puid, Group.left_at).where(
@@ -51,7 +61,8 @@ def groups_active(account_id: int, seen: dict[str, tuple[str, datetime]]) -> Non
            for puid, (name, _) in seen.items() if puid not in stored]
     if new:
         db.session.execute(insert(Group), new)
-    back = [row.id for puid, row in stored.items() if row.left_at is not None and row.left_at < seen[puid][1]]
+    back = [row.id for puid, row in stored.items()
+            if clear_left and row.left_at is not None and row.left_at < seen[puid][1]]
     if back:
         db.session.execute(update(Group).where(Group.id.in_(back)).values(left_at=None, left_reason=None))
 
