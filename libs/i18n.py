@@ -149,7 +149,6 @@ JS_STRINGS = {
     "need_two": _l("Pick at least two friends to create a group."),
     "live_data_note": _l("Showing the bot's live list (the archive is not available yet): search covers names only."),
     **{f"type_{kind}": label for kind, label in MESSAGE_TYPE_LABELS.items()},
-    "recalled": _l("Recalled"),
     "recalled_by": _l("Recalled by {name} at {time}"),
     "group_left": _l("Left"),
     "group_left_removed": _l("The bot was removed from this group"),
