@@ -11,7 +11,8 @@ from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.send_job import SendJob
 from wechat import control
-from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job
+from wechat.media_send_limits import send_refusal
+from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job, resend_uncertain
 
 bp = Blueprint("jobs", __name__, url_prefix="/api")
 
@@ -26,9 +27,12 @@ def _job_or_404(job_id: int) -> SendJob:
 def check_uploads(upload_ids: list[str]) -> None:
     for upload_id in upload_ids:
         try:
-            resolve_upload(upload_root(), upload_id)
+            upload = resolve_upload(upload_root(), upload_id)
         except UploadNotFound:
             raise ApiError(400, f"unknown upload id {upload_id!r}") from None
+        refusal = send_refusal(upload.kind, upload.size, upload.name)
+        if refusal:
+            raise ApiError(400, f"WeChat would refuse it: {refusal}")
 
 
 @bp.post("/messages/send")
@@ -74,3 +78,18 @@ def cancel(job_id: int):
     record(current_user.username, "job.cancel", target=f"job {job_id}", ip=request.remote_addr)
     db.session.commit()
     return jsonify({"job": job_as_dict(job)})
+
+
+@bp.post("/jobs/<int:job_id>/resend-uncertain")
+def resend(job_id: int):
+    """Send the job's uncertain items again: the operator accepts that some may arrive twice."""
+    job = _job_or_404(job_id)
+    count = resend_uncertain(job)
+    if not count:
+        raise ApiError(409, f"job {job_id} has no uncertain items")
+    record(current_user.username, "job.resend_uncertain", target=f"job {job_id}", detail={"items": count},
+           ip=request.remote_addr)
+    db.session.commit()
+    publish_job(job)
+    control.enqueue_send_job(job.id)
+    return jsonify({"job": job_as_dict(job), "resent": count})

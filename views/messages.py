@@ -41,6 +41,9 @@ def message_dict(message: Message) -> dict:
             "url": message.url, "file_name": message.file_name, "file_size": message.file_size,
             "media_url": f"/api/media/{message.id}" if message.file_path else None,
             "media_status": message.media_status,  # why the media was not kept (models.message.MEDIA_SKIPPED)
+            # The sender took it back (type 10002): the archive keeps the original and says who and when.
+            "recalled_at": message.recalled_at.isoformat() if message.recalled_at else None,
+            "recalled_by": message.recalled_by,
             "created_at": message.created_at.isoformat()}
 
 

@@ -18,7 +18,7 @@ from wechat.listener import bot_queue
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 
 ERROR_STATUS = {"not_logged_in": 503, "not_found": 404, "not_owner": 403, "invalid": 400, "rate_limited": 429,
-                "wechat_error": 502}
+                "not_reachable": 422, "wechat_error": 502}
 
 
 def audit(action: str, target: str | None = None, **detail) -> None:
@@ -67,6 +67,8 @@ def status():
             "starts": listener.get("starts", 0),
         },
         "paused": state.paused(),
+        # Why the last session ended (WeChat ends web sessions after a day or three), until the next login.
+        "session_end": state.session_end(),
         # Tasks waiting for the process holding the bot: nobody takes them until WeChat is logged in (they expire).
         "bot_queue": {"waiting": queue_length(state.client, bot_queue(state.account)),
                       "expires_seconds": current_app.config["BOT_TASK_EXPIRES"]},

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
+from extensions import db
+from models.types import utcnow
+from wechat.automation.notes import bot_removed_from_group
 from wechat.dispatch import BotContext, message_handler, on_batch_start
+from wechat.group_presence import groups_active, mark_group_left, notified_group_names
 from wechat.plugins import config_cache
 from wechat.state import BotState
+from wechat.sync_snapshot import MEMBER_BATCH
 
 FRIEND_REQUEST_TTL = 3 * 24 * 3600
 
@@ -23,6 +29,46 @@ def count_received(msg, ctx: BotContext) -> None:
     """Every message WeChat delivers to the bot (the archive's messages_stored is counted where it stores); sent to
     Redis once per batch, with the batch's events."""
     ctx.batch.count("messages_received")
+
+
+@message_handler("status_notify_groups", priority=10)
+def learn_notified_groups(msg, ctx: BotContext) -> None:
+    """The status notify (type 51) names the chats open on the phone, among them groups no list shows (web WeChat
+    lists only groups saved to contacts; ItChat issue 89): fetch the ones itchat lacks and store them."""
+    raw = msg.raw
+    if raw.get("MsgType") != 51:
+        return
+    from wxpy import Group
+
+    bot = ctx.bot
+    core = bot.core
+    names = notified_group_names(raw.get("StatusNotifyUserName") or "",
+                                 (room.get("UserName") for room in core.chatroomList))
+    for start in range(0, len(names), MEMBER_BATCH):
+        core.update_chatroom(names[start:start + MEMBER_BATCH], detailedMember=False)
+    rooms = {room.get("UserName"): room for room in core.chatroomList}
+    directory, now, seen = ctx.directory(), utcnow(), {}
+    for name in names:
+        if name in rooms:
+            info = directory.chat(name, lambda room=rooms[name]: Group(room, bot))
+            if info.puid:
+                seen[info.puid] = (info.name, now)
+    if seen:
+        groups_active(ctx.account_id(), seen, clear_left=False)  # the phone listing a chat is not a message
+        db.session.commit()
+
+
+@message_handler("bot_removed_notes", priority=10)
+def mark_left_when_removed(msg, ctx: BotContext) -> None:
+    """你被"X"移出群聊 / You were removed from the group chat by X: evidence that the bot left the group."""
+    raw = msg.raw
+    if raw.get("MsgType") != 10000 or not bot_removed_from_group(msg.text if isinstance(msg.text, str) else ""):
+        return
+    chat = ctx.directory().chat(raw.get("FromUserName") or "", lambda: msg.chat)
+    if chat.kind == "group" and chat.puid:
+        created = int(raw.get("CreateTime") or 0)
+        mark_group_left(ctx.account_id(), chat.puid, "removed",
+                        datetime.fromtimestamp(created, UTC) if created else None)
 
 
 @message_handler("friend_requests", priority=10)

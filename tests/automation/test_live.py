@@ -115,8 +115,9 @@ def test_vote_kick_mp_forwarding_and_relay(stack):
              {"name": "投票群", "members": ["坏人", *VOTERS], "owner": "self"},
              {"name": "中继A", "members": ["张三"], "owner": "self"},
              {"name": "中继B", "members": ["李四"], "owner": "self"},
-             {"name": "文章群", "members": ["张三", "李四"], "owner": "self"},
-         ], explicit_mps=["Python之禅"])
+             {"name": "文章群", "members": ["张三", "李四"], "owner": "self", "saved": True},  # the 4th: not recent
+         ], explicit_mps=["Python之禅"],
+         settings={"member_removal": "allowed"})  # the vote-kick flow under test; the refusal: tests/runtime
     everything = chats(stack)
     groups = everything["groups"]
     configure(stack, kick_quorum=5, kick_period_minutes=5, kick_text="{member} {current}/{total} {period}",
@@ -168,7 +169,8 @@ def test_vote_kick_mp_forwarding_and_relay(stack):
 def test_english_notes_and_group_display_names(stack):
     """Notes in English (with the stray spaces real ones carry) are welcomed; "@老王" means the member whose group
     display name is 老王 before the one whose nick name is 老王, and the bot's texts call him by it."""
-    live(stack, explicit_friends=["坏人", "老王", "甲", "乙"], settings={"note_language": "en"},
+    live(stack, explicit_friends=["坏人", "老王", "甲", "乙"],
+         settings={"note_language": "en", "member_removal": "allowed"},  # the kick itself is not under test here
          explicit_groups=[{"name": "投票群", "members": ["坏人", "老王", "甲", "乙"], "owner": "self",
                            "display_names": {"坏人": "老王"}}])
     configure(stack, kick_quorum=2, kick_period_minutes=5, kick_text="{member} {current}/{total}",
@@ -185,3 +187,17 @@ def test_english_notes_and_group_display_names(stack):
     assert "老王" in members_of(stack, "投票群")  # before: "ambiguous", nobody removed
     texts = wait_for(lambda: len(t := sent_after(stack, seq, "text", "投票群")) >= 2 and t, 20, what="kick texts")
     assert sorted(e["content"] for e in texts) == ["老王 1/2", "老王 出局"]
+
+    # "You were removed from the group chat by "甲"": the group is marked left (kept, with its history).
+    bot_nick = stack.sandbox.state()["account"]["nick_name"]
+    stack.sandbox.control("world", {"op": "remove_member", "group": "投票群", "nick_name": bot_nick, "by": "甲"})
+
+    def left_reason():
+        with stack.app.app_context():
+            from extensions import db
+            from models.wechat import Group
+
+            db.session.remove()
+            return db.session.execute(db.select(Group.left_reason).where(Group.nick_name == "投票群")).scalar()
+
+    assert wait_for(left_reason, 20, what="投票群 marked left") == "removed"
