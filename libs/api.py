@@ -152,15 +152,18 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     return value
 
 
+def _query() -> Any:
+    """The route's validated query model (libs/api_spec.py; views/schemas/common.PageQuery and kin)."""
+    return request.context.query
+
+
 def page_args() -> tuple[int, int]:
-    return int_arg("page", 1, 1, 1_000_000), int_arg("per_page", 50, 1, MAX_PER_PAGE)
+    query = _query()
+    return query.page, query.per_page
 
 
-def search_arg(name: str = "q", max_length: int = 100) -> str | None:
-    value = request.args.get(name, "").strip()
-    if len(value) > max_length:
-        raise ApiError(400, f"query parameter '{name}' is too long (at most {max_length} characters)")
-    return value or None
+def search_arg(name: str = "q") -> str | None:
+    return getattr(_query(), name) or None
 
 
 def like_pattern(text: str) -> str:
