@@ -126,6 +126,16 @@ def error_answer(exc: ValidationError, prefix: str = "") -> ApiError:
     return ApiError(400, message, field=first["field"], details=details)
 
 
+def validate_model(model: type[BaseModel], data: Any) -> Any:
+    """`model` validated from `data`, else ValueInvalid for the first problem (for callers outside a request)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        answer = error_answer(exc)
+        first = answer.extra["details"][0]
+        raise ValueInvalid(first["field"] or "body", first["message"]) from None
+
+
 def _raise_validation_error(req, resp, error, instance, model_adapter) -> None:
     if error is not None:
         raise error_answer(error)
