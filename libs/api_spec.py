@@ -84,7 +84,7 @@ _MESSAGES = {
     "dict_type": "must be a JSON object",
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",
-    "extra_forbidden": "is not a known field",
+    "extra_forbidden": "is an unknown field",
     "float_type": "must be a number",
     "finite_number": "must be a finite number",
 }

@@ -18,18 +18,12 @@ import os
 import re
 from typing import Any
 
+from libs.validation import ValueInvalid
 from wechat.plugins.spec import PluginSpec
 
 MASK = "****"
 MAX_STRING = 4000
 MAX_LIST = 200
-
-
-class PluginSettingsInvalid(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def env_name(plugin: str, setting: str) -> str:
@@ -85,33 +79,33 @@ def _check(key: str, value: Any, default: Any, limits: tuple[float, float] | Non
     field = f"settings.{key}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise PluginSettingsInvalid(field, "must be true or false")
+            raise ValueInvalid(field, "must be true or false")
     elif isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise PluginSettingsInvalid(field, "must be a whole number")
+            raise ValueInvalid(field, "must be a whole number")
     elif isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PluginSettingsInvalid(field, "must be a number")
+            raise ValueInvalid(field, "must be a number")
         value = float(value)
     if limits is not None and not limits[0] <= value <= limits[1]:
-        raise PluginSettingsInvalid(field, f"must be from {limits[0]} to {limits[1]}")
+        raise ValueInvalid(field, f"must be from {limits[0]} to {limits[1]}")
     if isinstance(default, str):
         if not isinstance(value, str) or len(value) > MAX_STRING:
-            raise PluginSettingsInvalid(field, f"must be a string of at most {MAX_STRING} characters")
+            raise ValueInvalid(field, f"must be a string of at most {MAX_STRING} characters")
     elif isinstance(default, list):
         if not isinstance(value, list) or len(value) > MAX_LIST or not all(isinstance(v, str) for v in value):
-            raise PluginSettingsInvalid(field, f"must be a list of at most {MAX_LIST} strings")
+            raise ValueInvalid(field, f"must be a list of at most {MAX_LIST} strings")
     return value
 
 
 def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
     """Check a partial update and return it normalized; a secret sent back as its mask is left out (unchanged)."""
     if not isinstance(changes, dict):
-        raise PluginSettingsInvalid("settings", "must be a JSON object")
+        raise ValueInvalid("settings", "must be a JSON object")
     unknown = sorted(set(changes) - set(spec.settings))
     if unknown:
         known = ", ".join(spec.settings) or "none"
-        raise PluginSettingsInvalid(f"settings.{unknown[0]}", f"unknown setting (known: {known})")
+        raise ValueInvalid(f"settings.{unknown[0]}", f"unknown setting (known: {known})")
     checked = {}
     current = public(spec, stored)
     for key, value in changes.items():
@@ -126,8 +120,8 @@ def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> d
     if callable(validator) and checked:  # a plugin may check more (e.g. a URL); it raises ValueError with the reason
         try:
             validator(effective(spec, {**(stored or {}), **checked}))
-        except PluginSettingsInvalid:
+        except ValueInvalid:
             raise
         except ValueError as exc:
-            raise PluginSettingsInvalid("settings", str(exc)) from None
+            raise ValueInvalid("settings", str(exc)) from None
     return checked
