@@ -39,12 +39,14 @@ def Text(max_length: int | None = None, *, min_length: int | None = None, strip:
     return _text_type(max_length, lambda value: check_text(value, "", None, display_name), min_length, strip, field)
 
 
-def ColumnText(column: Column | QueryableAttribute, *, min_length: int | None = None,  # noqa: N802
-               strip: bool = False, display_name: bool = False, **field: Any) -> Any:
-    """A string for `column`: its VARCHAR length in characters (TEXT: checked in bytes by check_column)."""
+def ColumnText(column: Column | QueryableAttribute, *, max_length: int | None = None,  # noqa: N802
+               min_length: int | None = None, strip: bool = False, display_name: bool = False, **field: Any) -> Any:
+    """A string for `column`: its VARCHAR length in characters (TEXT: checked in bytes by check_column), or the
+    tighter `max_length`."""
     col = _column(column)
     kind, limit = _limits(col)
-    max_length = limit if kind == "text" else None
+    if kind == "text":
+        max_length = limit if max_length is None else min(limit, max_length)
     return _text_type(max_length, lambda value: check_column(col, value, "", display_name=display_name),
                       min_length, strip, field)
 

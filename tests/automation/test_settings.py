@@ -3,11 +3,11 @@
 import pytest
 
 from extensions import db
+from libs.validation import ValueInvalid
 from models.audit import AuditLog
 from models.wechat import Account, Contact
 from wechat import control
 from wechat.automation import settings
-from libs.validation import ValueInvalid
 from wechat.automation.settings import effective, validate
 
 
