@@ -95,9 +95,9 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "value_error":
         cause = ctx.get("error")
         return cause.message if isinstance(cause, ValueInvalid) else str(cause)
-    if kind == "string_too_long":
+    if kind == "string_too_long" or kind == "too_long" and ctx.get("field_type") not in ("List", "Tuple", "Set"):
         return f"is too long (at most {ctx['max_length']} characters)"
-    if kind == "string_too_short":
+    if kind == "string_too_short" or kind == "too_short" and ctx.get("field_type") not in ("List", "Tuple", "Set"):
         return "must not be empty" if ctx.get("min_length") == 1 else f"needs at least {ctx['min_length']} characters"
     if kind == "too_long":
         return f"must be a list of at most {ctx['max_length']} items"
