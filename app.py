@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = (
     "api",
     "auth",
     "automation",
+    "chats",
     "contacts",
     "dashboard",
     "health",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask import request
+from flask import make_response, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from spectree import Response, SpecTree
 from spectree.plugins.base import Context
@@ -157,7 +157,8 @@ class StrictFlaskPlugin(FlaskPlugin):
         )
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
-        return super().validate_response(resp, resp_model, True, force_resp_serialize)
+        # Unchanged: spectree would read the body back (and fail on a streamed file, e.g. send_file's passthrough).
+        return make_response(resp), None
 
 
 api = SpecTree(

@@ -3,6 +3,7 @@
 from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog
 from models.automation import AutomationSettings
+from models.conversation import ChatPin
 from models.message import Message
 from models.plugin import AutoReplyRule, PluginConfig
 from models.schedule import Schedule, ScheduleRun
@@ -10,7 +11,7 @@ from models.send_job import SendJob, SendJobItem
 from models.wechat import Account, Contact, Group, Membership
 
 __all__ = [
-    "Account", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "Contact", "Group", "Membership",
+    "Account", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "ChatPin", "Contact", "Group", "Membership",
     "Message", "SendJob", "SendJobItem",
     "AutoReplyRule", "PluginConfig", "Schedule", "ScheduleRun",
 ]

@@ -76,6 +76,10 @@ def talk(sandbox) -> None:
     sandbox.control("messages", {"from": "Alice 🌸", "group": "Python 交流群 1", "type": "picture"})
     sandbox.control("messages", {"from": "李四", "group": "Python 交流群 1", "type": "file",
                                  "file_name": "asyncio-分享.pdf", "size": 348_000})
+    sandbox.control("messages", {"from": "赵敏", "group": "Python 交流群 1", "type": "sharing",
+                                 "content": "Python 3.13 有哪些新特性", "url": "https://docs.python.org/3/whatsnew/"})
+    sandbox.control("messages", {"from": "张三", "group": "Python 交流群 1", "type": "text",
+                                 "content": "@李四 slides 收到了，谢谢 🙏"})
 
 
 def shoot(page, out: Path, name: str, full_page: bool = False, toasts: bool = True) -> None:
@@ -178,6 +182,34 @@ def schedules(page, url: str) -> None:
     page.wait_for_timeout(300)
 
 
+def conversations(browser, context, url: str, out: Path) -> None:
+    """The Conversations page in both languages, at desktop and phone size: a group with a reply sent from it."""
+    group = "Python 交流群 1"
+    for lang, suffix in (("zh_CN", ""), ("en", "-en")):
+        context.add_cookies([{"name": "lang", "value": lang, "url": url}])
+        page = context.new_page()
+        page.goto(f"{url}/chats")
+        page.locator(".convo-row", has_text=group).locator("button").click()
+        expect(page.locator("#message-list .msg").first).to_be_visible(timeout=30000)
+        if not suffix:  # one reply, through the send path, so the pane shows an answered chat
+            page.locator("#composer-text").fill("好的，今晚见 👍")
+            page.locator("#composer-text").press("Enter")
+            expect(page.locator("#history .msg.is-pending[data-status=sent]")).to_be_visible(timeout=30000)
+        page.mouse.move(0, 0)
+        shoot(page, out, f"conversations{suffix}")
+        page.close()
+        phone = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                    storage_state=context.storage_state())
+        mobile = phone.new_page()
+        mobile.goto(f"{url}/chats")
+        expect(mobile.locator(".convo-row").first).to_be_visible(timeout=30000)
+        shoot(mobile, out, f"phone-chats{suffix}")
+        mobile.locator(".convo-row", has_text=group).locator("button").click()
+        expect(mobile.locator("#message-list .msg").first).to_be_visible(timeout=30000)
+        shoot(mobile, out, f"phone-conversation{suffix}")
+        phone.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
@@ -204,7 +236,7 @@ def main() -> int:
             page.fill("#username", "admin")
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
-            page.wait_for_url(f"{server.url}/")
+            page.wait_for_url(f"{server.url}/chats")
 
             page.goto(f"{server.url}/wechat")
             expect(page.locator("#qr-image")).to_be_visible(timeout=60000)
@@ -274,6 +306,7 @@ def main() -> int:
             mobile.goto(f"{server.url}/messages")
             expect(mobile.locator("#messages .message").first).to_be_visible(timeout=30000)
             shoot(mobile, out, "phone-messages")
+            conversations(browser, context, server.url, out)
             browser.close()
     finally:
         if worker is not None and worker.process.poll() is None:

@@ -145,14 +145,14 @@ def test_only_same_site_paths_are_followed_after_login(client, admin, target):
     token = csrf_token_from(client)
     response = client.post("/login", query_string={"next": target},
                            data={"username": "root", "password": ADMIN_PASSWORD, "csrf_token": token})
-    expected = target if target == "/groups?x=1" else "/"
+    expected = target if target == "/groups?x=1" else "/chats"
     assert response.headers["Location"] == expected
 
 
 @pytest.mark.parametrize("target", ["/\r\nSet-Cookie: a=b", "/x\nLocation: https://evil.example/", "/\t/evil.example",
                                     "\n//evil.example", "/a\x00b", "/\x7f", "http:/evil.example", " //evil.example",
                                     "/" + "a" * 5000])
-def test_next_with_control_characters_or_odd_urls_goes_home(client, admin, target):
+def test_next_with_control_characters_or_odd_urls_goes_to_the_landing_page(client, admin, target):
     """Never a 500 (CR/LF in a header) and never off-site (browsers drop tabs and newlines inside URLs)."""
     token = csrf_token_from(client)
     response = client.post("/login", query_string={"next": target},
@@ -160,9 +160,9 @@ def test_next_with_control_characters_or_odd_urls_goes_home(client, admin, targe
     if "\x00" in target:  # NUL in any query value is refused before a view runs (libs/api.py)
         assert response.status_code == 400 and "Location" not in response.headers
         return
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/chats"
     again = client.get("/login", query_string={"next": target})  # already signed in: the same rule
-    assert again.status_code == 302 and again.headers["Location"] == "/"
+    assert again.status_code == 302 and again.headers["Location"] == "/chats"
 
 
 def test_next_may_be_a_unicode_path(client, admin):

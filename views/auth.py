@@ -33,7 +33,7 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login is a phishing tool. Control characters are refused too:
     browsers drop tabs and newlines inside URLs ("/\t/evil.example" becomes "//evil.example") and CR/LF would split
     the Location header."""
-    home = url_for("dashboard.index")
+    home = url_for("dashboard.chats")
     if not target or len(target) > MAX_NEXT_LENGTH or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return home
     parts = urlsplit(target)

@@ -9,12 +9,14 @@ from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 
 from libs.i18n import js_strings
+from views.chat_strings import CHAT_STRINGS
 
 bp = Blueprint("dashboard", __name__)
 
 # endpoint → (URL, template). One line per page keeps the navigation bar and the routes in step.
 PAGES = {
     "index": ("/", "index.html"),
+    "chats": ("/chats", "chats.html"),
     "wechat_login": ("/wechat", "wechat_login.html"),
     "contacts": ("/contacts", "contacts.html"),
     "groups": ("/groups", "groups.html"),
@@ -100,6 +102,7 @@ PAGE_STRINGS = {
     "uploaded_file": _l("Uploaded file"),
     "upload_missing": _l("This upload no longer exists"),
     "delete_schedule_confirm": _l("Delete the schedule “{name}” and its history?"),
+    **CHAT_STRINGS,
 }
 
 

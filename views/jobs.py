@@ -25,7 +25,7 @@ def _job_or_404(job_id: int) -> SendJob:
     return job
 
 
-def _check_uploads(upload_ids: list[str]) -> None:
+def check_uploads(upload_ids: list[str]) -> None:
     for upload_id in upload_ids:
         try:
             resolve_upload(upload_root(), upload_id)
@@ -43,7 +43,7 @@ def send():
         job = create_send_job(body.to, body.text, files, created_by=current_user.username)
     except JobInvalid as exc:
         raise ApiError(400, str(exc)) from None
-    _check_uploads(files)
+    check_uploads(files)
     db.session.flush()
     record(current_user.username, "message.send", target=f"job {job.id}",
            detail={"recipients": job.total, "files": len(files)}, ip=request.remote_addr)

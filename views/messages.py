@@ -33,12 +33,15 @@ from views.schemas.messages import (
 )
 from wechat import control
 from wechat.archive import media_root
+from wechat.chat_unread import clear_all
 from wechat.listener import bot_queue
 from wechat.notifications import clear_unread, unread
 from wechat.retention import delete_messages
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
-INLINE_TYPES = {"picture", "emoticon"}
+# Shown in the page (an image, or played by <audio>/<video>: with nosniff, an octet-stream download never plays).
+# The archive names these files itself (.jpg, .gif, .mp3, .mp4), so their type is never a user's choice.
+INLINE_TYPES = {"picture", "emoticon", "recording", "video"}
 
 
 def message_dict(message: Message) -> dict:
@@ -136,7 +139,9 @@ def notifications():
 @api.validate(resp=Response(HTTP_200=Unread))
 def read_all():
     """Mark every message read."""
-    clear_unread(control.bot_state())
+    state = control.bot_state()
+    clear_all(state)
+    clear_unread(state)
     return jsonify({"unread": 0})
 
 

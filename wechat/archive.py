@@ -31,7 +31,9 @@ from wechat.archive_media import (
     media_root,  # noqa: F401  (views and retention import it from here)
     save_media,
 )
+from wechat.chat_unread import queue_chat_arrivals
 from wechat.dispatch import BotContext, MustNotLose, message_handler
+from wechat.message_payload import EVENT_TEXT_LIMIT, message_payload
 from wechat.notifications import after_arrived, queue_arrived
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,6 @@ logger = logging.getLogger(__name__)
 WXPY_TYPES = {"Text": "text", "Picture": "picture", "Recording": "recording", "Video": "video",
               "Attachment": "attachment", "Sharing": "sharing", "Card": "card", "Friends": "friends",
               "Map": "map", "Note": "note", "System": "system"}
-TEXT_PREVIEW = 200
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
 RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
@@ -87,12 +88,9 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
 
 
 def message_event(record: dict[str, Any]) -> dict[str, Any]:
-    """The SSE `message` event of a stored record (with its row `id`)."""
-    return {"id": record["id"], "type": record["type"], "chat_kind": record["chat_kind"],
-            "chat_puid": record["chat_puid"], "chat_name": record["chat_name"],
-            "sender_puid": record["sender_puid"], "sender_name": record["sender_name"],
-            "is_outgoing": record["is_outgoing"], "text": record["text"][:TEXT_PREVIEW],
-            "created_at": record["created_at"].isoformat()}
+    """The SSE `message` event of a stored record (with its row `id`): the whole message as the API gives it
+    (wechat/message_payload.py), so an open conversation appends it without fetching."""
+    return message_payload(record, text_limit=EVENT_TEXT_LIMIT)
 
 
 T = TypeVar("T")
@@ -175,10 +173,11 @@ def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
     ctx.batch.count("messages_stored", len(stored))
     events = [("message", message_event(record)) for record in stored]
     ctx.batch.redis(lambda pipe: publish_many(events, client=pipe))
-    incoming = sum(1 for record in stored if not record["is_outgoing"])
+    incoming = [record["chat_puid"] for record in stored if not record["is_outgoing"]]
     if incoming:
         state = ctx.state
-        ctx.batch.redis(lambda pipe: queue_arrived(state, pipe, incoming),
+        ctx.batch.redis(lambda pipe: queue_chat_arrivals(state, pipe, incoming))
+        ctx.batch.redis(lambda pipe: queue_arrived(state, pipe, len(incoming)),
                         then=lambda results: after_arrived(state, results))
 
 

@@ -76,7 +76,10 @@ def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | N
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        size = download_message_media(msg, target, most)
+        # A message that already holds its file locally (what the bot itself sent: wechat/sent_archive.py) copies
+        # it under the same limits instead of downloading.
+        copy_to = getattr(msg, "copy_media_to", None)
+        size = copy_to(target, most) if callable(copy_to) else download_message_media(msg, target, most)
     except MediaTooLarge as exc:
         record["media_status"] = skipped_status(gate.limits, exc.size, binding)
         logger.info("media of message %s skipped: %s", record["msg_id"], exc)

@@ -12,6 +12,7 @@ from typing import Any
 
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from libs.wx.sender import SendFailed, send_media, send_text
+from wechat.sent_archive import archive_sent
 
 logger = logging.getLogger(__name__)
 
@@ -134,11 +135,16 @@ def send_message(bot, to: str, text: str = "", files: list[str] | None = None,
     if not parts:
         raise CommandError("invalid", "nothing to send")
     ids = list(msg_ids or []) + [None] * len(parts)
-    for (kind, payload), msg_id in zip(parts, ids, strict=False):
-        if kind == "text":
-            send_text(chat, payload, msg_id)
-        else:
-            send_media(chat, payload.path, payload.kind, payload.name, msg_id)
+    sent = []
+    try:
+        for (kind, payload), msg_id in zip(parts, ids, strict=False):
+            if kind == "text":
+                reply = send_text(chat, payload, msg_id)
+            else:
+                reply = send_media(chat, payload.path, payload.kind, payload.name, msg_id)
+            sent.append((kind, payload, reply))
+    finally:
+        archive_sent(bot, chat, sent)  # what went out, even when a later part failed
     return {"ok": True, "to": _chat_dict(chat), "parts": len(parts)}
 
 

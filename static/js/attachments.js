@@ -69,6 +69,8 @@ export function attachmentBox({ input, list, dropZone }) {
   });
 
   return {
+    /** Attach files from elsewhere (a paste). */
+    add: addFiles,
     /** The upload ids of the files that are ready (after waiting for those still uploading). */
     async ids() {
       await Promise.all(attachments.map((entry) => entry.promise));

@@ -167,7 +167,7 @@ def sign_in(page, base_url: str, username: str = ADMIN, password: str = ADMIN_PA
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(f"{base_url}/chats")
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ def test_sign_in_errors_language_and_csp(anonymous, live):
     page.get_by_role("button", name="English").click()
     expect(page.locator("button[type=submit]")).to_have_text("Sign in")
     sign_in(page, live.url)
+    page.goto(f"{live.url}/")
     expect(page.locator("h1")).to_have_text("Overview")
     page.get_by_role("button", name="简体中文").click()
     expect(page.locator("h1")).to_have_text("概览")

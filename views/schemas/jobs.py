@@ -12,12 +12,14 @@ from models.send_job import SendJobItem
 from wechat.send_jobs import MAX_FILES, MAX_RECIPIENTS, MAX_TEXT
 
 UploadId = Text(64, description="an id from POST /api/uploads")
+UploadIds = Annotated[list[UploadId], Field(max_length=MAX_FILES)]
+SendText = Text(MAX_TEXT)
 
 
 class SendIn(Body):
     to: Annotated[list[ColumnText(SendJobItem.recipient_puid, strip=True)], Field(max_length=MAX_RECIPIENTS)]
-    text: Text(MAX_TEXT) = ""
-    files: Annotated[list[UploadId], Field(max_length=MAX_FILES)] = []
+    text: SendText = ""
+    files: UploadIds = []
 
 
 class JobOut(BaseModel):
