@@ -11,7 +11,7 @@ import copy
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, has_app_context, jsonify
+from flask import Blueprint, Flask, has_app_context, jsonify
 
 from libs.api_spec import Response, api
 
@@ -64,28 +64,18 @@ def _finish(raw: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def build_document(app: Flask) -> dict[str, Any]:
-    with app.app_context():
-        return _finish(api._generate_spec())  # not api.spec: that caches the first app's answer forever
-
-
 @cache
-def _document_without_app() -> dict[str, Any]:
+def spec() -> dict[str, Any]:
+    """The document (the same for every app of this code: the routes come from BLUEPRINT_MODULES). spectree reads
+    the routes from the current app; outside one (tests at collection time) from an app with every blueprint."""
+    if has_app_context():
+        return _finish(api.spec)
     from app import register_blueprints
 
     app = Flask(__name__)
     register_blueprints(app)
-    return build_document(app)
-
-
-def spec() -> dict[str, Any]:
-    """The document of the running app, else of an app with every blueprint (for tests at collection time)."""
-    if not has_app_context():
-        return _document_without_app()
-    document = current_app.extensions.get("openapi_document")
-    if document is None:
-        document = current_app.extensions["openapi_document"] = build_document(current_app._get_current_object())
-    return document
+    with app.app_context():
+        return _finish(api.spec)  # api.spec is generated once: generating again loses the nested models
 
 
 @bp.get("/openapi.json")
