@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = (
     "contacts",
     "dashboard",
     "health",
+    "insights",
     "jobs",
     "messages",
     "metrics",
@@ -51,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         app.config.from_mapping(config)
     # Derived last, so a REDIS_URL from any layer reaches Celery; explicit CELERY keys still win.
     derived = celery_settings(app.config["REDIS_URL"], app.config["WECHAT_ACCOUNT"],
-                              app.config["SYNC_INTERVAL_MINUTES"])
+                              app.config["SYNC_INTERVAL_MINUTES"], app.config["WATCHDOG_INTERVAL"])
     app.config["CELERY"] = {**derived, **app.config.get("CELERY", {})}
     configure_logging(app)
     register_extensions(app)

@@ -60,7 +60,8 @@ def celery_redis_url(redis_url: str) -> str:
     return urlunsplit(("redis+socket", parts.netloc, parts.path, urlencode(query), ""))
 
 
-def celery_settings(redis_url: str, account: str = "default", sync_minutes: float = 30) -> dict[str, Any]:
+def celery_settings(redis_url: str, account: str = "default", sync_minutes: float = 30,
+                    watchdog_seconds: float = 10) -> dict[str, Any]:
     """Celery settings derived from the app config (one source of truth for web and worker)."""
     bot_queue = f"wechat.{account}"  # consumed only by the process holding the bot (wechat/listener.py)
     return {
@@ -78,7 +79,7 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
         # A listener runs for hours: never prefetch work behind it, and never late-ack it (see wechat/tasks.py).
         "worker_prefetch_multiplier": 1,
         "beat_schedule": {
-            "wechat-watchdog": {"task": "wechat.watchdog", "schedule": 10.0},
+            "wechat-watchdog": {"task": "wechat.watchdog", "schedule": watchdog_seconds},
             "wechat-notify-unread": {"task": "wechat.notify_unread", "schedule": 60.0},
             "wechat-purge-messages": {"task": "wechat.purge_messages", "schedule": 3600.0},
             # Expires: a sync queued while nobody is logged in is dropped, not piled up for the next login.
@@ -86,6 +87,9 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
                             "options": {"queue": bot_queue, "expires": 120}},
             # Scheduled messages; a tick that waited too long is dropped (the next one does its work).
             "wechat-run-schedules": {"task": "wechat.run_schedules", "schedule": 30.0, "options": {"expires": 25}},
+            # Group insights: yesterday's messages into the daily rollups (today is counted live by the report).
+            "wechat-insights-rollup": {"task": "wechat.insights_rollup", "schedule": 600.0,
+                                       "options": {"expires": 590}},
         },
         "enable_utc": True,
     }
@@ -122,6 +126,8 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "MEDIA_MIN_FREE_MB": _env_int("MEDIA_MIN_FREE_MB", 256),
         "MEDIA_DAILY_MB_PER_CHAT": _env_int("MEDIA_DAILY_MB_PER_CHAT", 500),
         "BOT_COMMAND_TIMEOUT": float(os.environ.get("BOT_COMMAND_TIMEOUT", "20")),
+        # Tasks queued for the bot's process (sync, send jobs) expire after this many seconds if nobody logged in.
+        "BOT_TASK_EXPIRES": float(os.environ.get("BOT_TASK_EXPIRES", "300")),
         # Anti-ban pacing between automated sends (seconds, uniformly random in [min, max]).
         "SEND_DELAY_MIN": float(os.environ.get("SEND_DELAY_MIN", "1")),
         "SEND_DELAY_MAX": float(os.environ.get("SEND_DELAY_MAX", "3")),

@@ -118,6 +118,24 @@ def rows() -> list[str]:
                 out.append(_row(f"api ({engine})", f"{label}: `{worst}`", f"≤ {target} ms", f"{value} ms",
                                 f"a tenth of the data: {small} ms{older}", f"{round(value / max(small, 0.1), 1)}×",
                                 _verdict(value, target), head["loadavg"][0]))
+    out += insights_rows(_load("insights"))
+    return out
+
+
+def insights_rows(insights: dict | None) -> list[str]:
+    if not insights:
+        return []
+    s, requests, p = insights["summary"], insights["requests"], insights["parameters"]
+    scale = f"{p['members']} members, {p['messages']:,} messages over a year"
+    out = [_row("insights", f"one group's year report p95 ({scale})", "≤ 1000 ms", f"{s['group_year_p95_ms']} ms",
+                f"no rollups (all live): {s['group_year_without_rollups_p95_ms']} ms", f"{s['speedup_vs_live']}×",
+                _verdict(s["group_year_p95_ms"], 1000), requests["group_year"]["loadavg"][0])]
+    for name, label in (("group_30_days", "one group, 30 days, p95"), ("comparison_year", "all groups, a year, p95"),
+                        ("csv_top_members_year", "CSV of the year's most active, p95")):
+        out.append(_row("insights", label, "–", f"{requests[name]['p95_ms']} ms", None, None, "–",
+                        requests[name]["loadavg"][0]))
+    out.append(_row("insights", "rollup (beat task): first run over the year / next run", "–",
+                    f"{s['rollup_backfill_s']} s / {s['rollup_incremental_s']} s", None, None, "–", None))
     return out
 
 
@@ -134,7 +152,7 @@ def per_query(engine: str, figures: dict) -> list[str]:
 
 
 def render() -> str:
-    any_result = next((d for d in (_load(n) for n in ("sync", "ingest", "sse", "api")) if d), None)
+    any_result = next((d for d in (_load(n) for n in ("sync", "ingest", "sse", "api", "insights")) if d), None)
     lines = [START, ""]
     if any_result:
         m = any_result["machine"]
@@ -142,7 +160,7 @@ def render() -> str:
                   f"SQLite {m['sqlite']}. Shared with other work at times: see the load averages.", ""]
         lines += ["Command: `make bench` (runs `.venv/bin/python -m bench.run`, i.e. each of the following)."]
         lines += [f"- `.venv/bin/python -m bench.{n}`: {d['date']}, commit {d['machine']['commit']}"
-                  for n in ("sync", "ingest", "sse", "api") if (d := _load(n))]
+                  for n in ("sync", "ingest", "sse", "api", "insights") if (d := _load(n))]
         lines.append("")
     lines += rows() + [""]
     api = _load("api")

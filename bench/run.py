@@ -1,9 +1,9 @@
-"""`make bench`: run the four benchmarks one after the other, then write the figures into docs/PERFORMANCE.md.
+"""`make bench`: run the benchmarks one after the other, then write the figures into docs/PERFORMANCE.md.
 
 Each benchmark runs in its own process (so peak-memory figures are its own) and writes bench/results/<name>.json.
 A failing benchmark is reported and the others still run; the exit status says whether all of them finished.
 
-    .venv/bin/python -m bench.run [sync ingest sse api]
+    .venv/bin/python -m bench.run [sync ingest sse api insights]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 
 from bench.common import ROOT, loadavg
 
-BENCHMARKS = ("sync", "ingest", "sse", "api")
+BENCHMARKS = ("sync", "ingest", "sse", "api", "insights")
 
 
 def main(argv: list[str]) -> int:

@@ -67,13 +67,13 @@ def _default_client() -> redis.Redis:
     return get_redis()
 
 
-def _stream_maxlen() -> int:
+def stream_maxlen() -> int:
     if has_app_context():
         return int(current_app.config.get("SSE_STREAM_MAXLEN", DEFAULT_STREAM_MAXLEN))
     return DEFAULT_STREAM_MAXLEN
 
 
-def _checked(event: str) -> str:
+def checked_event(event: str) -> str:
     if event not in EVENT_NAMES:
         raise ValueError(f"unknown event {event!r}; expected one of {sorted(EVENT_NAMES)}")
     return event
@@ -90,7 +90,7 @@ def publish(event: str, data: dict, client: redis.Redis | None = None) -> str:
     """
     text = encode_data(data)
     client = client or _default_client()
-    event_id = client.eval(_PUBLISH_SCRIPT, 2, STREAM_KEY, CHANNEL, _stream_maxlen(), _checked(event), text)
+    event_id = client.eval(_PUBLISH_SCRIPT, 2, STREAM_KEY, CHANNEL, stream_maxlen(), checked_event(event), text)
     return _text(event_id)
 
 
@@ -103,10 +103,10 @@ def publish_many(events: list[tuple[str, dict]], client: redis.Redis | Pipeline 
     """
     args: list[str] = []
     for event, data in events:
-        args += [_checked(event), encode_data(data)]
+        args += [checked_event(event), encode_data(data)]
     queued = isinstance(client, Pipeline)
     if not args:
         return None if queued else []
     client = client if client is not None else _default_client()
-    ids = client.eval(_PUBLISH_MANY_SCRIPT, 2, STREAM_KEY, CHANNEL, _stream_maxlen(), *args)
+    ids = client.eval(_PUBLISH_MANY_SCRIPT, 2, STREAM_KEY, CHANNEL, stream_maxlen(), *args)
     return None if queued else [_text(event_id) for event_id in ids]

@@ -76,6 +76,7 @@ JS_STRINGS = {
     "state_logged_out": _l("Logged out"),
     "state_refused": _l("Refused"),
     "state_stopped": _l("Offline"),
+    "state_no_listener": _l("No listener"),
     "login_starting": _l("Starting the WeChat connection…"),
     "login_waiting": _l("Scan the QR code with WeChat on your phone."),
     "login_scanned": _l("Scanned. Confirm the login on your phone."),
@@ -84,6 +85,11 @@ JS_STRINGS = {
     "login_logged_out": _l("Logged out. A new QR code follows in a moment."),
     "login_refused": _l("WeChat refused the login"),
     "login_stopped": _l("The bot is not connected. Press “New QR code” to log in."),
+    "login_no_listener": _l("No worker holds the WeChat connection right now; the watchdog starts one within seconds. "
+                            "If this stays, check that a worker is running."),
+    "bot_waits_for_login": _l("Bot commands wait for a WeChat login: queued tasks expire after {minutes} min, "
+                              "unfinished send jobs resume after the next login."),
+    "bot_queue_waiting": _l("{n} tasks queued for the bot"),
     "qr_missing": _l("No QR code right now. Press “New QR code” to get one."),
     "logout_confirm": _l("Log the bot out of WeChat? It stops answering until someone scans again."),
     "logout_requested": _l("Logging out…"),

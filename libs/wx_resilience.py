@@ -94,6 +94,8 @@ def _sync_check(core):
         if match is None:
             raise WeChatUnavailable(f"unexpected synccheck answer: {response.text[:80]!r}")
     except Exception as exc:
+        if not core.alive:  # the loop is being stopped (libs/wx/loops.py cut its poll short): not an outage
+            return "0"
         watch.failed(exc)
         raise
     if match.group(1) != "0":
@@ -129,7 +131,8 @@ def watch(core, on_error: Callable[[int, str], None], on_recovered: Callable[[in
         try:
             result = fetch()
         except Exception as exc:
-            connection.failed(exc)
+            if core.alive:  # a fetch cut short because the loop is being stopped is not an outage
+                connection.failed(exc)
             raise
         connection.succeeded()
         return result

@@ -4,6 +4,7 @@ from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog
 from models.automation import AutomationSettings
 from models.conversation import ChatPin
+from models.insights import InsightDay, InsightRollup, InsightSender, MembershipEvent
 from models.message import Message
 from models.plugin import AutoReplyRule, PluginConfig
 from models.schedule import Schedule, ScheduleRun
@@ -14,4 +15,5 @@ __all__ = [
     "Account", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "ChatPin", "Contact", "Group", "Membership",
     "Message", "SendJob", "SendJobItem",
     "AutoReplyRule", "PluginConfig", "Schedule", "ScheduleRun",
+    "InsightDay", "InsightRollup", "InsightSender", "MembershipEvent",
 ]

@@ -81,6 +81,11 @@ def inject_messages(sb: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
         from_id, to_id, member_id = sender.id, SELF_ID, ""
 
     fields: dict[str, Any] = {"member_id": member_id}
+    if spec.get("create_time") is not None:  # a chosen CreateTime (unix seconds), e.g. a join note of last week
+        created = spec["create_time"]
+        if not isinstance(created, int) or isinstance(created, bool) or not 0 < created < 2**31:
+            raise WorldError("create_time must be unix seconds (an integer)")
+        fields["create_time"] = created
     result: dict[str, Any] = {}
     if kind in MEDIA_KINDS:
         media = _media_for(sb, kind, spec)

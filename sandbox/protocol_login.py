@@ -69,6 +69,8 @@ def login_poll() -> Response:
         remaining = sb.logins.qr_ttl - (time.time() - attempt.created)
         attempt.changed.wait(max(0.0, min(sb.settings.login_poll_timeout, remaining)))
         attempt = sb.logins.attempt(uuid)
+        if attempt is None:  # the world was reset while this poll waited (a test's next world): the code is gone
+            return _js("window.code=400;")
     code = CODES[attempt.state]
     attempt.reported = code
     if attempt.state == SCANNED:

@@ -210,10 +210,57 @@ def conversations(browser, context, url: str, out: Path) -> None:
         phone.close()
 
 
+def insights_history(sandbox) -> None:
+    """Two weeks of a group's life, dated in the past through the sandbox's create_time: joins, a removal, talk."""
+    import random
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    rng = random.Random(20)
+    zone = ZoneInfo("Asia/Shanghai")
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    group = "Python 交流群 1"
+    joins = {12: ["赵敏"], 9: ["周芷若", "Alice 🌸"], 4: ["王五"], 1: ["李四"]}
+    for days_ago, names in joins.items():
+        at = today - timedelta(days=days_ago, hours=-10)
+        sandbox.control("messages", {"group": group, "type": "system", "create_time": int(at.timestamp()),
+                                     "content": '"张三"邀请"' + '"、"'.join(names) + '"加入了群聊'})
+    sandbox.control("messages", {"group": group, "type": "system", "content": '你将"路人甲"移出了群聊',
+                                 "create_time": int((today - timedelta(days=6, hours=-15)).timestamp())})
+    speakers = ["张三", "张三", "张三", "李四", "李四", "王五", "Alice 🌸"]
+    for days_ago in range(14):
+        for _ in range(rng.randint(1, 4)):
+            hour = rng.choice([9, 10, 12, 13, 20, 21, 22])
+            at = today - timedelta(days=days_ago, hours=-hour, minutes=-rng.randrange(60))
+            sandbox.control("messages", {"group": group, "from": rng.choice(speakers), "type": "text",
+                                         "content": "今天的分享很有收获 👍", "create_time": int(at.timestamp())})
+
+
+def insights(page, url: str, out: Path, browser, context, suffix: str) -> None:
+    """The insights of one group (desktop, phone) and all groups compared."""
+    page.goto(f"{url}/insights")
+    page.locator("#insight-group").select_option(label="Python 交流群 1")
+    expect(page.locator("#days-table tr[data-date]").first).to_be_visible(timeout=20000)
+    shoot(page, out, f"insights{suffix}", full_page=True)
+    page.locator("#insight-group").select_option(value="")
+    expect(page.locator("#compare-table tr[data-puid]").first).to_be_visible(timeout=20000)
+    shoot(page, out, f"insights-compare{suffix}")
+    phone = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                storage_state=context.storage_state())
+    mobile = phone.new_page()
+    mobile.goto(f"{url}/insights")
+    mobile.locator("#insight-group").select_option(label="Python 交流群 1")
+    expect(mobile.locator("#days-table tr[data-date]").first).to_be_visible(timeout=20000)
+    shoot(mobile, out, f"phone-insights{suffix}")
+    phone.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--lang", default="zh_CN", choices=["zh_CN", "en"])
+    parser.add_argument("--only", choices=["insights"],
+                        help="only the insights pages (named with -en in English) and the overview")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -248,7 +295,16 @@ def main() -> int:
             page.locator("[data-sync=all]").click()
             expect(page.locator(".chat-row", has_text="张三").first).to_be_visible(timeout=60000)
             talk(sandbox)
+            insights_history(sandbox)
             time.sleep(3)
+            if args.only == "insights":  # with the overview, whose chart is drawn by the same chart module
+                if args.lang == "zh_CN":
+                    page.goto(f"{server.url}/")
+                    expect(page.locator("#chart canvas")).to_have_count(1, timeout=20000)
+                    shoot(page, out, "overview")
+                insights(page, server.url, out, browser, context, "-en" if args.lang == "en" else "")
+                browser.close()
+                return 0
             page.reload()
             expect(page.locator(".chat-row").first).to_be_visible()
             page.locator(".chat-row").nth(1).get_by_role("checkbox").check()
@@ -279,9 +335,10 @@ def main() -> int:
             shoot(page, out, "send")
 
             page.goto(f"{server.url}/")
-            wait_for(lambda: page.locator("#chart svg").count() or page.locator("#chart .empty-state").count(), 20,
+            wait_for(lambda: page.locator("#chart canvas").count() or page.locator("#chart .empty-state").count(), 20,
                      what="the chart")
             shoot(page, out, "overview")
+            insights(page, server.url, out, browser, context, "-en" if args.lang == "en" else "")
 
             automation(page, server.url)
             page.evaluate("window.scrollTo(0, 300)")  # the pickers: creators on the left, forwarding on the right

@@ -22,6 +22,7 @@ PAGES = {
     "groups": ("/groups", "groups.html"),
     "mps": ("/mps", "mps.html"),
     "messages": ("/messages", "messages.html"),
+    "insights": ("/insights", "insights.html"),
     "send": ("/send", "send.html"),
     "automation": ("/automation", "automation.html"),
     "plugins": ("/plugins", "plugins.html"),
@@ -108,7 +109,9 @@ PAGE_STRINGS = {
 
 
 def page_js_strings() -> dict[str, str]:
-    return {**js_strings(), **{key: str(value) for key, value in PAGE_STRINGS.items()}}
+    from views.insights import JS_STRINGS as INSIGHT_STRINGS
+
+    return {**js_strings(), **{key: str(value) for key, value in {**PAGE_STRINGS, **INSIGHT_STRINGS}.items()}}
 
 
 def _page(template: str):

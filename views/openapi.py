@@ -25,6 +25,7 @@ FILE_ANSWERS = {
     ("get", "/api/media/{message_id}"): "*/*",
     ("get", "/api/avatars/{kind}/{row_id}"): "image/jpeg",
     ("get", "/api/openapi.json"): "application/json",
+    ("get", "/api/insights/export/{table}.csv"): "text/csv",
 }
 # Requests that are files: multipart/form-data with one or more `file` parts (views/uploads.py).
 FILE_BODIES = {

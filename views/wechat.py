@@ -11,8 +11,9 @@ from flask_login import current_user
 from extensions import db
 from libs.api import ApiError
 from libs.api_spec import ErrorBody, Response, api, context_json, context_query
+from libs.metrics import queue_length
 from models.audit import record
-from views.schemas.common import CommandResult, Ok, OkTask
+from views.schemas.common import CommandResult, Ok
 from views.schemas.wechat import (
     AcceptIn,
     AddFriendIn,
@@ -20,12 +21,14 @@ from views.schemas.wechat import (
     ChatsQuery,
     CreateGroupIn,
     FriendRequests,
+    LoginStarted,
     MembersIn,
     RemarkIn,
     Status,
 )
 from wechat import control
 from wechat.builtin_handlers import friend_requests
+from wechat.listener import bot_queue
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 
@@ -74,7 +77,8 @@ def status():
     return jsonify({
         "degraded": degraded,
         "wechat": wechat,
-        "login": {k: v for k, v in login.items() if k != "uuid"},
+        # What the lease holder says (wechat/state.py derive_login): `no_listener` while nobody holds the lease.
+        "login": {k: v for k, v in login.items() if k not in ("uuid", "generation")},
         "account": {"nick_name": login.get("nick_name"), "puid": login.get("puid")}
         if login["state"] == "logged_in" else None,
         "listener": {
@@ -85,19 +89,22 @@ def status():
             "starts": listener.get("starts", 0),
         },
         "paused": state.paused(),
+        # Tasks waiting for the process holding the bot: nobody takes them until WeChat is logged in (they expire).
+        "bot_queue": {"waiting": queue_length(state.client, bot_queue(state.account)),
+                      "expires_seconds": current_app.config["BOT_TASK_EXPIRES"]},
     })
 
 
 @bp.post("/wechat/login")
-@api.validate(resp=Response(HTTP_202=OkTask, HTTP_409=ErrorBody))
+@api.validate(resp=Response(HTTP_202=LoginStarted, HTTP_409=ErrorBody))
 def login():
     """Start a WeChat login (a fresh listener; the QR code follows as an SSE `login` event)."""
     state = control.bot_state()
     if state.is_logged_in():
         raise ApiError(409, "already logged in; log out first")
-    task_id = control.launch_listener(replace=True)
-    audit("wechat.login", task_id=task_id)
-    return jsonify({"ok": True, "task_id": task_id}), 202
+    result = control.request_new_qr()
+    audit("wechat.login", **result)
+    return jsonify({"ok": True, **result}), 202
 
 
 @bp.get("/wechat/qrcode.png")

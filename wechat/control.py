@@ -59,6 +59,22 @@ def launch_listener(app: Flask | None = None, replace: bool = False, force: bool
     return result.id
 
 
+def request_new_qr(app: Flask | None = None) -> dict[str, Any]:
+    """The dashboard's "new QR code". A listener waiting for a scan replaces its QR code in its own login loop
+    (never a second QR loop beside it); with no listener, or one that ended (refused, logged out), a fresh listener
+    is sent, replacing whatever still runs (it takes over under the fencing rule, wechat/fence.py)."""
+    app = app or current_app
+    state = bot_state(app)
+    holder = state.lease_holder()
+    current = state.login()["state"]
+    if holder and current in ("waiting", "scanned"):
+        state.request_qr_refresh()
+        return {"task_id": holder, "replaced": False}
+    if holder and current in ("starting", "confirmed"):
+        return {"task_id": holder, "replaced": False}  # a QR code (or the login) is on its way already
+    return {"task_id": launch_listener(app, replace=True), "replaced": True}
+
+
 def needs_relaunch(paused: str | None, lease_holder: str | None, heartbeat_age: float | None,
                    stale_after: float) -> bool:
     """The watchdog's rule: relaunch when nobody holds the lease and the heartbeat is stale, unless paused."""
@@ -70,7 +86,13 @@ def needs_relaunch(paused: str | None, lease_holder: str | None, heartbeat_age: 
 def watchdog(app: Flask | None = None) -> bool:
     app = app or current_app
     state = bot_state(app)
-    holder = state.client.get(state.key("lease"))
+    holder = state.lease_holder()
+    if holder is None:
+        # A listener that died without giving its lease up (killed worker) left its last words behind: replace
+        # them (and tell the browsers) with what is true now. Applies only while the lease is still free.
+        derived = state.login()
+        if state.recorded_login().get("state") != derived["state"]:
+            state.no_listener("the listener stopped without handing over (its worker ended?)")
     stale_after = 3 * app.config["LISTENER_HEARTBEAT"]
     if needs_relaunch(state.paused(), holder, state.heartbeat_age(), stale_after):
         return launch_listener(app) is not None
@@ -100,8 +122,7 @@ def call_bot(name: str, kwargs: dict[str, Any], timeout: float | None = None,
     if not bot_state(app).is_logged_in():
         return NOT_LOGGED_IN
     timeout = timeout or app.config["BOT_COMMAND_TIMEOUT"]
-    result = celery_app(app).send_task("wechat.bot_command", args=[name, kwargs],
-                                       queue=bot_queue(app.config["WECHAT_ACCOUNT"]), expires=timeout)
+    result = send_to_bot("wechat.bot_command", [name, kwargs], app, expires=timeout)
     try:
         return result.get(timeout=timeout, propagate=False, disable_sync_subtasks=False) or NOT_LOGGED_IN
     except CeleryTimeout:
@@ -110,14 +131,22 @@ def call_bot(name: str, kwargs: dict[str, Any], timeout: float | None = None,
                 "message": "WeChat is not logged in, or the bot did not answer in time"}
 
 
-def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:
+def send_to_bot(name: str, args: list, app: Flask | None = None, expires: float | None = None):
+    """Queue a task for the process holding the bot. Every such task expires (BOT_TASK_EXPIRES): while nobody is
+    logged in, nobody consumes the bot queue, and what waits there must not pile up for the next login (send jobs
+    are resumed at every login anyway, see resume_send_jobs)."""
     app = app or current_app
-    celery_app(app).send_task("wechat.send_job", args=[job_id], queue=bot_queue(app.config["WECHAT_ACCOUNT"]))
+    return celery_app(app).send_task(name, args=args, queue=bot_queue(app.config["WECHAT_ACCOUNT"]),
+                                     expires=expires or app.config["BOT_TASK_EXPIRES"])
+
+
+def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:
+    send_to_bot("wechat.send_job", [job_id], app)
 
 
 def after_login(app: Flask) -> None:
     """Refresh the database copy of the account, then finish what was interrupted."""
-    celery_app(app).send_task("wechat.sync", args=["all"], queue=bot_queue(app.config["WECHAT_ACCOUNT"]))
+    send_to_bot("wechat.sync", ["all"], app)
     resume_send_jobs(app)
 
 

@@ -1,11 +1,16 @@
 """The long-running listener: holds the one wxpy Bot of an account for as long as it is logged in.
 
 Life of a listener (one Celery task):
-1. take the account's Redis lease (only one listener per account, cluster-wide); give up if another holds it;
+1. take the account's Redis lease (only one listener per account, cluster-wide) and with it a generation (a fencing
+   token, wechat/lease.py): every write of the login state, QR image, heartbeat and account identity carries it,
+   and Redis drops it once a newer listener holds the lease (wechat/fence.py); give up if another holds it;
 2. consume the account's bot queue, so bot commands reach this process;
 3. log in (QR code → Redis + SSE, or at once from the saved session), then run until one of:
    logout (dashboard or phone), the bot's loop stopping, a stop request, worker shutdown, or the lease lost;
-4. clean up, and after a logout or a stopped bot start a fresh listener (new QR code).
+   "new QR code" from the dashboard replaces the QR code inside this listener's own login loop;
+4. stop every loop it started (QR polling, synccheck, message loop, heartbeat: libs/wx/loops.py) and wait for
+   them, then give the lease up and say "no listener" in the same step; after a logout or a stopped bot start a
+   fresh listener (new QR code).
 Worker shutdown keeps the WeChat session (saved for hot reload) instead of logging out.
 """
 
@@ -21,13 +26,15 @@ from libs import wx_resilience
 from libs.wx.checkpoint import SyncCheckpoint
 from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
 from libs.wx.login_mode import LoginRefused
+from libs.wx.loops import LoopGate, LoopStopped
 from wechat import runtime
-from wechat.lease import Lease
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
 
 QR_STATES = {"0": "waiting", "408": "waiting", "201": "scanned", "200": "confirmed"}
+# How long the end of a listener waits for each of its loops (they end within a second once the gate is closed).
+JOIN_TIMEOUT = 10.0
 
 
 @dataclass
@@ -56,12 +63,17 @@ class Listener:
         self.relaunch = relaunch
         self.install_handlers = install_handlers
         self.on_ready = on_ready
-        self.lease = Lease(state.client, state.key("lease"), settings.lease_ttl)
+        self.lease = state.lease(settings.lease_ttl)
+        self.gate = LoopGate()
         self.stop_event = threading.Event()
         self.stop_reason = ""
+        self.end_message = ""
         self.bot = None
         self.checkpoint: SyncCheckpoint | None = None
         self._shutting_down = False
+        self._threads: list[threading.Thread] = []
+        self._outcome: dict[str, object] = {}
+        self._qr: tuple[str, str, bytes] | None = None  # the QR state this listener last wrote: state, uuid, PNG
 
     # -- public ------------------------------------------------------------------------------------------------
     def run(self) -> str:
@@ -73,18 +85,18 @@ class Listener:
             return "busy"
         runtime.set_listener(self)
         self.state.listener_started(self.task_id, self.hostname)
-        heartbeat = threading.Thread(target=self._heartbeat_loop, name="listener-heartbeat", daemon=True)
-        heartbeat.start()
+        self._start_thread(self._heartbeat_loop, "listener-heartbeat")
+        reason = "killed"  # what remains if the task itself is killed (revoke with terminate) mid-way
         try:
             self._consume(True)
             reason = self._run_bot()
         finally:
+            self._end_loops(keep_session=reason not in ("logged_out", "refused"))
             self._consume(False)
             runtime.clear_bot()
             runtime.set_listener(None)
-            self.stop_event.set()
-            self.lease.release(self.task_id)
-        self.state.listener_stopped(self.task_id, reason)
+            self.state.release(self.task_id, reason, message=self.end_message or reason,
+                               keep_login=reason == "refused")
         if reason.startswith("halted"):
             time.sleep(5)  # the database is down: give it a moment before the next listener tries
         if (reason in ("logged_out", "bot_stopped", "connection_failed") or reason.startswith("halted")) \
@@ -103,63 +115,81 @@ class Listener:
     # -- steps -------------------------------------------------------------------------------------------------
     def _acquire(self) -> bool:
         deadline = time.monotonic() + self.settings.acquire_wait
-        while not self.lease.acquire(self.task_id):
+        while not self.state.acquire(self.task_id, self.settings.lease_ttl):
             if time.monotonic() > deadline or self.stop_event.wait(0.5):
                 return False
         return True
 
+    def _start_thread(self, target: Callable[[], None], name: str) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return thread
+
     def _consume(self, start: bool) -> None:
+        """Start or stop consuming the bot queue in this worker.
+
+        Done in the consumer's own loop, between two reads (Celery's remote control does the same under gevent).
+        Called from this greenlet during a read, kombu defers the cancel; a deferred cancel that ran after the next
+        listener's add removed the NEW consumer's callback while its queue stayed in the BRPOP cycle, and every bot
+        task then bounced ("Requeuing undeliverable message ... No consumers") several times a second.
+        """
         queue = bot_queue(self.settings.account)
         consumer = runtime.consumer()
         if consumer is None:
             logger.warning("no Celery consumer registered; bot commands will not reach this process")
             return
-        try:
-            if start:
-                consumer.add_task_queue(queue)
-            else:
-                consumer.cancel_task_queue(queue)
-        except Exception:
-            logger.exception("could not %s consuming %s", "start" if start else "stop", queue)
+        operation = consumer.add_task_queue if start else consumer.cancel_task_queue
+
+        def apply() -> None:
+            try:
+                operation(queue)
+            except Exception:
+                logger.exception("could not %s consuming %s", "start" if start else "stop", queue)
+
+        consumer.call_soon(apply)
 
     def _run_bot(self) -> str:
         self.state.set_login("starting", task_id=self.task_id)
-        outcome: dict[str, object] = {}
+        outcome = self._outcome
 
         def build() -> None:
             try:
                 wx_resilience.install()  # before login: an outage must never read as a logout (libs/wx_resilience)
-                bot = create_bot(self.files, self._on_qr, self._on_login, self._on_logout)
+                bot = create_bot(self.files, self._on_qr, self._on_login, self._on_logout, gate=self.gate)
+                outcome["bot"] = bot
                 # The bot's message loop is held until the checkpoint and our handlers are in place.
                 self.checkpoint = SyncCheckpoint(bot.core, self.files.hot_reload)
                 # After the checkpoint: it wraps get_msg too, and errors must be counted around its wrapper.
                 wx_resilience.watch(bot.core, self.state.wechat_error, self.state.wechat_recovered)
                 self.install_handlers(bot, lambda msg: self.checkpoint.done(msg.raw), self.stop)
+                if self.gate.stopped:
+                    return  # stopped while logging in: never start handling messages
                 bot.release()
-                outcome["bot"] = bot
             except BaseException as exc:  # noqa: BLE001  (reported to the waiting listener, then handled there)
                 outcome["error"] = exc
             finally:
                 built.set()
 
         built = threading.Event()
-        builder = threading.Thread(target=build, name="bot-login", daemon=True)
-        builder.start()
+        self._start_thread(build, "bot-login")
         while not built.wait(0.5):
             if self.stop_event.is_set():
                 return self._abandon_login()
         error = outcome.get("error")
+        if self.stop_event.is_set() or isinstance(error, LoopStopped):
+            return self._abandon_login()
         if isinstance(error, LoginRefused):
             self.state.set_paused("refused")
             self.state.set_login("refused", message=error.message, ret=error.ret)
             return "refused"
         if isinstance(error, ConnectionFailed):
-            self.state.set_login("stopped", message=str(error))
+            self.end_message = str(error)
             self.stop_event.wait(5)  # back off before the relaunch; a down server must not become a crash loop
             return "connection_failed"
         if error is not None:
             logger.error("login failed", exc_info=error)
-            self.state.set_login("stopped", message=f"login failed: {error}")
+            self.end_message = f"login failed: {error}"
             return "connection_failed"
         return self._serve(outcome["bot"])
 
@@ -172,11 +202,13 @@ class Listener:
         except Exception:
             logger.warning("could not reset the WeChat connection state", exc_info=True)
         me = bot.self
-        self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or "")
-        try:
-            self.on_ready(bot)
-        except Exception:
-            logger.exception("after-login hook failed")
+        if not self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or ""):
+            self.stop("lease_lost")  # a newer listener holds the lease: this one must not serve
+        else:
+            try:
+                self.on_ready(bot)
+            except Exception:
+                logger.exception("after-login hook failed")
         last_save = time.monotonic()
         while not self.stop_event.wait(0.5):
             if not bot.alive:
@@ -189,18 +221,46 @@ class Listener:
         if reason == "logout":
             self._logout(bot)
             return "logged_out"
-        # Shutdown or a lost lease: keep the WeChat session for the next listener, end the loops without logout.
-        save_session(bot, self.files, self.checkpoint)
-        self._quiet = True
-        bot.core.alive = False
-        self.state.set_login("stopped", message=reason)
+        # Shutdown or a lost lease: the session is kept for the next listener (saved in _end_loops), no logout.
         return reason
 
     # -- endings -----------------------------------------------------------------------------------------------
     def _abandon_login(self) -> str:
-        """Stopped while waiting for a scan: nothing to save; a new listener will show a new QR code."""
-        self.state.set_login("stopped", message=self.stop_reason)
+        """Stopped while waiting for a scan: a new listener will show a new QR code."""
         return self.stop_reason or "stopped"
+
+    def _end_loops(self, keep_session: bool) -> None:
+        """Stop every loop this listener started and wait for them, so none of them acts after the task ends."""
+        self.stop_event.set()
+        self._quiet = True
+        self._stop_bot(keep_session)
+        self.gate.stop()  # after `alive` is False: an interrupted poll of a stopping loop is not an outage
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        for thread in self._threads:  # the login and the heartbeat
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+        self._stop_bot(keep_session)  # a login the builder finished just before the gate closed
+        bot = self._outcome.get("bot")
+        loops = list(self.gate.threads)  # itchat's receive loop
+        if bot is not None and getattr(bot, "listening_thread", None) is not None:
+            loops.append(bot.listening_thread)  # wxpy's message loop
+        for thread in loops:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        running = [thread.name for thread in [*self._threads, *loops] if thread.is_alive()]
+        if running:
+            logger.warning("listener %s: loops still running after %.0f s: %s", self.task_id, JOIN_TIMEOUT, running)
+
+    def _stop_bot(self, keep_session: bool) -> None:
+        """End the bot's receive loop and wxpy's message loop without logging out (saving the session first)."""
+        bot = self.bot if self.bot is not None else self._outcome.get("bot")
+        if bot is None or not bot.alive:
+            return
+        if keep_session:
+            try:  # before the loops end: itchat clears the session's cookies when its receive loop ends
+                save_session(bot, self.files, self.checkpoint)
+            except Exception:
+                logger.warning("could not save the WeChat session", exc_info=True)
+        bot.core.alive = False
 
     def _logout(self, bot) -> None:
         self._quiet = True
@@ -209,24 +269,33 @@ class Listener:
         except Exception:
             logger.warning("logout request failed", exc_info=True)
         self.files.forget_session()
-        self.state.set_login("logged_out", message="logged out from the dashboard")
+        self.end_message = "logged out from the dashboard"
+        self.state.set_login("logged_out", message=self.end_message)
 
     def _logged_out(self, bot) -> str:
         runtime.clear_bot()
         self.files.forget_session()
-        self.state.set_login("logged_out", message="logged out (from the phone, or the session ended)")
+        self.end_message = "logged out (from the phone, or the session ended)"
+        self.state.set_login("logged_out", message=self.end_message)
         return "logged_out"
 
     # -- callbacks (called by itchat on its own threads) ---------------------------------------------------------
     _quiet = False
 
     def _on_qr(self, uuid: str, status: str, qrcode: bytes) -> None:
+        if self.gate.stopped or self.stop_event.is_set():
+            raise LoopStopped("the listener is stopping")  # ends itchat's QR loop here and now
+        if str(status) == "400":
+            return  # expired (or replaced on request): itchat fetches a new QR code and reports it at once
         state = QR_STATES.get(str(status), "waiting")
-        if qrcode:
-            self.state.set_qrcode(qrcode)
-        current = self.state.login()
-        if current["state"] != state or current.get("uuid") != uuid:
-            self.state.set_login(state, uuid=uuid)
+        if self._qr is not None and self._qr[:2] == (state, uuid):
+            return
+        png = qrcode if qrcode and (self._qr is None or self._qr[1] != uuid) else None
+        self._qr = (state, uuid, qrcode or (self._qr[2] if self._qr else b""))
+        if not self.state.set_login(state, uuid=uuid, qrcode=png):
+            logger.warning("listener %s: a newer listener holds the lease; ending this QR login", self.task_id)
+            self.stop("lease_lost")
+            raise LoopStopped("fenced off by a newer listener")
 
     def _on_login(self) -> None:
         logger.info("WeChat login confirmed")
@@ -236,13 +305,16 @@ class Listener:
             logger.info("WeChat session ended")
 
     def _restore_state(self) -> None:
-        """The lease had expired unheld (Redis restarted empty, or a stall): write the listener and login state again,
-        so the web sees a running bot."""
+        """The lease had expired unheld (Redis restarted empty, or a stall) and was taken again, with a new
+        generation: write the listener and login state again, so the web sees what runs."""
         logger.warning("listener %s: lease expired but unheld (Redis restart or a stall); took it again", self.task_id)
         self.state.listener_started(self.task_id, self.hostname)
         bot = self.bot
         if bot is not None and bot.alive:
             self.state.set_login("logged_in", nick_name=bot.self.nick_name or "", puid=bot.self.puid or "")
+        elif self._qr is not None:
+            state, uuid, png = self._qr
+            self.state.set_login(state, uuid=uuid, qrcode=png or None)
 
     # -- heartbeat ---------------------------------------------------------------------------------------------
     def _heartbeat_loop(self) -> None:
@@ -252,15 +324,21 @@ class Listener:
                 # (a SQLite busy wait blocks every greenlet) and nobody took over. Take it again instead of stopping
                 # a healthy bot; a lease someone else holds still stops this listener.
                 if not self.lease.renew(self.task_id):
-                    if not self.lease.acquire(self.task_id):
+                    if not self.state.acquire(self.task_id, self.settings.lease_ttl):
                         logger.error("listener %s lost its lease; stopping", self.task_id)
                         self.stop("lease_lost")
                         return
                     self._restore_state()
-                self.state.heartbeat(self.task_id)
+                if not self.state.heartbeat(self.task_id):
+                    logger.error("listener %s: a newer listener holds the lease; stopping", self.task_id)
+                    self.stop("lease_lost")
+                    return
                 if self.state.stop_requested(self.task_id):
                     self.stop("stop_requested")
                 elif self.state.take_logout_request() and self.bot is not None:
                     self.stop("logout")  # a request while no bot is logged in is dropped, not kept for later
+                elif self.bot is None and self.state.take_qr_refresh():
+                    logger.info("listener %s: replacing the QR code on request", self.task_id)
+                    self.gate.refresh_qr()
             except Exception:  # Redis briefly down: keep trying; the lease TTL decides if we lost it
                 logger.warning("heartbeat failed", exc_info=True)

@@ -17,6 +17,7 @@ from sqlalchemy import delete, exists, insert, select, update
 from extensions import db
 from models.types import utcnow
 from models.wechat import Contact, Group, Membership
+from wechat.insights.events import record_sync_changes
 from wechat.sync_diff import Diff, diff_rows
 from wechat.sync_snapshot import CONTACT_FIELDS
 
@@ -132,14 +133,16 @@ def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Pro
                            for puid, name in member_names.items()
                            if puid in contacts and not contacts[puid]["is_friend"] and not contacts[puid]["is_mp"]
                            and contacts[puid]["nick_name"] != name])
-    inserted_members = _sync_memberships(account_id, fresh, now, progress)
+    known_groups = set(stored_groups) - set(groups_diff.remove)  # a new group's members did not just join it
+    inserted_members = _sync_memberships(account_id, fresh, now, progress, known_groups)
     db.session.commit()
     return SyncResult("groups", len(groups_diff.insert) + inserted_members[0],
                       len(groups_diff.update) + inserted_members[1], len(groups_diff.remove) + inserted_members[2],
                       time.monotonic() - started)
 
 
-def _sync_memberships(account_id: int, fresh: dict[str, dict[str, Any]], now, progress: Progress | None):
+def _sync_memberships(account_id: int, fresh: dict[str, dict[str, Any]], now, progress: Progress | None,
+                      known_groups: set[str] | frozenset[str] = frozenset()):
     group_ids = dict(db.session.execute(select(Group.puid, Group.id).where(Group.account_id == account_id)).all())
     contact_ids = dict(db.session.execute(
         select(Contact.puid, Contact.id).where(Contact.account_id == account_id)).all())
@@ -154,6 +157,7 @@ def _sync_memberships(account_id: int, fresh: dict[str, dict[str, Any]], now, pr
                                "joined_at": now} for g, c in diff.insert])
     _bulk_update(Membership, [{"id": stored[key]["id"], **changes} for key, changes in diff.update])
     _bulk_delete(Membership, [stored[key]["id"] for key in diff.remove])
+    record_sync_changes(account_id, fresh, group_ids, contact_ids, diff, known_groups, now)
     if progress:
         progress("members", len(wanted), len(wanted))
     return len(diff.insert), len(diff.update), len(diff.remove)

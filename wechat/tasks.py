@@ -79,7 +79,7 @@ def sync(what: str = "all") -> dict:
         results = run_sync(bot, account_id, control.bot_state(), what)
     except SyncBusy as exc:
         return {"ok": False, "error": "busy", "message": str(exc)}
-    avatars.apply_async(queue=control.bot_queue(current_app.config["WECHAT_ACCOUNT"]))
+    control.send_to_bot("wechat.avatars", [])
     return {"ok": True, "results": results}
 
 
@@ -122,3 +122,11 @@ def run_schedules() -> dict:
     from wechat.schedules.runner import run_due_schedules
 
     return run_due_schedules()
+
+
+@shared_task(name="wechat.insights_rollup", ignore_result=True, soft_time_limit=1800)
+def insights_rollup() -> list:
+    """Beat, every 10 minutes; runs anywhere (SQL only)."""
+    from wechat.insights.rollup import roll_up_all
+
+    return roll_up_all(current_app.config["TIMEZONE"])

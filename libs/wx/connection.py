@@ -17,6 +17,7 @@ from pathlib import Path
 from libs import wx_compat
 from libs.files import inside
 from libs.wx import inbound, login_mode, session_file
+from libs.wx.loops import LoopGate
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +119,25 @@ def _held_bot_class():
 
         _held = True
 
-        def __init__(self, *args, **kwargs):
+        def __init__(self, *args, gate: LoopGate | None = None, **kwargs):
             # Called with the last message taken from the queue whenever the queue is empty after it: the end of
             # a webwxsync batch, where the dispatcher stores what it collected (wechat/dispatch.py).
             self.batch_end_hooks: list[Callable] = []
             self.chat_index = WxpyChats(self)
+            self.gate = gate
             super().__init__(*args, **kwargs)
+
+        # wxpy.Bot() creates its itchat core and logs in within the same constructor; the gate must be on the core
+        # before the first request, so it is attached the moment wxpy assigns `self.core`.
+        @property
+        def core(self):
+            return self.__dict__["core"]
+
+        @core.setter
+        def core(self, core):
+            if self.gate is not None:
+                self.gate.attach(core)
+            self.__dict__["core"] = core
             storage = self.core.storageClass
             storage.search_chatrooms = copying_search_chatrooms(storage)
 
@@ -203,17 +217,18 @@ def _held_bot_class():
 
 
 def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Callable,
-               logout_callback: Callable):
+               logout_callback: Callable, gate: LoopGate | None = None):
     """Log in (blocking until the scan is confirmed, or at once from a saved session) and return the wxpy Bot.
 
-    Its message loop is held: register handlers, then call `bot.release()`.
+    Its message loop is held: register handlers, then call `bot.release()`. With a gate (libs/wx/loops.py) the
+    login can be stopped or its QR code replaced from another thread, and the bot's loops stopped later.
     """
     inbound.install()  # also configure_itchat's; repeated here for callers that set itchat up themselves
     session_file.install()
     session_file.protect(files.folder)  # 0700, and the only place itchat.pkl is loaded from
     try:
         bot = _held_bot_class()(cache_path=str(files.hot_reload), console_qr=False, qr_callback=qr_callback,
-                                login_callback=login_callback, logout_callback=logout_callback)
+                                login_callback=login_callback, logout_callback=logout_callback, gate=gate)
     except SystemExit as exc:  # itchat calls sys.exit() when its connectivity probe fails
         raise ConnectionFailed("cannot reach the WeChat server") from exc
     from libs.wx.puid_map import IndexedPuidMap

@@ -50,7 +50,9 @@ def test_valid_settings_are_normalized_and_defaults_merge():
 
 
 def log_in_as(app, puid="bot-puid", nick="机器人🤖"):
-    control.bot_state(app).set_login("logged_in", puid=puid, nick_name=nick)
+    state = control.bot_state(app)
+    state.acquire("test-listener", 60)  # only the lease holder writes the login state
+    state.set_login("logged_in", puid=puid, nick_name=nick)
 
 
 def test_settings_api_round_trip_audit_and_errors(app, client, api_token):

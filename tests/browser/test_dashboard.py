@@ -62,6 +62,7 @@ def test_wechat_login_by_scan_shows_qr_and_live_state(web, live):
     qr = page.locator("#qr-image")
     expect(qr).to_be_visible(timeout=15000)
     assert page.evaluate("document.getElementById('qr-image').naturalWidth") > 100
+    expect(page.locator("#bot-wait")).to_contain_text("登录")  # bot commands wait for the login
     live.stack.sandbox.scan(confirm=False)
     expect(state).to_have_attribute("data-state", "scanned", timeout=15000)
     live.stack.sandbox.scan(confirm=True)
@@ -69,6 +70,7 @@ def test_wechat_login_by_scan_shows_qr_and_live_state(web, live):
     expect(page.locator("#account-info")).to_be_visible()
     expect(page.locator("#login-logout")).to_be_visible()
     expect(qr).to_be_hidden()
+    expect(page.locator("#bot-wait")).to_be_hidden()
 
 
 def open_synced(web, live, path: str, expected_name: str):

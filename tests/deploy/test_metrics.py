@@ -70,6 +70,7 @@ def test_listener_gauges_follow_the_heartbeat(client, api_token, app):
     from wechat.control import bot_state
 
     state = bot_state(app)
+    assert state.acquire("task-1", 15)  # only the lease holder writes the listener and login state
     state.listener_started("task-1", "worker1@host")
     state.set_login("logged_in", nick_name="bot")
     samples = scrape(client, headers={"Authorization": f"Bearer {api_token}"})

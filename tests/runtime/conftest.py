@@ -69,8 +69,8 @@ class Stack:
         return "\n".join(f"--- {w.log_path.name}\n{w.log()[-6000:]}" for w in self.workers)
 
 
-@pytest.fixture
-def stack(sandbox, migrated_db, redis_server, tmp_path) -> Stack:  # noqa: F811
+def build_stack(sandbox, migrated_db, redis_server, tmp_path: Path) -> Stack:  # noqa: F811
+    """A Stack on a flushed Redis and a copy of the migrated database in tmp_path (no worker yet)."""
     redis_server.client().flushall()
     db_path = tmp_path / "stack.db"
     shutil.copy(migrated_db, db_path)
@@ -91,6 +91,11 @@ def stack(sandbox, migrated_db, redis_server, tmp_path) -> Stack:  # noqa: F811
                      instance_path=str(instance))
     with app.app_context():
         clear = admin_with_token(token_name="runtime tests")
-    built = Stack(app=app, sandbox=sandbox, env=env, folder=tmp_path, token=clear)
+    return Stack(app=app, sandbox=sandbox, env=env, folder=tmp_path, token=clear)
+
+
+@pytest.fixture
+def stack(sandbox, migrated_db, redis_server, tmp_path) -> Stack:  # noqa: F811
+    built = build_stack(sandbox, migrated_db, redis_server, tmp_path)
     yield built
     built.shutdown()

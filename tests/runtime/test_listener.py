@@ -117,3 +117,22 @@ def test_login_events_reach_the_event_stream(stack):
             break
     response.close()
     assert states[0] == "starting" and "waiting" in states and states[-1] == "logged_in", states
+
+
+def test_handover_in_the_same_worker_keeps_bot_commands_working(stack):
+    """A new listener that takes over in the worker the old one ran in consumes the bot queue. Before, the old
+    listener's cancel (deferred by kombu until the consumer's read ended) removed the new consumer's callback:
+    bot commands timed out and the log filled with "Requeuing undeliverable message ... No consumers"."""
+    from wechat import control
+
+    stack.start_worker()
+    stack.log_in()
+    for _ in range(2):  # a second launch while one runs: it waits for the lease, then takes over (hot reload)
+        old = stack.status()["listener"]["task_id"]
+        control.launch_listener(stack.app, replace=True)
+        wait_for(lambda old=old: (s := stack.status())["listener"]["task_id"] != old
+                 and s["login"]["state"] == "logged_in", 30, interval=0.2, what="the new listener logged in")
+    chats = stack.api("GET", "/api/wechat/chats?kind=friends")
+    assert chats.status_code == 200 and chats.json["friends"], chats.json
+    time.sleep(2)
+    assert not any("No consumers" in worker.log() for worker in stack.workers), stack.logs()

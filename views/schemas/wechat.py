@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from libs.api_spec import Body, Query
 from libs.column_types import Text
@@ -56,8 +56,8 @@ class WeChatHealth(BaseModel):
 
 class LoginState(BaseModel):
     model_config = {"extra": "allow"}  # the listener's login hash: state, nick_name, puid, message, mode…
-    state: str
-    updated_at: float | None
+    state: str = Field(description="what the listener holding the lease says; `no_listener` while none holds it")
+    updated_at: float | None = None
 
 
 class StatusAccount(BaseModel):
@@ -76,6 +76,19 @@ class Listener(BaseModel):
     starts: Any
 
 
+class BotQueue(BaseModel):
+    """Tasks waiting for the process that holds the bot (nobody takes them before a login; they expire)."""
+
+    waiting: int
+    expires_seconds: float
+
+
+class LoginStarted(BaseModel):
+    ok: bool
+    task_id: str | None
+    replaced: bool
+
+
 class Status(BaseModel):
     degraded: bool
     wechat: WeChatHealth
@@ -83,6 +96,7 @@ class Status(BaseModel):
     account: StatusAccount | None
     listener: Listener
     paused: Any
+    bot_queue: BotQueue
 
 
 class FriendRequest(BaseModel):

@@ -1,7 +1,9 @@
-// Overview: account, listener health, counts, unread, messages per day (inline SVG) and the most active groups.
-import { api, clear, debounce, el, emptyState, failure, formatDuration, formatTime, svg, t } from "../core.js";
+// Overview: account, listener health, counts, unread, messages per day (ECharts, see charts.js) and the most
+// active groups.
+import { daysChart, palette } from "../charts.js";
+import { api, clear, debounce, el, emptyState, failure, formatDuration, formatTime, t } from "../core.js";
 import { on } from "../live.js";
-import { stateBadge } from "../status.js";
+import { botWaitText, stateBadge } from "../status.js";
 import { initSync } from "../sync.js";
 
 const accountCard = document.getElementById("account-card");
@@ -25,6 +27,8 @@ async function loadStatus() {
     el("div", { class: "d-flex align-items-center gap-2 mb-2" },
       el("span", { class: "account-name", text: name || "—" }), stateBadge(login.state)),
     login.message && login.state !== "logged_in" ? el("p", { class: "small text-secondary mb-2", text: login.message })
+      : null,
+    botWaitText(status) ? el("p", { class: "small text-secondary mb-2", "data-bot-wait": "", text: botWaitText(status) })
       : null,
     el("a", { class: "btn btn-sm btn-outline-success", href: "/wechat",
       text: login.state === "logged_in" ? t("manage_login") : t("go_login") }));
@@ -53,34 +57,17 @@ function tile(key, value) {
         el("div", { class: "stat-label text-secondary", text: t(key) }))));
 }
 
-function chart(days) {
-  const width = 700;
-  const height = 220;
-  const pad = { left: 36, right: 8, top: 12, bottom: 28 };
-  const max = Math.max(1, ...days.map((day) => Number(day.count) || 0));
-  const step = (width - pad.left - pad.right) / Math.max(1, days.length);
-  const scale = (height - pad.top - pad.bottom) / max;
+function chart(box, days) {
   const total = days.reduce((sum, day) => sum + (Number(day.count) || 0), 0);
-  const title = `${t("messages_per_day")}: ${days.map((day) => `${day.date} ${day.count}`).join(", ")}`;
-  const image = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "bar-chart", role: "img",
-    "aria-label": title, preserveAspectRatio: "none" });
-  for (const fraction of [0, 0.5, 1]) {
-    const y = height - pad.bottom - fraction * max * scale;
-    image.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y, y2: y, class: "grid" }),
-      svg("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end", text: String(Math.round(fraction * max)) }));
+  if (!total) {
+    window.echarts.getInstanceByDom(box)?.dispose();
+    clear(box, emptyState(t("no_messages_yet"), { icon: "▁▂▃" }));
+    return;
   }
-  days.forEach((day, index) => {
-    const count = Number(day.count) || 0;
-    const barHeight = Math.max(count ? 2 : 0, count * scale);
-    const x = pad.left + index * step + step * 0.15;
-    image.append(svg("rect", { x, y: height - pad.bottom - barHeight, width: step * 0.7, height: barHeight, rx: 3,
-      class: "bar" }, svg("title", { text: `${day.date}: ${count}` })));
-    if (index % 2 === days.length % 2 || days.length <= 7) {
-      image.append(svg("text", { x: x + step * 0.35, y: height - 8, class: "axis", "text-anchor": "middle",
-        text: String(day.date).slice(5) }));
-    }
-  });
-  return total ? image : emptyState(t("no_messages_yet"), { icon: "▁▂▃" });
+  box.classList.add("echart");
+  box.setAttribute("aria-label", `${t("messages_per_day")}: ${days.map((day) => `${day.date} ${day.count}`).join(", ")}`);
+  daysChart(box, days.map((day) => day.date),
+    [{ name: t("messages_per_day"), values: days.map((day) => Number(day.count) || 0), color: palette.green }]);
 }
 
 async function loadOverview() {
@@ -98,7 +85,7 @@ async function loadOverview() {
   }
   const c = data.counts || {};
   clear(counts, ["friends", "groups", "members", "mps", "messages_today"].map((key) => tile(key, c[key])));
-  clear(chartBox, chart(data.messages_per_day || []));
+  chart(chartBox, data.messages_per_day || []);
   const active = data.active_groups || [];
   const top = Math.max(1, ...active.map((group) => Number(group.count) || 0));
   clear(groups, active.length ? el("ol", { class: "active-groups list-unstyled mb-0" }, active.map((group) => {

@@ -1,7 +1,7 @@
 // WeChat login: the QR code, the live state (waiting → scanned → logged in) over SSE, refresh, refused, logout.
 import { api, busy, clear, confirmDialog, el, reportError, t, toast } from "../core.js";
 import { on } from "../live.js";
-import { stateBadge, stateHelp } from "../status.js";
+import { botWaitText, stateBadge, stateHelp } from "../status.js";
 
 const stateBox = document.getElementById("login-state");
 const image = document.getElementById("qr-image");
@@ -10,6 +10,7 @@ const accountInfo = document.getElementById("account-info");
 const refresh = document.getElementById("login-refresh");
 const logout = document.getElementById("login-logout");
 const refusedHelp = document.getElementById("refused-help");
+const botWait = document.getElementById("bot-wait");
 const ORDER = ["waiting", "scanned", "logged_in"];
 let qrTimer = null;
 let current = null;
@@ -70,10 +71,25 @@ function render(login, account) {
   }
 }
 
+// While not logged in, bot commands wait for a login: say so (and how many tasks wait), from GET /api/status.
+function showBotWait(status) {
+  botWait.textContent = botWaitText(status);
+  botWait.hidden = !botWait.textContent;
+}
+
+async function loadBotWait() {
+  try {
+    showBotWait(await api("GET", "/api/status"));
+  } catch {
+    botWait.hidden = true;
+  }
+}
+
 async function load() {
   try {
     const status = await api("GET", "/api/status");
     render(status.login || {}, status.account);
+    showBotWait(status);
   } catch (error) {
     reportError(error);
   }
@@ -100,6 +116,10 @@ logout.addEventListener("click", async () => {
   });
 });
 
-on("login", (data) => render(data, null));
+on("login", (data) => {
+  render(data, null);
+  if (data.state === "logged_in") botWait.hidden = true;
+  else loadBotWait();
+});
 on("reset", load);
 load();

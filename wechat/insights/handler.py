@@ -1,0 +1,32 @@
+"""The bot-side feed of membership events: join and removal notes in groups (system messages, type 10000).
+
+Runs after the archive has stored the batch (priority 20 > the archive's 0), once per note; notes are rare, so
+one small commit each is fine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from extensions import db
+from wechat.dispatch import BotContext, message_handler
+from wechat.insights.events import note_changes, record_changes
+from wechat.insights.notes import membership_changes
+
+
+@message_handler("insights.membership_notes", priority=20)
+def membership_note(msg, ctx: BotContext) -> None:
+    raw = msg.raw
+    if raw.get("MsgType") != 10000:
+        return
+    chat = ctx.directory().chat(raw.get("FromUserName") or "", lambda: msg.chat)
+    if chat.kind != "group" or not chat.puid:
+        return
+    found = membership_changes(msg.text if isinstance(msg.text, str) else "")
+    if found is None:
+        return
+    kind, names = found
+    created = int(raw.get("CreateTime") or 0)
+    at = datetime.fromtimestamp(created, UTC) if created else datetime.now(UTC)
+    record_changes(ctx.account_id(), note_changes(chat.puid, kind, names, at))
+    db.session.commit()
