@@ -8,10 +8,10 @@ from pydantic import BaseModel, Field
 
 from libs.api import MAX_PER_PAGE
 from libs.api_spec import Query
-from libs.column_types import Text
-from models.wechat import PUID
+from libs.column_types import ColumnText
+from models.wechat import Contact
 
-Puid = Text(PUID, min_length=1, strip=True, description="a contact's or group's puid")
+Puid = ColumnText(Contact.puid, min_length=1, strip=True, description="a contact's or group's puid")
 Puids40 = Annotated[list[Puid], Field(min_length=1, max_length=40)]
 
 
