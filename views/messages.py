@@ -187,8 +187,9 @@ def overview():
         "counts": {
             "friends": count(contacts.where(Contact.is_friend.is_(True))),
             "groups": count(select(Group.id).where(Group.account_id == account_id)),
-            "members": db.session.execute(select(func.coalesce(func.sum(Group.member_count), 0))
-                                          .where(Group.account_id == account_id)).scalar_one(),
+            # int(): MySQL sums to a DECIMAL, which JSON would carry as the string "0"
+            "members": int(db.session.execute(select(func.coalesce(func.sum(Group.member_count), 0))
+                                              .where(Group.account_id == account_id)).scalar_one()),
             "mps": count(contacts.where(Contact.is_mp.is_(True))),
             "messages_today": per_day[today],
         },
