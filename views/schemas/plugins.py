@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from libs.api_spec import Body
 
@@ -36,6 +36,7 @@ class PluginOut(BaseModel):
     except_self: bool
     time_limit: float
     settings: dict[str, Any]
+    limits: dict[str, list[float]] = Field(description="numeric setting → [lowest, highest]")
     secrets: dict[str, SecretState]
     last_error: str | None
     last_error_at: str | None

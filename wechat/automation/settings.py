@@ -35,6 +35,10 @@ MAX_PATTERNS = 50
 MAX_GROUPS_PER_RULE = 100
 MAX_ID = PUID  # ids end up in send-job rows (send_job_items.recipient_puid)
 MAX_PERIOD_MINUTES = 7 * 24 * 60
+MAX_KEYWORD = 40
+MAX_GROUP_TEMPLATE = 60  # a group name: the bot creates groups named from it
+# Whole-number settings: (lowest, highest). The dashboard's form takes its min/max from here (wechat/form_bounds.py).
+INT_RANGES: dict[str, tuple[int, int]] = {"kick_quorum": (2, 500), "kick_period_minutes": (1, MAX_PERIOD_MINUTES)}
 
 DEFAULTS: dict[str, Any] = {
     "auto_accept": True,
@@ -85,7 +89,7 @@ def _unique(ids: list[str]) -> list[str]:
 
 Id = Text(MAX_ID, min_length=1, strip=True)
 Ids = Annotated[list[Id], Field(max_length=MAX_GROUPS_PER_RULE), AfterValidator(_unique)]
-Keyword = Text(40, min_length=1, strip=True)
+Keyword = Text(MAX_KEYWORD, min_length=1, strip=True)
 
 
 def _group_name_template(value: str) -> str:
@@ -94,7 +98,8 @@ def _group_name_template(value: str) -> str:
     return value
 
 
-NameTemplate = Annotated[Text(60, min_length=1, display_name=True),  # the names of the groups the bot creates
+# The names of the groups the bot creates.
+NameTemplate = Annotated[Text(MAX_GROUP_TEMPLATE, min_length=1, display_name=True),
                          AfterValidator(_group_name_template)]
 
 
@@ -136,8 +141,9 @@ class SettingsChanges(Body):
     new_group_announcement: _template_text(TEXT_FIELDS["new_group_announcement"]) = None
     already_member_reply: _template_text(TEXT_FIELDS["already_member_reply"]) = None
     welcome_text: _template_text(TEXT_FIELDS["welcome_text"]) = None
-    kick_quorum: Annotated[int, Field(ge=2, le=500)] = None
-    kick_period_minutes: Annotated[int, Field(ge=1, le=MAX_PERIOD_MINUTES)] = None
+    kick_quorum: Annotated[int, Field(ge=INT_RANGES["kick_quorum"][0], le=INT_RANGES["kick_quorum"][1])] = None
+    kick_period_minutes: Annotated[int, Field(ge=INT_RANGES["kick_period_minutes"][0],
+                                              le=INT_RANGES["kick_period_minutes"][1])] = None
     kick_text: _template_text(TEXT_FIELDS["kick_text"]) = None
     kicked_text: _template_text(TEXT_FIELDS["kicked_text"]) = None
     blacklist_reply: _template_text(TEXT_FIELDS["blacklist_reply"]) = None

@@ -37,7 +37,7 @@ class ScheduleChanges(Body):
     text: ColumnText(Schedule.text, max_length=MAX_TEXT) = None
     files: Annotated[list[Text(64)], Field(max_length=MAX_FILES)] = None
     run_at: Text(64) | None = None
-    cron: Text(200) | None = None
+    cron: Text(timing.MAX_CRON) | None = None
     enabled: bool = None
 
 
