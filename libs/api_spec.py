@@ -64,12 +64,16 @@ class ErrorBody(BaseModel):
     retry_after: int | None = None
 
 
+MAX_DETAILS = 20  # a list of 5000 bad ids is one problem repeated: the answer names the first few
+MAX_FIELD = 120  # an unknown key is the client's own text: echoed, but not at any length
+
+
 def location(loc: tuple[Any, ...]) -> str:
     """("group_patterns", 1, 0) → "group_patterns[1][0]"; ("mp_forwarding", 0, "mp") → "mp_forwarding[0].mp"."""
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+    return text if len(text) <= MAX_FIELD else text[:MAX_FIELD - 1] + "…"
 
 
 _MESSAGES = {
@@ -113,7 +117,7 @@ def _message(error: dict[str, Any]) -> str:
 def error_answer(exc: ValidationError, prefix: str = "") -> ApiError:
     """The 400 for a failed model: the first problem in `error`/`field`, all of them in `details`."""
     details = []
-    for error in exc.errors():
+    for error in exc.errors()[:MAX_DETAILS]:
         loc = (prefix, *error["loc"]) if prefix else error["loc"]
         field = location(loc) or None
         message = _message(error)
