@@ -130,12 +130,13 @@ def error_answer(exc: ValidationError, prefix: str = "") -> ApiError:
     return ApiError(400, message, field=first["field"], details=details)
 
 
-def validate_model(model: type[BaseModel], data: Any) -> Any:
-    """`model` validated from `data`, else ValueInvalid for the first problem (for callers outside a request)."""
+def validate_model(model: type[BaseModel], data: Any, prefix: str = "") -> Any:
+    """`model` validated from `data`, else ValueInvalid for the first problem (for callers outside a request);
+    `prefix` names where `data` sits in the body (e.g. "settings")."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        answer = error_answer(exc)
+        answer = error_answer(exc, prefix)
         first = answer.extra["details"][0]
         raise ValueInvalid(first["field"] or "body", first["message"]) from None
 
