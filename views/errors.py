@@ -32,12 +32,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
-        extra = dict(error.extra)
-        if error.code == 400:  # one shape for every 400: error, field, details
-            extra.setdefault("field", None)
-            extra.setdefault("details", [{"field": extra["field"], "message": error.description,
-                                          "type": extra.get("code") or "invalid"}])
-        return json_error(error.description, error.code, **extra)
+        return json_error(error.description, error.code, **error.extra)
 
     # A value refused below the view (a service's check, a model validated there): the same 400 as a view's own.
     @app.errorhandler(ValueInvalid)

@@ -238,3 +238,9 @@ def test_a_400_has_one_shape_and_stays_small(api):
     response = api("POST", "/api/messages/send", json={"to": [], "text": "x"})  # a check below the model
     assert response.status_code == 400 and set(response.json) >= {"error", "field", "details"}
     assert response.json["details"][0]["message"] == response.json["error"]
+
+
+def test_a_csrf_failure_has_the_400_shape_too(logged_in):
+    response = logged_in.post("/api/messages/send", json={"to": ["a"], "text": "x"})  # no CSRF token
+    assert response.status_code == 400 and "CSRF" in response.json["error"]
+    assert response.json["field"] is None and response.json["details"][0]["message"] == response.json["error"]
