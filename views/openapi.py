@@ -8,10 +8,11 @@ answer (`default`), 64-bit integer path ids, and the few bodies that are files r
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, has_app_context, jsonify
+from flask import Blueprint, Flask, current_app, has_app_context, jsonify
 
 from libs.api_spec import Response, api
 
@@ -35,7 +36,13 @@ FILE_BODIES = {
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
 
-def _finish(raw: dict[str, Any]) -> dict[str, Any]:
+def _areas(app: Flask) -> dict[str, str]:
+    """Documented path → the blueprint that serves it (the operation's tag)."""
+    return {re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule): rule.endpoint.partition(".")[0]
+            for rule in app.url_map.iter_rules()}
+
+
+def _finish(raw: dict[str, Any], areas: dict[str, str]) -> dict[str, Any]:
     document = copy.deepcopy(raw)
     document["servers"] = [{"url": "/"}]
     document["components"]["securitySchemes"] = {
@@ -49,6 +56,7 @@ def _finish(raw: dict[str, Any]) -> dict[str, Any]:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             operation["responses"]["default"] = {"$ref": "#/components/responses/Error"}
+            operation["tags"] = operation.get("tags") or [areas.get(path, "api")]  # grouped on the reference page
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
                     # views register <int:…> as a row id: 0 to 2**63-1 (app.RowIdConverter)
@@ -70,13 +78,13 @@ def spec() -> dict[str, Any]:
     """The document (the same for every app of this code: the routes come from BLUEPRINT_MODULES). spectree reads
     the routes from the current app; outside one (tests at collection time) from an app with every blueprint."""
     if has_app_context():
-        return _finish(api.spec)
+        return _finish(api.spec, _areas(current_app))
     from app import register_blueprints
 
     app = Flask(__name__)
     register_blueprints(app)
     with app.app_context():
-        return _finish(api.spec)  # api.spec is generated once: generating again loses the nested models
+        return _finish(api.spec, _areas(app))  # api.spec is generated once: generating again loses nested models
 
 
 @bp.get("/openapi.json")
