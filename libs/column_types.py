@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictSt
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.schema import Column
 
-from libs.validation import INT32, INT64, SMALLINT, _column, _limits, check_column, check_text
+from libs.validation import INT32, INT64, SMALLINT, check_column, check_text, column_limits
 
 _INT_RANGES = {64: INT64, 32: INT32, 16: SMALLINT}
 
@@ -43,18 +43,17 @@ def ColumnText(column: Column | QueryableAttribute, *, max_length: int | None = 
                min_length: int | None = None, strip: bool = False, display_name: bool = False, **field: Any) -> Any:
     """A string for `column`: its VARCHAR length in characters (TEXT: checked in bytes by check_column), or the
     tighter `max_length`."""
-    col = _column(column)
-    kind, limit = _limits(col)
+    kind, limit = column_limits(column)
     if kind == "text":
         max_length = limit if max_length is None else min(limit, max_length)
-    return _text_type(max_length, lambda value: check_column(col, value, "", display_name=display_name),
+    return _text_type(max_length, lambda value: check_column(column, value, "", display_name=display_name),
                       min_length, strip, field)
 
 
 def ColumnInt(column: Column | QueryableAttribute, *, ge: int | None = None, le: int | None = None,  # noqa: N802
               **field: Any) -> Any:
     """A whole number (not a bool) in the column's range, narrowed by `ge`/`le`."""
-    kind, bits = _limits(_column(column))
+    kind, bits = column_limits(column)
     if kind != "int":
         raise TypeError(f"{column} is not an integer column")
     low, high = _INT_RANGES[bits]
