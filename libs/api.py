@@ -100,9 +100,9 @@ def json_body() -> dict[str, Any]:
         raise ApiError(413, f"the JSON body is too large (at most {MAX_JSON_BYTES // 1024 // 1024} MB)")
     data = request.get_json(silent=False)
     if data is None:
-        raise ApiError(400, "malformed JSON")
+        raise ApiError(400, "malformed JSON", field="body")
     if not isinstance(data, dict):
-        raise ApiError(400, "the JSON body must be an object")
+        raise ApiError(400, "the JSON body must be an object", field="body")
     return data
 
 
