@@ -9,9 +9,12 @@ from sqlalchemy import Select, func, or_, select
 from extensions import db
 from libs import search
 from libs.api import ApiError, page_args, search_arg
+from libs.api_spec import ErrorBody, Response, api
 from libs.files import inside
 from models.audit import record
 from models.wechat import Contact, Group, Membership
+from views.schemas.common import SearchPageQuery
+from views.schemas.contacts import ContactPage, GroupAnswer, GroupPage, MemberPage
 from wechat import control
 from wechat.accounts import login_account
 from wechat.avatars import avatar_root
@@ -98,17 +101,23 @@ def searched_page(ids: Select) -> dict:
 
 
 @bp.get("/contacts")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=ContactPage))
 def contacts():
+    """Friends, by name (?q= searches nick and remark names)."""
     return _people(Contact.is_friend.is_(True))
 
 
 @bp.get("/mps")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=ContactPage))
 def mps():
+    """Official accounts (MPs), by name."""
     return _people(Contact.is_mp.is_(True))
 
 
 @bp.get("/groups")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=GroupPage))
 def groups():
+    """Groups, by name."""
     query = select(Group).where(Group.account_id == current_account_id())
     matching = name_filter(Group.nick_name)
     if matching is not None:
@@ -117,6 +126,7 @@ def groups():
 
 
 @bp.post("/groups/<int:group_id>/left")
+@api.validate(resp=Response(HTTP_200=GroupAnswer, HTTP_404=ErrorBody))
 def group_left(group_id: int):
     """The operator says the bot is no longer in this group (lists cannot tell: they omit unsaved groups)."""
     group = db.session.get(Group, group_id)
@@ -130,7 +140,9 @@ def group_left(group_id: int):
 
 
 @bp.get("/groups/<int:group_id>/members")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=MemberPage, HTTP_404=ErrorBody))
 def group_members(group_id: int):
+    """A group's members (from the last sync), by name or display name."""
     group = db.session.get(Group, group_id)
     if group is None or group.account_id != current_account_id():
         raise ApiError(404, f"no group {group_id}")
@@ -149,7 +161,9 @@ def group_members(group_id: int):
 
 
 @bp.get("/avatars/<any(contacts, groups):kind>/<int:row_id>")
+@api.validate(resp=Response(HTTP_200=None, HTTP_404=ErrorBody))
 def avatar(kind: str, row_id: int):
+    """A contact's or group's avatar (JPEG)."""
     row = db.session.get(Contact if kind == "contacts" else Group, row_id)
     if row is None or row.account_id != current_account_id() or not row.avatar_path:
         raise ApiError(404, "no avatar")

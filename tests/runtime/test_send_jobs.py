@@ -135,9 +135,9 @@ def test_cancel_stops_a_job(stack):
 @pytest.mark.parametrize("body, message", [
     ({"to": [], "text": "x"}, "at least one recipient"),
     ({"to": ["a"]}, "nothing to send"),
-    ({"to": "a", "text": "x"}, "must be of type list"),
+    ({"to": "a", "text": "x"}, "'to' must be a list"),
     ({"to": ["a"], "text": "x", "files": ["../../etc/passwd"]}, "unknown upload id"),
-    ({"to": [1, 2], "text": "x"}, "list of contact"),
+    ({"to": [1, 2], "text": "x"}, "'to[0]' must be a string"),
 ])
 def test_bad_send_requests_get_clear_errors(stack, body, message):
     response = stack.api("POST", "/api/messages/send", json=body)
