@@ -10,10 +10,10 @@ from flask_login import current_user
 from extensions import db
 from libs.api import ApiError, field, json_body, string_list
 from libs.metrics import queue_length
+from libs.queues import bot_queue
 from models.audit import record
 from wechat import control
 from wechat.builtin_handlers import friend_requests
-from wechat.listener import bot_queue
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 
 from libs.wx.connection import SessionFiles, configure_itchat
 from wechat.dispatch import BotContext, install_dispatcher
-from wechat.listener import Listener, ListenerSettings, bot_queue
+from wechat.listener import Listener, ListenerSettings
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
@@ -136,8 +136,8 @@ def send_to_bot(name: str, args: list, app: Flask | None = None, expires: float 
     logged in, nobody consumes the bot queue, and what waits there must not pile up for the next login (send jobs
     are resumed at every login anyway, see resume_send_jobs)."""
     app = app or current_app
-    return celery_app(app).send_task(name, args=args, queue=bot_queue(app.config["WECHAT_ACCOUNT"]),
-                                     expires=expires or app.config["BOT_TASK_EXPIRES"])
+    # The queue comes from task_routes (config.py, libs/queues.py): one place routes every bot task.
+    return celery_app(app).send_task(name, args=args, expires=expires or app.config["BOT_TASK_EXPIRES"])
 
 
 def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from libs import wx_resilience
+from libs.queues import bot_queue
 from libs.wx.checkpoint import SyncCheckpoint
 from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
 from libs.wx.login_mode import LoginRefused
@@ -44,10 +45,6 @@ class ListenerSettings:
     heartbeat_interval: float = 2.0
     acquire_wait: float = 20.0
     save_interval: float = 30.0
-
-
-def bot_queue(account: str) -> str:
-    return f"wechat.{account}"
 
 
 class Listener:
