@@ -17,8 +17,9 @@ from wechat.builtin_handlers import friend_requests
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 
+# The one mapping of command errors to statuses; `unsupported`: the active driver lacks the capability (409).
 ERROR_STATUS = {"not_logged_in": 503, "not_found": 404, "not_owner": 403, "invalid": 400, "rate_limited": 429,
-                "wechat_error": 502}
+                "wechat_error": 502, "unsupported": 409}
 
 
 def audit(action: str, target: str | None = None, **detail) -> None:

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from libs.wx.connection import SessionFiles, configure_itchat
 from wechat.dispatch import BotContext, install_dispatcher
+from wechat.driver_factory import build_driver, uses_seam
 from wechat.listener import Listener, ListenerSettings
 from wechat.state import BotState
 
@@ -107,6 +108,14 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Lis
     settings = ListenerSettings(account=config["WECHAT_ACCOUNT"], lease_ttl=config["LISTENER_LEASE_TTL"],
                                 heartbeat_interval=config["LISTENER_HEARTBEAT"],
                                 acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
+    if uses_seam(config):
+        from wechat.driver_listener import DriverListener
+
+        return DriverListener(state, session_files(app), settings, task_id, hostname,
+                              relaunch=lambda: launch_listener(app, force=True),
+                              on_ready=lambda driver: after_login(app),
+                              make_driver=lambda: build_driver(config),
+                              make_context=lambda driver, halt: BotContext(app, state, driver, on_halt=halt))
     return Listener(state, session_files(app), settings, task_id, hostname,
                     relaunch=lambda: launch_listener(app, force=True),
                     install_handlers=lambda bot, done, halt: install_dispatcher(

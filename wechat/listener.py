@@ -29,6 +29,7 @@ from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_
 from libs.wx.login_mode import LoginRefused
 from libs.wx.loops import LoopGate, LoopStopped
 from wechat import runtime
+from wechat.driver_factory import itchat_login_fields
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
@@ -199,7 +200,8 @@ class Listener:
         except Exception:
             logger.warning("could not reset the WeChat connection state", exc_info=True)
         me = bot.self
-        if not self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or ""):
+        if not self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or "",
+                                    **itchat_login_fields()):
             self.stop("lease_lost")  # a newer listener holds the lease: this one must not serve
         else:
             try:
@@ -308,7 +310,8 @@ class Listener:
         self.state.listener_started(self.task_id, self.hostname)
         bot = self.bot
         if bot is not None and bot.alive:
-            self.state.set_login("logged_in", nick_name=bot.self.nick_name or "", puid=bot.self.puid or "")
+            self.state.set_login("logged_in", nick_name=bot.self.nick_name or "", puid=bot.self.puid or "",
+                                 **itchat_login_fields())
         elif self._qr is not None:
             state, uuid, png = self._qr
             self.state.set_login(state, uuid=uuid, qrcode=png or None)
