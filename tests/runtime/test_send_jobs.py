@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from tests.fixtures.processes import wait_for
+from tests.runtime.conftest import DRIVERS
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +49,7 @@ def deliveries(sent: list[dict]) -> Counter:
     return Counter((entry["kind"], entry["to"]) for entry in sent if entry["kind"] in ("text", "image", "file"))
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_bulk_send_to_50_with_a_file_reaches_everyone_once_paced(stack):
     stack.sandbox.reset(friends=60)
     stack.start_worker(SEND_DELAY_MIN="0.1", SEND_DELAY_MAX="0.15")
@@ -92,12 +94,16 @@ def test_two_jobs_at_once_keep_the_pacing_between_all_their_sends(stack):
     assert min(gaps) >= 0.15 and sum(gaps) / len(gaps) >= 0.25, gaps
 
 
-def test_sigkill_midway_neither_loses_nor_duplicates(stack):
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_sigkill_midway_neither_loses_nor_duplicates(stack, driver):
     stack.sandbox.reset(friends=40)
     first = stack.start_worker(SEND_DELAY_MIN="0.2", SEND_DELAY_MAX="0.25")
     stack.log_in()
     people = friends(stack, 30)
-    file_id = upload(stack, "notes.pdf", b"%PDF-1.4\n" + b"0" * 2000)
+    # padpro cannot send files (docs/DRIVERS.md): its attachment is a picture
+    attachment, attachment_kind = (("notes.pdf", b"%PDF-1.4\n" + b"0" * 2000), "file") if driver == "itchat" else \
+        (("notes.png", png_bytes(3000)), "image")
+    file_id = upload(stack, *attachment)
     response = stack.api("POST", "/api/messages/send",
                          json={"to": [p["puid"] for p in people], "text": "hello", "files": [file_id]})
     job_id = response.json["job"]["id"]
@@ -112,7 +118,7 @@ def test_sigkill_midway_neither_loses_nor_duplicates(stack):
     duplicates = {key: n for key, n in counts.items() if n != 1}
     assert not duplicates, duplicates
     assert {to for kind, to in counts if kind == "text"} == names
-    assert {to for kind, to in counts if kind == "file"} == names
+    assert {to for kind, to in counts if kind == attachment_kind} == names
 
 
 def test_cancel_stops_a_job(stack):
@@ -140,3 +146,20 @@ def test_cancel_stops_a_job(stack):
 def test_bad_send_requests_get_clear_errors(stack, body, message):
     response = stack.api("POST", "/api/messages/send", json=body)
     assert response.status_code == 400 and message in response.json["error"], response.json
+
+
+@pytest.mark.parametrize("driver", ["padpro"])
+def test_a_file_on_a_driver_that_cannot_send_files_is_refused_clearly(stack):
+    """Capabilities: padpro lacks SEND_FILE; the job's item fails with the reason, nothing half-sent."""
+    stack.sandbox.reset(friends=3)
+    stack.start_worker()
+    stack.log_in()
+    person = friends(stack, 1)[0]
+    file_id = upload(stack, "notes.pdf", b"%PDF-1.4\n" + b"0" * 2000)
+    since = stack.sandbox.state()["sent_count"]
+    response = stack.api("POST", "/api/messages/send", json={"to": [person["puid"]], "text": "hi", "files": [file_id]})
+    job = wait_job(stack, response.json["job"]["id"])
+    assert (job["sent"], job["failed"]) == (0, 1), job
+    items = stack.api("GET", f"/api/jobs/{job['id']}").json["items"]
+    assert items[0]["status"] == "failed" and "padpro driver cannot send file" in items[0]["error"], items
+    assert [e for e in stack.sandbox.sent() if e["seq"] > since] == []  # not even the text went out
