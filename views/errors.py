@@ -10,6 +10,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from drivers.types import Unsupported
 from libs.api import ApiError
 from libs.auth import json_error, wants_json
 from libs.validation import ValueInvalid
@@ -36,6 +37,11 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(ValueInvalid)
     def value_invalid(error: ValueInvalid):
         return json_error(f"'{error.field}' {error.message}", 400, field=error.field)
+
+    # The one mapping of the driver seam's "cannot do that" (drivers.types.Unsupported) to an answer: 409.
+    @app.errorhandler(Unsupported)
+    def unsupported(error: Unsupported):
+        return json_error(error.message, 409, code="unsupported")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -10,7 +10,7 @@ from libs.api import ApiError, field, json_body
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.send_job import SendJob
-from wechat import control
+from wechat import capabilities, control
 from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job
 
 bp = Blueprint("jobs", __name__, url_prefix="/api")
@@ -23,12 +23,15 @@ def _job_or_404(job_id: int) -> SendJob:
     return job
 
 
-def check_uploads(upload_ids: list[str]) -> None:
+def check_uploads(upload_ids: list[str]) -> list[str]:
+    """The uploads' kinds (image, file, ...); 400 for an unknown id."""
+    kinds = []
     for upload_id in upload_ids:
         try:
-            resolve_upload(upload_root(), upload_id)
+            kinds.append(resolve_upload(upload_root(), upload_id).kind)
         except UploadNotFound:
             raise ApiError(400, f"unknown upload id {upload_id!r}") from None
+    return kinds
 
 
 @bp.post("/messages/send")
@@ -41,7 +44,9 @@ def send():
         job = create_send_job(recipients, text, files, created_by=current_user.username)
     except JobInvalid as exc:
         raise ApiError(400, str(exc)) from None
-    check_uploads(files)
+    kinds = check_uploads(files)
+    # What the logged-in driver cannot send is refused now (409), not failed per recipient later.
+    capabilities.require(control.bot_state().login(), capabilities.for_send(text, kinds))
     db.session.flush()
     record(current_user.username, "message.send", target=f"job {job.id}",
            detail={"recipients": job.total, "files": len(files)}, ip=request.remote_addr)

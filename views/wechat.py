@@ -12,7 +12,7 @@ from libs.api import ApiError, field, json_body, string_list
 from libs.metrics import queue_length
 from libs.queues import bot_queue
 from models.audit import record
-from wechat import control
+from wechat import capabilities, control
 from wechat.builtin_handlers import friend_requests
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
@@ -68,6 +68,8 @@ def status():
             "starts": listener.get("starts", 0),
         },
         "paused": state.paused(),
+        # The logged-in driver and what it can do (wechat/capabilities.py): the dashboard greys out the rest.
+        "driver": capabilities.summary(login),
         # Tasks waiting for the process holding the bot: nobody takes them until WeChat is logged in (they expire).
         "bot_queue": {"waiting": queue_length(state.client, bot_queue(state.account)),
                       "expires_seconds": current_app.config["BOT_TASK_EXPIRES"]},

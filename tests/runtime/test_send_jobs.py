@@ -149,17 +149,20 @@ def test_bad_send_requests_get_clear_errors(stack, body, message):
 
 
 @pytest.mark.parametrize("driver", ["padpro"])
-def test_a_file_on_a_driver_that_cannot_send_files_is_refused_clearly(stack):
-    """Capabilities: padpro lacks SEND_FILE; the job's item fails with the reason, nothing half-sent."""
+def test_a_file_on_a_driver_that_cannot_send_files_is_refused_with_409(stack):
+    """Capabilities: padpro lacks SEND_FILE; the API refuses the job (409, the reason) instead of failing it per
+    recipient; a picture is fine."""
     stack.sandbox.reset(friends=3)
     stack.start_worker()
-    stack.log_in()
+    status = stack.log_in()
+    assert "send_file" not in status["login"]["capabilities"].split(",")
     person = friends(stack, 1)[0]
     file_id = upload(stack, "notes.pdf", b"%PDF-1.4\n" + b"0" * 2000)
-    since = stack.sandbox.state()["sent_count"]
     response = stack.api("POST", "/api/messages/send", json={"to": [person["puid"]], "text": "hi", "files": [file_id]})
-    job = wait_job(stack, response.json["job"]["id"])
-    assert (job["sent"], job["failed"]) == (0, 1), job
-    items = stack.api("GET", f"/api/jobs/{job['id']}").json["items"]
-    assert items[0]["status"] == "failed" and "padpro driver cannot send file" in items[0]["error"], items
-    assert [e for e in stack.sandbox.sent() if e["seq"] > since] == []  # not even the text went out
+    assert response.status_code == 409, response.json
+    assert response.json == {"error": "the padpro driver cannot send file", "code": "unsupported"}
+    assert stack.api("GET", "/api/jobs").json["items"] == []
+    picture = upload(stack, "p.png", png_bytes(2000))
+    response = stack.api("POST", "/api/messages/send", json={"to": [person["puid"]], "files": [picture]})
+    assert response.status_code == 202, response.json
+    assert wait_job(stack, response.json["job"]["id"])["sent"] == 1
