@@ -255,7 +255,7 @@ def end_batch(ctx: BotContext, last: Any = None) -> None:
 
 # Modules whose @message_handler functions every bot runs; a feature adds its module here.
 HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.archive", "wechat.automation.handlers",
-                   "wechat.plugins.handler", "wechat.insights.handler")
+                   "wechat.automation.seam_handlers", "wechat.plugins.handler", "wechat.insights.handler")
 
 
 def load_handlers() -> None:

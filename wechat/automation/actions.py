@@ -91,13 +91,20 @@ class BotActions:
         return job.id
 
     # -- group operations --------------------------------------------------------------------------------------
-    def _op(self, command, **kwargs: Any) -> dict[str, Any]:
+    def _op(self, name: str, **kwargs: Any) -> dict[str, Any]:
+        """Run a bot command (the wxpy one, or the seam driver's: bot_commands.commands_for); a capability the
+        driver lacks is skipped with an audit entry and reported to the flow like any refusal."""
         self.pacer.wait()
-        return command(self.bot, **kwargs)
+        try:
+            return bot_commands.commands_for(self.bot)[name](self.bot, **kwargs)
+        except CommandError as exc:
+            if exc.code == "unsupported":
+                self.audit("automation.skipped", name, "the driver cannot do this", error=exc.message)
+            raise
 
     def accept_friend(self, user_name: str) -> dict[str, Any]:
-        result = self._op(bot_commands.accept_friend, user_name=user_name)
-        if not result.get("friend"):
+        result = self._op("accept_friend", user_name=user_name)
+        if not result.get("friend") and hasattr(self.bot, "friends") and hasattr(self.bot, "core"):
             # wxpy's accept_friend compares Friend objects with the user_name string, which never matches, so it
             # returns None; itchat has stored the new friend by then, so find it by user name.
             friend = next((f for f in self.bot.friends() if f.user_name == user_name), None)
@@ -107,16 +114,16 @@ class BotActions:
 
     def add_to_group(self, group: str, person: str) -> dict[str, Any]:
         """Direct add up to 40 members, an invitation above (bot_commands decides from the group's size)."""
-        return self._op(bot_commands.add_members, group=group, members=[person])
+        return self._op("add_members", group=group, members=[person])
 
     def create_group(self, members: list[str], topic: str) -> dict[str, Any]:
-        return self._op(bot_commands.create_group, members=members, topic=topic)
+        return self._op("create_group", members=members, topic=topic)
 
     def remove_member(self, group: str, member: str) -> dict[str, Any]:
-        return self._op(bot_commands.remove_members, group=group, members=[member])
+        return self._op("remove_members", group=group, members=[member])
 
     def set_remark(self, puid: str, remark: str) -> dict[str, Any]:
-        return self._op(bot_commands.set_remark, puid=puid, remark=remark)
+        return self._op("set_remark", puid=puid, remark=remark)
 
 
 __all__ = ["ACTOR", "BotActions", "CommandError", "GroupOpPacer", "group_op_pacer"]
