@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     from libs.api import init_api
     from libs.auth import init_auth
     from libs.i18n import init_i18n
+    from libs.page_data import init_page_data
     from libs.redis_client import init_redis
     from libs.security_headers import init_security_headers
     from wechat.celery_app import celery_init_app
@@ -86,6 +87,7 @@ def register_extensions(app: Flask) -> None:
     init_api(app)  # after auth: an anonymous request is a 401 whatever its values
     init_security_headers(app)
     init_i18n(app)
+    init_page_data(app)
     celery_init_app(app)
 
 

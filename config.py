@@ -18,7 +18,6 @@ from libs.queues import task_routes
 
 SANDBOX_URL = "http://127.0.0.1:8200"
 SANDBOX_GATEWAY_KEY = "sandbox-gateway-key"  # pre-issued by the sandbox's gateway face; useless elsewhere
-REAL_WECHAT_URL = "https://login.weixin.qq.com"
 # What an admin may upload to send through WeChat. Never executables, HTML or SVG (libs/uploads.py refuses those
 # whatever this says).
 DEFAULT_UPLOAD_EXTENSIONS = "jpg,jpeg,png,gif,webp,mp4,mov,pdf,doc,docx,xls,xlsx,ppt,pptx,txt,csv,zip,7z,rar,mp3"
@@ -85,6 +84,7 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
             "wechat-watchdog": {"task": "wechat.watchdog", "schedule": watchdog_seconds},
             "wechat-notify-unread": {"task": "wechat.notify_unread", "schedule": 60.0},
             "wechat-purge-messages": {"task": "wechat.purge_messages", "schedule": 3600.0},
+            "wechat-purge-uploads": {"task": "wechat.purge_uploads", "schedule": 3600.0},
             # Expires: a sync queued while nobody is logged in is dropped, not piled up for the next login.
             "wechat-sync": {"task": "wechat.sync", "schedule": sync_minutes * 60, "args": ["all"],
                             "options": {"expires": 120}},

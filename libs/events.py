@@ -19,7 +19,12 @@ import redis
 from flask import current_app, has_app_context
 from redis.client import Pipeline
 
+# The events publish() accepts. The browser (static/js/live.js) listens to exactly these plus STREAM_EVENTS, and
+# gets the names from the page (libs/page_data.py), never from a copy of its own.
 EVENT_NAMES = frozenset({"login", "notification", "sync", "message", "listener", "job"})
+# Events only the SSE stream itself sends to one client: `reset` (its history is gone: reload, libs/sse.py) and
+# `revoked` (its session ended: stop, libs/sse_revocation.py). Never published.
+STREAM_EVENTS = frozenset({"reset", "revoked"})
 STREAM_KEY = "wechat-admin:events"
 CHANNEL = "wechat-admin:events:live"
 DEFAULT_STREAM_MAXLEN = 1000

@@ -18,6 +18,24 @@ DEFAULT_LANGUAGE = "zh_CN"
 
 babel = Babel()
 
+# One label per models.message.MESSAGE_TYPES entry (tests/test_one_source.py checks they match): the type filter of
+# the messages page and the scripts' `type_<kind>` strings both come from here.
+MESSAGE_TYPE_LABELS = {
+    "text": _l("Text"),
+    "picture": _l("Picture"),
+    "recording": _l("Voice"),
+    "video": _l("Video"),
+    "attachment": _l("File"),
+    "sharing": _l("Link"),
+    "card": _l("Card"),
+    "friends": _l("Friend request"),
+    "emoticon": _l("Sticker"),
+    "map": _l("Location"),
+    "note": _l("Note"),
+    "system": _l("System"),
+    "unknown": _l("Other"),
+}
+
 
 def normalize_language(value: str | None) -> str | None:
     """`zh-CN`, `zh_cn`, `zh` → `zh_CN`; `en-US` → `en`; anything else → None."""
@@ -130,19 +148,7 @@ JS_STRINGS = {
     "group_topic": _l("Name of the new group"),
     "need_two": _l("Pick at least two friends to create a group."),
     "live_data_note": _l("Showing the bot's live list (the archive is not available yet): search covers names only."),
-    "type_text": _l("Text"),
-    "type_picture": _l("Picture"),
-    "type_recording": _l("Voice"),
-    "type_video": _l("Video"),
-    "type_attachment": _l("File"),
-    "type_sharing": _l("Link"),
-    "type_card": _l("Card"),
-    "type_friends": _l("Friend request"),
-    "type_emoticon": _l("Sticker"),
-    "type_note": _l("Note"),
-    "type_system": _l("System"),
-    "type_unknown": _l("Other"),
-    "type_map": _l("Location"),
+    **{f"type_{kind}": label for kind, label in MESSAGE_TYPE_LABELS.items()},
     "download": _l("Download"),
     # messages.media_status (models.message.MEDIA_SKIPPED): why the archive did not keep a message's media
     "media_skipped_too_large": _l("Media skipped: too large"),

@@ -16,7 +16,7 @@ import re
 import secrets
 import shutil
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -286,8 +286,10 @@ def resolve_upload(root: Path, upload_id: str) -> StoredUpload:
     return upload
 
 
-def cleanup_uploads(root: Path, older_than_days: int, now: datetime | None = None) -> int:
-    """Delete uploads (and abandoned staging folders) older than the given age; return how many were removed."""
+def cleanup_uploads(root: Path, older_than_days: int, now: datetime | None = None,
+                    keep: Collection[str] = ()) -> int:
+    """Delete uploads (and abandoned staging folders) older than the given age, except the ids in `keep`; return
+    how many were removed."""
     if not root.is_dir():
         return 0
     cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
@@ -296,6 +298,8 @@ def cleanup_uploads(root: Path, older_than_days: int, now: datetime | None = Non
         upload_id = folder.name.removeprefix(".tmp-")
         if not folder.is_dir() or folder.is_symlink() or not UPLOAD_ID_PATTERN.match(upload_id):
             continue  # only ever delete what save_upload made
+        if upload_id in keep:
+            continue
         if _created_at(folder) < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1

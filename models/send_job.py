@@ -15,9 +15,6 @@ from extensions import db
 from models.types import LongText, UTCDateTime, utcnow
 from models.wechat import PUID
 
-JOB_STATES = ("pending", "running", "done", "cancelled", "failed")
-ITEM_STATES = ("pending", "sent", "failed")
-
 
 class SendJob(db.Model):
     __tablename__ = "send_jobs"

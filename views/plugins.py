@@ -50,6 +50,7 @@ def plugin_as_dict(spec: PluginSpec, row: PluginConfig | None) -> dict:
         "except_self": spec.except_self,
         "time_limit": min(current_app.config["PLUGIN_TIME_LIMIT"], spec.time_limit or float("inf")),
         "settings": plugin_settings.public(spec, stored),
+        "limits": {key: list(limits) for key, limits in spec.limits.items()},  # numeric setting -> [lowest, highest]
         "secrets": {key: {"set": bool(plugin_settings.secret_source(spec, stored or {}, key)),
                           "source": plugin_settings.secret_source(spec, stored or {}, key),
                           "env": plugin_settings.env_name(spec.name, key)} for key in sorted(spec.secrets)},

@@ -116,6 +116,13 @@ def purge_messages() -> int:
     return purge_expired(current_app.config["MESSAGE_RETENTION_DAYS"])
 
 
+@shared_task(name="wechat.purge_uploads", ignore_result=True, soft_time_limit=600)
+def purge_uploads() -> int:
+    from wechat.upload_retention import purge_uploads as purge
+
+    return purge(current_app.config["UPLOAD_RETENTION_DAYS"])
+
+
 @shared_task(name="wechat.run_schedules", ignore_result=True, soft_time_limit=60)
 def run_schedules() -> dict:
     """Beat, every ~30 s; runs anywhere (the send jobs it queues go to the bot's process)."""

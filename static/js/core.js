@@ -5,6 +5,8 @@
 
 const body = document.body;
 const strings = JSON.parse(document.getElementById("i18n-strings")?.textContent || "{}");
+// Lists the server owns (libs/page_data.py): live event names, message types, form bounds. Never copy them here.
+const serverData = JSON.parse(document.getElementById("page-data")?.textContent || "{}");
 
 export const locale = body.dataset.locale || "zh-CN";
 export const timeZone = body.dataset.timezone || "Asia/Shanghai";
@@ -13,6 +15,18 @@ export const timeZone = body.dataset.timezone || "Asia/Shanghai";
 export function t(key, params = {}) {
   const text = strings[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** One list the server rendered into the page: "events", "message_types" or "bounds". */
+export function pageData(key) {
+  return serverData[key];
+}
+
+/** The server's bounds of a form field as element attributes ({min, max} or {maxlength}), for el(...). */
+export function bounds(form, field) {
+  const found = serverData.bounds?.[form]?.[field];
+  if (!found) throw new Error(`no bounds for ${form}.${field}`);
+  return Object.fromEntries(Object.entries(found).map(([name, value]) => [name, String(value)]));
 }
 
 /** createElement with attributes and children. Strings become text nodes; null/false children are skipped. */

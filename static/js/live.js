@@ -1,6 +1,6 @@
 // Live events (SSE at /stream), shared by the page's modules, and the parts of the navigation bar they drive:
 // the connection dot and the unread badge. EventSource reconnects by itself and sends Last-Event-ID.
-import { api, t } from "./core.js";
+import { api, pageData, t } from "./core.js";
 
 const handlers = new Map();
 let source = null;
@@ -24,21 +24,41 @@ function setStatus(connected) {
   }
 }
 
-function connect() {
-  if (source || document.body.dataset.auth !== "1") return;
-  source = new EventSource("/stream");
-  source.addEventListener("open", () => setStatus(true));
-  source.addEventListener("error", () => setStatus(false));
+// The id of the last event received. The browser resends it (Last-Event-ID) when it reconnects by itself, and the
+// server replays what was missed, so pages keep what they built from the events. When the browser gives up
+// (the stream answered an error: readyState CLOSED) we reconnect from this id; only without one is there a gap
+// the server cannot fill, and pages get `reset` to fetch their state again.
+let lastId = "";
+let revoked = false;
+const REOPEN_MS = 5000;
+
+function openStream() {
+  const resume = lastId;
+  const stream = new EventSource(resume ? `/stream?${new URLSearchParams({ last_event_id: resume })}` : "/stream");
+  const reopened = source !== null;
+  source = stream;
+  stream.addEventListener("open", () => {
+    setStatus(true);
+    if (reopened && !resume) dispatch("reset", { reason: "reconnected without an event id" });
+  });
+  stream.addEventListener("error", () => {
+    setStatus(false);
+    if (stream.readyState === EventSource.CLOSED && !revoked && source === stream) window.setTimeout(reopen, REOPEN_MS);
+  });
   // `revoked`: our session was ended elsewhere (password change, sign out everywhere, deactivation). Stop
   // reconnecting; the 401 of the next API call shows the "session ended" notice and goes to the sign-in page.
-  source.addEventListener("revoked", () => {
-    source.close();
+  stream.addEventListener("revoked", () => {
+    revoked = true;
+    stream.close();
     setStatus(false);
     api("GET", "/api/me").catch(() => {});
   });
+  // The names come from the server (libs/events.py, rendered into the page): a new event needs no edit here.
   // `reset`: the server no longer has the history after our last event; pages reload their state.
-  for (const name of ["login", "notification", "sync", "message", "listener", "job", "reset"]) {
-    source.addEventListener(name, (event) => {
+  for (const name of pageData("events") || []) {
+    if (name === "revoked") continue;
+    stream.addEventListener(name, (event) => {
+      if (event.lastEventId) lastId = event.lastEventId;
       let data = {};
       try {
         data = JSON.parse(event.data || "{}");
@@ -50,8 +70,25 @@ function connect() {
   }
 }
 
+// Reopen only while still signed in: a 401 from /api/me shows the "session ended" notice (core.js) and stops here.
+async function reopen() {
+  try {
+    await api("GET", "/api/me");
+  } catch (error) {
+    if (error.status !== 401 && error.status !== 403) window.setTimeout(reopen, REOPEN_MS);
+    return;
+  }
+  openStream();
+}
+
+function connect() {
+  if (source || document.body.dataset.auth !== "1") return;
+  openStream();
+}
+
 /** Call handler(data) for every live event of that name (`reset` too). */
 export function on(name, handler) {
+  if (!(pageData("events") || []).includes(name)) console.error(`live.js: no event named ${name}`);
   if (!handlers.has(name)) handlers.set(name, []);
   handlers.get(name).push(handler);
   connect();

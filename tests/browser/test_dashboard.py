@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from libs.events import STREAM_KEY
+from libs.sse import get_hub
 from tests.browser.conftest import HOSTILE, OWNED_GROUP, sign_in
 from tests.fixtures.processes import wait_for
 
@@ -165,6 +167,83 @@ def test_incoming_message_appears_live_with_unread_badge(web, live):
     assert int(badge.inner_text()) >= 1
     page.get_by_role("button", name="全部标为已读").click()
     expect(badge).to_be_hidden(timeout=10000)
+
+
+def test_a_live_message_is_shown_from_its_event_without_fetching_the_list(web, live):
+    """The SSE `message` event carries the message: the page shows it in place, newest first, with no request for
+    /api/messages (the list is fetched again only after a gap the stream cannot replay)."""
+    live.ensure_logged_in()
+    with web.page.expect_response(lambda response: "/api/messages?" in response.url):
+        page = web.goto("/messages")
+    page.locator("#live-status.is-live").wait_for(state="attached")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/api/messages" in request.url else None)
+    live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": "无需重新加载列表"})
+    message = page.locator("#messages .message", has_text="无需重新加载列表")
+    expect(message).to_be_visible(timeout=30000)
+    expect(page.locator("#messages .message").first).to_have_class(re.compile(r"\bfresh\b"))
+    expect(page.locator("#messages .message").first).to_contain_text("无需重新加载列表")
+    page.wait_for_timeout(1000)  # the old page fetched the list 400 ms after the event
+    assert fetched == []
+
+
+class _Closing:
+    """Queued into an SSE client's queue to end its wait at once; its wire is an SSE comment the browser ignores."""
+
+    id, event, wire = "0-0", "", b": closing\n\n"
+
+
+def drop_streams(redis_url: str) -> None:
+    """End every open /stream of the web app (it runs in this process) as a lost connection would: the browser
+    reconnects by itself and sends its Last-Event-ID."""
+    hub = get_hub(redis_url)
+    for subscriber in list(hub.subscribers):
+        hub.unsubscribe(subscriber)
+        subscriber.dropped = True
+        subscriber.queue.put(_Closing())
+
+
+def test_the_list_is_fetched_again_only_after_a_gap_the_stream_cannot_replay(web, live, redis_server):
+    """A dropped stream: the browser reconnects with Last-Event-ID and the server replays what it missed (no fetch).
+    Dropped while the history is trimmed past our last event: the server says `reset`, and the page fetches."""
+    live.ensure_logged_in()
+    with web.page.expect_response(lambda response: "/api/messages?" in response.url):
+        page = web.goto("/messages")
+    page.locator("#live-status.is-live").wait_for(state="attached")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/api/messages" in request.url else None)
+    client = redis_server.client()
+
+    def missed_while_dropped(content: str, trim: bool = False) -> None:
+        with page.expect_request(lambda request: "/stream" in request.url, timeout=20000):
+            drop_streams(redis_server.url)
+            live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": content})
+            wait_for(lambda: any(content in fields[b"data"].decode() for _, fields in client.xrange(STREAM_KEY)),
+                     30, what="the message event")
+            if trim:
+                client.xtrim(STREAM_KEY, maxlen=0, approximate=False)
+        expect(page.locator("#messages .message", has_text=content)).to_be_visible(timeout=30000)
+
+    missed_while_dropped("断线期间的消息")
+    assert fetched == []  # replayed from the stream
+    missed_while_dropped("历史已截断", trim=True)
+    assert len(fetched) == 1, fetched  # `reset`: the page could not know what it missed
+
+
+def test_the_overview_counts_a_live_message_without_fetching_again(web, live):
+    live.ensure_logged_in()
+    with web.page.expect_response(lambda response: "/api/overview" in response.url):
+        page = web.goto("/")
+    today = page.locator('[data-count="messages_today"] .stat-value')
+    expect(today).to_have_text(re.compile(r"^\d+$"))
+    page.locator("#live-status.is-live").wait_for(state="attached")
+    before = int(today.inner_text())
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/api/overview" in request.url else None)
+    live.stack.sandbox.control("messages", {"from": "王五", "type": "text", "content": "概览也实时"})
+    expect(today).to_have_text(str(before + 1), timeout=30000)
+    page.wait_for_timeout(2000)  # the old page fetched /api/overview 1.5 s after the event
+    assert fetched == []
 
 
 def test_a_file_above_the_media_cap_is_listed_as_skipped(web, live):

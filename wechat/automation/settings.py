@@ -32,6 +32,10 @@ MAX_PATTERNS = 50
 MAX_GROUPS_PER_RULE = 100
 MAX_ID = PUID  # ids end up in send-job rows (send_job_items.recipient_puid)
 MAX_PERIOD_MINUTES = 7 * 24 * 60
+MAX_KEYWORD = 40
+MAX_GROUP_TEMPLATE = 60  # a group name: the bot creates groups named from it
+# Whole-number settings: (lowest, highest). The dashboard's form takes its min/max from here (wechat/form_bounds.py).
+INT_RANGES: dict[str, tuple[int, int]] = {"kick_quorum": (2, 500), "kick_period_minutes": (1, MAX_PERIOD_MINUTES)}
 
 DEFAULTS: dict[str, Any] = {
     "auto_accept": True,
@@ -111,11 +115,11 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
 
 
 def _template(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 60:
-        raise SettingsInvalid(field, "must be a group name template of at most 60 characters")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_GROUP_TEMPLATE:
+        raise SettingsInvalid(field, f"must be a group name template of at most {MAX_GROUP_TEMPLATE} characters")
     if value.count("{}") != 1 or value.replace("{}", "").count("{") or value.replace("{}", "").count("}"):
         raise SettingsInvalid(field, "must contain {} exactly once (where the group number goes) and no other braces")
-    return _checked(value, field, 60, display_name=True)  # the names of the groups the bot creates
+    return _checked(value, field, MAX_GROUP_TEMPLATE, display_name=True)  # the names of the groups the bot creates
 
 
 def _patterns(value: Any, field: str) -> list[list[str]]:
@@ -126,9 +130,9 @@ def _patterns(value: Any, field: str) -> list[list[str]]:
         if not isinstance(pair, list) or len(pair) != 2:
             raise SettingsInvalid(f"{field}[{i}]", "must be a pair [keyword, name template]")
         keyword = pair[0]
-        if not isinstance(keyword, str) or not keyword.strip() or len(keyword) > 40:
-            raise SettingsInvalid(f"{field}[{i}][0]", "the keyword must be a non-empty string (at most 40)")
-        keyword = _checked(keyword.strip(), f"{field}[{i}][0]", 40)
+        if not isinstance(keyword, str) or not keyword.strip() or len(keyword) > MAX_KEYWORD:
+            raise SettingsInvalid(f"{field}[{i}][0]", f"the keyword must be a non-empty string (at most {MAX_KEYWORD})")
+        keyword = _checked(keyword.strip(), f"{field}[{i}][0]", MAX_KEYWORD)
         result.append([keyword, _template(pair[1], f"{field}[{i}][1]")])
     keywords = [k.casefold() for k, _ in result]
     if len(set(keywords)) != len(keywords):
@@ -177,8 +181,7 @@ VALIDATORS = {
     "auto_accept": _bool,
     "group_patterns": _patterns,
     "group_creators": _creators,
-    "kick_quorum": lambda v, f: _int(v, f, 2, 500),
-    "kick_period_minutes": lambda v, f: _int(v, f, 1, MAX_PERIOD_MINUTES),
+    **{name: functools.partial(_int, low=low, high=high) for name, (low, high) in INT_RANGES.items()},
     "mp_forwarding": _mp_forwarding,
     "relay_sets": _relay_sets,
     **{name: functools.partial(_text, allowed=allowed) for name, allowed in TEXT_FIELDS.items()},

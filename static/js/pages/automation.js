@@ -1,6 +1,6 @@
 // Group automation settings (GET/PUT /api/settings/automation) and the blacklist (/api/blacklist).
 import {
-  api, busy, clear, confirmDialog, el, emptyState, failure, formatTime, loading, reportError, t, toast,
+  api, bounds, busy, clear, confirmDialog, el, emptyState, failure, formatTime, loading, reportError, t, toast,
 } from "../core.js";
 import { chatPicker, itemsFor, namesFor } from "../picker.js";
 
@@ -10,12 +10,12 @@ const TEXT_FIELDS = ["invite_text", "new_group_announcement", "already_member_re
   "kicked_text", "blacklist_reply"];
 const NUMBER_FIELDS = ["kick_quorum", "kick_period_minutes"];
 
-/** An editable list of rows; each row has `columns` text inputs. */
-function rowEditor(holder, labels, rows) {
+/** An editable list of rows; each row has one text input per label, with the server's bounds of its column. */
+function rowEditor(holder, labels, columnBounds, rows) {
   const body = el("div", { class: "rows" });
   const addRow = (values = []) => {
     const inputs = labels.map((label, index) => el("input", { class: "form-control form-control-sm", type: "text",
-      "aria-label": label, placeholder: label, value: values[index] ?? "", maxlength: "1000" }));
+      "aria-label": label, placeholder: label, value: values[index] ?? "", ...columnBounds[index] }));
     const row = el("div", { class: "editor-row" }, inputs,
       el("button", { type: "button", class: "btn btn-sm btn-outline-secondary", "aria-label": `${t("delete")}`,
         text: "✕", onclick: () => row.remove() }));
@@ -69,6 +69,7 @@ async function fill(settings, savedAt) {
     items: itemsFor(settings.group_creators, names, "contact") });
   clear(creatorsHolder, creators.node);
   readPatterns = rowEditor(document.getElementById("group_patterns"), [t("keyword"), t("group_name_template")],
+    [bounds("automation", "pattern_keyword"), bounds("automation", "pattern_template")],
     settings.group_patterns || []);
   readForwarding = pickerRows(document.getElementById("mp_forwarding"), forwarding, (rule) => {
     const mp = chatPicker({ kinds: ["mps"], multiple: false, label: t("mp"), placeholder: t("pick_mp"),

@@ -1,5 +1,5 @@
 // The message archive: filters (type, chat, sender, dates, text), newest first, media inline or downloadable,
-// new messages live (SSE `message`), and "mark all read".
+// new messages live (SSE `message`: shown from the event itself), and "mark all read".
 import {
   api, avatar, busy, clear, debounce, el, emptyState, failure, formatSize, formatTime, loading, pager, query,
   reportError, safeUrl, t, timeZone, toast,
@@ -14,6 +14,9 @@ const PER_PAGE = 30;
 const filters = { chat: null, sender: null }; // {puid, name}
 const seen = new Set();
 let page = 1;
+let shown = null; // the page of results on screen: {total, page, per_page, ...} (the pager's input)
+let loads = 0; // fetches of the list in flight: live messages wait for them (the answer may predate the message)
+const waiting = [];
 
 /** Midnight of a YYYY-MM-DD day in the configured zone, as an ISO instant (UTC). */
 function zonedMidnight(day, addDays = 0) {
@@ -116,9 +119,13 @@ async function load(target = page, { live = false } = {}) {
   renderChips();
   if (!live) clear(list, el("li", {}, loading()));
   let result;
+  loads += 1;
   try {
     result = await api("GET", `/api/messages${query({ ...params(), page, per_page: PER_PAGE })}`);
   } catch (error) {
+    loads -= 1;
+    shown = null;
+    if (!loads) waiting.length = 0; // nothing on screen to put them into; the next load lists them
     clear(list, el("li", {}, failure(error, "/api/messages")));
     clear(paging);
     return;
@@ -128,13 +135,70 @@ async function load(target = page, { live = false } = {}) {
     const fresh = live && !firstLoad && !seen.has(message.id);
     seen.add(message.id);
     return renderMessage(message, fresh);
-  }) : el("li", {}, emptyState(t("no_messages"), { icon: "✉" })));
-  clear(paging, result.total > result.per_page ? pager(result, (n) => load(n)) : null);
+  }) : el("li", { class: "empty" }, emptyState(t("no_messages"), { icon: "✉" })));
+  shown = result;
+  renderPager();
+  loads -= 1;
+  if (!loads) for (const message of waiting.splice(0)) showLive(message);
+}
+
+function renderPager() {
+  clear(paging, shown && shown.total > shown.per_page ? pager(shown, (n) => load(n)) : null);
 }
 
 const liveRefresh = debounce(() => {
   if (page === 1 && !form.elements.until.value) load(1, { live: true });
 }, 400);
+
+/** Whether the filters on screen select this message, or null when only the server can tell (text search). */
+function selects(message) {
+  const current = params();
+  if (current.q) return null; // the server's search (full-text, per engine) decides; do not guess here
+  if (current.type && message.type !== current.type) return false;
+  if (current.chat && message.chat_puid !== current.chat) return false;
+  if (current.sender && message.sender_puid !== current.sender) return false;
+  const at = Date.parse(message.created_at);
+  if (current.since && at < Date.parse(current.since)) return false;
+  return !(current.until && at >= Date.parse(current.until));
+}
+
+/** A live `message` event carries the message as the API lists it: show it in place, no refetch of the list. */
+function showLive(message) {
+  if (!message || message.id == null) return;
+  if (loads) {
+    waiting.push(message);
+    return;
+  }
+  if (!shown || page !== 1) return;
+  if (message.truncated) { // too long for an event: the list brings the whole text
+    liveRefresh();
+    return;
+  }
+  const match = selects(message);
+  if (match === null) {
+    liveRefresh();
+    return;
+  }
+  const existing = list.querySelector(`li.message[data-id="${CSS.escape(String(message.id))}"]`);
+  if (existing) { // the same message again (e.g. its media saved since): update it where it is
+    existing.replaceWith(renderMessage(message, existing.classList.contains("fresh")));
+    return;
+  }
+  if (!match) return;
+  seen.add(message.id);
+  list.querySelector("li.empty")?.remove();
+  // Newest first, as the API orders: before the first message that is older (by time, then id).
+  const at = Date.parse(message.created_at);
+  const after = [...list.querySelectorAll("li.message")].find((node) => {
+    const other = Date.parse(node.querySelector("time")?.getAttribute("datetime") || "");
+    return other < at || (other === at && Number(node.dataset.id) < Number(message.id));
+  });
+  list.insertBefore(renderMessage(message, true), after || null);
+  const rows = list.querySelectorAll("li.message");
+  if (rows.length > PER_PAGE) rows[rows.length - 1].remove(); // now the first of page 2
+  shown = { ...shown, total: shown.total + 1 };
+  renderPager();
+}
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -165,6 +229,7 @@ if (initial.get("sender")) filters.sender = { puid: initial.get("sender"), name:
 if (initial.get("type")) form.elements.type.value = initial.get("type");
 if (initial.get("q")) form.elements.q.value = initial.get("q");
 
-on("message", liveRefresh);
-on("reset", () => load(1));
+on("message", showLive);
+// `reset`: the stream could not replay what we missed (history trimmed, or a fresh connection): fetch again.
+on("reset", () => load(1, { live: true }));
 load(1);

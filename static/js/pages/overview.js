@@ -1,7 +1,9 @@
 // Overview: account, listener health, counts, unread, messages per day (ECharts, see charts.js) and the most
 // active groups.
 import { daysChart, palette } from "../charts.js";
-import { api, clear, debounce, el, emptyState, failure, formatDuration, formatTime, t } from "../core.js";
+import {
+  api, clear, debounce, el, emptyState, failure, formatDuration, formatTime, t, timeZone,
+} from "../core.js";
 import { on } from "../live.js";
 import { botWaitText, stateBadge } from "../status.js";
 import { initSync } from "../sync.js";
@@ -70,19 +72,40 @@ function chart(box, days) {
     [{ name: t("messages_per_day"), values: days.map((day) => Number(day.count) || 0), color: palette.green }]);
 }
 
+const ACTIVE_GROUPS = 5; // as many as /api/overview lists
+let overview = null; // the last /api/overview answer, kept current by live messages
+let fetching = false;
+let missed = false; // a live message came while fetching: the answer may or may not count it
+
 async function loadOverview() {
   const counts = document.getElementById("counts");
   const chartBox = document.getElementById("chart");
   const groups = document.getElementById("active-groups");
   let data;
+  fetching = true;
   try {
     data = await api("GET", "/api/overview");
   } catch (error) {
+    overview = null;
     clear(counts, el("div", { class: "col" }, failure(error, "/api/overview")));
     clear(chartBox, failure(error, "/api/overview"));
     clear(groups, failure(error, "/api/overview"));
     return;
+  } finally {
+    fetching = false;
   }
+  overview = data;
+  renderOverview(data);
+  if (missed) {
+    missed = false;
+    refreshOverview();
+  }
+}
+
+function renderOverview(data) {
+  const counts = document.getElementById("counts");
+  const chartBox = document.getElementById("chart");
+  const groups = document.getElementById("active-groups");
   const c = data.counts || {};
   clear(counts, ["friends", "groups", "members", "mps", "messages_today"].map((key) => tile(key, c[key])));
   chart(chartBox, data.messages_per_day || []);
@@ -104,9 +127,37 @@ document.addEventListener("unread", (event) => {
 });
 
 const refreshOverview = debounce(loadOverview, 1500);
+const localDay = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+
+/** Count a live `message` event into the figures on screen (the event carries the message: no refetch). */
+function countMessage(message) {
+  if (fetching) {
+    missed = true;
+    return;
+  }
+  if (!overview || !message?.created_at) return;
+  const days = overview.messages_per_day || [];
+  const day = days.find((entry) => entry.date === localDay.format(new Date(message.created_at)));
+  let exact = Boolean(day);
+  if (day) {
+    day.count = (Number(day.count) || 0) + 1;
+    if (day === days[days.length - 1]) overview.counts.messages_today = (Number(overview.counts.messages_today) || 0) + 1;
+  }
+  if (message.chat_kind === "group" && message.chat_puid && day) {
+    const active = overview.active_groups || (overview.active_groups = []);
+    const group = active.find((entry) => entry.puid === message.chat_puid);
+    if (group) group.count += 1;
+    else if (active.length < ACTIVE_GROUPS) active.push({ puid: message.chat_puid, name: message.chat_name, count: 1 });
+    else exact = false; // a group outside the top list: only the server knows its count
+    active.sort((a, b) => b.count - a.count);
+  }
+  renderOverview(overview);
+  if (!exact) refreshOverview(); // a new day since the page loaded, or a group the page cannot rank
+}
+
 on("login", loadStatus);
 on("listener", loadStatus);
-on("message", refreshOverview);
+on("message", countMessage);
 on("reset", () => {
   loadStatus();
   loadOverview();

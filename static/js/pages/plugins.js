@@ -1,7 +1,7 @@
 // Plugins (GET /api/plugins, PUT /api/plugins/<name> {enabled, settings, clear_error}) and auto-reply rules
 // (/api/autoreplies). Secrets arrive masked; a masked value left as it is never goes back to the server.
 import {
-  api, busy, clear, confirmDialog, el, emptyState, failure, formatTime, loading, reportError, t, toast,
+  api, bounds, busy, clear, confirmDialog, el, emptyState, failure, formatTime, loading, reportError, t, toast,
 } from "../core.js";
 import { clearErrors, showError } from "../forms.js";
 import { chatPicker, itemsFor, namesFor } from "../picker.js";
@@ -28,16 +28,18 @@ function settingControl(plugin, key, value, id) {
   }
   let control;
   if (typeof value === "number") {
+    const [min, max] = plugin.limits?.[key] ?? [];
     control = el("input", { class: "form-control form-control-sm", type: "number", step: "any", id, name: key,
-      value: String(value) });
+      value: String(value), ...(min === undefined ? {} : { min: String(min), max: String(max) }) });
   } else if (Array.isArray(value)) {
     control = el("textarea", { class: "form-control form-control-sm", rows: "3", id, name: key });
     control.value = value.join("\n");
   } else if (!secret && (String(value).length > 60 || /prompt|text$/.test(key))) {
-    control = el("textarea", { class: "form-control form-control-sm", rows: "3", id, name: key, maxlength: "4000" });
+    control = el("textarea", { class: "form-control form-control-sm", rows: "3", id, name: key,
+      ...bounds("plugin", "text") });
     control.value = String(value ?? "");
   } else {
-    control = el("input", { class: "form-control form-control-sm", type: "text", id, name: key, maxlength: "4000",
+    control = el("input", { class: "form-control form-control-sm", type: "text", id, name: key, ...bounds("plugin", "text"),
       autocomplete: "off", spellcheck: "false", value: String(value ?? "") });
   }
   control.setAttribute("aria-describedby", `${id}-error${secret ? ` ${id}-hint` : ""}`);
