@@ -5,9 +5,11 @@ wechat/listener.py, but the login and the events go through the seam instead of 
   `login_qr` is drawn into the PNG the dashboard shows (stored where the itchat path's QR callback stores it),
   then `login_state` is polled every second (scanned, logged in, expired → a new code; "new QR code" from the
   dashboard → a new code). Every write carries the lease generation (wechat/state.py + wechat/fence.py).
-- serving: `poll_events` in this task's own loop; each poll is one dispatcher batch (wechat/dispatch.py), so the
-  archive stores a poll's messages in one commit before anything reacts to them. A LogoutEvent (or NotLoggedIn)
-  ends the session like a phone logout on the itchat path. The driver's name and capabilities are part of the
+- serving: a receiver thread polls `poll_events` and spools every event in Redis at once (wechat/event_spool.py:
+  a gateway never sends a pushed message again, so nothing may wait in memory); this task's loop takes up to 200
+  spooled events as one dispatcher batch (wechat/dispatch.py: the archive commits before anything reacts) and
+  removes them only after the batch. A LogoutEvent (or NotLoggedIn) ends the session, after what came before it,
+  like a phone logout on the itchat path. The driver's name and capabilities are part of the
   login record, so the API and the dashboard know what to grey out.
 - endings: `close()` keeps the gateway's session (worker shutdown, lost lease); only the dashboard's logout calls
   the driver's `logout`.
@@ -25,6 +27,7 @@ from drivers.types import DriverError, LoginState, LoginStateEvent, LogoutEvent,
 from wechat import runtime
 from wechat.dispatch import BotContext, dispatch, end_batch, load_handlers
 from wechat.driver_factory import DriverConfigError, login_fields
+from wechat.event_spool import EventSpool
 from wechat.listener import Listener
 from wechat.seam import directory_of
 
@@ -33,6 +36,7 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # one poll_events call: bounds how late a stop request is seen
 LOGIN_POLL_SECONDS = 1.0
 RETRY_SECONDS = 2.0  # after an outage of the gateway while logging in or serving
+SPOOL_BATCH = 200  # events per dispatcher batch (the archive's BATCH_SIZE)
 
 
 def qr_png(payload: str) -> bytes:
@@ -73,6 +77,8 @@ class DriverListener(Listener):
         self.make_context = make_context
         self.gate = _Gate()
         self.driver: Driver | None = None
+        self._arrived = threading.Event()  # the receiver spooled events
+        self._session_ended: str | None = None  # the receiver saw a logout (its reason)
 
     # -- login -------------------------------------------------------------------------------------------------
     def _run_bot(self) -> str:
@@ -152,32 +158,29 @@ class DriverListener(Listener):
                 logger.exception("after-login hook failed")
         load_handlers()
         ctx = self.make_context(driver, self.stop)
-        errors = 0
+        spool = EventSpool(self.state.client, self.state.key("event_spool"))
+        self._start_thread(lambda: self._receive(driver, spool), "driver-receiver")
         while not self.stop_event.is_set():
+            # Leftovers of a listener that died come first; then what the receiver spooled meanwhile.
+            self._arrived.clear()
             try:
-                events = driver.poll_events(POLL_SECONDS)
-            except NotLoggedIn:
-                return self._driver_logged_out()
-            except DriverError as exc:
-                # The driver backs its WebSocket off itself; an outage is not a logout: count it (degraded) and wait.
-                errors += 1
-                message = str(exc)[:300]
-                self._report(lambda count=errors, text=message: self.state.wechat_error(count, text))
+                events = spool.peek(SPOOL_BATCH)
+            except Exception:
+                logger.warning("could not read the event spool", exc_info=True)
                 self.stop_event.wait(RETRY_SECONDS)
                 continue
-            if errors:
-                self._report(lambda count=errors: self.state.wechat_recovered(count))
-                errors = 0
             for event in events:
-                if isinstance(event, LogoutEvent):
-                    end_batch(ctx)
-                    return self._driver_logged_out(event.reason)
-                if not isinstance(event, LoginStateEvent):
+                if event is not None:
                     dispatch(event, ctx)
             if events:
                 end_batch(ctx)
-            if ctx.halted:
-                break
+                if ctx.halted:
+                    break  # not removed from the spool: handled again after the restart
+                spool.done(len(events))
+                continue
+            if self._session_ended is not None:
+                return self._driver_logged_out(self._session_ended)
+            self._arrived.wait(POLL_SECONDS)
         reason = self.stop_reason or "stopped"
         runtime.clear_bot()
         if reason == "logout":
@@ -190,6 +193,39 @@ class DriverListener(Listener):
             self.state.set_login("logged_out", message=self.end_message)
             return "logged_out"
         return reason
+
+    def _receive(self, driver: Driver, spool: EventSpool) -> None:
+        """The receiver: poll the driver and spool every event at once (wechat/event_spool.py), so a worker that
+        dies keeps nothing in memory the gateway will not send again. A logout ends the session once the
+        dispatcher has handled everything spooled before it."""
+        errors, held = 0, []
+        while not self.stop_event.is_set():
+            try:
+                polled = driver.poll_events(POLL_SECONDS)
+            except NotLoggedIn:
+                polled = [LogoutEvent("the session ended")]
+            except DriverError as exc:
+                # The driver backs its WebSocket off itself; an outage is not a logout: count it (degraded), wait.
+                errors += 1
+                message = str(exc)[:300]
+                self._report(lambda count=errors, text=message: self.state.wechat_error(count, text))
+                self.stop_event.wait(RETRY_SECONDS)
+                continue
+            if errors:
+                self._report(lambda count=errors: self.state.wechat_recovered(count))
+                errors = 0
+            ended = next((event for event in polled if isinstance(event, LogoutEvent)), None)
+            held += [event for event in polled if not isinstance(event, LoginStateEvent | LogoutEvent)]
+            try:
+                spool.put(held)
+                held = []
+            except Exception:  # Redis briefly down: keep them here and try again with the next poll
+                logger.warning("could not spool %d events; retrying", len(held), exc_info=True)
+            self._arrived.set()
+            if ended is not None and not held:
+                self._session_ended = ended.reason
+                self._arrived.set()
+                return
 
     def _report(self, write: Callable[[], object]) -> None:
         try:
