@@ -23,15 +23,12 @@ def _job_or_404(job_id: int) -> SendJob:
     return job
 
 
-def check_uploads(upload_ids: list[str]) -> list[str]:
-    """The uploads' kinds (image, file, ...); 400 for an unknown id."""
-    kinds = []
+def check_uploads(upload_ids: list[str]) -> None:
     for upload_id in upload_ids:
         try:
-            kinds.append(resolve_upload(upload_root(), upload_id).kind)
+            resolve_upload(upload_root(), upload_id)
         except UploadNotFound:
             raise ApiError(400, f"unknown upload id {upload_id!r}") from None
-    return kinds
 
 
 @bp.post("/messages/send")
@@ -44,9 +41,9 @@ def send():
         job = create_send_job(recipients, text, files, created_by=current_user.username)
     except JobInvalid as exc:
         raise ApiError(400, str(exc)) from None
-    kinds = check_uploads(files)
+    check_uploads(files)
     # What the logged-in driver cannot send is refused now (409), not failed per recipient later.
-    capabilities.require(control.bot_state().login(), capabilities.for_send(text, kinds))
+    capabilities.require_for_message(control.bot_state().login(), text, files)
     db.session.flush()
     record(current_user.username, "message.send", target=f"job {job.id}",
            detail={"recipients": job.total, "files": len(files)}, ip=request.remote_addr)

@@ -13,6 +13,7 @@ from models.schedule import Schedule
 from models.types import utcnow
 from models.wechat import Account
 from views.plugins import current_account
+from wechat import capabilities, control
 from wechat.schedules import service
 
 bp = Blueprint("schedules", __name__, url_prefix="/api")
@@ -29,9 +30,14 @@ def _upload_exists(upload_id: str) -> bool:
 def _validated(data: dict, current: Schedule | None = None) -> dict:
     tz_name = current.timezone if current is not None else current_app.config["TIMEZONE"]
     try:
-        return service.validate(data, utcnow(), tz_name, _upload_exists, current)
+        values = service.validate(data, utcnow(), tz_name, _upload_exists, current)
     except service.ScheduleInvalid as exc:
         raise ApiError(400, f"'{exc.field}': {exc.message}", field=exc.field) from None
+    # What the logged-in driver cannot send is refused when the schedule is saved (409), not at each run.
+    text = values.get("text", current.text if current is not None else "")
+    files = values.get("files", current.files if current is not None else [])
+    capabilities.require_for_message(control.bot_state().login(), text or "", files or [])
+    return values
 
 
 def _schedule_or_404(account: Account, schedule_id: int) -> Schedule:

@@ -60,3 +60,17 @@ def summary(login: dict[str, Any]) -> dict[str, Any] | None:
         return None
     name, flags = known
     return {"driver": name, "capabilities": {flag.name.lower(): flag in flags for flag in Capability if flag.value}}
+
+
+def require_for_message(login: dict[str, Any], text: str, upload_ids: Iterable[str]) -> None:
+    """One check for every message an admin stores for later sending (bulk send, schedules): 409 for what the
+    logged-in driver cannot send. Unknown upload ids are left to the caller's own validation."""
+    from libs.uploads import UploadNotFound, resolve_upload, upload_root
+
+    kinds = []
+    for upload_id in upload_ids:
+        try:
+            kinds.append(resolve_upload(upload_root(), upload_id).kind)
+        except UploadNotFound:
+            continue
+    require(login, for_send(text, kinds))

@@ -75,3 +75,24 @@ def test_pages_grey_files_out_only_when_the_driver_cannot_send_them(app, logged_
     assert 'accept="image/*"' in html
     _log_in_as(app, login_fields("itchat", ITCHAT_CAPABILITIES, IdStability.PER_LOGIN))
     assert 'data-capability="send_file"' not in logged_in.get(page).get_data(as_text=True)
+
+
+def test_a_schedule_with_a_file_is_refused_on_a_driver_that_cannot_send_files(app, client, api_token):
+    import io
+
+    headers = {"Authorization": f"Bearer {api_token}"}
+    _log_in_as(app, PADPRO_LIKE)
+    with app.app_context():
+        from extensions import db
+        from wechat.accounts import ensure_account
+
+        ensure_account("wxid_me", "me")
+        db.session.commit()
+    uploaded = client.post("/api/uploads", headers=headers, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * 100), "a.pdf")})
+    body = {"name": "weekly", "to": ["wxid_a"], "text": "hi", "files": [uploaded.json["uploads"][0]["id"]],
+            "cron": "0 9 * * 1"}
+    response = client.post("/api/schedules", headers=headers, json=body)
+    assert response.status_code == 409 and response.json["code"] == "unsupported", response.json
+    response = client.post("/api/schedules", headers=headers, json={**body, "files": []})
+    assert response.status_code == 201, response.json
