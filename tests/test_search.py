@@ -55,6 +55,19 @@ def add_messages(account: Account, texts: list[str], chat: str = "g1") -> list[M
     return rows
 
 
+def add_old_messages(account_id: int, texts: list[str], chat: str = "g1") -> None:
+    """Rows written as a schema of 0002/0003 stores them: only the columns every revision has (the model may
+    already have later ones that the old table lacks)."""
+    statement = sa.text("INSERT INTO messages (account_id, msg_id, type, chat_kind, chat_puid, chat_name, sender_name,"
+                        " is_outgoing, text, created_at, received_at) VALUES (:account, :msg_id, 'text', 'group',"
+                        " :chat, '', '', 0, :text, :at, :at)")
+    for n, text in enumerate(texts):
+        at = (START + timedelta(minutes=n)).replace(tzinfo=None)
+        db.session.execute(statement, {"account": account_id, "msg_id": f"{chat}-{n}", "chat": chat, "text": text,
+                                       "at": at})
+    db.session.commit()
+
+
 def api(client, token: str, path: str, **params) -> dict:
     response = client.get(path, query_string=params, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -267,8 +280,10 @@ def test_migration_0003_up_and_down_over_existing_rows(tmp_path):
                      instance_path=str(tmp_path / "instance"))
     with app.app_context():
         upgrade(revision="0002")
-        account = make_account()
-        add_messages(account, ["before the upgrade", "another one"])
+        db.session.execute(sa.text("INSERT INTO accounts (puid, nick_name, created_at)"
+                                   " VALUES ('self', 'bot', '2026-05-01 00:00:00')"))
+        account_id = db.session.execute(sa.text("SELECT id FROM accounts")).scalar_one()
+        add_old_messages(account_id, ["before the upgrade", "another one"])
         upgrade()
         fts_ids = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH '\"upgrade\"'"
         assert db.session.execute(sa.text(fts_ids)).scalars().all() == [1]  # 'rebuild' indexed the old rows
@@ -281,7 +296,7 @@ def test_migration_0003_up_and_down_over_existing_rows(tmp_path):
         inspector = sa.inspect(db.engine)
         assert not [name for name in inspector.get_table_names() if name.startswith("messages_fts")]
         assert "ix_contacts_account_nick" in {index["name"] for index in inspector.get_indexes("contacts")}
-        add_messages(account, ["written while downgraded"], chat="g9")  # no trigger left behind to fail
+        add_old_messages(account_id, ["written while downgraded"], chat="g9")  # no trigger left behind to fail
 
         upgrade()
         assert db.session.execute(sa.text(fts_ids.replace("upgrade", "downgraded"))).scalars().all() == [3]

@@ -70,7 +70,9 @@ def test_bulk_send_to_50_with_a_file_reaches_everyone_once_paced(stack):
     texts = [e for e in sent if e["kind"] == "text"]
     assert all(e["content"] == "你好 {群发} 🎉" for e in texts)
     gaps = [b["time"] - a["time"] for a, b in zip(texts, texts[1:], strict=False)]
-    assert min(gaps) >= 0.09, gaps  # paced: at least SEND_DELAY_MIN between recipients
+    # Paced: SEND_DELAY_MIN (0.1 s) between recipients, start to start at the worker. Measured at the sandbox's end,
+    # where one request may arrive late and the next on time on a loaded machine; unpaced sends are ms apart.
+    assert min(gaps) >= 0.06, gaps
 
 
 def test_two_jobs_at_once_keep_the_pacing_between_all_their_sends(stack):
