@@ -158,8 +158,7 @@ def test_redelivered_messages_are_stored_once(synced):
     assert len(texts) == len(set(texts)) == 7
 
 
-@pytest.mark.parametrize("driver", DRIVERS)
-def test_unread_count_rises_reaches_sse_and_read_all_clears(synced):
+def test_unread_count_rises_reaches_sse_and_read_all_clears(synced):  # after the archive: driver-neutral
     friend = sandbox_world(synced)["friends"][0]
     synced.sandbox.control("messages", {"from": friend, "type": "text", "content": "hi {n}", "count": 3})
     wait_for(lambda: synced.api("GET", "/api/notifications").json["unread"] == 3, 20, what="3 unread")
