@@ -10,15 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from drivers import itchat as itchat_driver
 from drivers.interface import Driver
 from drivers.types import Capability, IdStability
 
 DRIVERS = ("itchat", "padpro")
-# What the wxpy/itchat path can do (web WeChat has no announcement API and no real @mention).
-ITCHAT_CAPABILITIES = (Capability.SEND_TEXT | Capability.SEND_IMAGE | Capability.SEND_FILE | Capability.SEND_EMOJI
-                       | Capability.ACCEPT_FRIEND | Capability.ADD_FRIEND | Capability.CREATE_GROUP
-                       | Capability.RENAME_GROUP | Capability.ADD_MEMBERS | Capability.INVITE_MEMBERS
-                       | Capability.REMOVE_MEMBERS | Capability.SET_REMARK | Capability.RECEIVE_RECALLS)
+ITCHAT_CAPABILITIES = itchat_driver.CAPABILITIES  # the wxpy path's (drivers/itchat)
 
 
 class DriverConfigError(RuntimeError):
@@ -67,4 +64,4 @@ def login_fields(name: str, capabilities: Capability, id_stability: IdStability)
 
 
 def itchat_login_fields() -> dict[str, str]:
-    return login_fields("itchat", ITCHAT_CAPABILITIES, IdStability.PER_LOGIN)
+    return login_fields(itchat_driver.NAME, itchat_driver.CAPABILITIES, itchat_driver.ID_STABILITY)
