@@ -15,7 +15,6 @@ from typing import Any
 from drivers.interface import Driver
 from drivers.types import (
     Contact,
-    ContactKind,
     FriendRequestEvent,
     Group,
     GroupNoteEvent,
@@ -138,7 +137,3 @@ def directory_of(driver: Driver) -> SeamDirectory:
 
 def display_name(contact: Contact) -> str:
     return contact.remark_name or contact.nick_name or contact.id
-
-
-def contact_kind(kind: ContactKind) -> str:
-    return kind.value
