@@ -161,6 +161,8 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "AUTOREPLY_REGEX_TIMEOUT": float(os.environ.get("AUTOREPLY_REGEX_TIMEOUT", "0.2")),
         # Internal hosts / networks that requests to configurable URLs may reach (libs/netguard.py); none by default.
         "OUTBOUND_ALLOW_HOSTS": os.environ.get("OUTBOUND_ALLOW_HOSTS", ""),
+        # POSTed {"event": "wechat.session_ended", ...} when WeChat ends the session (through libs/netguard.py).
+        "SESSION_END_WEBHOOK_URL": os.environ.get("SESSION_END_WEBHOOK_URL", ""),
         "OUTBOUND_ALLOW_NETS": os.environ.get("OUTBOUND_ALLOW_NETS", ""),
         "SCHEDULE_GRACE_SECONDS": float(os.environ.get("SCHEDULE_GRACE_SECONDS", "120")),
         "LOGIN_RATE_LIMIT": _env_int("LOGIN_RATE_LIMIT", 5),

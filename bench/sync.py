@@ -178,7 +178,8 @@ def main() -> None:
     redis_server = RedisServer(folder / "redis").start()
     timer = Timer()
     sandbox = start_sandbox("--friends", str(args.friends), "--groups", str(args.groups), "--members",
-                            str(args.members), "--mps", str(args.mps), "--seed", "7", ready_timeout=300)
+                            str(args.members), "--mps", str(args.mps), "--seed", "7",
+                            "--saved-groups", "1", ready_timeout=300)  # every group listed: a full sync
     world_seconds = timer.seconds()
     bot = None
     result: dict = {"parameters": vars(args), "targets": TARGETS}

@@ -14,7 +14,7 @@ from flask import Flask, request
 from flask.wrappers import Request
 from werkzeug.exceptions import HTTPException
 
-from libs.validation import MAX_JSON_DEPTH, ValueInvalid, check_json_value, check_text, text_problem
+from libs.validation import MAX_JSON_DEPTH, ValueInvalid, check_json_value, text_problem
 
 MAX_JSON_BYTES = 4 * 1024 * 1024  # far above any body the API takes (5000 recipients, 10,000 characters of text)
 _BIG_DIGITS = 20  # an integer written with more digits is beyond 64 bits (the sign aside)
@@ -100,67 +100,27 @@ def json_body() -> dict[str, Any]:
         raise ApiError(413, f"the JSON body is too large (at most {MAX_JSON_BYTES // 1024 // 1024} MB)")
     data = request.get_json(silent=False)
     if data is None:
-        raise ApiError(400, "malformed JSON")
+        raise ApiError(400, "malformed JSON", field="body")
     if not isinstance(data, dict):
-        raise ApiError(400, "the JSON body must be an object")
+        raise ApiError(400, "the JSON body must be an object", field="body")
     return data
-
-
-def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool = True,
-          default: Any = None, max_length: int | None = None, display_name: bool = False) -> Any:
-    """Read one field, checking its type (bool is not accepted as int) and length; a string also for what no
-    engine stores (NUL, lone surrogates) and, for a name an admin chooses (`display_name`), bidi controls."""
-    if name not in data or data[name] is None:
-        if required:
-            raise ApiError(400, f"missing field '{name}'", field=name)
-        return default
-    value = data[name]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        names = " or ".join(k.__name__ for k in kinds)
-        raise ApiError(400, f"field '{name}' must be of type {names}", field=name)
-    if max_length is not None and hasattr(value, "__len__") and len(value) > max_length:
-        raise ApiError(400, f"field '{name}' is too long (at most {max_length})", field=name)
-    if isinstance(value, str):
-        try:
-            check_text(value, name, display_name=display_name)
-        except ValueInvalid as exc:
-            raise ApiError(400, f"field '{name}' {exc.message}", field=name) from None
-    return value
-
-
-def string_list(data: dict[str, Any], name: str, max_items: int, required: bool = True) -> list[str]:
-    values = field(data, name, list, required=required, default=[], max_length=max_items)
-    if not all(isinstance(v, str) and v.strip() and len(v) <= 128 for v in values):
-        raise ApiError(400, f"field '{name}' must be a list of ids (non-empty strings)")
-    return values
 
 
 MAX_PER_PAGE = 200
 
 
-def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"query parameter '{name}' must be a whole number") from None
-    if not minimum <= value <= maximum:
-        raise ApiError(400, f"query parameter '{name}' must be between {minimum} and {maximum}")
-    return value
+def _query() -> Any:
+    """The route's validated query model (libs/api_spec.py; views/schemas/common.PageQuery and kin)."""
+    return request.context.query
 
 
 def page_args() -> tuple[int, int]:
-    return int_arg("page", 1, 1, 1_000_000), int_arg("per_page", 50, 1, MAX_PER_PAGE)
+    query = _query()
+    return query.page, query.per_page
 
 
-def search_arg(name: str = "q", max_length: int = 100) -> str | None:
-    value = request.args.get(name, "").strip()
-    if len(value) > max_length:
-        raise ApiError(400, f"query parameter '{name}' is too long (at most {max_length} characters)")
-    return value or None
+def search_arg(name: str = "q") -> str | None:
+    return getattr(_query(), name) or None
 
 
 def like_pattern(text: str) -> str:

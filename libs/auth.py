@@ -63,6 +63,11 @@ def wants_json() -> bool:
 
 
 def json_error(message: str, status: int, **extra):
+    """{"error": message, **extra}; a 400 always also has `field` (or null) and `details` (docs/API.md)."""
+    if status == 400:
+        extra.setdefault("field", None)
+        extra.setdefault("details", [{"field": extra["field"], "message": message,
+                                      "type": extra.get("code") or "invalid"}])
     response = jsonify({"error": message, **extra})
     response.status_code = status
     return response

@@ -149,6 +149,11 @@ JS_STRINGS = {
     "need_two": _l("Pick at least two friends to create a group."),
     "live_data_note": _l("Showing the bot's live list (the archive is not available yet): search covers names only."),
     **{f"type_{kind}": label for kind, label in MESSAGE_TYPE_LABELS.items()},
+    "recalled_by": _l("Recalled by {name} at {time}"),
+    "group_left": _l("Left"),
+    "group_left_removed": _l("The bot was removed from this group"),
+    "group_left_dissolved": _l("This group was dissolved"),
+    "group_left_operator": _l("Marked as left by an operator"),
     "download": _l("Download"),
     # messages.media_status (models.message.MEDIA_SKIPPED): why the archive did not keep a message's media
     "media_skipped_too_large": _l("Media skipped: too large"),
@@ -166,6 +171,9 @@ JS_STRINGS = {
     "job_cancelled": _l("Cancelled"),
     "job_failed": _l("Failed"),
     "job_progress": _l("{sent} of {total} sent, {failed} failed"),
+    "job_uncertain": _l("{uncertain} interrupted while sending: they may or may not have arrived, and are not "
+                        "sent again by themselves."),
+    "job_resend_confirm": _l("Send those again? Some recipients may get the message twice."),
     "job_cancel_confirm": _l("Stop sending? Messages already sent stay sent."),
     "sync_started": _l("Sync started."),
     "sync_progress": _l("{kind}: {done} of {total}"),

@@ -6,7 +6,8 @@ that passes here is stored the same on every engine, so a deployment never learn
 
 `check_column(Model.column, value, field)` is the one entry point for a value headed for a column; `check_text`
 for text with no column (display names, messages sent on); `to_utc` for a client's date-time. All raise
-ValueInvalid(field, message), which the API answers as 400 {"error", "field"} (views/errors.py).
+ValueInvalid(field, message), which the API answers as 400 {"error", "field", "details"} (views/errors.py). The
+API's models take their limits from `column_limits` too (libs/column_types.py).
 """
 
 from __future__ import annotations
@@ -115,6 +116,12 @@ def fit(column: Column | QueryableAttribute, value: str | None) -> str | None:
     if limit is not None and len(value) > limit:
         value = value[:limit - 1] + "…"  # marked, so a reader knows the record was cut
     return value
+
+
+def column_limits(column: Column | QueryableAttribute) -> tuple[str, int | None]:
+    """(kind, limit) of a column as MySQL stores it: text (characters), text_bytes, int (bits), datetime, json,
+    other."""
+    return _limits(_column(column))
 
 
 def column_length(column: Column | QueryableAttribute) -> int | None:

@@ -46,5 +46,8 @@ class Message(db.Model):
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     # Why the media was not stored: one of MEDIA_SKIPPED (NULL when stored, or when there is none).
     media_status: Mapped[str | None] = mapped_column(String(16))
+    # Set when the sender recalled it (type 10002): the archive keeps the original and says who and when.
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recalled_by: Mapped[str | None] = mapped_column(String(NAME))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # WeChat's CreateTime
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

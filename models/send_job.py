@@ -29,6 +29,7 @@ class SendJob(db.Model):
     total: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(LongText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -48,6 +49,9 @@ class SendJobItem(db.Model):
     job_id: Mapped[int] = mapped_column(ForeignKey("send_jobs.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     recipient_puid: Mapped[str] = mapped_column(String(PUID))
+    # pending → attempted (committed before the request goes out) → sent | failed. An item still "attempted" when a
+    # job resumes was interrupted mid-request and may or may not have been delivered: it becomes "uncertain" and
+    # is not sent again by itself (wechat/send_jobs.py).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(LongText)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

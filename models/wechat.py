@@ -75,6 +75,10 @@ class Group(db.Model):
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     avatar_path: Mapped[str | None] = mapped_column(String(512))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set only on evidence that the bot is out (removed, group dissolved, the operator said so): web WeChat's
+    # contact list omits every group not saved to contacts, so a group missing from a list proves nothing.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_reason: Mapped[str | None] = mapped_column(String(32))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", cascade="all, delete-orphan")
 

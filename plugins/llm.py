@@ -24,10 +24,10 @@ import requests
 from wxpy import Friend, Group
 
 from libs import netguard
+from libs.validation import ValueInvalid
 from plugins.autoreply import rule_for
 from wechat import autoreply
 from wechat.plugins.api import PluginCall, current_call
-from wechat.plugins.settings import PluginSettingsInvalid
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class LLMPlugin:
             try:
                 netguard.check_url(values["base_url"])
             except netguard.OutboundRefused as exc:
-                raise PluginSettingsInvalid("settings.base_url", f"is refused: {exc}") from None
+                raise ValueInvalid("settings.base_url", f"is refused: {exc}") from None
         if not 0 < values["timeout"] <= 120:
             raise ValueError("timeout must be between 0 and 120 seconds")
         if values["memory_turns"] < 0 or values["memory_ttl"] < 1 or values["max_tokens"] < 1:

@@ -30,6 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=30, help="members per seeded group, bot included")
     parser.add_argument("--mps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--saved-groups", type=float, default=0.5,
+                        help="share of the seeded groups saved to contacts (only those are in webwxgetcontact)")
     parser.add_argument("--account", default="wxpy机器人", help="the bot account's nick name")
     parser.add_argument("--web-login-refused", action="store_true", help="answer 1203 to the plain web login")
     parser.add_argument("--rate-limit", type=_rate, default=None, metavar="SENDS/SECONDS",
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     spec = WorldSpec(friends=args.friends, groups=args.groups, members=args.members, mps=args.mps, seed=args.seed,
+                     saved_groups=args.saved_groups,
                      account={"nick_name": args.account, "web_login_refused": args.web_login_refused})
     settings = Settings(sync_timeout=args.sync_timeout, login_poll_timeout=args.login_poll_timeout,
                         qr_ttl=args.qr_ttl, invite_accept=args.invite_accept)

@@ -16,7 +16,9 @@ from sandbox.session import RET_KICKED, SCANNED
 from sandbox.world import SELF_ID, WorldError
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept")
+SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept",
+                   "dedupe_client_msg_id", "all_groups_in_contacts", "session_lifetime", "groups_per_hour",
+                   "member_removal")
 
 
 class BadRequest(ValueError):
@@ -90,7 +92,7 @@ def world() -> Response:
         "friends": [{"nick_name": p.nick_name, "remark_name": p.remark_name, "sex": p.sex, "province": p.province,
                      "city": p.city, "signature": p.signature} for p in w.friends()],
         "groups": [{"name": g.nick_name, "owner": w.people[g.owner_id].nick_name, "owned_by_bot": g.owner_id == SELF_ID,
-                    "member_count": len(g.member_ids),
+                    "saved": g.saved, "member_count": len(g.member_ids),
                     **({"members": [w.people[m].nick_name for m in g.member_ids]} if with_members else {})}
                    for g in w.groups.values()],
         "mps": [{"nick_name": m.nick_name} for m in w.mps.values()],
@@ -171,6 +173,19 @@ def remote_logout() -> Response:
     return jsonify({"logged_out": len(live)})
 
 
+@bp.post("/sessions/age")
+def age_sessions() -> Response:
+    """Move the live sessions' login time back by `seconds`: past settings.session_lifetime they end with 1100
+    at the client's next request, as a real session does after a day or three."""
+    seconds = _number(_json(), "seconds", 0)
+    sb = sandbox()
+    live = sb.logins.live_sessions()
+    for session in live:
+        session.created -= seconds
+    sb.log.notify()  # wake the long polls so they notice now
+    return jsonify({"aged": len(live), "session_lifetime": sb.settings.session_lifetime})
+
+
 @bp.post("/faults")
 def faults() -> Response:
     data = _json()
@@ -209,7 +224,8 @@ def reset() -> Response:
     sb = sandbox()
     base: WorldSpec = current_app.config["SANDBOX_START_SPEC"]
     spec = WorldSpec(
-        **{k: data.get(k, getattr(base, k)) for k in ("friends", "groups", "members", "mps", "seed")},
+        **{k: data.get(k, getattr(base, k)) for k in ("friends", "groups", "members", "mps", "seed",
+                                                                 "saved_groups")},
         account=data.get("account", base.account),
         explicit_friends=data.get("explicit_friends", []), explicit_groups=data.get("explicit_groups", []),
         explicit_mps=data.get("explicit_mps", []))
@@ -226,9 +242,15 @@ def reset() -> Response:
         if key == "invite_accept":
             if value not in ("immediate", "manual"):
                 raise BadRequest("invite_accept must be immediate or manual")
+        elif key == "member_removal":
+            if value not in ("refused", "allowed"):
+                raise BadRequest("member_removal must be refused or allowed")
+        elif isinstance(getattr(settings, key), bool):
+            if not isinstance(value, bool):
+                raise BadRequest(f"{key} must be true or false")
         else:
             value = _number({key: value}, key, 0, low=1 if key == "sync_batch" else 0)
-            value = int(value) if key == "sync_batch" else value
+            value = int(value) if key in ("sync_batch", "groups_per_hour") else value
         setattr(settings, key, value)
     limiter = _rate_limiter(data.get("rate_limit"))
     try:

@@ -21,6 +21,18 @@ class Settings:
     qr_ttl: float = 300.0
     sync_batch: int = 500  # AddMsgList entries per webwxsync; ContinueFlag tells the client to come back
     invite_accept: str = "immediate"  # or "manual": invitees join via POST /_sandbox/groups/join
+    # Friendly switches (off = like the real service; docs/SANDBOX.md says what each one models):
+    # a repeated ClientMsgId answered with the first MsgID and not delivered again (nothing shows WeChat does this)
+    dedupe_client_msg_id: bool = False
+    # webwxgetcontact listing every group, not only those saved to contacts
+    all_groups_in_contacts: bool = False
+    # New groups per rolling hour before webwxcreatechatroom answers Ret 1 "操作太频繁" (ItChat issue 560); 0 = off.
+    groups_per_hour: int = 3
+    # webwxupdatechatroom?fun=delmember: "refused" answers Ret 1 with an empty ErrMsg even for the owner, as web
+    # WeChat has been reported to (ItChat issues 877, 923); "allowed" removes them.
+    member_removal: str = "refused"
+    # A web session ends by itself (synccheck retcode 1100) this many seconds after login; 0 = never.
+    session_lifetime: float = 48 * 3600.0
 
 
 class RateLimiter:
@@ -87,10 +99,14 @@ class Sandbox:
         self.client_msg_ids: dict[str, str] = {}
         self.limiter = rate_limit or RateLimiter()
         self.faults = Faults()
+        self.groups_created: deque[float] = deque()  # monotonic times, for settings.groups_per_hour
 
     # -- helpers shared by the protocol and the control API ------------------------------------------
     def delivered_before(self, msg: dict) -> str | None:
-        """The MsgID of an earlier send with this message's ClientMsgId, if any."""
+        """The MsgID of an earlier send with this message's ClientMsgId, if any (only with the friendly setting:
+        nothing recorded shows the real web service deduplicating)."""
+        if not self.settings.dedupe_client_msg_id:
+            return None
         client_id = str(msg.get("ClientMsgId") or "")
         return self.client_msg_ids.get(client_id) if client_id else None
 
@@ -98,6 +114,18 @@ class Sandbox:
         client_id = str(msg.get("ClientMsgId") or "")
         if client_id:
             self.client_msg_ids[client_id] = msg_id
+
+    def group_creation_allowed(self) -> bool:
+        limit = self.settings.groups_per_hour
+        if not limit:
+            return True
+        now = time.monotonic()
+        while self.groups_created and now - self.groups_created[0] > 3600:
+            self.groups_created.popleft()
+        return len(self.groups_created) < limit
+
+    def group_created(self) -> None:
+        self.groups_created.append(time.monotonic())
 
     @property
     def w(self) -> World:

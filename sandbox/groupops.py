@@ -17,14 +17,21 @@ def _quoted(people: list[Person]) -> str:
     return "、".join(f'"{p.nick_name}"' for p in people)
 
 
+CREATE_FAILED = "创建群聊失败"
+
+
+def error_xml(content: str = CREATE_FAILED) -> str:
+    """The <e> ErrMsg the real service puts next to Ret 0 when it did not create a group (wxpy issues 49, 258)."""
+    return (f"<e>\n<ShowType>1</ShowType>\n<Content><![CDATA[{content}]]></Content>\n<Url><![CDATA[]]></Url>\n"
+            "<DispSec>30</DispSec>\n<Title><![CDATA[]]></Title>\n<Action>4</Action>\n<DelayConnSec>0</DelayConnSec>\n"
+            "<Countdown>0</Countdown>\n<Ok><![CDATA[]]></Ok>\n<Cancel><![CDATA[]]></Cancel>\n</e>\n")
+
+
 def create_group(sb: Sandbox, members: list[Person], topic: str) -> tuple[int, str, Group | None]:
+    """(Ret, the <e> Content, group): a refusal is Ret 0 without a group, as recorded from the real service."""
     others = [p for p in members if p.id != SELF_ID]
-    if len(others) < 2:
-        return RET_FAILED, "a group needs at least 2 other members", None
-    if any(not p.is_friend for p in others):
-        return RET_FAILED, "only friends can be put into a new group", None
-    if len(others) + 1 > MAX_GROUP_MEMBERS:
-        return RET_FAILED, "more than 500 members", None
+    if len(others) < 2 or any(not p.is_friend for p in others) or len(others) + 1 > MAX_GROUP_MEMBERS:
+        return 0, CREATE_FAILED, None
     group = sb.world.add_group(Group(id=sb.world.new_id("g"), nick_name=topic, owner_id=SELF_ID,
                                      member_ids=[SELF_ID] + [p.id for p in others]))
     sb.group_note(group, f"你邀请{_quoted(others)}加入了群聊")

@@ -14,7 +14,7 @@ from sandbox.media import LARGE, MAX_GENERATED, Media, generated
 from sandbox.world import FILEHELPER, FMESSAGE, MAX_GROUP_MEMBERS, SELF_ID, FriendRequest, Person, WorldError
 
 MSG_TYPES = {"text": 1, "picture": 3, "voice": 34, "card": 42, "video": 43, "emoticon": 47,
-             "file": 49, "sharing": 49, "system": 10000}
+             "file": 49, "sharing": 49, "system": 10000, "recall": 10002}
 MEDIA_KINDS = ("picture", "voice", "video", "emoticon", "file")
 MAX_COUNT = 100_000
 
@@ -100,6 +100,8 @@ def inject_messages(sb: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
         fields.update(app_msg_type=5, file_name=content, url=url, text=wire.appmsg_xml(content, 5, url=url))
     elif kind == "card":
         fields.update(recommend_id=world.person(content).id)
+    elif kind == "recall":
+        fields["text"] = _revoke_xml(spec, sender.nick_name if sender else "")
 
     ids = []
     for n in range(1, count + 1):
@@ -110,6 +112,17 @@ def inject_messages(sb: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
             sb.media.by_msg_id[msg.msg_id] = media
         ids.append(str(msg.msg_id))
     return {"msg_ids": ids, **result}
+
+
+def _revoke_xml(spec: dict[str, Any], nick_name: str) -> str:
+    """A type 10002 body as web WeChat sends it when someone recalls a message: the recalled MsgId and the note
+    that replaces it (``{session}`` becomes the chat's UserName for each session in wire.py)."""
+    old = str(spec.get("msg_id", ""))
+    if not old.isdigit() or len(old) > 30:
+        raise WorldError("a recall needs 'msg_id', the MsgId of the message it takes back")
+    note = spec.get("content") or f'"{nick_name}" 撤回了一条消息'
+    return (f'<sysmsg type="revokemsg"><revokemsg><session>{{session}}</session><oldmsgid>{old}</oldmsgid>'
+            f'<msgid>{old}</msgid><replacemsg><![CDATA[{note}]]></replacemsg></revokemsg></sysmsg>')
 
 
 def _media_for(sb: Sandbox, kind: str, spec: dict[str, Any]) -> Media:

@@ -68,6 +68,7 @@ class MediaStore:
         self.by_media_id: dict[str, Media] = {}
         self.by_msg_id: dict[int, Media] = {}
         self._partial: dict[tuple[str, str], _PartialUpload] = {}
+        self.upload_signatures: set[str] = set()  # handed out by webwxcheckupload (uploads above 25 MB)
 
     def add_chunk(self, owner: str, client_media_id: str, name: str, chunk: int, chunks: int,
                   data: bytes, total_len: int, md5: str) -> str:

@@ -10,8 +10,10 @@ from sandbox import groupops, wire
 from sandbox.events import next_msg_id, position_from_sync_key, sync_key
 from sandbox.media import avatar_png
 from sandbox.protocol_util import (
+    RATE_LIMITED_MSG,
     answer,
     body,
+    expire_if_old,
     find_session,
     group_of,
     live_session,
@@ -19,6 +21,7 @@ from sandbox.protocol_util import (
     rate_limited,
     resolve,
     sandbox,
+    unreachable,
 )
 from sandbox.session import RET_LOGGED_OUT
 from sandbox.world import FMESSAGE, SELF_ID
@@ -58,8 +61,11 @@ def webwxgetcontact() -> Response:
     session, error = live_session()
     if error:
         return error
-    world = sandbox().world
-    ids = [p.id for p in world.friends()] + list(world.groups) + list(world.mps)
+    sb = sandbox()
+    world = sb.world
+    # Only groups saved to contacts: the others come through webwxinit, a status notify or a message.
+    groups = [g.id for g in world.groups.values() if g.saved or sb.settings.all_groups_in_contacts]
+    ids = [p.id for p in world.friends()] + groups + list(world.mps)
     start = int(request.args.get("seq", 0) or 0)
     page = ids[start: start + CONTACT_PAGE]
     members = [wire.contact(world, session, i, with_members=False) for i in page]
@@ -95,6 +101,7 @@ def synccheck() -> Response:
     position = session.position if position is None and session else (position or 0)
     deadline = time.monotonic() + sb.settings.sync_timeout
     while True:
+        expire_if_old(session)
         if session is None or not session.alive:
             retcode = session.ended if session else RET_LOGGED_OUT
             return Response(f'window.synccheck={{retcode:"{retcode}",selector:"0"}}', mimetype="text/javascript")
@@ -141,6 +148,9 @@ def webwxsendmsg() -> Response:
     to_id = resolve(session, str(msg.get("ToUserName", "")))
     if to_id is None:
         return answer(1204, reason="unknown ToUserName")
+    refused = unreachable(to_id)
+    if refused:
+        return refused
     group = sandbox().world.groups.get(to_id)
     if group is not None and not group.has(SELF_ID):
         return answer(1, reason="the bot is not in this group")
@@ -229,9 +239,15 @@ def webwxcreatechatroom() -> Response:
     if limited:
         return limited
     topic = str(data.get("Topic", ""))
+    empty = {"Topic": "", "PYInitial": "", "QuanPin": "", "MemberCount": 0, "MemberList": [], "ChatRoomName": "",
+             "BlackList": ""}
+    if not sb.group_creation_allowed():
+        return answer(1, RATE_LIMITED_MSG, reason="group creation limit (settings.groups_per_hour)", **empty)
     ret, reason, group = groupops.create_group(sb, members, topic)
     if group is None:
-        return answer(ret, reason=reason, MemberCount=0, MemberList=[], ChatRoomName="")
+        # Recorded failures are Ret 0 ("success") with the reason in an <e> XML and no ChatRoomName.
+        return answer(ret, groupops.error_xml(reason), reason=reason, **empty)
+    sb.group_created()
     sb.record("create_group", group.id, session, topic=topic, members=[p.nick_name for p in members])
     member_list = [wire.group_member(sb.world, session, group, m) for m in group.member_ids]
     return answer(Topic=topic, PYInitial="", QuanPin="", MemberCount=len(member_list), MemberList=member_list,
@@ -268,9 +284,13 @@ def webwxupdatechatroom() -> Response:
     limited = rate_limited()
     if limited:
         return limited
+    if fun == "delmember" and sb.settings.member_removal == "refused" and group.owner_id == SELF_ID:
+        # Web WeChat refuses this even for the owner (ItChat issues 877, 923): Ret 1, empty ErrMsg, nothing listed.
+        return answer(1, reason="web delmember refused (settings.member_removal)", MemberCount=0, MemberList=[])
     ret, reason = operation(sb, group, members)
-    if ret == 0:
-        sb.record(kind, group.id, session, members=[p.nick_name for p in members])
+    if ret != 0:
+        return answer(ret, reason=reason, MemberCount=0, MemberList=[])
+    sb.record(kind, group.id, session, members=[p.nick_name for p in members])
     listed = [{"UserName": session.name_of(p.id), "MemberStatus": 0} for p in members]
     return answer(ret, reason=reason, MemberCount=len(group.member_ids), MemberList=listed)
 

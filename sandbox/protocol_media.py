@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from xml.sax.saxutils import unescape as xml_unescape
 
 from flask import Blueprint, Response, request
 
+from sandbox.core import Sandbox
 from sandbox.events import next_msg_id
 from sandbox.media import Media, UploadError
-from sandbox.protocol_util import answer, body, find_session, live_session, rate_limited, resolve, sandbox
+from sandbox.protocol_util import (
+    answer,
+    body,
+    find_session,
+    live_session,
+    rate_limited,
+    resolve,
+    sandbox,
+    unreachable,
+)
 from sandbox.session import Session
 
 bp = Blueprint("wx_media", __name__, url_prefix="/cgi-bin/mmwebwx-bin")
@@ -33,6 +44,9 @@ def webwxuploadmedia() -> Response:
     upload = request.files.get("filename")
     if upload is None:
         return answer(1, reason="no file part")
+    too_big = upload_refusal(sb, meta, request.form.get("mediatype", ""))
+    if too_big:
+        return answer(1, reason=too_big)
     data = upload.read()
     try:
         media_id = sb.media.add_chunk(
@@ -45,6 +59,45 @@ def webwxuploadmedia() -> Response:
                   CDNThumbImgHeight=0, CDNThumbImgWidth=0)
 
 
+# The web client's limits (wechaty puppet-wechat's uploadMedia, from webwxApp.js): above 25 MB an upload needs the
+# Signature webwxcheckupload hands out; files stop at 100 MB, videos at 20 MB.
+LARGE_UPLOAD = 25 * 1024 * 1024
+MAX_UPLOAD = 100 * 1024 * 1024
+MAX_VIDEO = 20 * 1024 * 1024
+
+
+def upload_refusal(sb: Sandbox, meta: dict, mediatype: str) -> str | None:
+    """Why the service refuses this upload, if it does (the Ret is a guess: nothing recorded shows it)."""
+    try:
+        size = int(meta.get("TotalLen") or meta.get("DataLen") or 0)
+    except (TypeError, ValueError):
+        return "bad TotalLen"
+    if mediatype == "video" and size > MAX_VIDEO:
+        return "videos are limited to 20 MB"
+    if size > MAX_UPLOAD:
+        return "files are limited to 100 MB"
+    if size > LARGE_UPLOAD and str(meta.get("Signature") or "") not in sb.media.upload_signatures:
+        return "above 25 MB an upload needs the Signature from webwxcheckupload"
+    return None
+
+
+@bp.post("/webwxcheckupload")
+def webwxcheckupload() -> Response:
+    data = body()
+    session, error = live_session(data)
+    if error:
+        return error
+    try:
+        size = int(data.get("FileSize") or 0)
+    except (TypeError, ValueError):
+        return answer(1, reason="bad FileSize")
+    if size > MAX_UPLOAD:
+        return answer(1, reason="files are limited to 100 MB")
+    signature = secrets.token_hex(16)
+    sandbox().media.upload_signatures.add(signature)
+    return answer(Signature=signature, AESKey=secrets.token_hex(16), MediaId="", EntryFileName="")
+
+
 def _send_media(kind: str, media_id_of=lambda msg: str(msg.get("MediaId", ""))) -> Response:
     data = body()
     session, error = live_session(data)
@@ -55,6 +108,9 @@ def _send_media(kind: str, media_id_of=lambda msg: str(msg.get("MediaId", ""))) 
     to_id = resolve(session, str(msg.get("ToUserName", "")))
     if to_id is None:
         return answer(1204, reason="unknown ToUserName")
+    refused = unreachable(to_id)
+    if refused:
+        return refused
     media = sb.media.by_media_id.get(media_id_of(msg))
     if media is None and not (kind == "emoticon" and msg.get("EMoticonMd5")):
         return answer(1, reason="unknown MediaId")
@@ -105,6 +161,9 @@ def webwxsendappmsg() -> Response:
     to_id = resolve(session, str((data.get("Msg") or {}).get("ToUserName", "")))
     if to_id is None:
         return answer(1204, reason="unknown ToUserName")
+    refused = unreachable(to_id)
+    if refused:
+        return refused
     limited = rate_limited()
     if limited:
         return limited

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import Response, current_app, request
 
 from sandbox.core import Sandbox
 from sandbox.session import RET_LOGGED_OUT, Session
-from sandbox.world import FILEHELPER, Group, Person
+from sandbox.world import FILEHELPER, SELF_ID, Group, Person
 
 RET_RATE_LIMITED = 1205
+# Sending to someone who is not a friend (a group member) or to oneself (wxpy issue 141, openwechat issue 110).
+RET_NOT_REACHABLE = 1204
 RATE_LIMITED_MSG = "操作太频繁，请稍后再试。"
 
 
@@ -46,9 +49,18 @@ def find_session(data: dict[str, Any] | None = None) -> Session | None:
     return sandbox().logins.find(sid=sid, skey=skey)
 
 
+def expire_if_old(session: Session | None) -> None:
+    """Real web sessions end by themselves after a day or three (retcode 1100; ItChat and wechaty threads on 掉线):
+    settings.session_lifetime seconds after login here (POST /_sandbox/sessions/age moves time on)."""
+    lifetime = sandbox().settings.session_lifetime
+    if session is not None and session.alive and lifetime and time.time() - session.created > lifetime:
+        session.ended = RET_LOGGED_OUT
+
+
 def live_session(data: dict[str, Any] | None = None) -> tuple[Session | None, Response | None]:
     """The caller's live session, or the error answer the real service gives a dead one."""
     session = find_session(data)
+    expire_if_old(session)
     if session is None:
         return None, answer(RET_LOGGED_OUT, reason="no such session")
     if not session.alive:
@@ -86,3 +98,14 @@ def rate_limited() -> Response | None:
     if sandbox().limiter.allow():
         return None
     return answer(RET_RATE_LIMITED, RATE_LIMITED_MSG, reason="rate limit", MsgID="", LocalID="")
+
+
+def unreachable(to_id: str) -> Response | None:
+    """The real service delivers only to friends, groups, MPs and the file helper: a stranger (a group member
+    who is not a friend) or the bot itself gets Ret 1204."""
+    if to_id == SELF_ID:
+        return answer(RET_NOT_REACHABLE, reason="sending to oneself", MsgID="", LocalID="")
+    person = sandbox().world.people.get(to_id)
+    if person is not None and not person.is_friend:
+        return answer(RET_NOT_REACHABLE, reason="not a friend", MsgID="", LocalID="")
+    return None

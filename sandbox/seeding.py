@@ -6,6 +6,7 @@ every consumer is exercised on them.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,9 @@ class WorldSpec:
     members: int = 30
     mps: int = 3
     seed: int = 1
+    # Share of the seeded groups saved to contacts (the others reach a client only through webwxinit's recent
+    # chats, a status notify or a message, as on the real service).
+    saved_groups: float = 0.5
     account: dict[str, Any] = field(default_factory=dict)
     explicit_friends: list[Any] = field(default_factory=list)
     explicit_groups: list[dict[str, Any]] = field(default_factory=list)
@@ -52,6 +56,8 @@ class WorldSpec:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise WorldError(f"{name} must be a non-negative integer")
+        if not isinstance(self.saved_groups, (int, float)) or not 0 <= self.saved_groups <= 1:
+            raise WorldError("saved_groups must be a share between 0 and 1")
         if self.members > 500:
             raise WorldError("members must be at most 500 (the group cap)")
         if self.friends > 100_000 or self.groups > 5_000:
@@ -140,8 +146,10 @@ def build_world(spec: WorldSpec) -> World:
         members += [p.id for p in strangers_for(others - n_friends)]
         owner = SELF_ID if index % 2 == 0 or not members else members[0]
         ordered = [owner] + [m for m in [SELF_ID, *members] if m != owner]
+        # Spread evenly (the first group, then every 1/share-th), so a small world has both kinds.
+        saved = math.ceil((index + 1) * spec.saved_groups) > math.ceil(index * spec.saved_groups)
         world.add_group(Group(id=world.new_id("g"), nick_name=name, owner_id=owner,
-                              member_ids=ordered[: max(spec.members, 1)]))
+                              member_ids=ordered[: max(spec.members, 1)], saved=saved))
     for spec_group in spec.explicit_groups:
         _explicit_group(world, spec_group, rng, names)
 
@@ -159,7 +167,8 @@ def build_world(spec: WorldSpec) -> World:
 
 
 def _explicit_group(world: World, data: dict[str, Any], rng: random.Random, names: _Names) -> None:
-    """{"name": str, "members": int | [nick, ...], "owner": "self" | nick} (the bot is always a member)."""
+    """{"name": str, "members": int | [nick, ...], "owner": "self" | nick, "saved": bool} (the bot is always a
+    member; "saved" to contacts: false unless asked, like most real groups)."""
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise WorldError("every explicit group needs a name")
     members = data.get("members", 3)
@@ -187,4 +196,5 @@ def _explicit_group(world: World, data: dict[str, Any], rng: random.Random, name
         if owner is None:
             raise WorldError(f"owner {owner_name!r} is not a member of {data['name']!r}")
     ordered = [owner] + [m for m in [SELF_ID, *ids] if m != owner]
-    world.add_group(Group(id=world.new_id("g"), nick_name=data["name"], owner_id=owner, member_ids=ordered))
+    world.add_group(Group(id=world.new_id("g"), nick_name=data["name"], owner_id=owner, member_ids=ordered,
+                          saved=bool(data.get("saved", False))))

@@ -134,6 +134,8 @@ def message(world: World, s: Session, msg: Message) -> dict[str, Any]:
     body = msg.text
     if msg.msg_type == 42:
         body = card_xml(world, s, msg.recommend_id)
+    elif msg.msg_type == 10002:  # a recall names its chat by this session's UserName
+        body = body.replace("{session}", s.name_of(msg.to_id if msg.from_id == SELF_ID else msg.from_id), 1)
     content = wire_text(body)
     from_name, to_name = s.name_of(msg.from_id), s.name_of(msg.to_id)
     if msg.msg_type == 10000 and msg.from_id in world.groups:

@@ -52,6 +52,8 @@ class Group:
     owner_id: str
     member_ids: list[str] = field(default_factory=list)
     display_names: dict[str, str] = field(default_factory=dict)
+    # "Saved to contacts" on the phone: only these are in webwxgetcontact's list (ItChat issues 89, 440).
+    saved: bool = False
 
     def has(self, person_id: str) -> bool:
         return person_id in self.member_ids

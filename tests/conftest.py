@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 from app import create_app
 from extensions import db
 from models.admin import AdminUser, ApiToken
+from tests.fixtures.openapi_conformance import check_response
 from tests.fixtures.processes import redis_server  # noqa: F401  (fixture)
 
 ADMIN_PASSWORD = "correct horse battery"
@@ -47,11 +48,17 @@ class IsolatedClient(FlaskClient):
 
     The `app` fixture keeps a context pushed for the test body, and Flask reuses a pushed context for requests:
     `g` (Flask-Login's cached user, the token flag) would leak from one request into the next.
+
+    Every /api JSON answer is checked against the generated OpenAPI document (tests/fixtures/openapi_conformance).
     """
 
     def open(self, *args, **kwargs):
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        request = response.request
+        if request.method != "HEAD":
+            check_response(self.application.url_map, request.method, request.path, response)
+        return response
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from config import celery_settings
 from libs.events import EVENT_NAMES, STREAM_EVENTS
 from libs.i18n import MESSAGE_TYPE_LABELS
 from libs.queues import bot_queue
+from libs.validation import ValueInvalid
 from models.message import MESSAGE_TYPES
 from wechat import autoreply
 from wechat.automation import settings as automation
@@ -221,7 +222,7 @@ def test_no_form_writes_its_own_bounds():
 def _automation_accepts(name: str, value) -> bool:
     try:
         automation.validate({name: value})
-    except automation.SettingsInvalid:
+    except ValueInvalid:
         return False
     return True
 
@@ -252,7 +253,7 @@ def test_autoreply_bounds_are_the_validators(app):
         longest = bounds[name]["maxlength"]
         rule = {"mode": "contains", "pattern": "hi", "reply": "hello"}
         autoreply.validate({**rule, name: "x" * longest})
-        with pytest.raises(autoreply.RuleInvalid):
+        with pytest.raises(ValueInvalid):
             autoreply.validate({**rule, name: "x" * (longest + 1)})
 
 
@@ -260,7 +261,7 @@ def test_plugin_text_bound_is_the_validator():
     spec = PluginSpec(name="demo", main=lambda *a: None, settings={"prompt": ""})
     longest = form_bounds()["plugin"]["text"]["maxlength"]
     assert plugin_settings.validate(spec, {"prompt": "x" * longest}, None) == {"prompt": "x" * longest}
-    with pytest.raises(plugin_settings.PluginSettingsInvalid):
+    with pytest.raises(ValueInvalid):
         plugin_settings.validate(spec, {"prompt": "x" * (longest + 1)}, None)
 
 
@@ -271,7 +272,7 @@ def test_schedule_bounds_are_the_validators(app):
         data = {"name": "n", "to": ["p"], "text": "t", "cron": "0 9 * * 1", **changes}
         try:
             schedules.validate(data, datetime.now(UTC), "UTC", lambda _: True)
-        except schedules.ScheduleInvalid:
+        except ValueInvalid:
             return False
         return True
 
@@ -296,5 +297,5 @@ def test_plugin_number_ranges_reach_the_form_and_are_the_validators(logged_in, a
             assert plugin_settings.validate(spec, {key: low}, None) == {key: low}
             assert plugin_settings.validate(spec, {key: high}, None) == {key: high}
             for outside in (low - step, high + step):
-                with pytest.raises(plugin_settings.PluginSettingsInvalid):
+                with pytest.raises(ValueInvalid):
                     plugin_settings.validate(spec, {key: outside}, None)

@@ -10,11 +10,18 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from extensions import db
-from libs.api import ApiError, field, json_body
-from libs.validation import column_length
+from libs.api import ApiError
+from libs.api_spec import ErrorBody, Response, api, context_json
 from models.audit import record
 from models.automation import AutomationSettings
-from models.wechat import Account, Contact
+from models.wechat import Account
+from views.schemas.automation import (
+    Blacklist,
+    BlacklistAnswer,
+    BlacklistIn,
+    BlacklistRemoved,
+    SettingsAnswer,
+)
 from wechat import control
 from wechat.accounts import ensure_account, login_account
 from wechat.automation import blacklist, settings
@@ -51,20 +58,19 @@ def _settings_body(account: Account | None, changed: list[str] | None = None) ->
 
 
 @bp.get("/settings/automation")
+@api.validate(resp=Response(HTTP_200=SettingsAnswer))
 def get_settings():
+    """The effective automation settings of the current account."""
     account = _account(required=False)
     db.session.commit()
     return jsonify(_settings_body(account))
 
 
 @bp.put("/settings/automation")
+@api.validate(json=settings.SettingsChanges, resp=Response(HTTP_200=SettingsAnswer, HTTP_409=ErrorBody))
 def put_settings():
     """A partial update: the keys given replace the stored ones, the others stay."""
-    data = json_body()
-    try:
-        changes = settings.validate(data)
-    except settings.SettingsInvalid as exc:
-        raise ApiError(400, f"setting '{exc.field}' {exc.message}", field=exc.field) from None
+    changes = context_json().model_dump(mode="json", exclude_unset=True)
     account = _account()
     _, changed = settings.save(account.id, changes, current_user.username)
     record(current_user.username, "automation.settings", target=account.puid, reason="settings changed",
@@ -74,7 +80,9 @@ def put_settings():
 
 
 @bp.get("/blacklist")
+@api.validate(resp=Response(HTTP_200=Blacklist))
 def list_blacklist():
+    """The blacklisted contacts."""
     account = _account(required=False)
     db.session.commit()
     items = blacklist.blacklisted(account.id) if account is not None else []
@@ -82,13 +90,11 @@ def list_blacklist():
 
 
 @bp.post("/blacklist")
+@api.validate(json=BlacklistIn, resp=Response(HTTP_201=BlacklistAnswer, HTTP_409=ErrorBody))
 def add_to_blacklist():
-    data = json_body()
-    puid = field(data, "puid", str, max_length=column_length(Contact.puid)).strip()
-    if not puid:
-        raise ApiError(400, "field 'puid' must not be empty", field="puid")
-    nick_name = field(data, "nick_name", str, required=False, default="", max_length=column_length(Contact.nick_name),
-                      display_name=True)
+    """Put a contact on the blacklist."""
+    body: BlacklistIn = context_json()
+    puid, nick_name = body.puid, body.nick_name
     account = _account()
     contact = blacklist.set_blacklisted(account.id, puid, True, nick_name=nick_name)
     record(current_user.username, "blacklist.add", target=puid, reason="admin", ip=request.remote_addr)
@@ -97,7 +103,9 @@ def add_to_blacklist():
 
 
 @bp.delete("/blacklist/<puid>")
+@api.validate(resp=Response(HTTP_200=BlacklistRemoved, HTTP_404=ErrorBody, HTTP_409=ErrorBody))
 def remove_from_blacklist(puid: str):
+    """Take a contact off the blacklist (and the blacklist prefix off its remark)."""
     account = _account()
     if not blacklist.is_blacklisted(account.id, puid):
         raise ApiError(404, f"{puid!r} is not on the blacklist")

@@ -14,13 +14,16 @@ from flask_login import current_user
 
 from extensions import db
 from libs import cursor
-from libs.api import ApiError, field, int_arg, json_body, search_arg
+from libs.api import ApiError, search_arg
+from libs.api_spec import ErrorBody, Response, api, context_json, context_query
 from models.audit import record
 from views.contacts import current_account_id
 from views.jobs import check_uploads
+from views.schemas.chats import ChatList, ChatsQuery, History, HistoryQuery, PinAnswer, ReadAnswer, ReplyIn
+from views.schemas.jobs import JobAnswer
 from wechat import control
 from wechat.chat_unread import chat_unread, mark_read
-from wechat.conversations import MAX_CHATS, MAX_PAGE, chat_list, history, set_pinned
+from wechat.conversations import chat_list, history, set_pinned
 from wechat.notifications import unread
 from wechat.send_jobs import JobInvalid, create_send_job, job_as_dict, publish_job
 
@@ -42,7 +45,7 @@ def _account() -> int:
 
 
 def _cursor_arg(name: str):
-    raw = request.args.get(name)
+    raw = getattr(context_query(), name)
     if raw is None:
         return None
     try:
@@ -52,9 +55,11 @@ def _cursor_arg(name: str):
 
 
 @bp.get("")
+@api.validate(query=ChatsQuery, resp=Response(HTTP_200=ChatList))
 def chats():
-    limit = int_arg("limit", 50, 1, MAX_CHATS)
-    needle = search_arg("q", 100)
+    """The chat list: pinned chats first, then by latest message, with unread counts."""
+    limit = context_query().limit
+    needle = search_arg("q")
     account_id = current_account_id()
     if account_id is None:
         return jsonify({"items": [], "unread": 0})
@@ -63,9 +68,11 @@ def chats():
 
 
 @bp.get("/<puid>/messages")
+@api.validate(query=HistoryQuery, resp=Response(HTTP_200=History))
 def messages(puid: str):
+    """One page of a chat's history, newest first (cursors from the items)."""
     chat = _chat(puid)
-    limit = int_arg("limit", 50, 1, MAX_PAGE)
+    limit = context_query().limit
     before, after = _cursor_arg("before"), _cursor_arg("after")
     if before and after:
         raise ApiError(400, "give 'before' or 'after', not both", code="bad_cursor")
@@ -77,11 +84,12 @@ def messages(puid: str):
 
 
 @bp.post("/<puid>/messages")
+@api.validate(json=ReplyIn, resp=Response(HTTP_202=JobAnswer))
 def reply(puid: str):
+    """Reply in a chat: a one-recipient send job (paced and audited like /send)."""
     chat = _chat(puid)
-    data = json_body()
-    text = field(data, "text", str, required=False, default="")
-    files = field(data, "files", list, required=False, default=[])
+    body: ReplyIn = context_json()
+    text, files = body.text, body.files
     try:
         job = create_send_job([chat], text, files, created_by=current_user.username, reason="reply",
                               account_id=current_account_id())
@@ -98,7 +106,9 @@ def reply(puid: str):
 
 
 @bp.post("/<puid>/read")
+@api.validate(resp=Response(HTTP_200=ReadAnswer))
 def read(puid: str):
+    """Mark a chat read."""
     chat = _chat(puid)
     state = control.bot_state()
     cleared = mark_read(state, chat)
@@ -106,7 +116,9 @@ def read(puid: str):
 
 
 @bp.route("/<puid>/pin", methods=["PUT", "DELETE"])
+@api.validate(resp=Response(HTTP_200=PinAnswer, HTTP_409=ErrorBody))
 def pin(puid: str):
+    """Pin a chat to the top of the list (PUT) or unpin it (DELETE)."""
     chat = _chat(puid)
     pinned = request.method == "PUT"
     if set_pinned(_account(), chat, pinned):

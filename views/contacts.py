@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, send_file
+from flask import Blueprint, jsonify, request, send_file
+from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
 from extensions import db
 from libs import search
 from libs.api import ApiError, page_args, search_arg
+from libs.api_spec import ErrorBody, Response, api
 from libs.files import inside
+from models.audit import record
 from models.wechat import Contact, Group, Membership
+from views.schemas.common import SearchPageQuery
+from views.schemas.contacts import ContactPage, GroupAnswer, GroupPage, MemberPage
 from wechat import control
 from wechat.accounts import login_account
 from wechat.avatars import avatar_root
+from wechat.group_presence import mark_group_left
 
 bp = Blueprint("contacts", __name__, url_prefix="/api")
 
@@ -33,7 +39,9 @@ def contact_dict(contact: Contact) -> dict:
 def group_dict(group: Group) -> dict:
     return {"id": group.id, "puid": group.puid, "nick_name": group.nick_name, "name": group.nick_name,
             "is_owner": group.is_owner, "owner_puid": group.owner_puid, "member_count": group.member_count,
-            "avatar_url": f"/api/avatars/groups/{group.id}" if group.avatar_path else None}
+            "avatar_url": f"/api/avatars/groups/{group.id}" if group.avatar_path else None,
+            # Set only on evidence (wechat/group_presence.py): the group and its members stay in the database.
+            "left_at": group.left_at.isoformat() if group.left_at else None, "left_reason": group.left_reason}
 
 
 def paged(query: Select, order_by, serialize, count_query: Select | None = None) -> dict:
@@ -93,17 +101,23 @@ def searched_page(ids: Select) -> dict:
 
 
 @bp.get("/contacts")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=ContactPage))
 def contacts():
+    """Friends, by name (?q= searches nick and remark names)."""
     return _people(Contact.is_friend.is_(True))
 
 
 @bp.get("/mps")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=ContactPage))
 def mps():
+    """Official accounts (MPs), by name."""
     return _people(Contact.is_mp.is_(True))
 
 
 @bp.get("/groups")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=GroupPage))
 def groups():
+    """Groups, by name."""
     query = select(Group).where(Group.account_id == current_account_id())
     matching = name_filter(Group.nick_name)
     if matching is not None:
@@ -111,8 +125,24 @@ def groups():
     return jsonify(paged(query, (Group.nick_name, Group.id), group_dict))
 
 
+@bp.post("/groups/<int:group_id>/left")
+@api.validate(resp=Response(HTTP_200=GroupAnswer, HTTP_404=ErrorBody))
+def group_left(group_id: int):
+    """The operator says the bot is no longer in this group (lists cannot tell: they omit unsaved groups)."""
+    group = db.session.get(Group, group_id)
+    if group is None or group.account_id != current_account_id():
+        raise ApiError(404, f"no group {group_id}")
+    mark_group_left(group.account_id, group.puid, "operator")
+    record(current_user.username, "group.mark_left", target=group.nick_name, ip=request.remote_addr)
+    db.session.commit()
+    db.session.refresh(group)
+    return jsonify({"group": group_dict(group)})
+
+
 @bp.get("/groups/<int:group_id>/members")
+@api.validate(query=SearchPageQuery, resp=Response(HTTP_200=MemberPage, HTTP_404=ErrorBody))
 def group_members(group_id: int):
+    """A group's members (from the last sync), by name or display name."""
     group = db.session.get(Group, group_id)
     if group is None or group.account_id != current_account_id():
         raise ApiError(404, f"no group {group_id}")
@@ -131,7 +161,9 @@ def group_members(group_id: int):
 
 
 @bp.get("/avatars/<any(contacts, groups):kind>/<int:row_id>")
+@api.validate(resp=Response(HTTP_200=None, HTTP_404=ErrorBody))
 def avatar(kind: str, row_id: int):
+    """A contact's or group's avatar (JPEG)."""
     row = db.session.get(Contact if kind == "contacts" else Group, row_id)
     if row is None or row.account_id != current_account_id() or not row.avatar_path:
         raise ApiError(404, "no avatar")

@@ -50,6 +50,7 @@ PAGES = {
     "schedules": ("/schedules", "schedules.html"),
     "audit": ("/audit", "audit.html"),
     "admins": ("/admins", "admins.html"),
+    "api_reference": ("/api-reference", "api_reference.html"),
 }
 
 # Strings of the pickers, the plugins/auto-replies page and the schedules page, added to libs/i18n.JS_STRINGS for

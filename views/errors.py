@@ -6,12 +6,14 @@ import logging
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from drivers.types import Unsupported
 from libs.api import ApiError
+from libs.api_spec import error_answer
 from libs.auth import json_error, wants_json
 from libs.validation import ValueInvalid
 
@@ -33,10 +35,15 @@ def register_errorhandlers(app: Flask) -> None:
     def api_error(error: ApiError):
         return json_error(error.description, error.code, **error.extra)
 
-    # A value no engine can store, found below the view (a service's check): the same 400 as a view's own.
+    # A value refused below the view (a service's check, a model validated there): the same 400 as a view's own.
     @app.errorhandler(ValueInvalid)
     def value_invalid(error: ValueInvalid):
-        return json_error(f"'{error.field}' {error.message}", 400, field=error.field)
+        return api_error(ApiError(400, f"'{error.field}' {error.message}", field=error.field,
+                                  details=[{"field": error.field, "message": error.message, "type": "value_error"}]))
+
+    @app.errorhandler(ValidationError)
+    def model_invalid(error: ValidationError):
+        return api_error(error_answer(error))
 
     # The one mapping of the driver seam's "cannot do that" (drivers.types.Unsupported) to an answer: 409.
     @app.errorhandler(Unsupported)

@@ -10,13 +10,16 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
+from flask import Response as HttpResponse
 from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from libs.api import ApiError
+from libs.api_spec import ErrorBody, Response, api, context_query
 from models.wechat import Group
 from views.contacts import current_account_id
+from views.schemas.insights import Comparison, ExportQuery, GroupInsights, RangeQuery
 from wechat.insights import report
 from wechat.insights.export import to_csv
 
@@ -56,7 +59,7 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # keeps date arithmetic
 
 
 def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
+    raw = getattr(context_query(), "from_" if name == "from" else name)
     if not raw:
         return None
     try:
@@ -96,7 +99,9 @@ def _group_report(puid: str, rng: report.Range) -> dict[str, Any]:
 
 
 @bp.get("/groups")
+@api.validate(query=RangeQuery, resp=Response(HTTP_200=Comparison))
 def groups():
+    """Every group compared over the range: members, joins, leaves, messages, active members."""
     rng = range_args()
     account_id = current_account_id()
     items = report.comparison(account_id, rng) if account_id is not None else []
@@ -104,7 +109,9 @@ def groups():
 
 
 @bp.get("/groups/<puid>")
+@api.validate(query=RangeQuery, resp=Response(HTTP_200=GroupInsights, HTTP_404=ErrorBody))
 def group(puid: str):
+    """One group's figures over the range."""
     rng = range_args()
     return jsonify({"range": _range_dict(rng), **_group_report(puid, rng)})
 
@@ -126,13 +133,15 @@ COMPARISON_COLUMNS = ("puid", "name", "members", "joins", "leaves", "net", "mess
 
 
 @bp.get("/export/<table>.csv")
+@api.validate(query=ExportQuery, resp=Response(HTTP_200=None, HTTP_404=ErrorBody))
 def export(table: str):
+    """A table of the insights as CSV (`groups`, or one group's `days`, `heatmap`, `top_members`, …)."""
     rng = range_args()
     if table == "groups":
         account_id = current_account_id()
         columns, rows = COMPARISON_COLUMNS, report.comparison(account_id, rng) if account_id is not None else []
     elif table in TABLES:
-        puid = request.args.get("group", "").strip()
+        puid = context_query().group
         if not puid:
             raise ApiError(400, "query parameter 'group' is required for this table")
         columns, read = TABLES[table]
@@ -141,4 +150,4 @@ def export(table: str):
         raise ApiError(404, f"no table {table!r}; one of groups, {', '.join(TABLES)}")
     body = to_csv(columns, ([row.get(column) for column in columns] for row in rows))
     name = f"insights-{table}-{rng.first.isoformat()}-{rng.last.isoformat()}.csv"
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return HttpResponse(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -6,12 +6,15 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from extensions import db
-from libs.api import ApiError, field, json_body
+from libs.api import ApiError
+from libs.api_spec import ErrorBody, Response, api, context_json
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.send_job import SendJob
+from views.schemas.jobs import JobAnswer, JobDetail, Jobs, Resent, SendIn
 from wechat import capabilities, control
-from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job
+from wechat.media_send_limits import send_refusal
+from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job, resend_uncertain
 
 bp = Blueprint("jobs", __name__, url_prefix="/api")
 
@@ -26,24 +29,27 @@ def _job_or_404(job_id: int) -> SendJob:
 def check_uploads(upload_ids: list[str]) -> None:
     for upload_id in upload_ids:
         try:
-            resolve_upload(upload_root(), upload_id)
+            upload = resolve_upload(upload_root(), upload_id)
         except UploadNotFound:
             raise ApiError(400, f"unknown upload id {upload_id!r}") from None
+        refusal = send_refusal(upload.kind, upload.size, upload.name)
+        if refusal:
+            raise ApiError(400, f"WeChat would refuse it: {refusal}")
 
 
 @bp.post("/messages/send")
+@api.validate(json=SendIn, resp=Response(HTTP_202=JobAnswer, HTTP_409=ErrorBody))
 def send():
-    data = json_body()
-    recipients = field(data, "to", list)
-    text = field(data, "text", str, required=False, default="")
-    files = field(data, "files", list, required=False, default=[])
+    """Send a text and/or uploaded files to up to 5000 recipients, as a send job."""
+    body: SendIn = context_json()
+    files = body.files
     try:
-        job = create_send_job(recipients, text, files, created_by=current_user.username)
+        job = create_send_job(body.to, body.text, files, created_by=current_user.username)
     except JobInvalid as exc:
         raise ApiError(400, str(exc)) from None
     check_uploads(files)
     # What the logged-in driver cannot send is refused now (409), not failed per recipient later.
-    capabilities.require_for_message(control.bot_state().login(), text, files)
+    capabilities.require_for_message(control.bot_state().login(), body.text, files)
     db.session.flush()
     record(current_user.username, "message.send", target=f"job {job.id}",
            detail={"recipients": job.total, "files": len(files)}, ip=request.remote_addr)
@@ -54,13 +60,17 @@ def send():
 
 
 @bp.get("/jobs")
+@api.validate(resp=Response(HTTP_200=Jobs))
 def list_jobs():
+    """The 50 most recent send jobs."""
     jobs = db.session.execute(db.select(SendJob).order_by(SendJob.id.desc()).limit(50)).scalars()
     return jsonify({"items": [job_as_dict(job) for job in jobs]})
 
 
 @bp.get("/jobs/<int:job_id>")
+@api.validate(resp=Response(HTTP_200=JobDetail, HTTP_404=ErrorBody))
 def get_job(job_id: int):
+    """A send job with every recipient's state."""
     job = _job_or_404(job_id)
     body = job_as_dict(job)
     body["items"] = [{"to": item.recipient_puid, "status": item.status, "error": item.error,
@@ -69,10 +79,28 @@ def get_job(job_id: int):
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
+@api.validate(resp=Response(HTTP_200=JobAnswer, HTTP_404=ErrorBody, HTTP_409=ErrorBody))
 def cancel(job_id: int):
+    """Cancel a send job that has not finished."""
     job = _job_or_404(job_id)
     if not cancel_job(job):
         raise ApiError(409, f"job {job_id} is already {job.status}")
     record(current_user.username, "job.cancel", target=f"job {job_id}", ip=request.remote_addr)
     db.session.commit()
     return jsonify({"job": job_as_dict(job)})
+
+
+@bp.post("/jobs/<int:job_id>/resend-uncertain")
+@api.validate(resp=Response(HTTP_200=Resent, HTTP_404=ErrorBody, HTTP_409=ErrorBody))
+def resend(job_id: int):
+    """Send the job's uncertain items again: the operator accepts that some may arrive twice."""
+    job = _job_or_404(job_id)
+    count = resend_uncertain(job)
+    if not count:
+        raise ApiError(409, f"job {job_id} has no uncertain items")
+    record(current_user.username, "job.resend_uncertain", target=f"job {job_id}", detail={"items": count},
+           ip=request.remote_addr)
+    db.session.commit()
+    publish_job(job)
+    control.enqueue_send_job(job.id)
+    return jsonify({"job": job_as_dict(job), "resent": count})

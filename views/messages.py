@@ -12,20 +12,30 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from extensions import db
-from libs.api import ApiError, field, json_body, search_arg
+from libs.api import ApiError, search_arg
+from libs.api_spec import ErrorBody, Response, api, context_json, context_query
 from libs.files import inside
 from libs.search import message_search
 from libs.validation import to_utc
 from models.audit import record
-from models.message import MESSAGE_TYPES, Message
+from models.message import Message
 from models.wechat import Contact, Group
 from views.contacts import current_account_id, paged
+from views.schemas.common import OkTask
+from views.schemas.messages import (
+    ChatQuery,
+    Deleted,
+    MessagePage,
+    MessageQuery,
+    Overview,
+    SyncIn,
+    Unread,
+)
 from wechat import control
 from wechat.archive import media_root
 from wechat.chat_unread import clear_all
 from wechat.notifications import clear_unread, unread
 from wechat.retention import delete_messages
-from wechat.sync_runner import SYNC_KINDS
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
 # Shown in the page (an image, or played by <audio>/<video>: with nosniff, an octet-stream download never plays).
@@ -40,11 +50,14 @@ def message_dict(message: Message) -> dict:
             "url": message.url, "file_name": message.file_name, "file_size": message.file_size,
             "media_url": f"/api/media/{message.id}" if message.file_path else None,
             "media_status": message.media_status,  # why the media was not kept (models.message.MEDIA_SKIPPED)
+            # The sender took it back (type 10002): the archive keeps the original and says who and when.
+            "recalled_at": message.recalled_at.isoformat() if message.recalled_at else None,
+            "recalled_by": message.recalled_by,
             "created_at": message.created_at.isoformat()}
 
 
 def time_arg(name: str) -> datetime | None:
-    raw = request.args.get(name, "").strip()
+    raw = getattr(context_query(), name)
     if not raw:
         return None
     try:
@@ -55,26 +68,17 @@ def time_arg(name: str) -> datetime | None:
     return to_utc(value, name, ZoneInfo(current_app.config["TIMEZONE"]))
 
 
-def id_arg(name: str) -> str | None:
-    value = request.args.get(name, "").strip()
-    if len(value) > 64:
-        raise ApiError(400, f"query parameter '{name}' is too long")
-    return value or None
-
-
 def message_args() -> tuple[list, str | None]:
     """The conditions of ?type=&chat=&sender=&since=&until= and the ?q= needle (400 for a bad value)."""
     filters = []
-    kind = request.args.get("type")
-    if kind:
-        if kind not in MESSAGE_TYPES:
-            raise ApiError(400, f"type must be one of {', '.join(MESSAGE_TYPES)}")
-        filters.append(Message.type == kind)
-    if chat := id_arg("chat"):
-        filters.append(Message.chat_puid == chat)
-    if sender := id_arg("sender"):
-        filters.append(Message.sender_puid == sender)
-    needle = search_arg("q", 200)
+    query = context_query()
+    if query.type:
+        filters.append(Message.type == query.type)
+    if query.chat:
+        filters.append(Message.chat_puid == query.chat)
+    if query.sender:
+        filters.append(Message.sender_puid == query.sender)
+    needle = search_arg("q")
     since, until = time_arg("since"), time_arg("until")
     if since and until and since > until:
         raise ApiError(400, "'since' is after 'until'")
@@ -86,15 +90,19 @@ def message_args() -> tuple[list, str | None]:
 
 
 @bp.get("/messages")
+@api.validate(query=MessageQuery, resp=Response(HTTP_200=MessagePage))
 def messages():
+    """The archive, newest first, filtered and searched."""
     filters, needle = message_args()
     query, count_query = message_search(current_account_id(), filters, needle)
     return jsonify(paged(query, (Message.created_at.desc(), Message.id.desc()), message_dict, count_query))
 
 
 @bp.delete("/messages")
+@api.validate(query=ChatQuery, resp=Response(HTTP_200=Deleted))
 def delete_chat_archive():
-    chat = id_arg("chat")
+    """Delete one chat's archive (?chat=<puid>) and its media."""
+    chat = context_query().chat
     if not chat:
         raise ApiError(400, "give ?chat=<puid>: deleting the whole archive at once is not offered")
     account_id = current_account_id()
@@ -106,7 +114,9 @@ def delete_chat_archive():
 
 
 @bp.get("/media/<int:message_id>")
+@api.validate(resp=Response(HTTP_200=None, HTTP_404=ErrorBody))
 def media(message_id: int):
+    """A message's stored media file (pictures inline, the rest as a download)."""
     message = db.session.get(Message, message_id)
     if message is None or message.account_id != current_account_id() or not message.file_path:
         raise ApiError(404, "no media for this message")
@@ -121,12 +131,16 @@ def media(message_id: int):
 
 
 @bp.get("/notifications")
+@api.validate(resp=Response(HTTP_200=Unread))
 def notifications():
+    """The number of unread messages."""
     return jsonify({"unread": unread(control.bot_state())})
 
 
 @bp.post("/notifications/read_all")
+@api.validate(resp=Response(HTTP_200=Unread))
 def read_all():
+    """Mark every message read."""
     state = control.bot_state()
     clear_all(state)
     clear_unread(state)
@@ -134,10 +148,10 @@ def read_all():
 
 
 @bp.post("/sync")
+@api.validate(json=SyncIn, resp=Response(HTTP_202=OkTask, HTTP_503=ErrorBody))
 def request_sync():
-    what = field(json_body(), "what", str)
-    if what not in SYNC_KINDS:
-        raise ApiError(400, f"'what' must be one of {', '.join(SYNC_KINDS)}")
+    """Sync contacts, groups or MPs from WeChat now (in the worker holding the bot)."""
+    what = context_json().what
     if not control.bot_state().is_logged_in():
         raise ApiError(503, "WeChat is not logged in", code="not_logged_in")
     result = control.celery_app().send_task("wechat.sync", args=[what], expires=600)  # routed: task_routes
@@ -147,7 +161,9 @@ def request_sync():
 
 
 @bp.get("/overview")
+@api.validate(resp=Response(HTTP_200=Overview))
 def overview():
+    """The dashboard's figures: counts, messages per day (14 days), the most active groups."""
     account_id = current_account_id()
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     today = datetime.now(zone).date()
@@ -172,8 +188,9 @@ def overview():
         "counts": {
             "friends": count(contacts.where(Contact.is_friend.is_(True))),
             "groups": count(select(Group.id).where(Group.account_id == account_id)),
-            "members": db.session.execute(select(func.coalesce(func.sum(Group.member_count), 0))
-                                          .where(Group.account_id == account_id)).scalar_one(),
+            # int(): MySQL sums to a DECIMAL, which JSON would carry as the string "0"
+            "members": int(db.session.execute(select(func.coalesce(func.sum(Group.member_count), 0))
+                                              .where(Group.account_id == account_id)).scalar_one()),
             "mps": count(contacts.where(Contact.is_mp.is_(True))),
             "messages_today": per_day[today],
         },

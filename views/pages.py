@@ -11,19 +11,32 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_
 
 from extensions import db
-from libs.api import ApiError, field, json_body, page_args
+from libs.api import ApiError, page_args
+from libs.api_spec import ErrorBody, Response, api, context_json, context_query
 from libs.auth import json_error
 from libs.login_throttle import client_address, login_throttle
-from libs.validation import column_length
-from models.admin import TOKEN_SCOPES, AdminUser, ApiToken
+from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog, record
 from models.types import utcnow
 from models.wechat import Contact, Group
 from views.contacts import current_account_id
+from views.schemas.admin import (
+    AdminAnswer,
+    Admins,
+    AuditPage,
+    AuditQuery,
+    Names,
+    NamesQuery,
+    PasswordIn,
+    TokenAnswer,
+    TokenCreated,
+    TokenIn,
+    Tokens,
+)
+from views.schemas.common import Ok
 
 bp = Blueprint("pages", __name__, url_prefix="/api")
 
-MIN_PASSWORD_LENGTH = 10
 MAX_TOKEN_LIFETIME = timedelta(days=3660)  # ten years: anything longer is a typo, not a plan
 
 
@@ -36,15 +49,17 @@ def _audit(action: str, target: str | None = None, **detail) -> None:
 
 
 @bp.get("/audit")
+@api.validate(query=AuditQuery, resp=Response(HTTP_200=AuditPage))
 def audit_log():
+    """The audit log, newest first (?q= searches actor, action and target; ?action= filters)."""
     page, per_page = page_args()
     query = db.select(AuditLog)
-    text = request.args.get("q", "").strip()
+    text = context_query().q
     if text:
         pattern = f"%{text}%"
         query = query.where(or_(AuditLog.actor.ilike(pattern), AuditLog.action.ilike(pattern),
                                 AuditLog.target.ilike(pattern)))
-    if action := request.args.get("action", "").strip():
+    if action := context_query().action:
         query = query.where(AuditLog.action == action)
     total = db.session.execute(db.select(func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(query.order_by(AuditLog.id.desc()).offset((page - 1) * per_page).limit(per_page))
@@ -61,7 +76,9 @@ def _admin_dict(admin: AdminUser) -> dict:
 
 
 @bp.get("/admins")
+@api.validate(resp=Response(HTTP_200=Admins))
 def list_admins():
+    """Every admin."""
     admins = db.session.execute(db.select(AdminUser).order_by(AdminUser.username)).scalars()
     return jsonify({"items": [_admin_dict(admin) for admin in admins]})
 
@@ -77,6 +94,7 @@ def _other_admin(admin_id: int) -> AdminUser:
 
 
 @bp.post("/admins/<int:admin_id>/deactivate")
+@api.validate(resp=Response(HTTP_200=AdminAnswer, HTTP_404=ErrorBody))
 def deactivate_admin(admin_id: int):
     """Lock an admin out: every session and token of theirs ends at once, and they cannot sign in again."""
     admin = _other_admin(admin_id)
@@ -88,7 +106,9 @@ def deactivate_admin(admin_id: int):
 
 
 @bp.post("/admins/<int:admin_id>/activate")
+@api.validate(resp=Response(HTTP_200=AdminAnswer, HTTP_404=ErrorBody))
 def activate_admin(admin_id: int):
+    """Let a deactivated admin sign in again."""
     admin = _other_admin(admin_id)
     if not admin.is_active:
         admin.is_active_flag = True
@@ -98,6 +118,7 @@ def activate_admin(admin_id: int):
 
 
 @bp.post("/me/sessions/revoke")
+@api.validate(resp=Response(HTTP_200=Ok))
 def sign_out_everywhere():
     """End every session (remember-me cookies included) and every API token of the signed-in admin, this one too."""
     admin = db.session.get(AdminUser, current_user.id)
@@ -114,9 +135,8 @@ def _token_dict(token: ApiToken) -> dict:
             "last_used_at": _iso(token.last_used_at), "revoked_at": _iso(token.revoked_at)}
 
 
-def _expiry(data: dict) -> datetime | None:
+def _expiry(raw: str | None) -> datetime | None:
     """`expires_at`: an ISO 8601 time (UTC when it has no offset) between now and ten years ahead, or null."""
-    raw = field(data, "expires_at", str, required=False, max_length=40)
     if raw is None or not raw.strip():
         return None
     try:
@@ -135,6 +155,7 @@ def _expiry(data: dict) -> datetime | None:
 
 
 @bp.get("/tokens")
+@api.validate(resp=Response(HTTP_200=Tokens))
 def list_tokens():
     """The signed-in admin's own tokens (the clear token is never shown again after creation)."""
     tokens = db.session.execute(
@@ -143,15 +164,12 @@ def list_tokens():
 
 
 @bp.post("/tokens")
+@api.validate(json=TokenIn, resp=Response(HTTP_201=TokenCreated))
 def create_token():
-    data = json_body()
-    name = field(data, "name", str, max_length=column_length(ApiToken.name), display_name=True).strip()
-    if not name:
-        raise ApiError(400, "give the token a name (what uses it)")
-    scope = field(data, "scope", str, required=False, default="admin", max_length=16)
-    if scope not in TOKEN_SCOPES:
-        raise ApiError(400, f"scope must be one of: {', '.join(TOKEN_SCOPES)}", code="invalid_scope")
-    expires_at = _expiry(data)
+    """Issue an API token for the signed-in admin."""
+    body: TokenIn = context_json()
+    name, scope = body.name, body.scope
+    expires_at = _expiry(body.expires_at)
     token, clear = ApiToken.issue(db.session.get(AdminUser, current_user.id), name, scope, expires_at)
     db.session.add(token)
     db.session.flush()
@@ -161,7 +179,9 @@ def create_token():
 
 
 @bp.delete("/tokens/<int:token_id>")
+@api.validate(resp=Response(HTTP_200=TokenAnswer, HTTP_404=ErrorBody))
 def revoke_token(token_id: int):
+    """Revoke one of your tokens."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.admin_id != current_user.id:
         raise ApiError(404, f"no token {token_id} of yours")
@@ -173,14 +193,12 @@ def revoke_token(token_id: int):
 
 
 @bp.post("/me/password")
+@api.validate(json=PasswordIn, resp=Response(HTTP_200=Ok, HTTP_403=ErrorBody, HTTP_429=ErrorBody, HTTP_503=ErrorBody))
 def change_password():
     """Change the signed-in admin's password: throttled like sign-in (a stolen session must not be a free
     password oracle); every other session and token ends, this cookie session is re-issued."""
-    data = json_body()
-    current = field(data, "current", str, max_length=256)
-    new = field(data, "new", str, max_length=256)
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise ApiError(400, f"the new password needs at least {MIN_PASSWORD_LENGTH} characters", code="too_short")
+    body: PasswordIn = context_json()
+    current, new = body.current, body.new
     admin = db.session.get(AdminUser, current_user.id)
     throttle = login_throttle()
     try:
@@ -209,14 +227,12 @@ def change_password():
     return jsonify({"ok": True})
 
 
-MAX_NAMES = 500
-
-
 @bp.get("/names")
+@api.validate(query=NamesQuery, resp=Response(HTTP_200=Names))
 def chat_names():
     """Names for puids the pages hold (automation settings, auto-reply groups, schedule recipients):
     `?puid=a&puid=b` → `{"items": {puid: {"name", "kind": "contact"|"mp"|"group"}}}`; unknown puids are left out."""
-    puids = list(dict.fromkeys(p.strip() for p in request.args.getlist("puid") if p.strip()))[:MAX_NAMES]
+    puids = list(dict.fromkeys(p.strip() for p in context_query().puid if p.strip()))
     account_id = current_account_id()
     items: dict[str, dict] = {}
     if puids and account_id is not None:

@@ -10,11 +10,14 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from extensions import db
-from libs.api import ApiError, field, json_body
+from libs.api import ApiError
+from libs.api_spec import ErrorBody, Response, api, context_json
 from libs.redis_client import get_redis
+from libs.validation import ValueInvalid
 from models.audit import record
 from models.plugin import AutoReplyRule, PluginConfig
 from models.wechat import Account
+from views.schemas.plugins import PluginAnswer, Plugins, PluginUpdate, RuleAnswer, Rules
 from wechat import autoreply, control
 from wechat.accounts import ensure_account, login_account
 from wechat.plugins import registry
@@ -75,11 +78,14 @@ def _current_plugins():
 
 
 @bp.get("/plugins")
+@api.validate(resp=Response(HTTP_200=Plugins))
 def list_plugins():
+    """The plugins, their switches, settings (secrets masked) and errors."""
     return jsonify(_plugins_body(_current_plugins()))
 
 
 @bp.post("/plugins/reload")
+@api.validate(resp=Response(HTTP_200=Plugins))
 def reload_plugins():
     """Import the plugins of PLUGIN_PATHS again (new and edited files) here, in the bot and in every web process."""
     before = set(registry.loaded(current_app).plugins)
@@ -93,26 +99,25 @@ def reload_plugins():
 
 
 @bp.put("/plugins/<name>")
+@api.validate(json=PluginUpdate, resp=Response(HTTP_200=PluginAnswer, HTTP_404=ErrorBody))
 def update_plugin(name: str):
+    """Switch a plugin on or off, change its settings, clear its last error."""
     spec = _current_plugins().plugins.get(name)
     if spec is None:
         raise ApiError(404, f"no plugin named {name!r}")
-    data = json_body()
-    unknown = sorted(set(data) - {"enabled", "settings", "clear_error"})
-    if unknown:
-        raise ApiError(400, f"unknown field '{unknown[0]}' (known: enabled, settings, clear_error)", field=unknown[0])
-    enabled = field(data, "enabled", bool, required=False)
+    body: PluginUpdate = context_json()
+    enabled = body.enabled
     row = registry.config_row(name)
     try:
-        changes = plugin_settings.validate(spec, data.get("settings", {}), row.settings)
-    except plugin_settings.PluginSettingsInvalid as exc:
-        db.session.rollback()
-        raise ApiError(400, f"'{exc.field}' {exc.message}", field=exc.field) from None
+        changes = plugin_settings.validate(spec, body.settings, row.settings)
+    except ValueInvalid:
+        db.session.rollback()  # the row config_row may have added
+        raise
     if enabled is not None:
         row.enabled = enabled
     if changes:
         row.settings = {**(row.settings or {}), **changes}  # a new dict, so SQLAlchemy sees the JSON change
-    if data.get("clear_error") is True:
+    if body.clear_error:
         row.last_error, row.last_error_at, row.error_count = None, None, 0
     row.updated_by = current_user.username
     shown = {key: ("(secret)" if key in spec.secrets else value) for key, value in changes.items()}
@@ -130,15 +135,16 @@ def _rule_or_404(account: Account, rule_id: int) -> AutoReplyRule:
     return row
 
 
-def _validated(data: dict, current: dict | None = None) -> dict:
-    try:
-        return autoreply.validate(data, current, budget=current_app.config["AUTOREPLY_REGEX_TIMEOUT"])
-    except autoreply.RuleInvalid as exc:
-        raise ApiError(400, f"'{exc.field}' {exc.message}", field=exc.field) from None
+def _validated(current: dict | None = None) -> dict:
+    """The route's validated body, checked again with the rule it changes (a regex's cost, scope "chosen")."""
+    data = context_json().model_dump(exclude_unset=True)
+    return autoreply.validate(data, current, budget=current_app.config["AUTOREPLY_REGEX_TIMEOUT"])
 
 
 @bp.get("/autoreplies")
+@api.validate(resp=Response(HTTP_200=Rules))
 def list_autoreplies():
+    """The auto-reply rules, in the order they are tried."""
     account = current_account(required=False)
     db.session.commit()
     items = autoreply.rows(account.id) if account is not None else []
@@ -146,8 +152,10 @@ def list_autoreplies():
 
 
 @bp.post("/autoreplies")
+@api.validate(json=autoreply.NewRule, resp=Response(HTTP_201=RuleAnswer, HTTP_409=ErrorBody))
 def create_autoreply():
-    values = _validated(json_body())
+    """Add an auto-reply rule."""
+    values = _validated()
     account = current_account()
     columns = {"scope": "friends", "group_puids": [], "require_at": True, "enabled": True, "position": 0, **values}
     row = AutoReplyRule(account_id=account.id, updated_by=current_user.username, **columns)
@@ -160,11 +168,12 @@ def create_autoreply():
 
 
 @bp.put("/autoreplies/<int:rule_id>")
+@api.validate(json=autoreply.RuleChanges, resp=Response(HTTP_200=RuleAnswer, HTTP_404=ErrorBody))
 def update_autoreply(rule_id: int):
-    data = json_body()
+    """Change an auto-reply rule."""
     account = current_account()
     row = _rule_or_404(account, rule_id)
-    values = _validated(data, autoreply.as_dict(row))
+    values = _validated(autoreply.as_dict(row))
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_by = current_user.username
@@ -175,7 +184,9 @@ def update_autoreply(rule_id: int):
 
 
 @bp.delete("/autoreplies/<int:rule_id>")
+@api.validate(resp=Response(HTTP_200=RuleAnswer, HTTP_404=ErrorBody))
 def delete_autoreply(rule_id: int):
+    """Delete an auto-reply rule."""
     account = current_account()
     row = _rule_or_404(account, rule_id)
     item = autoreply.as_dict(row)

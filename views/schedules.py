@@ -6,13 +6,16 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from extensions import db
-from libs.api import ApiError, json_body, page_args
+from libs.api import ApiError, page_args
+from libs.api_spec import ErrorBody, Response, api, context_json
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.schedule import Schedule
 from models.types import utcnow
 from models.wechat import Account
 from views.plugins import current_account
+from views.schemas.common import PageQuery
+from views.schemas.schedules import ScheduleAnswer, Schedules
 from wechat import capabilities, control
 from wechat.schedules import service
 
@@ -27,12 +30,11 @@ def _upload_exists(upload_id: str) -> bool:
     return True
 
 
-def _validated(data: dict, current: Schedule | None = None) -> dict:
+def _validated(current: Schedule | None = None) -> dict:
+    """The route's validated body, checked against the clock, the uploads and the schedule it changes."""
     tz_name = current.timezone if current is not None else current_app.config["TIMEZONE"]
-    try:
-        values = service.validate(data, utcnow(), tz_name, _upload_exists, current)
-    except service.ScheduleInvalid as exc:
-        raise ApiError(400, f"'{exc.field}': {exc.message}", field=exc.field) from None
+    data = context_json().model_dump(exclude_unset=True)
+    values = service.validate(data, utcnow(), tz_name, _upload_exists, current)
     # What the logged-in driver cannot send is refused when the schedule is saved (409), not at each run.
     text = values.get("text", current.text if current is not None else "")
     files = values.get("files", current.files if current is not None else [])
@@ -48,7 +50,9 @@ def _schedule_or_404(account: Account, schedule_id: int) -> Schedule:
 
 
 @bp.get("/schedules")
+@api.validate(query=PageQuery, resp=Response(HTTP_200=Schedules))
 def list_schedules():
+    """The schedules with their last five runs."""
     account = current_account(required=False)
     db.session.commit()
     if account is None:
@@ -62,14 +66,18 @@ def list_schedules():
 
 
 @bp.get("/schedules/<int:schedule_id>")
+@api.validate(resp=Response(HTTP_200=ScheduleAnswer, HTTP_404=ErrorBody))
 def get_schedule(schedule_id: int):
+    """A schedule with its history."""
     account = current_account()
     return jsonify({"item": service.as_dict(_schedule_or_404(account, schedule_id))})
 
 
 @bp.post("/schedules")
+@api.validate(json=service.ScheduleChanges, resp=Response(HTTP_201=ScheduleAnswer, HTTP_409=ErrorBody))
 def create_schedule():
-    values = _validated(json_body())
+    """Add a schedule: `run_at` (once) or `cron` (recurring)."""
+    values = _validated()
     account = current_account()
     columns = {"name": "", "text": "", "files": [], "enabled": True, **values}
     schedule = Schedule(account_id=account.id, timezone=current_app.config["TIMEZONE"],
@@ -84,11 +92,13 @@ def create_schedule():
 
 
 @bp.put("/schedules/<int:schedule_id>")
+@api.validate(json=service.ScheduleChanges, resp=Response(HTTP_200=ScheduleAnswer, HTTP_404=ErrorBody,
+                                                                 HTTP_409=ErrorBody))
 def update_schedule(schedule_id: int):
-    data = json_body()
+    """Change a schedule."""
     account = current_account()
     schedule = _schedule_or_404(account, schedule_id)
-    values = _validated(data, schedule)
+    values = _validated(schedule)
     for name, value in values.items():
         setattr(schedule, name, value)
     record(current_user.username, "schedule.update", target=f"schedule {schedule.id}", reason="admin",
@@ -98,7 +108,9 @@ def update_schedule(schedule_id: int):
 
 
 @bp.delete("/schedules/<int:schedule_id>")
+@api.validate(resp=Response(HTTP_200=ScheduleAnswer, HTTP_404=ErrorBody))
 def delete_schedule(schedule_id: int):
+    """Delete a schedule and its history."""
     account = current_account()
     schedule = _schedule_or_404(account, schedule_id)
     item = service.as_dict(schedule, history=0)

@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from extensions import db
-from libs.auth import json_error
+from libs.api import ApiError
+from libs.api_spec import ErrorBody, Response, api
 from libs.uploads import (
     MAX_FILES_PER_REQUEST,
     UploadError,
@@ -18,17 +19,20 @@ from libs.uploads import (
     upload_root,
 )
 from models.audit import record
+from views.schemas.jobs import UploadInfo, Uploads
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
 
 
 @bp.post("")
+@api.validate(resp=Response(HTTP_201=Uploads, HTTP_400=ErrorBody, HTTP_413=ErrorBody, HTTP_415=ErrorBody))
 def create():
+    """Upload files (multipart/form-data, field `file`, one or several) for sending."""
     files = request.files.getlist("file")  # a body over MAX_CONTENT_LENGTH raises 413 here (JSON, views/errors)
     if not files:
-        return json_error("send the file(s) as multipart/form-data in the field 'file'", 400)
+        raise ApiError(400, "send the file(s) as multipart/form-data in the field 'file'", field="file")
     if len(files) > MAX_FILES_PER_REQUEST:
-        return json_error(f"at most {MAX_FILES_PER_REQUEST} files per request", 400)
+        raise ApiError(400, f"at most {MAX_FILES_PER_REQUEST} files per request", field="file")
     allowed = parse_extensions(current_app.config["UPLOAD_ALLOWED_EXTENSIONS"])
     root = upload_root()
     stored = []
@@ -38,7 +42,7 @@ def create():
     except UploadError as error:
         for upload in stored:  # all or nothing: the caller retries the whole request after fixing one file
             delete_upload(root, upload.id)
-        return json_error(error.message, error.status)
+        raise ApiError(error.status, error.message, field="file") from None
     record(current_user.username, "upload.create", ip=request.remote_addr,
            detail={"ids": [upload.id for upload in stored], "names": [upload.name for upload in stored]})
     db.session.commit()
@@ -47,9 +51,11 @@ def create():
 
 
 @bp.get("/<upload_id>")
+@api.validate(resp=Response(HTTP_200=UploadInfo, HTTP_404=ErrorBody))
 def show(upload_id: str):
+    """An upload's metadata."""
     try:
         upload = resolve_upload(upload_root(), upload_id)
     except UploadNotFound:
-        return json_error("no such upload", 404)
+        raise ApiError(404, "no such upload") from None
     return jsonify(upload.public())

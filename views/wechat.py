@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
+from flask import Response as HttpResponse
 from flask_login import current_user
 
 from extensions import db
-from libs.api import ApiError, field, json_body, string_list
+from libs.api import ApiError
+from libs.api_spec import ErrorBody, Response, api, context_json, context_query
 from libs.metrics import queue_length
 from libs.queues import bot_queue
 from models.audit import record
+from views.schemas.common import CommandResult, Ok
+from views.schemas.wechat import (
+    AcceptIn,
+    AddFriendIn,
+    AddMembersIn,
+    ChatsQuery,
+    CreateGroupIn,
+    FriendRequests,
+    LoginStarted,
+    MembersIn,
+    RemarkIn,
+    Status,
+)
 from wechat import capabilities, control
 from wechat.builtin_handlers import friend_requests
 
@@ -19,7 +34,12 @@ bp = Blueprint("wechat", __name__, url_prefix="/api")
 
 # The one mapping of command errors to statuses; `unsupported`: the active driver lacks the capability (409).
 ERROR_STATUS = {"not_logged_in": 503, "not_found": 404, "not_owner": 403, "invalid": 400, "rate_limited": 429,
-                "wechat_error": 502, "unsupported": 409}
+                "not_reachable": 422, "wechat_error": 502, "unsupported": 409}
+
+
+def command_answers() -> Response:
+    """What a bot command answers: its result, or an error mapped by ERROR_STATUS."""
+    return Response(HTTP_200=CommandResult, **{f"HTTP_{status}": ErrorBody for status in set(ERROR_STATUS.values())})
 
 
 def audit(action: str, target: str | None = None, **detail) -> None:
@@ -41,7 +61,9 @@ def run(name: str, action: str, target: str | None, **kwargs):
 
 
 @bp.get("/status")
+@api.validate(resp=Response(HTTP_200=Status))
 def status():
+    """The bot's state: WeChat login, listener health, WeChat errors, pause."""
     state = control.bot_state()
     login = state.login()
     listener = state.listener()
@@ -70,6 +92,8 @@ def status():
         "paused": state.paused(),
         # The logged-in driver and what it can do (wechat/capabilities.py): the dashboard greys out the rest.
         "driver": capabilities.summary(login),
+        # Why the last session ended (WeChat ends web sessions after a day or three), until the next login.
+        "session_end": state.session_end(),
         # Tasks waiting for the process holding the bot: nobody takes them until WeChat is logged in (they expire).
         "bot_queue": {"waiting": queue_length(state.client, bot_queue(state.account)),
                       "expires_seconds": current_app.config["BOT_TASK_EXPIRES"]},
@@ -77,7 +101,9 @@ def status():
 
 
 @bp.post("/wechat/login")
+@api.validate(resp=Response(HTTP_202=LoginStarted, HTTP_409=ErrorBody))
 def login():
+    """Start a WeChat login (a fresh listener; the QR code follows as an SSE `login` event)."""
     state = control.bot_state()
     if state.is_logged_in():
         raise ApiError(409, "already logged in; log out first")
@@ -87,15 +113,19 @@ def login():
 
 
 @bp.get("/wechat/qrcode.png")
+@api.validate(resp=Response(HTTP_200=None, HTTP_404=ErrorBody))
 def qrcode():
+    """The current login QR code (PNG)."""
     png = control.bot_state().qrcode()
     if png is None:
         raise ApiError(404, "no QR code right now (already logged in, or the listener is starting)")
-    return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+    return HttpResponse(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/wechat/logout")
+@api.validate(resp=Response(HTTP_202=Ok, HTTP_409=ErrorBody))
 def logout():
+    """Log out of WeChat."""
     state = control.bot_state()
     if not state.is_logged_in():
         raise ApiError(409, "WeChat is not logged in")
@@ -105,64 +135,72 @@ def logout():
 
 
 @bp.get("/wechat/chats")
+@api.validate(query=ChatsQuery, resp=command_answers())
 def live_chats():
-    kind = request.args.get("kind", "all")
-    result = control.call_bot("list_chats", {"kind": kind})
+    """The bot's live friends, groups and MPs."""
+    result = control.call_bot("list_chats", {"kind": context_query().kind})
     return command_response(result)
 
 
 @bp.post("/wechat/groups")
+@api.validate(json=CreateGroupIn, resp=command_answers())
 def create_group():
-    data = json_body()
-    members = string_list(data, "members", max_items=40)
-    topic = field(data, "topic", str, required=False, default="", max_length=60, display_name=True)
-    return run("create_group", "group.create", topic, members=members, topic=topic)
+    """Create a group with these members."""
+    body: CreateGroupIn = context_json()
+    return run("create_group", "group.create", body.topic, members=body.members, topic=body.topic)
 
 
 @bp.get("/wechat/groups/<puid>/members")
+@api.validate(resp=command_answers())
 def live_members(puid: str):
+    """A group's live members."""
     return command_response(control.call_bot("list_members", {"group": puid}))
 
 
 @bp.post("/wechat/groups/<puid>/members")
+@api.validate(json=AddMembersIn, resp=command_answers())
 def add_members(puid: str):
-    data = json_body()
-    members = string_list(data, "members", max_items=40)
-    invite = field(data, "invite", bool, required=False)
-    return run("add_members", "group.add_members", puid, group=puid, members=members, invite=invite)
+    """Add (or invite) members to a group."""
+    body: AddMembersIn = context_json()
+    return run("add_members", "group.add_members", puid, group=puid, members=body.members, invite=body.invite)
 
 
 @bp.post("/wechat/groups/<puid>/members/remove")
+@api.validate(json=MembersIn, resp=command_answers())
 def remove_members(puid: str):
-    members = string_list(json_body(), "members", max_items=40)
-    return run("remove_members", "group.remove_members", puid, group=puid, members=members)
+    """Remove members from a group (the bot must own it)."""
+    return run("remove_members", "group.remove_members", puid, group=puid, members=context_json().members)
 
 
 @bp.get("/wechat/friend_requests")
+@api.validate(resp=Response(HTTP_200=FriendRequests))
 def list_friend_requests():
+    """Pending friend requests."""
     return jsonify({"items": friend_requests(control.bot_state())})
 
 
 @bp.post("/wechat/friend_requests/<request_id>/accept")
+@api.validate(json=AcceptIn, resp=command_answers())
 def accept_friend_request(request_id: str):
+    """Accept a pending friend request."""
     pending = {r["id"]: r for r in friend_requests(control.bot_state())}
     if request_id not in pending:
         raise ApiError(404, "no such friend request (it may have expired)")
-    data = json_body() if request.content_length else {}
-    text = field(data, "text", str, required=False, default="", max_length=200)
     return run("accept_friend", "friend.accept", pending[request_id]["nick_name"],
-               user_name=pending[request_id]["user_name"], verify_content=text)
+               user_name=pending[request_id]["user_name"], verify_content=context_json().text)
 
 
 @bp.post("/wechat/friends")
+@api.validate(json=AddFriendIn, resp=command_answers())
 def add_friend():
-    data = json_body()
-    puid = field(data, "puid", str, max_length=128)
-    text = field(data, "text", str, required=False, default="", max_length=200)
-    return run("add_friend", "friend.add", puid, puid=puid, verify_content=text)
+    """Send a friend request."""
+    body: AddFriendIn = context_json()
+    return run("add_friend", "friend.add", body.puid, puid=body.puid, verify_content=body.text)
 
 
 @bp.put("/wechat/contacts/<puid>/remark")
+@api.validate(json=RemarkIn, resp=command_answers())
 def set_remark(puid: str):
-    remark = field(json_body(), "remark", str, max_length=60, display_name=True)
+    """Set a friend's remark name."""
+    remark = context_json().remark
     return run("set_remark", "contact.remark", puid, puid=puid, remark=remark)

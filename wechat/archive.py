@@ -33,8 +33,10 @@ from wechat.archive_media import (
 )
 from wechat.chat_unread import queue_chat_arrivals
 from wechat.dispatch import BotContext, MustNotLose, event_handler, message_handler
+from wechat.group_presence import groups_active
 from wechat.message_payload import EVENT_TEXT_LIMIT, message_payload
 from wechat.notifications import after_arrived, queue_arrived
+from wechat.recalls import mark_recalled, recalled_msg_id, recaller
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,9 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
     else:
         sender_puid, sender_name = chat.puid, chat.name
     text = msg.text if isinstance(msg.text, str) else ""
+    recall_of = recalled_msg_id(raw.get("Content") or "") if raw.get("MsgType") == 10002 else None
     return {
+        "recall_of": recall_of,
         "msg_id": wechat_msg_id(raw), "type": kind, "chat_kind": chat.kind, "chat_puid": chat.puid,
         "chat_name": chat.name[:255], "sender_puid": sender_puid, "sender_name": sender_name[:255],
         "is_outgoing": outgoing, "text": normalize_emoji(text), "url": raw.get("Url") or None,
@@ -124,12 +128,16 @@ def _insert(account_id: int, records: list[dict[str, Any]]) -> dict[str, int]:
             for record in records]
     try:
         ids = insert_new(rows)
+        _learn_from(account_id, records)  # same transaction: still one commit per batch
         db.session.commit()
         return ids
     except IntegrityError as exc:  # duplicates are skipped by the INSERT itself: one row is bad, keep the others
         db.session.rollback()
         logger.warning("archive: storing a batch failed (%s); storing its messages one by one", exc.orig)
-        return _insert_one_by_one(rows)
+        ids = _insert_one_by_one(rows)
+        _learn_from(account_id, records)
+        db.session.commit()
+        return ids
 
 
 def _insert_one_by_one(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -163,6 +171,22 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: 
         return []
     ids = _with_retry(lambda: _insert(account_id, records))
     return [{**record, "id": ids[record["msg_id"]]} for record in records if record["msg_id"] in ids]
+
+
+def _learn_from(account_id: int, records: list[dict[str, Any]]) -> None:
+    """What a batch teaches besides its rows: groups it came from (they may be on no list) and recalls. The caller
+    commits."""
+    latest: dict[str, tuple[str, datetime]] = {}
+    for record in records:
+        if record["chat_kind"] == "group" and record["chat_puid"] and not record["is_outgoing"]:
+            seen = latest.get(record["chat_puid"])
+            if seen is None or seen[1] < record["created_at"]:
+                latest[record["chat_puid"]] = (record["chat_name"], record["created_at"])
+    groups_active(account_id, latest)
+    recalls = [(record["recall_of"], recaller(record["text"], record["sender_name"] or record["chat_name"]),
+                record["created_at"]) for record in records if record.get("recall_of")]
+    if recalls:
+        mark_recalled(account_id, recalls)
 
 
 def announce(stored: list[dict[str, Any]], ctx: BotContext) -> None:
@@ -231,7 +255,9 @@ def event_record(event, directory) -> dict[str, Any] | None:
     else:
         return None
     msg_id = str(msg_id or "")
+    recall_of = event.recalled_msg_id if isinstance(event, RecallEvent) else None
     return {
+        "recall_of": recall_of if recall_of and MSG_ID.fullmatch(recall_of) else None,
         "msg_id": msg_id if MSG_ID.fullmatch(msg_id) else "", "type": kind, "chat_kind": chat.kind,
         "chat_puid": chat.id, "chat_name": normalize_emoji(chat.name)[:255], "sender_puid": sender_id or None,
         "sender_name": normalize_emoji(sender_name or "")[:255], "is_outgoing": outgoing,

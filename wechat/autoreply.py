@@ -16,28 +16,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import regex
+from pydantic import AfterValidator, ConfigDict, Field
 
 from extensions import db
+from libs.api_spec import Body, validate_model
+from libs.column_types import ColumnInt, ColumnText, Text
 from libs.safe_regex import PatternRefused, check_pattern, is_admissible
 from libs.text_limits import matchable
-from libs.validation import ValueInvalid, check_column
+from libs.validation import ValueInvalid
 from models.plugin import AUTOREPLY_MODES, AUTOREPLY_SCOPES, AutoReplyRule
+from models.wechat import PUID
 from wechat.plugins.config_cache import VersionedCache
 
 MAX_PATTERN = 500
 MAX_REPLY = 2000
 MAX_GROUPS = 200
 DEFAULT_REGEX_TIMEOUT = 0.2
-
-
-class RuleInvalid(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -99,72 +96,52 @@ def strip_mentions(text: str, names: Iterable[str]) -> str:
 
 
 # -- validation ----------------------------------------------------------------------------------------------------
-def _str(data: dict, name: str, max_length: int) -> str:
-    value = data[name]
-    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
-        raise RuleInvalid(name, f"must be a non-empty string of at most {max_length} characters")
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueInvalid("", "must not be blank")
     return value
 
 
-def _bool(data: dict, name: str) -> bool:
-    if not isinstance(data[name], bool):
-        raise RuleInvalid(name, "must be true or false")
-    return data[name]
+class RuleChanges(Body):
+    """Changes to an auto-reply rule (any subset of its fields)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    mode: Literal[AUTOREPLY_MODES] = None  # type: ignore[valid-type]
+    pattern: Annotated[ColumnText(AutoReplyRule.pattern, min_length=1), AfterValidator(_nonblank)] = None
+    reply: Annotated[Text(MAX_REPLY, min_length=1), AfterValidator(_nonblank)] = None
+    scope: Literal[AUTOREPLY_SCOPES] = None  # type: ignore[valid-type]
+    group_puids: Annotated[list[Text(PUID, min_length=1, strip=True)], Field(max_length=MAX_GROUPS)] = None
+    require_at: bool = None
+    enabled: bool = None
+    position: ColumnInt(AutoReplyRule.position) = None
 
 
-FIELDS = ("mode", "pattern", "reply", "scope", "group_puids", "require_at", "enabled", "position")
+class NewRule(RuleChanges):
+    """A new auto-reply rule: `mode`, `pattern` and `reply` are required."""
+
+    mode: Literal[AUTOREPLY_MODES]  # type: ignore[valid-type]
+    pattern: Annotated[ColumnText(AutoReplyRule.pattern, min_length=1), AfterValidator(_nonblank)]
+    reply: Annotated[Text(MAX_REPLY, min_length=1), AfterValidator(_nonblank)]
+
+
+FIELDS = tuple(RuleChanges.model_fields)
 
 
 def validate(data: Any, current: dict[str, Any] | None = None,
              budget: float = DEFAULT_REGEX_TIMEOUT) -> dict[str, Any]:
-    """Check a new rule (current=None) or changes to a rule (`current` = its values); returns the fields to store.
-
-    `budget` is the match time-out: a regex must also compile within it."""
-    if not isinstance(data, dict):
-        raise RuleInvalid("rule", "must be a JSON object")
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        raise RuleInvalid(unknown[0], f"unknown field (known: {', '.join(FIELDS)})")
-    if current is None:
-        missing = [name for name in ("mode", "pattern", "reply") if name not in data]
-        if missing:
-            raise RuleInvalid(missing[0], "is required")
-    out: dict[str, Any] = {}
-    if "mode" in data:
-        if data["mode"] not in AUTOREPLY_MODES:
-            raise RuleInvalid("mode", f"must be one of {', '.join(AUTOREPLY_MODES)}")
-        out["mode"] = data["mode"]
-    if "pattern" in data:
-        out["pattern"] = _str(data, "pattern", MAX_PATTERN)
-    if "reply" in data:
-        out["reply"] = _str(data, "reply", MAX_REPLY)
-    if "scope" in data:
-        if data["scope"] not in AUTOREPLY_SCOPES:
-            raise RuleInvalid("scope", f"must be one of {', '.join(AUTOREPLY_SCOPES)}")
-        out["scope"] = data["scope"]
-    if "group_puids" in data:
-        puids = data["group_puids"]
-        if (not isinstance(puids, list) or len(puids) > MAX_GROUPS
-                or not all(isinstance(p, str) and p.strip() and len(p) <= 64 for p in puids)):
-            raise RuleInvalid("group_puids", f"must be a list of at most {MAX_GROUPS} group ids")
-        out["group_puids"] = list(dict.fromkeys(p.strip() for p in puids))
-    for name in ("require_at", "enabled"):
-        if name in data:
-            out[name] = _bool(data, name)
-    if "position" in data:
-        try:
-            check_column(AutoReplyRule.position, data["position"], "position")
-        except ValueInvalid as exc:
-            raise RuleInvalid("position", exc.message) from None
-        out["position"] = data["position"]
+    """Check a new rule (current=None) or changes to a rule (`current` = its values); returns the fields to store;
+    raises ValueInvalid. `budget` is the match time-out: a regex must also compile within it."""
+    out = validate_model(NewRule if current is None else RuleChanges, data).model_dump(exclude_unset=True)
+    if "group_puids" in out:
+        out["group_puids"] = list(dict.fromkeys(out["group_puids"]))
     merged = {**(current or {}), **out}
     if merged.get("mode") == "regex":
         try:
             check_pattern(merged["pattern"], flags=regex.IGNORECASE, budget=budget, max_length=MAX_PATTERN)
         except PatternRefused as exc:
-            raise RuleInvalid("pattern", str(exc)) from None
+            raise ValueInvalid("pattern", str(exc)) from None
     if merged.get("scope") == "chosen" and not merged.get("group_puids"):
-        raise RuleInvalid("group_puids", "scope 'chosen' needs at least one group id")
+        raise ValueInvalid("group_puids", "scope 'chosen' needs at least one group id")
     return out
 
 

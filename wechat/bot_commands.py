@@ -1,8 +1,8 @@
 """What the dashboard can ask the live bot to do, as plain functions of a wxpy Bot.
 
 Each returns a JSON-able dict or raises CommandError with a stable code the API maps to a status:
-not_found, not_owner, invalid, rate_limited, wechat_error, unsupported (the driver lacks the capability: 409), and
-not_logged_in.
+not_found, not_owner, not_reachable, invalid, rate_limited, wechat_error, unsupported (the driver lacks the
+capability: 409), and not_logged_in (raised before any of these run).
 """
 
 from __future__ import annotations
@@ -13,11 +13,17 @@ from typing import Any
 
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from libs.wx.sender import SendFailed, send_media, send_text
+from wechat.group_errors import group_op_error
+from wechat.media_send_limits import send_refusal
 from wechat.sent_archive import archive_sent
 
 logger = logging.getLogger(__name__)
 
 RATE_LIMIT_CODES = {1205}  # "operation too frequent"
+NOT_REACHABLE_CODE = 1204  # the recipient is not a friend, or is the bot itself (wxpy issue 141)
+NOT_FRIEND = ("WeChat delivers only to friends, groups and MPs: {name} is a group member who is not a friend "
+              "of the bot (WeChat answers 1204)")
+TO_SELF = "the bot cannot send a message to itself (WeChat answers 1204); use the file helper"
 INVITE_ABOVE = 40  # WeChat adds members directly only to groups of at most 40; larger ones need an invitation
 MAX_GROUP_SIZE = 500
 
@@ -59,6 +65,9 @@ def _response_error(code, message) -> CommandError:
         number = None
     if number in RATE_LIMIT_CODES:
         return CommandError("rate_limited", "WeChat says the operation is too frequent; try again later")
+    if number == NOT_REACHABLE_CODE:
+        return CommandError("not_reachable", "WeChat refused the recipient (code 1204): not a friend of the bot, "
+                                             "or the bot itself")
     return CommandError("wechat_error", f"WeChat refused the operation (code {code}): {message or ''}".strip())
 
 
@@ -94,6 +103,18 @@ def find_members(group, puids: list[str]) -> list:
     return [members[puid] for puid in puids]
 
 
+def unreachable_reason(chat, bot) -> str | None:
+    """Why WeChat would refuse to deliver to `chat` (1204), known before sending: the bot itself, or a group member
+    who is not a friend (find_chat returns a Member only for people who are not among the friends)."""
+    from wxpy import Member
+
+    if chat == bot.self:
+        return TO_SELF
+    if isinstance(chat, Member):
+        return NOT_FRIEND.format(name=chat.name or chat.puid)
+    return None
+
+
 def find_people(bot, puids: list[str]) -> list:
     return [find_chat(bot, puid) for puid in puids]
 
@@ -119,9 +140,14 @@ def uploads_to_send(files: Any) -> list:
         raise CommandError("invalid", "files must be a list of upload ids (POST /api/uploads), never paths")
     root = upload_root()
     try:
-        return [resolve_upload(root, upload_id) for upload_id in files]
+        uploads = [resolve_upload(root, upload_id) for upload_id in files]
     except UploadNotFound as exc:
         raise CommandError("invalid", f"unknown upload id {str(exc)[:40]!r}") from None
+    for item in uploads:  # before anything is sent: WeChat would refuse it half-way
+        refusal = send_refusal(item.kind, item.size, item.name)
+        if refusal:
+            raise CommandError("invalid", refusal)
+    return uploads
 
 
 @wechat_errors
@@ -132,6 +158,9 @@ def send_message(bot, to: str, text: str = "", files: list[str] | None = None,
     if not isinstance(text, str):
         raise CommandError("invalid", "text must be a string")
     chat = find_chat(bot, to)
+    refused = unreachable_reason(chat, bot)
+    if refused:
+        raise CommandError("not_reachable", refused)
     parts: list[tuple[str, Any]] = ([("text", text)] if text else []) + [("file", u) for u in uploads]
     if not parts:
         raise CommandError("invalid", "nothing to send")
@@ -154,9 +183,18 @@ def create_group(bot, members: list[str], topic: str = "") -> dict[str, Any]:
     people = find_people(bot, members)
     if len(people) < 2:
         raise CommandError("invalid", "WeChat needs at least two other members to create a group")
-    group = bot.create_group(people, topic=topic or None)
-    if group is None:
-        raise CommandError("wechat_error", "WeChat did not create the group")
+    # itchat's request, read here: wxpy's create_group turns every failure into a bare Exception, and a failed
+    # creation is Ret 0 with the reason in an <e> XML (wechat/group_errors.py).
+    from wxpy import Group
+    from wxpy.utils import wrap_user_name
+
+    answer = bot.core.create_chatroom(memberList=wrap_user_name(bot.except_self(people)), topic=topic or "")
+    base = answer.get("BaseResponse") or {}
+    problem = group_op_error("create", base.get("Ret"), base.get("RawMsg"), base.get("ErrMsg"),
+                             chat_room_name=answer.get("ChatRoomName"))
+    if problem:
+        raise CommandError(*problem)
+    group = Group(bot.core.update_chatroom(userName=answer["ChatRoomName"]), bot)
     return {"ok": True, "group": _chat_dict(group)}
 
 
@@ -169,9 +207,13 @@ def add_members(bot, group: str, members: list[str], invite: bool | None = None)
     if size + len(people) > MAX_GROUP_SIZE:
         raise CommandError("invalid", f"{target.name} has {size} members; the limit is {MAX_GROUP_SIZE}")
     use_invitation = invite if invite is not None else size > INVITE_ABOVE
+    from wxpy.exceptions import ResponseError
     from wxpy.utils import handle_response
 
-    handle_response()(lambda: target.add_members(people, use_invitation=use_invitation))()
+    try:
+        handle_response()(lambda: target.add_members(people, use_invitation=use_invitation))()
+    except ResponseError as exc:
+        raise CommandError(*(group_op_error("add", exc.err_code, exc.err_msg) or ("wechat_error", str(exc)))) from exc
     return {"ok": True, "group": _chat_dict(target), "invited": use_invitation, "count": len(people)}
 
 
@@ -182,7 +224,13 @@ def remove_members(bot, group: str, members: list[str]) -> dict[str, Any]:
     people = find_members(target, members)
     if any(person == bot.self for person in people):
         raise CommandError("invalid", "the bot cannot remove itself")
-    target.remove_members(people)
+    from wxpy.exceptions import ResponseError
+
+    try:
+        target.remove_members(people)
+    except ResponseError as exc:
+        raise CommandError(*(group_op_error("remove", exc.err_code, exc.err_msg) or ("wechat_error", str(exc)))) \
+            from exc
     return {"ok": True, "group": _chat_dict(target), "removed": [p.puid for p in people]}
 
 

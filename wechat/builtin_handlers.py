@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import time
 
+from extensions import db
+from models.types import utcnow
 from wechat.dispatch import BotContext, event_handler, message_handler, on_batch_start
+from wechat.group_presence import groups_active, notified_group_names
 from wechat.plugins import config_cache
 from wechat.state import BotState
+from wechat.sync_snapshot import MEMBER_BATCH
 
 FRIEND_REQUEST_TTL = 3 * 24 * 3600
 
@@ -23,6 +27,33 @@ def count_received(msg, ctx: BotContext) -> None:
     """Every message WeChat delivers to the bot (the archive's messages_stored is counted where it stores); sent to
     Redis once per batch, with the batch's events."""
     ctx.batch.count("messages_received")
+
+
+@message_handler("status_notify_groups", priority=10)
+def learn_notified_groups(msg, ctx: BotContext) -> None:
+    """The status notify (type 51) names the chats open on the phone, among them groups no list shows (web WeChat
+    lists only groups saved to contacts; ItChat issue 89): fetch the ones itchat lacks and store them."""
+    raw = msg.raw
+    if raw.get("MsgType") != 51:
+        return
+    from wxpy import Group
+
+    bot = ctx.bot
+    core = bot.core
+    names = notified_group_names(raw.get("StatusNotifyUserName") or "",
+                                 (room.get("UserName") for room in core.chatroomList))
+    for start in range(0, len(names), MEMBER_BATCH):
+        core.update_chatroom(names[start:start + MEMBER_BATCH], detailedMember=False)
+    rooms = {room.get("UserName"): room for room in core.chatroomList}
+    directory, now, seen = ctx.directory(), utcnow(), {}
+    for name in names:
+        if name in rooms:
+            info = directory.chat(name, lambda room=rooms[name]: Group(room, bot))
+            if info.puid:
+                seen[info.puid] = (info.name, now)
+    if seen:
+        groups_active(ctx.account_id(), seen, clear_left=False)  # the phone listing a chat is not a message
+        db.session.commit()
 
 
 @message_handler("friend_requests", priority=10)

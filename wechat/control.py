@@ -120,7 +120,14 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Lis
                     relaunch=lambda: launch_listener(app, force=True),
                     install_handlers=lambda bot, done, halt: install_dispatcher(
                         BotContext(app, state, bot, [done], on_halt=halt)),
-                    on_ready=lambda bot: after_login(app))
+                    on_ready=lambda bot: after_login(app),
+                    on_session_end=lambda message: notify_session_end(app, message))
+
+
+def notify_session_end(app: Flask, message: str) -> None:
+    """Queue the optional webhook call (a task of its own: the fresh QR must not wait for someone's server)."""
+    if app.config.get("SESSION_END_WEBHOOK_URL"):
+        celery_app(app).send_task("wechat.notify_session_end", args=[message, app.config["WECHAT_ACCOUNT"]])
 
 
 # -- commands ----------------------------------------------------------------------------------------------------

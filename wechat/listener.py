@@ -30,6 +30,7 @@ from libs.wx.login_mode import LoginRefused
 from libs.wx.loops import LoopGate, LoopStopped
 from wechat import runtime
 from wechat.driver_factory import itchat_login_fields
+from wechat.session_end import session_end_message
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class Listener:
     def __init__(self, state: BotState, files: SessionFiles, settings: ListenerSettings, task_id: str,
                  hostname: str, relaunch: Callable[[], None],
                  install_handlers: Callable[[object, Callable, Callable], None] = lambda bot, done, halt: None,
-                 on_ready: Callable[[object], None] = lambda bot: None) -> None:
+                 on_ready: Callable[[object], None] = lambda bot: None,
+                 on_session_end: Callable[[str], None] = lambda message: None) -> None:
         self.state = state
         self.files = files
         self.settings = settings
@@ -61,6 +63,7 @@ class Listener:
         self.relaunch = relaunch
         self.install_handlers = install_handlers
         self.on_ready = on_ready
+        self.on_session_end = on_session_end
         self.lease = state.lease(settings.lease_ttl)
         self.gate = LoopGate()
         self.stop_event = threading.Event()
@@ -274,8 +277,20 @@ class Listener:
     def _logged_out(self, bot) -> str:
         runtime.clear_bot()
         self.files.forget_session()
-        self.end_message = "logged out (from the phone, or the session ended)"
+        try:  # puids outlive the session: without this, those assigned since the last save changed at next login
+            if getattr(bot, "puid_map", None) is not None:
+                bot.puid_map.dump()
+        except Exception:
+            logger.warning("could not save the puid map", exc_info=True)
+        login = self.state.recorded_login()
+        logged_in_at = login.get("updated_at") if login.get("state") == "logged_in" else None
+        self.end_message = session_end_message(logged_in_at, time.time())
         self.state.set_login("logged_out", message=self.end_message)
+        self.state.note_session_end(self.end_message)  # shown beside the fresh QR until the next login
+        try:
+            self.on_session_end(self.end_message)
+        except Exception:
+            logger.warning("could not queue the session-end notification", exc_info=True)
         return "logged_out"
 
     # -- callbacks (called by itchat on its own threads) ---------------------------------------------------------

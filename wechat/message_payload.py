@@ -39,7 +39,11 @@ def message_payload(row: Mapping[str, Any], text_limit: int | None = None) -> di
         "is_outgoing": bool(row.get("is_outgoing")), "text": text, "url": url,
         "file_name": row.get("file_name"), "file_size": row.get("file_size"),
         "media_url": f"/api/media/{row['id']}" if row.get("file_path") else None,
-        "media_status": row.get("media_status"), "recalled": is_recall_note(row["type"], text),
+        "media_status": row.get("media_status"),
+        # The note that replaced a recalled message, or the original itself (kept, marked by wechat/recalls.py).
+        "recalled": bool(row.get("recalled_at")) or is_recall_note(row["type"], text),
+        "recalled_at": row["recalled_at"].isoformat() if row.get("recalled_at") else None,
+        "recalled_by": row.get("recalled_by"),
         "created_at": row["created_at"].isoformat(), "cursor": cursor.encode(row["created_at"], row["id"]),
         "truncated": truncated,
     }

@@ -1,9 +1,14 @@
 """Send jobs: one message (text and files) to many recipients, paced, resumable, each recipient at most once.
 
-A job's recipients are items with their own state in SQL. The runner sends the pending items in order, commits
-each item's result before pacing on, and stops (leaving the rest pending) when the bot goes away; the listener
-resumes unfinished jobs after the next login. Every part of every item is sent with a ClientMsgId derived from
-(job, item, part), so a part that went out just before a crash is not delivered twice when the item is retried.
+A job's recipients are items with their own state in SQL. The runner marks an item "attempted" (committed) before
+its request goes out, then commits the result ("sent"/"failed") before pacing on, and stops (leaving the rest
+pending) when the bot goes away; the listener resumes unfinished jobs after the next login.
+
+The guarantee is at most once, and it does not rest on WeChat: an item still "attempted" when a job resumes was
+interrupted mid-request (a crash, a killed worker), and nothing shows whether the message went out. Such an item
+becomes "uncertain": counted and shown, never resent by itself; the operator may resend it (`resend_uncertain`).
+Every part still carries a ClientMsgId derived from (job, item, part): the web client sends one, and if the
+service does deduplicate it, a resend by the operator is the safer for it; nothing here relies on that.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ def create_send_job(recipients: list[str], text: str, files: list[str], created_
 def job_as_dict(job: SendJob) -> dict[str, Any]:
     return {
         "id": job.id, "status": job.status, "reason": job.reason, "created_by": job.created_by,
-        "total": job.total, "sent": job.sent, "failed": job.failed, "error": job.error,
+        "total": job.total, "sent": job.sent, "failed": job.failed, "uncertain": job.uncertain or 0,
+        "error": job.error,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "updated_at": job.updated_at.isoformat() if job.updated_at else None,
     }
@@ -81,6 +87,32 @@ def cancel_job(job: SendJob) -> bool:
     db.session.commit()
     publish_job(job)
     return True
+
+
+def mark_interrupted_uncertain(job: SendJob) -> int:
+    """Items left "attempted" by an interrupted run become "uncertain" (the caller commits)."""
+    interrupted = db.session.execute(
+        db.select(SendJobItem).where(SendJobItem.job_id == job.id, SendJobItem.status == "attempted")
+    ).scalars().all()
+    for item in interrupted:
+        item.status = "uncertain"
+        item.error = "interrupted while sending: it may or may not have been delivered"
+    job.uncertain = (job.uncertain or 0) + len(interrupted)
+    return len(interrupted)
+
+
+def resend_uncertain(job: SendJob) -> int:
+    """The operator's choice: uncertain items go back to pending and the job runs again (the caller commits and
+    enqueues). Returns how many items will be sent again."""
+    items = db.session.execute(
+        db.select(SendJobItem).where(SendJobItem.job_id == job.id, SendJobItem.status == "uncertain")
+    ).scalars().all()
+    for item in items:
+        item.status, item.error = "pending", None
+    job.uncertain = 0
+    if items and job.status in FINAL_STATES:
+        job.status = "pending"
+    return len(items)
 
 
 SendItem = Callable[[str, str, list[str], list[int]], None]
@@ -113,6 +145,8 @@ class JobRunner:
         except (LookupError, ValueError) as exc:
             return self._finish(job, "failed", f"attachment unavailable: {exc}")
         job.status = "running"
+        if mark_interrupted_uncertain(job):
+            logger.warning("job %s: %s items were interrupted mid-send and are now uncertain", job.id, job.uncertain)
         db.session.commit()
         publish_job(job)
         parts = (1 if job.text else 0) + len(files)
@@ -132,6 +166,9 @@ class JobRunner:
             try:
                 self._send_item(job, item, files, msg_ids)
             except BotNotReady:
+                # Raised before any request left (no bot to send with): the item is still simply pending.
+                item.status = "pending"
+                db.session.commit()
                 logger.info("job %s paused: WeChat is not logged in", job.id)
                 return "paused"
             db.session.commit()
@@ -140,10 +177,13 @@ class JobRunner:
 
     def _send_item(self, job: SendJob, item: SendJobItem, files: list[str], msg_ids: list[int]) -> None:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
+            item.status = "attempted"
+            db.session.commit()  # before the request: a crash from here on leaves the outcome unknown
             try:
                 self.send(item.recipient_puid, job.text, files, msg_ids)
             except CommandError as exc:
                 if exc.code == "rate_limited" and attempt < RATE_LIMIT_RETRIES:
+                    item.status = "pending"  # WeChat refused it: nothing went out
                     # Shown in the dashboard (job.error over SSE) while backing off, so a slow job explains itself.
                     job.error = f"WeChat says the bot sends too often; retry {attempt + 1} of {RATE_LIMIT_RETRIES}"
                     db.session.commit()

@@ -102,11 +102,23 @@ class BotState:
         if self.generation is not None:
             record["generation"] = str(self.generation)
         write = self._write().delete(self.key("login")).hset(self.key("login"), record)
+        if state == "logged_in":
+            write.delete(self.key("session_end"))  # the operator has logged in again: the notice is answered
         if qrcode:
             write.set(self.key("qrcode"), qrcode, ex=QR_TTL_SECONDS)
         elif state not in ("waiting", "scanned"):
             write.delete(self.key("qrcode"))
         return write.event("login", record).commit()
+
+    def note_session_end(self, message: str) -> bool:
+        """Keep why the last session ended until the next login (the dashboard shows it beside the new QR; the
+        `login` events of the ending and of the fresh QR make the page read it)."""
+        record = {"message": message, "at": time.time()}
+        return self._write().delete(self.key("session_end")).hset(self.key("session_end"), record).commit()
+
+    def session_end(self) -> dict[str, Any] | None:
+        raw = self._hash("session_end")
+        return {"message": raw["message"], "at": float(raw.get("at", 0))} if "message" in raw else None
 
     def no_listener(self, message: str) -> bool:
         """The watchdog's word when a listener died without giving its lease up (applies only while it is free)."""

@@ -105,7 +105,12 @@ def sync_people(account_id: int, fresh: dict[str, dict[str, Any]], flag: str) ->
 
 
 def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Progress | None = None) -> SyncResult:
-    """Groups, the people in them and the memberships, in one transaction."""
+    """Groups, the people in them and the memberships, in one transaction.
+
+    Only adds and updates: web WeChat's lists omit every group not saved to contacts (until it sends a message), so
+    a stored group missing from `fresh` is kept with its members. A group is marked left only on evidence
+    (wechat/group_presence.py).
+    """
     started = time.monotonic()
     now = utcnow()
     group_fields = ("nick_name", "is_owner", "owner_puid", "member_count")
@@ -116,7 +121,6 @@ def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Pro
                           "updated_at": now} for p in groups_diff.insert])
     _bulk_update(Group, [{"id": stored_groups[p]["id"], **changes, "updated_at": now}
                          for p, changes in groups_diff.update])
-    _bulk_delete(Group, [stored_groups[p]["id"] for p in groups_diff.remove])  # memberships cascade
     if progress:
         progress("groups", len(fresh), len(fresh))
 
@@ -133,11 +137,11 @@ def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Pro
                            for puid, name in member_names.items()
                            if puid in contacts and not contacts[puid]["is_friend"] and not contacts[puid]["is_mp"]
                            and contacts[puid]["nick_name"] != name])
-    known_groups = set(stored_groups) - set(groups_diff.remove)  # a new group's members did not just join it
+    known_groups = set(stored_groups)  # a new group's members did not just join it
     inserted_members = _sync_memberships(account_id, fresh, now, progress, known_groups)
     db.session.commit()
     return SyncResult("groups", len(groups_diff.insert) + inserted_members[0],
-                      len(groups_diff.update) + inserted_members[1], len(groups_diff.remove) + inserted_members[2],
+                      len(groups_diff.update) + inserted_members[1], inserted_members[2],
                       time.monotonic() - started)
 
 
@@ -146,10 +150,12 @@ def _sync_memberships(account_id: int, fresh: dict[str, dict[str, Any]], now, pr
     group_ids = dict(db.session.execute(select(Group.puid, Group.id).where(Group.account_id == account_id)).all())
     contact_ids = dict(db.session.execute(
         select(Contact.puid, Contact.id).where(Contact.account_id == account_id)).all())
+    listed = {group_ids[puid] for puid in fresh}  # members of groups this snapshot does not list stay as they are
     stored = {(group_id, contact_id): {"id": row_id, "display_name": display_name}
               for row_id, group_id, contact_id, display_name in db.session.execute(
                   select(Membership.id, Membership.group_id, Membership.contact_id, Membership.display_name)
-                  .join(Group, Group.id == Membership.group_id).where(Group.account_id == account_id)).tuples()}
+                  .join(Group, Group.id == Membership.group_id).where(Group.account_id == account_id)).tuples()
+              if group_id in listed}
     wanted = {(group_ids[g_puid], contact_ids[m_puid]): {"display_name": member["display_name"]}
               for g_puid, group in fresh.items() for m_puid, member in group["members"].items()}
     diff = diff_rows(stored, wanted, ("display_name",))

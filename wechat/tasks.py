@@ -42,6 +42,14 @@ def bot_command(name: str, kwargs: dict) -> dict:
     return run_command(bot, name, kwargs)
 
 
+@shared_task(name="wechat.notify_session_end", ignore_result=True, soft_time_limit=30)
+def notify_session_end(message: str, account: str) -> bool:
+    from wechat.session_end import notify_webhook
+
+    return notify_webhook(current_app.config["SESSION_END_WEBHOOK_URL"],
+                          {"event": "wechat.session_ended", "account": account, "message": message})
+
+
 JOB_LEASE_TTL = 15.0
 
 

@@ -1,9 +1,9 @@
 """Sending text and media to a chat with a caller-chosen ClientMsgId.
 
-itchat stamps every message with ClientMsgId = the current time, so a send retried after a crash is a new message.
-WeChat treats a repeated ClientMsgId from the same session as the same message (the web client relies on this for
-its own retries), so giving each send a deterministic id, derived from what is being sent to whom, makes a resumed
-send job safe: a part that did go out before the crash is not delivered twice.
+itchat stamps every message with ClientMsgId = the current time. The web client sends its own id with every
+message; here it is derived from what is being sent to whom (job, item, part), so it is the same when a send is
+repeated. Nothing recorded shows the web service deduplicating a repeated ClientMsgId, so no guarantee rests on it:
+a send job stays at most once by its own bookkeeping (wechat/send_jobs.py).
 """
 
 from __future__ import annotations

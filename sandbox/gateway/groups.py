@@ -38,7 +38,7 @@ def create_chat_room() -> Response:
     topic = str(data.get("TopIc", data.get("Topic", "")))
     ret, reason, group = groupops.create_group(sb, members, topic)
     if group is None:
-        return refused(reason, ret)
+        return refused(reason, ret or groupops.RET_FAILED)  # the web face's Ret 0 + <e> is not this API's shape
     sb.record("create_group", group.id, session, topic=topic, members=[p.nick_name for p in members])
     wxid = wxid_of(sb.world, group.id)
     return ok({"baseResponse": {"ret": 0, "errMsg": {}}, "ChatRoomName": wxid, "chatRoomName": render.s(wxid),

@@ -119,8 +119,9 @@ def test_vote_kick_mp_forwarding_and_relay(stack, driver):
              {"name": "投票群", "members": ["坏人", *VOTERS], "owner": "self"},
              {"name": "中继A", "members": ["张三"], "owner": "self"},
              {"name": "中继B", "members": ["李四"], "owner": "self"},
-             {"name": "文章群", "members": ["张三", "李四"], "owner": "self"},
-         ], explicit_mps=["Python之禅"])
+             {"name": "文章群", "members": ["张三", "李四"], "owner": "self", "saved": True},  # the 4th: not recent
+         ], explicit_mps=["Python之禅"],
+         settings={"member_removal": "allowed"})  # the vote-kick flow under test; the refusal: tests/runtime
     everything = chats(stack)
     groups = everything["groups"]
     configure(stack, kick_quorum=5, kick_period_minutes=5, kick_text="{member} {current}/{total} {period}",

@@ -3,11 +3,12 @@
 import pytest
 
 from extensions import db
+from libs.validation import ValueInvalid
 from models.audit import AuditLog
 from models.wechat import Account, Contact
 from wechat import control
 from wechat.automation import settings
-from wechat.automation.settings import SettingsInvalid, effective, validate
+from wechat.automation.settings import effective, validate
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -25,13 +26,13 @@ from wechat.automation.settings import SettingsInvalid, effective, validate
     ({"welcome_text": "欢迎 {nick}"}, "welcome_text"),
     ({"kick_text": "{member} {current"}, "kick_text"),
     ({"invite_text": 3}, "invite_text"),
-    ({"mp_forwarding": [{"mp": "m"}]}, "mp_forwarding[0]"),
+    ({"mp_forwarding": [{"mp": "m"}]}, "mp_forwarding[0].groups"),
     ({"mp_forwarding": [{"mp": "m", "groups": [""]}]}, "mp_forwarding[0].groups[0]"),
     ({"relay_sets": [["a"]]}, "relay_sets[0]"),
     ({"nonsense": 1}, "nonsense"),
 ])
 def test_invalid_settings_name_the_field(changes, field):
-    with pytest.raises(SettingsInvalid) as caught:
+    with pytest.raises(ValueInvalid) as caught:
         validate(changes)
     assert caught.value.field == field
 

@@ -40,8 +40,13 @@ OWNED_GROUP = "机器人自己的群"
 WORLD = {
     **DEFAULT_WORLD,
     "explicit_friends": ["张三", "李四", "王五", *HOSTILE],
-    "explicit_groups": [{"name": OWNED_GROUP, "members": ["张三", "李四", "王五", "赵六", "钱七"], "owner": "self"},
-                        {"name": "<b>恶意群名</b>", "members": ["张三", "李四", "路人甲"], "owner": "张三"}],
+    # Saved to contacts (the seeded groups fill webwxinit's three recent chats, so unsaved ones would be unseen).
+    "explicit_groups": [{"name": OWNED_GROUP, "members": ["张三", "李四", "王五", "赵六", "钱七"], "owner": "self",
+                         "saved": True},
+                        {"name": "<b>恶意群名</b>", "members": ["张三", "李四", "路人甲"], "owner": "张三",
+                         "saved": True}],
+    # The dashboard's member removal is under test here, not web WeChat's refusal of it (tests/runtime covers that).
+    "settings": {"member_removal": "allowed"},
 }
 
 

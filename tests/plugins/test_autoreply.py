@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from wechat.autoreply import Incoming, Rule, RuleInvalid, first_match, matches, strip_mentions, validate
+from libs.validation import ValueInvalid
+from wechat.autoreply import Incoming, Rule, first_match, matches, strip_mentions, validate
 
 
 def rule(mode, pattern, scope="friends", **kw):
@@ -66,10 +67,10 @@ def test_validation():
                        ({"mode": "exact", "pattern": "a", "reply": "b", "scope": "chosen"}, "group_puids"),
                        ({"mode": "exact", "pattern": "a", "reply": "b", "require_at": "yes"}, "require_at"),
                        ({"mode": "exact", "pattern": "a", "reply": "b", "x": 1}, "x")]:
-        with pytest.raises(RuleInvalid) as caught:
+        with pytest.raises(ValueInvalid) as caught:
             validate(bad)
         assert caught.value.field == field
     current = {"mode": "exact", "pattern": "a", "reply": "b", "scope": "friends", "group_puids": []}
     assert validate({"mode": "regex"}, current) == {"mode": "regex"}
-    with pytest.raises(RuleInvalid):
+    with pytest.raises(ValueInvalid):
         validate({"scope": "chosen"}, current)

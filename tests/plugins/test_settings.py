@@ -2,6 +2,7 @@
 
 import pytest
 
+from libs.validation import ValueInvalid
 from wechat.plugins import settings
 from wechat.plugins.spec import spec_from_object
 
@@ -41,7 +42,7 @@ def test_validate_types_and_unknown_keys():
         "timeout": 3.0, "turns": 2, "on": False, "words": ["a"]}
     for bad in ({"turns": True}, {"turns": 1.5}, {"on": 1}, {"timeout": "3"}, {"words": [1]}, {"nope": 1},
                 {"url": "ftp://x"}):
-        with pytest.raises(settings.PluginSettingsInvalid):
+        with pytest.raises(ValueInvalid):
             settings.validate(SPEC, bad, {})
 
 

@@ -67,12 +67,14 @@ def wait_job(stack, job_id: int, timeout: float) -> dict:
                     and j, timeout, interval=0.3, what=f"job {job_id} to finish")
 
 
-def test_sigkill_during_a_bulk_send_of_100_delivers_each_exactly_once(stack):
+def test_sigkill_during_a_bulk_send_of_100_delivers_each_at_most_once(stack):
+    # The sandbox no longer deduplicates a repeated ClientMsgId (nothing shows the real service does): the job's
+    # own bookkeeping must keep every recipient at one delivery at most, and report the one it cannot be sure of.
     stack.sandbox.reset(friends=110, groups=0, mps=0)
     first = stack.start_worker(SEND_DELAY_MIN="0.05", SEND_DELAY_MAX="0.08")
     stack.log_in()
     since = stack.sandbox.state()["sent_count"]
-    job_id, names = send_to_friends(stack, 100, "一次且仅一次 🎯")
+    job_id, names = send_to_friends(stack, 100, "至多一次 🎯")
     wait_for(lambda: stack.api("GET", f"/api/jobs/{job_id}").json["sent"] >= 30, 60, what="30 sends")
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(10)
@@ -80,10 +82,15 @@ def test_sigkill_during_a_bulk_send_of_100_delivers_each_exactly_once(stack):
     stack.start_worker(SEND_DELAY_MIN="0.02", SEND_DELAY_MAX="0.04")
     job = wait_job(stack, job_id, 120)
     figure("bulk_restart_to_done_seconds", round(time.monotonic() - restarted, 1))
-    assert (job["status"], job["sent"], job["failed"]) == ("done", 100, 0), job
+    assert job["status"] == "done" and job["failed"] == 0 and job["uncertain"] <= 1, job
+    assert job["sent"] + job["uncertain"] == 100, job
     counts = deliveries(stack, since)
-    assert set(counts) == set(names) and set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
-    figure("bulk_recipients_delivered_once", f"{sum(1 for v in counts.values() if v == 1)}/100")
+    assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}  # nobody got it twice
+    items = stack.api("GET", f"/api/jobs/{job_id}").json["items"]
+    uncertain = [item for item in items if item["status"] == "uncertain"]
+    assert len(uncertain) == job["uncertain"] and all(item["error"] for item in uncertain)
+    assert len(counts) >= job["sent"] and set(counts) <= set(names)  # the uncertain one may or may not be there
+    figure("bulk_recipients_delivered_once", f"{len(counts)}/100 ({job['uncertain']} uncertain)")
 
 
 def test_rate_limited_sends_are_paced_retried_and_explained(stack):

@@ -184,3 +184,40 @@ def test_deleting_a_chat_archive(synced):
     assert response.json == {"deleted": 1}
     assert synced.api("GET", message["media_url"]).status_code == 404
     assert synced.api("DELETE", "/api/messages").status_code == 400
+
+
+def test_a_recalled_message_is_kept_and_marked_recalled_with_who_and_when(synced):
+    # Type 10002 names the recalled MsgId; the archive keeps the original (ItChat's "Note" alone lost it).
+    original = synced.sandbox.control("messages", {"from": "王五", "group": "技术群🐍", "type": "text",
+                                                   "content": "说错了的话"})["msg_ids"][0]
+    synced.sandbox.control("messages", {"from": "王五", "group": "技术群🐍", "type": "recall", "msg_id": original})
+
+    def recalled():
+        items = all_items(synced, "/api/messages")
+        return next((m for m in items if m["msg_id"] == original and m["recalled_at"]), None)
+
+    message = wait_for(recalled, 20, what="the original marked recalled")
+    assert message["text"] == "说错了的话" and message["recalled_by"] == "王五"
+    chat = synced.api("GET", f"/api/chats/{message['chat_puid']}/messages").json
+    assert any(m["msg_id"] == original and m["recalled"] for m in chat["items"]), chat
+
+
+def test_groups_no_list_shows_are_learned_from_messages_and_survive_a_new_login(stack):
+    # Web WeChat lists only groups saved to contacts; others show up when they speak (ItChat issues 89, 440).
+    stack.sandbox.reset(friends=0, groups=0, mps=0, explicit_friends=["张三"], explicit_groups=[
+        {"name": f"最近的群{n}", "members": ["张三"]} for n in range(3)] + [{"name": "安静的群", "members": ["张三"]}])
+    stack.start_worker()
+    stack.log_in()
+    names = lambda: {g["name"] for g in all_items(stack, "/api/groups")}  # noqa: E731
+    wait_for(lambda: len(names()) == 3, 30, what="the three recent groups of webwxinit")
+    assert "安静的群" not in names()
+    stack.sandbox.control("messages", {"from": "张三", "group": "安静的群", "type": "text", "content": "我们还在"})
+    wait_for(lambda: "安静的群" in names(), 20, what="the group learned from its message")
+    sync_now(stack)
+    stack.sandbox.control("logout", {})  # a new session: its lists omit 安静的群 again
+    stack.log_in()
+    sync_now(stack)
+    groups = {g["name"]: g for g in all_items(stack, "/api/groups")}
+    assert "安静的群" in groups and groups["安静的群"]["left_at"] is None
+    members = all_items(stack, f"/api/groups/{groups['安静的群']['id']}/members")
+    assert [m["nick_name"] for m in members] == ["张三"]  # kept: a list that omits a group proves nothing

@@ -142,3 +142,45 @@ def test_handover_in_the_same_worker_keeps_bot_commands_working(stack):
     assert chats.status_code == 200 and chats.json["friends"], chats.json
     time.sleep(2)
     assert not any("No consumers" in worker.log() for worker in stack.workers), stack.logs()
+
+
+class WebhookReceiver:
+    """An HTTP endpoint on 127.0.0.1 that keeps what was POSTed to it."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802  (http.server's name)
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_a_session_that_ends_by_itself_is_reported_and_a_fresh_qr_is_ready(stack):
+    # Real web sessions end after a day or three with synccheck retcode 1100 (the sandbox: settings.session_lifetime).
+    hook = WebhookReceiver()
+    try:
+        stack.start_worker(SESSION_END_WEBHOOK_URL=hook.url, OUTBOUND_ALLOW_HOSTS="127.0.0.1")
+        stack.log_in()
+        stack.sandbox.control("sessions/age", {"seconds": 3 * 86400})
+        status = stack.wait_state("waiting", timeout=15)
+        assert stack.api("GET", "/api/wechat/qrcode.png").status_code == 200
+        assert "WeChat ended the session" in status["session_end"]["message"], status
+        notified = wait_for(lambda: hook.received, 15, what="the session-end webhook")
+        assert notified[0]["event"] == "wechat.session_ended" and "ended the session" in notified[0]["message"]
+        stack.sandbox.scan(confirm=True)
+        assert stack.wait_state("logged_in")["session_end"] is None  # answered by the new login
+    finally:
+        hook.server.shutdown()

@@ -141,13 +141,33 @@ def test_cancel_stops_a_job(stack):
 @pytest.mark.parametrize("body, message", [
     ({"to": [], "text": "x"}, "at least one recipient"),
     ({"to": ["a"]}, "nothing to send"),
-    ({"to": "a", "text": "x"}, "must be of type list"),
+    ({"to": "a", "text": "x"}, "'to' must be a list"),
     ({"to": ["a"], "text": "x", "files": ["../../etc/passwd"]}, "unknown upload id"),
-    ({"to": [1, 2], "text": "x"}, "list of contact"),
+    ({"to": [1, 2], "text": "x"}, "'to[0]' must be a string"),
 ])
 def test_bad_send_requests_get_clear_errors(stack, body, message):
     response = stack.api("POST", "/api/messages/send", json=body)
     assert response.status_code == 400 and message in response.json["error"], response.json
+
+
+def test_bulk_send_to_group_members_reports_non_friends_as_failed_with_the_reason(stack):
+    # Real WeChat answers 1204 to a send to someone who is not a friend (wxpy issue 141); the sandbox does too.
+    stack.sandbox.reset(friends=0, groups=0, mps=0, explicit_friends=["好友甲"],
+                        explicit_groups=[{"name": "群发测试群", "members": ["好友甲", "陌生人乙"]}])
+    stack.start_worker(SEND_DELAY_MIN="0.01", SEND_DELAY_MAX="0.02")
+    stack.log_in()
+    group = wait_for(lambda: stack.api("GET", "/api/groups").json["items"], 30, what="the sync after login")[0]
+    members = stack.api("GET", f"/api/groups/{group['id']}/members").json["items"]
+    by_name = {m["nick_name"]: m["puid"] for m in members}
+    since = stack.sandbox.state()["sent_count"]
+    response = stack.api("POST", "/api/messages/send", json={"to": [by_name["好友甲"], by_name["陌生人乙"]],
+                                                             "text": "通知"})
+    job_id = response.json["job"]["id"]
+    job = wait_job(stack, job_id, 30)
+    assert (job["status"], job["sent"], job["failed"]) == ("done", 1, 1), job
+    failed = [i for i in stack.api("GET", f"/api/jobs/{job_id}").json["items"] if i["status"] == "failed"]
+    assert failed[0]["to"] == by_name["陌生人乙"] and "not a friend" in failed[0]["error"], failed
+    assert [e["to"] for e in stack.sandbox.sent() if e["seq"] > since] == ["好友甲"]
 
 
 @pytest.mark.parametrize("driver", ["padpro"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import xml.dom.minidom
 
 import requests
@@ -46,10 +47,14 @@ def test_contacts_match_the_world(sandbox, bots):
     assert sorted(f.nick_name for f in friends) == sorted(f["nick_name"] for f in world["friends"])
     assert "小明😄" in {f.nick_name for f in friends}  # sent as <span class="emoji ..."> markup
     assert sorted(m.nick_name for m in bot.mps()) == sorted(m["nick_name"] for m in world["mps"])
-    assert sorted(g.name for g in bot.groups()) == sorted(g["name"] for g in world["groups"])
+    # The contact list holds only groups saved to contacts; webwxinit's recent chats (here: the first three
+    # groups) bring others; the rest stays unknown until it speaks (ItChat issues 89, 440).
+    listed = {g["name"] for g in world["groups"] if g["saved"]} | {g["name"] for g in world["groups"][:3]}
+    assert not world["groups"][3]["saved"]
+    assert sorted(g.name for g in bot.groups()) == sorted(listed)
 
     bot.core.update_chatroom([g.user_name for g in bot.groups()])  # members, as a contact sync does
-    for expected in world["groups"]:
+    for expected in (g for g in world["groups"] if g["name"] in listed):
         group = next(g for g in bot.groups() if g.name == expected["name"])
         assert sorted(m.nick_name for m in group.members) == sorted(expected["members"])
         assert group.owner.nick_name == expected["owner"]
@@ -146,3 +151,14 @@ def test_phone_page_escapes_hostile_names(sandbox):
     sandbox.control("messages", {"from": "<script>alert(1)</script>", "content": "<b>hi</b>"})
     page = requests.get(f"{sandbox.base_url}/_sandbox/phone", timeout=10).text
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_session_ends_by_itself_with_1100_after_its_lifetime(sandbox, bots):
+    # Real web sessions end after a day or three (ItChat / wechaty threads on 掉线); the default lifetime is 48 h.
+    sandbox.reset(friends=1, groups=0, mps=0)
+    bot = bots.login()
+    assert sandbox.control("sessions/age", {"seconds": 47 * 3600})["aged"] == 1
+    time.sleep(0.5)
+    assert bot.alive
+    sandbox.control("sessions/age", {"seconds": 2 * 3600})
+    sandbox.wait_for(lambda: not bot.alive, timeout=10)

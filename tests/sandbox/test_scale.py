@@ -8,7 +8,8 @@ import psutil
 
 
 def test_ten_thousand_friends_and_two_hundred_full_groups(sandbox, bots):
-    sandbox.reset(friends=10_000, groups=200, members=500, mps=20, seed=7)
+    sandbox.reset(friends=10_000, groups=200, members=500, mps=20, seed=7,
+                  saved_groups=1.0)  # an account that saved every group to contacts
     started = time.perf_counter()
     bot = bots.login()  # includes the paged webwxgetcontact
     listed = time.perf_counter() - started

@@ -50,13 +50,30 @@ def test_group_lifecycle(sandbox, bot):
     group.add_members([friend(bot, "丙"), friend(bot, "丁")])
     group.update_group()
     assert len(group.members) == 5
-    group.remove_members([m for m in group.members if m.name == "丙"])
+    # Web WeChat refuses delmember even for the owner (ItChat issues 877, 923): Ret 1, empty ErrMsg.
+    with pytest.raises(ResponseError) as caught:
+        group.remove_members([m for m in group.members if m.name == "丙"])
+    assert caught.value.err_code == 1
     group.rename_group("改名了")
     kinds = [(e["kind"], e["to"], e.get("members") or e.get("topic")) for e in sandbox.sent()]
     assert kinds == [("create_group", "新群🎉", ["甲", "乙"]), ("add_member", "新群🎉", ["丙", "丁"]),
-                     ("del_member", "新群🎉", ["丙"]), ("mod_topic", "改名了", "改名了")]
+                     ("mod_topic", "改名了", "改名了")]
     world_group = next(g for g in sandbox.world()["groups"] if g["name"] == "改名了")
-    assert sorted(world_group["members"]) == sorted(["wxpy机器人", "甲", "乙", "丁"])
+    assert sorted(world_group["members"]) == sorted(["wxpy机器人", "甲", "乙", "丙", "丁"])
+
+
+def test_failed_group_creation_is_ret_0_with_an_error_xml_and_the_hourly_limit_is_ret_1(sandbox, bots):
+    # wxpy issues 49, 258 (Ret 0, <e> in ErrMsg, no ChatRoomName); ItChat issue 560 (Ret 1 "操作太频繁").
+    sandbox.reset(friends=0, groups=0, mps=0, explicit_friends=FRIENDS, settings={"groups_per_hour": 1})
+    core = bots.login().core
+    names = {f["NickName"]: f for f in core.memberList}
+    refused = core.create_chatroom([names["甲"]], "一个人建不了群")
+    assert refused["BaseResponse"]["Ret"] == 0 and not refused["ChatRoomName"]
+    assert "<e>" in refused["BaseResponse"]["RawMsg"] and "创建群聊失败" in refused["BaseResponse"]["RawMsg"]
+    assert core.create_chatroom([names["甲"], names["乙"]], "第二个")["ChatRoomName"]
+    limited = core.create_chatroom([names["丙"], names["丁"]], "第三个")
+    assert limited["BaseResponse"]["Ret"] == 1 and "操作太频繁" in limited["BaseResponse"]["RawMsg"]
+    assert [e["topic"] for e in sandbox.sent() if e["kind"] == "create_group"] == ["第二个"]
 
 
 def test_above_40_members_needs_an_invitation(sandbox, bot):
@@ -91,10 +108,42 @@ def test_rate_limit_error_is_surfaced(sandbox, bot):
     assert [e["content"] for e in sandbox.sent()] == ["one", "two", "four"]
 
 
-def test_repeated_client_msg_id_is_delivered_once(sandbox, bot):
+def test_repeated_client_msg_id_is_delivered_again_like_the_real_service(sandbox, bot):
+    # Nothing recorded shows web WeChat deduplicating a ClientMsgId: by default a repeat is a new message.
     target = friend(bot, "甲")
+    target.send_raw_msg(1, "twice", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
+    target.send_raw_msg(1, "twice", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
+    assert [e["content"] for e in sandbox.sent()] == ["twice", "twice"]
+
+
+def test_repeated_client_msg_id_is_delivered_once_with_the_friendly_setting(sandbox, bots):
+    sandbox.reset(friends=0, groups=0, mps=0, explicit_friends=FRIENDS, settings={"dedupe_client_msg_id": True})
+    target = friend(bots.login(), "甲")
     first = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
     again = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234567, "LocalID": 1})
     other = target.send_raw_msg(1, "once", msg_ext={"ClientMsgId": 12345678901234568, "LocalID": 2})
     assert [e["content"] for e in sandbox.sent()] == ["once", "once"]  # the repeat was not delivered
     assert first.id == again.id != other.id
+
+
+def test_sending_to_a_group_member_who_is_not_a_friend_or_to_oneself_is_refused_with_1204(sandbox, bot):
+    # wxpy issue 141, openwechat issue 110: the real service delivers only to friends, groups and MPs.
+    group = next(g for g in bot.groups() if g.name == BIG_GROUP)
+    group.update_group()
+    friends = {f.user_name for f in bot.friends()}
+    stranger = next(m for m in group.members if m.user_name not in friends)
+    for target in (stranger, bot.self):
+        with pytest.raises(ResponseError) as caught:
+            target.send("hello")
+        assert caught.value.err_code == 1204
+    assert sandbox.sent() == []
+
+
+def test_uploads_above_25_mb_need_webwxcheckupload_which_itchat_never_calls(sandbox, bot, tmp_path):
+    # wechaty puppet-wechat uploadMedia: above 25 MB a Signature from webwxcheckupload is required.
+    big = tmp_path / "大文件.bin"
+    with big.open("wb") as handle:
+        handle.truncate(25 * 1024 * 1024 + 1)
+    with pytest.raises(ResponseError):
+        friend(bot, "甲").send_file(str(big))
+    assert sandbox.sent() == []

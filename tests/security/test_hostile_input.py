@@ -224,3 +224,23 @@ def test_sandbox_control_api_refuses_non_loopback_clients():
     for method, path in (("GET", "/_sandbox/state"), ("POST", "/_sandbox/logout"), ("POST", "/_sandbox/faults")):
         response = client.open(path, method=method, json={}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
         assert response.status_code == 403 and "loopback" in response.json["error"], (method, path)
+
+
+def test_a_400_has_one_shape_and_stays_small(api):
+    """error, field and details (every problem, capped); an unknown key is echoed only in part."""
+    response = api("POST", "/api/messages/send", json={"to": list(range(5000)), "text": "x"})
+    assert response.status_code == 400 and response.json["field"] == "to[0]"
+    assert response.json["details"][0] == {"field": "to[0]", "type": "string_type",
+                                           "message": "must be a string (an item of the list 'to')"}
+    assert len(response.json["details"]) == 20 and len(response.data) < 4000
+    response = api("PUT", "/api/settings/automation", json={"k" * 10_000: 1})
+    assert response.status_code == 400 and len(response.json["field"]) <= 120
+    response = api("POST", "/api/messages/send", json={"to": [], "text": "x"})  # a check below the model
+    assert response.status_code == 400 and set(response.json) >= {"error", "field", "details"}
+    assert response.json["details"][0]["message"] == response.json["error"]
+
+
+def test_a_csrf_failure_has_the_400_shape_too(logged_in):
+    response = logged_in.post("/api/messages/send", json={"to": ["a"], "text": "x"})  # no CSRF token
+    assert response.status_code == 400 and "CSRF" in response.json["error"]
+    assert response.json["field"] is None and response.json["details"][0]["message"] == response.json["error"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -23,7 +24,7 @@ from wechat import bot_commands
 from wechat.bot_commands import CommandError
 from wechat.control import enqueue_send_job
 from wechat.pacing import Pacer
-from wechat.send_jobs import JobInvalid, create_send_job
+from wechat.send_jobs import RATE_LIMIT_RETRIES, JobInvalid, create_send_job
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,13 @@ ACTOR = "bot"
 
 
 class GroupOpPacer:
-    """Keeps a random gap (SEND_DELAY_MIN..MAX) between consecutive group operations of this process."""
+    """Keeps a random gap (SEND_DELAY_MIN..MAX) between consecutive group operations of this process, and backs off
+    after a rate-limit answer the way send jobs do (SEND_RATE_LIMIT_BACKOFF, doubling)."""
 
-    def __init__(self, pacer: Pacer, clock=time.monotonic) -> None:
+    def __init__(self, pacer: Pacer, clock=time.monotonic, backoff_base: float = 5.0) -> None:
         self.pacer = pacer
         self.clock = clock
+        self.backoff_base = backoff_base
         self.last: float | None = None
         self.lock = threading.Lock()
 
@@ -47,6 +50,9 @@ class GroupOpPacer:
                     self.pacer.sleep(remaining)
             self.last = self.clock()
 
+    def backoff(self, attempt: int) -> float:
+        return self.pacer.backoff(attempt, base=self.backoff_base)
+
 
 _pacer: GroupOpPacer | None = None
 
@@ -55,7 +61,8 @@ def group_op_pacer() -> GroupOpPacer:
     global _pacer
     if _pacer is None:
         config = current_app.config
-        _pacer = GroupOpPacer(Pacer(config["SEND_DELAY_MIN"], config["SEND_DELAY_MAX"]))
+        _pacer = GroupOpPacer(Pacer(config["SEND_DELAY_MIN"], config["SEND_DELAY_MAX"]),
+                              backoff_base=config["SEND_RATE_LIMIT_BACKOFF"])
     return _pacer
 
 
@@ -91,16 +98,25 @@ class BotActions:
         return job.id
 
     # -- group operations --------------------------------------------------------------------------------------
-    def _op(self, name: str, **kwargs: Any) -> dict[str, Any]:
-        """Run a bot command (the wxpy one, or the seam driver's: bot_commands.commands_for); a capability the
-        driver lacks is skipped with an audit entry and reported to the flow like any refusal."""
-        self.pacer.wait()
-        try:
-            return bot_commands.commands_for(self.bot)[name](self.bot, **kwargs)
-        except CommandError as exc:
-            if exc.code == "unsupported":
-                self.audit("automation.skipped", name, "the driver cannot do this", error=exc.message)
-            raise
+    def _op(self, op: str | Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        """One group operation through the connection's bot command (the wxpy one, or the seam driver's:
+        bot_commands.commands_for). "Too frequent" (1205, or Ret 1 "操作太频繁" for group operations) is retried
+        after the same back-off as sends, then raised with its reason; a capability the driver lacks is skipped
+        with an audit entry and reported to the flow like any refusal."""
+        command = bot_commands.commands_for(self.bot)[op] if isinstance(op, str) else op
+        name = getattr(command, "__name__", str(op))
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            self.pacer.wait()
+            try:
+                return command(self.bot, **kwargs)
+            except CommandError as exc:
+                if exc.code == "unsupported":
+                    self.audit("automation.skipped", name, "the driver cannot do this", error=exc.message)
+                if exc.code != "rate_limited" or attempt == RATE_LIMIT_RETRIES:
+                    raise
+                logger.info("%s: WeChat says too frequent; retry %s of %s", name, attempt + 1, RATE_LIMIT_RETRIES)
+                self.pacer.backoff(attempt)
+        raise AssertionError("unreachable")
 
     def accept_friend(self, user_name: str) -> dict[str, Any]:
         result = self._op("accept_friend", user_name=user_name)

@@ -24,6 +24,7 @@ from wechat.automation.notes import joined_names
 from wechat.automation.routing import relay_targets
 from wechat.automation.votekick import RedisVoteStore, VoteKick, parse_kick
 from wechat.dispatch import BotContext, message_handler
+from wechat.group_presence import numbered_groups
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,12 @@ def group_info(group, with_members: bool = True) -> GroupInfo:
     return GroupInfo(puid=group.puid, name=group.name or "", size=len(members), member_puids=puids)
 
 
-def groups_for(bot) -> Any:
+def groups_for(bot, account_id: int) -> Any:
+    """Numbered groups from the database (the bot's live list lacks groups not saved to contacts, and inviting
+    from it opened a duplicate "…1群"), refreshed by the live view where the bot has one."""
     def lookup(template: str) -> list[GroupInfo]:
-        return [group_info(g) for g in bot.groups() if number_of(g.name or "", template) is not None]
+        live = [group_info(g) for g in bot.groups() if number_of(g.name or "", template) is not None]
+        return numbered_groups(account_id, template, live)
 
     return lookup
 
@@ -88,7 +92,7 @@ def automate(msg, ctx: BotContext) -> None:
     if not could_trigger(raw, current, ctx.directory().chat(raw.get("FromUserName") or "", lambda: msg.chat)):
         return
     account_id = ctx.account_id()
-    env = flows.Env(settings=current, actions=BotActions(bot, account_id), groups_for=groups_for(bot))
+    env = flows.Env(settings=current, actions=BotActions(bot, account_id), groups_for=groups_for(bot, account_id))
     if raw.get("MsgType") == 37:
         card = msg.card
         flows.handle_friend_request(env, card.user_name, card.puid, card.nick_name or "", msg.text or "")

@@ -7,12 +7,15 @@ new setting added later has a value for every account without a migration.
 from __future__ import annotations
 
 import copy
-import functools
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from extensions import db
 from libs import text_template
-from libs.validation import ValueInvalid, check_text
+from libs.api_spec import Body, validate_model
+from libs.column_types import Text
+from libs.validation import ValueInvalid
 from models.automation import AutomationSettings
 from models.wechat import PUID
 from wechat.plugins.config_cache import VersionedCache
@@ -56,15 +59,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class SettingsInvalid(ValueError):
-    """A setting has a bad value; `field` names it (e.g. "group_patterns[1][0]") for the API's 400 answer."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
 def defaults() -> dict[str, Any]:
     return copy.deepcopy(DEFAULTS)
 
@@ -77,125 +71,98 @@ def effective(stored: dict[str, Any] | None) -> dict[str, Any]:
 
 
 # -- validation ----------------------------------------------------------------------------------------------------
-def _id(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_ID:
-        raise SettingsInvalid(field, f"must be a contact or group id (a non-empty string of at most {MAX_ID})")
-    return _checked(value.strip(), field, MAX_ID)
+def _template_text(allowed: frozenset[str]) -> Any:
+    def check(value: str) -> str:
+        try:
+            return text_template.check(value, allowed)
+        except text_template.TemplateInvalid as exc:
+            raise ValueInvalid("", str(exc)) from None
+
+    return Annotated[Text(MAX_TEXT), AfterValidator(check)]
 
 
-def _ids(value: Any, field: str, max_items: int = MAX_GROUPS_PER_RULE) -> list[str]:
-    if not isinstance(value, list) or len(value) > max_items:
-        raise SettingsInvalid(field, f"must be a list of at most {max_items} ids")
-    ids = [_id(item, f"{field}[{i}]") for i, item in enumerate(value)]
+def _unique(ids: list[str]) -> list[str]:
     if len(set(ids)) != len(ids):
-        raise SettingsInvalid(field, "lists the same id twice")
+        raise ValueInvalid("", "lists the same id twice")
     return ids
 
 
-def _checked(value: Any, field: str, max_length: int, display_name: bool = False) -> str:
-    try:
-        return check_text(value, field, max_length, display_name)
-    except ValueInvalid as exc:
-        raise SettingsInvalid(field, exc.message) from None
+Id = Text(MAX_ID, min_length=1, strip=True)
+Ids = Annotated[list[Id], Field(max_length=MAX_GROUPS_PER_RULE), AfterValidator(_unique)]
+Keyword = Text(MAX_KEYWORD, min_length=1, strip=True)
 
 
-def _text(value: Any, field: str, allowed: frozenset[str]) -> str:
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise SettingsInvalid(field, f"must be a string of at most {MAX_TEXT} characters")
-    try:
-        return text_template.check(_checked(value, field, MAX_TEXT), allowed)
-    except text_template.TemplateInvalid as exc:
-        raise SettingsInvalid(field, str(exc)) from None
-
-
-def _int(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsInvalid(field, f"must be a whole number from {low} to {high}")
-    return value
-
-
-def _template(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_GROUP_TEMPLATE:
-        raise SettingsInvalid(field, f"must be a group name template of at most {MAX_GROUP_TEMPLATE} characters")
+def _group_name_template(value: str) -> str:
     if value.count("{}") != 1 or value.replace("{}", "").count("{") or value.replace("{}", "").count("}"):
-        raise SettingsInvalid(field, "must contain {} exactly once (where the group number goes) and no other braces")
-    return _checked(value, field, MAX_GROUP_TEMPLATE, display_name=True)  # the names of the groups the bot creates
-
-
-def _patterns(value: Any, field: str) -> list[list[str]]:
-    if not isinstance(value, list) or len(value) > MAX_PATTERNS:
-        raise SettingsInvalid(field, f"must be a list of at most {MAX_PATTERNS} [keyword, name template] pairs")
-    result = []
-    for i, pair in enumerate(value):
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise SettingsInvalid(f"{field}[{i}]", "must be a pair [keyword, name template]")
-        keyword = pair[0]
-        if not isinstance(keyword, str) or not keyword.strip() or len(keyword) > MAX_KEYWORD:
-            raise SettingsInvalid(f"{field}[{i}][0]", f"the keyword must be a non-empty string (at most {MAX_KEYWORD})")
-        keyword = _checked(keyword.strip(), f"{field}[{i}][0]", MAX_KEYWORD)
-        result.append([keyword, _template(pair[1], f"{field}[{i}][1]")])
-    keywords = [k.casefold() for k, _ in result]
-    if len(set(keywords)) != len(keywords):
-        raise SettingsInvalid(field, "two patterns have the same keyword")
-    return result
-
-
-def _creators(value: Any, field: str) -> list[str]:
-    ids = _ids(value, field, max_items=40)
-    if len(ids) == 1:
-        raise SettingsInvalid(field, "WeChat needs at least two other members to create a group: give 0 or ≥ 2 ids")
-    return ids
-
-
-def _mp_forwarding(value: Any, field: str) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or len(value) > MAX_PATTERNS:
-        raise SettingsInvalid(field, f"must be a list of at most {MAX_PATTERNS} {{\"mp\", \"groups\"}} objects")
-    rules = []
-    for i, rule in enumerate(value):
-        if not isinstance(rule, dict) or set(rule) != {"mp", "groups"}:
-            raise SettingsInvalid(f"{field}[{i}]", 'must be an object with exactly "mp" and "groups"')
-        rules.append({"mp": _id(rule["mp"], f"{field}[{i}].mp"),
-                      "groups": _ids(rule["groups"], f"{field}[{i}].groups")})
-    return rules
-
-
-def _relay_sets(value: Any, field: str) -> list[list[str]]:
-    if not isinstance(value, list) or len(value) > MAX_PATTERNS:
-        raise SettingsInvalid(field, f"must be a list of at most {MAX_PATTERNS} lists of group ids")
-    sets = []
-    for i, members in enumerate(value):
-        ids = _ids(members, f"{field}[{i}]")
-        if len(ids) < 2:
-            raise SettingsInvalid(f"{field}[{i}]", "a relay set needs at least two groups")
-        sets.append(ids)
-    return sets
-
-
-def _bool(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise SettingsInvalid(field, "must be true or false")
+        raise ValueInvalid("", "must contain {} exactly once (where the group number goes) and no other braces")
     return value
 
 
-VALIDATORS = {
-    "auto_accept": _bool,
-    "group_patterns": _patterns,
-    "group_creators": _creators,
-    **{name: functools.partial(_int, low=low, high=high) for name, (low, high) in INT_RANGES.items()},
-    "mp_forwarding": _mp_forwarding,
-    "relay_sets": _relay_sets,
-    **{name: functools.partial(_text, allowed=allowed) for name, allowed in TEXT_FIELDS.items()},
-}
+# The names of the groups the bot creates.
+NameTemplate = Annotated[Text(MAX_GROUP_TEMPLATE, min_length=1, display_name=True),
+                         AfterValidator(_group_name_template)]
+
+
+def _pair(value: Any) -> Any:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueInvalid("", "must be a pair [keyword, name template]")
+    return tuple(value)
+
+
+Pattern = Annotated[tuple[Keyword, NameTemplate], BeforeValidator(_pair)]
+
+
+class MpForwarding(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    mp: Id
+    groups: Ids
+
+
+def _relay_set(ids: list[str]) -> list[str]:
+    if len(ids) < 2:
+        raise ValueInvalid("", "a relay set needs at least two groups")
+    return ids
+
+
+def _creators(ids: list[str]) -> list[str]:
+    if len(ids) == 1:
+        raise ValueInvalid("", "WeChat needs at least two other members to create a group: give 0 or ≥ 2 ids")
+    return ids
+
+
+class SettingsChanges(Body):
+    """A partial update of the automation settings: any subset of them (docs/AUTOMATION.md)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    auto_accept: bool = None
+    invite_text: _template_text(TEXT_FIELDS["invite_text"]) = None
+    group_patterns: Annotated[list[Pattern], Field(max_length=MAX_PATTERNS)] = None
+    group_creators: Annotated[Ids, Field(max_length=40), AfterValidator(_creators)] = None
+    new_group_announcement: _template_text(TEXT_FIELDS["new_group_announcement"]) = None
+    already_member_reply: _template_text(TEXT_FIELDS["already_member_reply"]) = None
+    welcome_text: _template_text(TEXT_FIELDS["welcome_text"]) = None
+    kick_quorum: Annotated[int, Field(ge=INT_RANGES["kick_quorum"][0], le=INT_RANGES["kick_quorum"][1])] = None
+    kick_period_minutes: Annotated[int, Field(ge=INT_RANGES["kick_period_minutes"][0],
+                                              le=INT_RANGES["kick_period_minutes"][1])] = None
+    kick_text: _template_text(TEXT_FIELDS["kick_text"]) = None
+    kicked_text: _template_text(TEXT_FIELDS["kicked_text"]) = None
+    blacklist_reply: _template_text(TEXT_FIELDS["blacklist_reply"]) = None
+    mp_forwarding: Annotated[list[MpForwarding], Field(max_length=MAX_PATTERNS)] = None
+    relay_sets: Annotated[list[Annotated[Ids, AfterValidator(_relay_set)]], Field(max_length=MAX_PATTERNS)] = None
+
+    @field_validator("group_patterns")
+    @classmethod
+    def _distinct_keywords(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        keywords = [keyword.casefold() for keyword, _ in value]
+        if len(set(keywords)) != len(keywords):
+            raise ValueInvalid("", "two patterns have the same keyword")
+        return value
 
 
 def validate(changes: Any) -> dict[str, Any]:
-    """Check a partial update (any subset of the settings) and return it normalized; raises SettingsInvalid."""
-    if not isinstance(changes, dict):
-        raise SettingsInvalid("settings", "must be a JSON object")
-    unknown = sorted(set(changes) - set(DEFAULTS))
-    if unknown:
-        raise SettingsInvalid(unknown[0], f"unknown setting (known: {', '.join(DEFAULTS)})")
-    return {name: VALIDATORS[name](value, name) for name, value in changes.items()}
+    """Check a partial update (any subset of the settings) and return it normalized; raises ValueInvalid."""
+    checked = validate_model(SettingsChanges, changes)
+    return checked.model_dump(mode="json", exclude_unset=True)
 
 
 # -- storage -------------------------------------------------------------------------------------------------------

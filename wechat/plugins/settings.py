@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+
+from libs.api_spec import validate_model
+from libs.column_types import Text
+from libs.validation import ValueInvalid
 from wechat.plugins.spec import PluginSpec
 
 MASK = "****"
 MAX_STRING = 4000
 MAX_LIST = 200
-
-
-class PluginSettingsInvalid(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def env_name(plugin: str, setting: str) -> str:
@@ -81,43 +79,43 @@ def public(spec: PluginSpec, stored: dict[str, Any] | None, environ=os.environ) 
     return {key: (mask(str(value)) if key in spec.secrets and value else value) for key, value in values.items()}
 
 
-def _check(key: str, value: Any, default: Any, limits: tuple[float, float] | None = None) -> Any:
-    field = f"settings.{key}"
+def _setting_type(default: Any, limits: tuple[float, float] | None) -> Any:
+    """A setting's type, from its default: bool, whole number, number (an int is taken), text, list of texts."""
+    bounds = Field(ge=limits[0], le=limits[1]) if limits is not None else Field()
     if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise PluginSettingsInvalid(field, "must be true or false")
-    elif isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise PluginSettingsInvalid(field, "must be a whole number")
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PluginSettingsInvalid(field, "must be a number")
-        value = float(value)
-    if limits is not None and not limits[0] <= value <= limits[1]:
-        raise PluginSettingsInvalid(field, f"must be from {limits[0]} to {limits[1]}")
+        return StrictBool
+    if isinstance(default, int):
+        return Annotated[StrictInt, bounds]
+    if isinstance(default, float):
+        return Annotated[float, Field(allow_inf_nan=False), bounds]
     if isinstance(default, str):
-        if not isinstance(value, str) or len(value) > MAX_STRING:
-            raise PluginSettingsInvalid(field, f"must be a string of at most {MAX_STRING} characters")
-    elif isinstance(default, list):
-        if not isinstance(value, list) or len(value) > MAX_LIST or not all(isinstance(v, str) for v in value):
-            raise PluginSettingsInvalid(field, f"must be a list of at most {MAX_LIST} strings")
-    return value
+        return Text(MAX_STRING)
+    if isinstance(default, list):
+        return Annotated[list[Text(MAX_STRING)], Field(max_length=MAX_LIST)]
+    return Any
+
+
+_models: dict[int, tuple[PluginSpec, type[BaseModel]]] = {}  # by id: a spec (dicts inside) is not hashable
+
+
+def settings_model(spec: PluginSpec) -> type[BaseModel]:
+    """The model of a plugin's settings, built from what it declares (`settings` defaults, `limits`); one per
+    loaded spec (a reload makes new specs, and new models)."""
+    entry = _models.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        fields = {key: (_setting_type(default, spec.limits.get(key)), None) for key, default in spec.settings.items()}
+        model = create_model("PluginSettings", __config__=ConfigDict(strict=True, extra="forbid"), **fields)
+        entry = _models[id(spec)] = (spec, model)
+    return entry[1]
 
 
 def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
     """Check a partial update and return it normalized; a secret sent back as its mask is left out (unchanged)."""
-    if not isinstance(changes, dict):
-        raise PluginSettingsInvalid("settings", "must be a JSON object")
-    unknown = sorted(set(changes) - set(spec.settings))
-    if unknown:
-        known = ", ".join(spec.settings) or "none"
-        raise PluginSettingsInvalid(f"settings.{unknown[0]}", f"unknown setting (known: {known})")
-    checked = {}
+    values = validate_model(settings_model(spec), changes, prefix="settings").model_dump(exclude_unset=True)
     current = public(spec, stored)
-    for key, value in changes.items():
-        if key in spec.secrets and isinstance(value, str) and value.startswith(MASK) and value == current.get(key):
-            continue
-        checked[key] = _check(key, value, spec.settings[key], spec.limits.get(key))
+    checked = {key: value for key, value in values.items()
+               if not (key in spec.secrets and isinstance(value, str) and value.startswith(MASK)
+                       and value == current.get(key))}
     before = effective(spec, stored)
     for secret, bound in spec.secret_bindings.items():
         if bound in checked and not _same(checked[bound], before[bound]) and secret not in checked:
@@ -126,8 +124,8 @@ def validate(spec: PluginSpec, changes: Any, stored: dict[str, Any] | None) -> d
     if callable(validator) and checked:  # a plugin may check more (e.g. a URL); it raises ValueError with the reason
         try:
             validator(effective(spec, {**(stored or {}), **checked}))
-        except PluginSettingsInvalid:
+        except ValueInvalid:
             raise
         except ValueError as exc:
-            raise PluginSettingsInvalid("settings", str(exc)) from None
+            raise ValueInvalid("settings", str(exc)) from None
     return checked

@@ -155,11 +155,14 @@ function messageNode(message) {
   const group = message.chat_kind === "group";
   const incoming = !message.is_outgoing;
   const sender = message.sender_name || message.sender_puid || "";
-  return el("li", { class: `msg${incoming ? "" : " is-out"}`, "data-id": message.id, "data-type": message.type },
+  return el("li", { class: `msg${incoming ? "" : " is-out"}${message.recalled ? " is-recalled" : ""}`,
+    "data-id": message.id, "data-type": message.type },
     incoming ? el("span", { class: "msg-avatar" }, avatar(null, group ? sender : message.chat_name, "sm")) : null,
     el("div", { class: "msg-main" },
       group && incoming ? el("div", { class: "msg-sender", text: sender }) : null,
       el("div", { class: "bubble" }, body(message)),
+      message.recalled ? el("div", { class: "msg-recalled small text-secondary",
+        text: `↩ ${t("recalled")}${message.recalled_by ? ` · ${message.recalled_by}` : ""}` }) : null,
       el("time", { class: "msg-time", datetime: message.created_at, title: formatTime(message.created_at, { full: true }),
         text: clock.format(new Date(message.created_at)) })));
 }

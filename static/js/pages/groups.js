@@ -25,7 +25,10 @@ function renderGroup(item, list) {
     avatar(item.avatar_url, name),
     el("div", { class: "row-main" },
       el("div", { class: "row-title" }, open,
-        item.is_owner ? el("span", { class: "badge text-bg-success", text: t("owner") }) : null),
+        item.is_owner ? el("span", { class: "badge text-bg-success", text: t("owner") }) : null,
+        // Left on evidence only; the group and its members stay listed for the record.
+        item.left_at ? el("span", { class: "badge text-bg-secondary group-left", text: t("group_left"),
+          title: t(`group_left_${item.left_reason || "operator"}`) }) : null),
       item.member_count !== undefined && item.member_count !== null
         ? el("div", { class: "row-sub", text: t("member_count", { n: item.member_count }) }) : null),
     el("div", { class: "row-actions" },

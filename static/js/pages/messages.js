@@ -109,9 +109,17 @@ function renderMessage(message, fresh = false) {
       chatButton,
       message.chat_kind === "group" && sender ? [" · ", senderButton] : null,
       el("span", { class: `badge type-badge type-${message.type}`, text: t(`type_${message.type}`) }),
+      recalledBadge(message),
       el("time", { class: "ms-auto text-secondary small", datetime: message.created_at,
         text: formatTime(message.created_at) })),
     body(message)));
+}
+
+function recalledBadge(message) {
+  // Kept in the archive although its sender took it back: say so, with who and when.
+  if (!message.recalled_at) return null;
+  return el("span", { class: "badge text-bg-secondary recalled-badge", text: t("recalled"),
+    title: t("recalled_by", { name: message.recalled_by || "", time: formatTime(message.recalled_at) }) });
 }
 
 async function load(target = page, { live = false } = {}) {

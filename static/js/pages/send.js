@@ -50,6 +50,9 @@ function renderJob(data) {
   document.getElementById("job-text").textContent = t("job_progress",
     { sent: job.sent || 0, total: job.total || 0, failed: job.failed || 0 });
   document.getElementById("job-cancel").hidden = FINAL.has(job.status);
+  // Items a crash interrupted mid-send: maybe delivered, so never resent without the operator saying so.
+  document.getElementById("job-uncertain").hidden = !(job.uncertain > 0);
+  document.getElementById("job-uncertain-text").textContent = t("job_uncertain", { uncertain: job.uncertain || 0 });
   if (FINAL.has(job.status)) {
     window.clearInterval(pollTimer);
     if (job.status === "done") toast(t("job_progress", { sent: job.sent, total: job.total, failed: job.failed }));
@@ -99,6 +102,20 @@ cancelButton.addEventListener("click", async () => {
   await busy(cancelButton, async () => {
     try {
       renderJob((await api("POST", `/api/jobs/${job.id}/cancel`)).job);
+    } catch (error) {
+      reportError(error);
+    }
+  });
+});
+
+const resendButton = document.getElementById("job-resend");
+resendButton.addEventListener("click", async () => {
+  if (!job || !(await confirmDialog(t("job_resend_confirm"), { danger: true }))) return;
+  await busy(resendButton, async () => {
+    try {
+      renderJob((await api("POST", `/api/jobs/${job.id}/resend-uncertain`)).job);
+      window.clearInterval(pollTimer);
+      pollTimer = window.setInterval(poll, 2000);
     } catch (error) {
       reportError(error);
     }

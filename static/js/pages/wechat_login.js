@@ -1,5 +1,5 @@
 // WeChat login: the QR code, the live state (waiting → scanned → logged in) over SSE, refresh, refused, logout.
-import { api, busy, clear, confirmDialog, el, reportError, t, toast } from "../core.js";
+import { api, busy, clear, confirmDialog, el, formatTime, reportError, t, toast } from "../core.js";
 import { on } from "../live.js";
 import { botWaitText, stateBadge, stateHelp } from "../status.js";
 
@@ -77,9 +77,19 @@ function showBotWait(status) {
   botWait.hidden = !botWait.textContent;
 }
 
+// WeChat ended the last session by itself (after a day or three) or from the phone: said until the next login.
+function showSessionEnd(status) {
+  const notice = document.getElementById("session-end");
+  const ended = status.session_end;
+  notice.hidden = !ended || status.login?.state === "logged_in";
+  notice.textContent = ended ? `${formatTime(new Date(ended.at * 1000).toISOString())} · ${ended.message}` : "";
+}
+
 async function loadBotWait() {
   try {
-    showBotWait(await api("GET", "/api/status"));
+    const status = await api("GET", "/api/status");
+    showBotWait(status);
+    showSessionEnd(status);
   } catch {
     botWait.hidden = true;
   }
@@ -90,6 +100,7 @@ async function load() {
     const status = await api("GET", "/api/status");
     render(status.login || {}, status.account);
     showBotWait(status);
+    showSessionEnd(status);
   } catch (error) {
     reportError(error);
   }
