@@ -20,7 +20,8 @@ ITCHAT_PATH = {
     "libs/wx/checkpoint.py", "libs/wx/connection.py", "libs/wx/contacts.py", "libs/wx/inbound.py",
     "libs/wx/login_mode.py", "libs/wx/media.py", "libs/wx/puid_map.py", "libs/wx/session_file.py",
     "libs/wx_compat.py", "libs/wx_resilience.py", "wechat/bot_commands.py", "wechat/sync_snapshot.py",
-    "wechat/automation/handlers.py", "plugins/autoreply.py", "plugins/llm.py", "bench/ingest.py",
+    "wechat/automation/handlers.py", "wechat/builtin_handlers.py", "plugins/autoreply.py", "plugins/llm.py",
+    "bench/ingest.py",
 }
 DRIVER_FACTORY = "wechat/driver_factory.py"
 SEAM = {"drivers", "drivers.types", "drivers.interface"}
