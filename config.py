@@ -14,8 +14,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from libs.embedded_redis import embedded_redis_url
 from libs.instance_files import read_or_create_secret
+from libs.queues import task_routes
 
 SANDBOX_URL = "http://127.0.0.1:8200"
+SANDBOX_GATEWAY_KEY = "sandbox-gateway-key"  # pre-issued by the sandbox's gateway face; useless elsewhere
 # What an admin may upload to send through WeChat. Never executables, HTML or SVG (libs/uploads.py refuses those
 # whatever this says).
 DEFAULT_UPLOAD_EXTENSIONS = "jpg,jpeg,png,gif,webp,mp4,mov,pdf,doc,docx,xls,xlsx,ppt,pptx,txt,csv,zip,7z,rar,mp3"
@@ -62,7 +64,6 @@ def celery_redis_url(redis_url: str) -> str:
 def celery_settings(redis_url: str, account: str = "default", sync_minutes: float = 30,
                     watchdog_seconds: float = 10) -> dict[str, Any]:
     """Celery settings derived from the app config (one source of truth for web and worker)."""
-    bot_queue = f"wechat.{account}"  # consumed only by the process holding the bot (wechat/listener.py)
     return {
         "broker_url": celery_redis_url(redis_url),
         "result_backend": celery_redis_url(redis_url),
@@ -77,6 +78,8 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
         "timezone": "UTC",
         # A listener runs for hours: never prefetch work behind it, and never late-ack it (see wechat/tasks.py).
         "worker_prefetch_multiplier": 1,
+        # The bot's tasks go to the queue of the process holding the bot: routed here, in one place.
+        "task_routes": task_routes(account),
         "beat_schedule": {
             "wechat-watchdog": {"task": "wechat.watchdog", "schedule": watchdog_seconds},
             "wechat-notify-unread": {"task": "wechat.notify_unread", "schedule": 60.0},
@@ -84,7 +87,7 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
             "wechat-purge-uploads": {"task": "wechat.purge_uploads", "schedule": 3600.0},
             # Expires: a sync queued while nobody is logged in is dropped, not piled up for the next login.
             "wechat-sync": {"task": "wechat.sync", "schedule": sync_minutes * 60, "args": ["all"],
-                            "options": {"queue": bot_queue, "expires": 120}},
+                            "options": {"expires": 120}},
             # Scheduled messages; a tick that waited too long is dropped (the next one does its work).
             "wechat-run-schedules": {"task": "wechat.run_schedules", "schedule": 30.0, "options": {"expires": 25}},
             # Group insights: yesterday's messages into the daily rollups (today is counted live by the report).
@@ -93,6 +96,17 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
         },
         "enable_utc": True,
     }
+
+
+def _default_gateway_url() -> str:
+    """The sandbox serves both faces on one port: with WECHAT_BASE_URL on the sandbox, so is the gateway."""
+    base = os.environ.get("WECHAT_BASE_URL", SANDBOX_URL).rstrip("/")
+    return base if base == SANDBOX_URL or base.startswith(("http://127.0.0.1:", "http://localhost:")) else ""
+
+
+def _default_gateway_key() -> str:
+    """The key the sandbox's gateway face pre-issues, only when the gateway is the default (local) one."""
+    return SANDBOX_GATEWAY_KEY if not os.environ.get("PADPRO_BASE_URL") and _default_gateway_url() else ""
 
 
 def build_config(instance_path: Path) -> dict[str, Any]:
@@ -113,6 +127,12 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         # The desktop client's extspam header for uos login on real WeChat (the sandbox accepts any value).
         "WECHAT_UOS_EXTSPAM": os.environ.get("WECHAT_UOS_EXTSPAM", "sandbox"),
         "WECHAT_ACCOUNT": os.environ.get("WECHAT_ACCOUNT", "default"),
+        # Which protocol reaches WeChat (docs/DRIVERS.md): itchat (web/UOS login) or padpro (the operator's own
+        # WeChatPadPro-style gateway). PADPRO_KEY is a secret: never logged, never shown.
+        "WECHAT_DRIVER": os.environ.get("WECHAT_DRIVER", "itchat").strip().lower(),
+        "PADPRO_BASE_URL": os.environ.get("PADPRO_BASE_URL") or _default_gateway_url(),
+        "PADPRO_KEY": os.environ.get("PADPRO_KEY") or _default_gateway_key(),
+        "PADPRO_HTTP_SYNC_SECONDS": float(os.environ.get("PADPRO_HTTP_SYNC_SECONDS", "30")),
         "WECHAT_AUTOSTART": _env_bool("WECHAT_AUTOSTART", True),
         "LISTENER_LEASE_TTL": float(os.environ.get("LISTENER_LEASE_TTL", "15")),
         "LISTENER_HEARTBEAT": float(os.environ.get("LISTENER_HEARTBEAT", "2")),

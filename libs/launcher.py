@@ -1,8 +1,9 @@
 """`make run`: prepare the database, then run every process of the product under honcho.
 
 Processes come from the Procfile. The embedded Redis (libs/embedded_redis.py: private socket and password in the
-instance folder) runs only when REDIS_URL is not set, and the sandbox only while WECHAT_BASE_URL points at it (the
-default; its control token goes to `<instance>/sandbox_token`); settings come from the environment and `.env`.
+instance folder) runs only when REDIS_URL is not set, and the sandbox only while the driver's URL points at it (the
+default; its control token goes to `<instance>/sandbox_token`): WECHAT_BASE_URL for itchat, PADPRO_BASE_URL for
+`WECHAT_DRIVER=padpro` (the sandbox serves both faces). Settings come from the environment and `.env`.
 """
 
 from __future__ import annotations
@@ -39,9 +40,18 @@ def processes(env: dict[str, str]) -> list[str]:
     names = ["web", "worker", "beat"]
     if not env.get("REDIS_URL"):
         names.insert(0, "redis")
-    if env.get("WECHAT_BASE_URL", SANDBOX_URL).rstrip("/") == SANDBOX_URL:
+    if uses_sandbox(env):
         names.append("sandbox")
     return names
+
+
+def uses_sandbox(env: dict[str, str]) -> bool:
+    """The driver's server is the local sandbox (one process, both faces): the web face for itchat, the gateway
+    face for padpro (PADPRO_BASE_URL unset follows WECHAT_BASE_URL, as config.py does)."""
+    url = env.get("WECHAT_BASE_URL", SANDBOX_URL)
+    if env.get("WECHAT_DRIVER", "itchat").strip().lower() == "padpro":
+        url = env.get("PADPRO_BASE_URL") or url
+    return url.rstrip("/") == SANDBOX_URL
 
 
 def main() -> None:

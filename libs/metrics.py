@@ -122,8 +122,8 @@ class RedisCollector:
         self.app = app
 
     def collect(self) -> Iterator:
+        from libs.queues import bot_queue
         from wechat.control import bot_state
-        from wechat.listener import bot_queue
 
         client = self.app.extensions["redis"]
         up = GaugeMetricFamily(f"{PREFIX}_redis_up", "1 when Redis answered this scrape")

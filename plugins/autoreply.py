@@ -13,7 +13,8 @@ from wechat.plugins.api import current_call
 def incoming(msg: Any) -> autoreply.Incoming | None:
     """The message as the rules see it (None for chats rules never answer: MPs, the bot's own notes)."""
     chat = msg.chat
-    if isinstance(chat, Group):
+    kind = getattr(chat, "kind", None)  # a seam driver's chat (wechat/plugins/seam_message.py) says its kind
+    if isinstance(chat, Group) or kind == "group":
         text = msg.text or ""
         if "@" in text:  # only then: the bot's own member (its group nickname) means building every member
             bot = msg.bot
@@ -23,7 +24,7 @@ def incoming(msg: Any) -> autoreply.Incoming | None:
                 names.append(getattr(own, "display_name", None))
             text = autoreply.strip_mentions(text, names)
         return autoreply.Incoming(text=text.strip(), in_group=True, chat_puid=chat.puid, is_at=bool(msg.is_at))
-    if isinstance(chat, Friend):
+    if isinstance(chat, Friend) or kind == "friend":
         return autoreply.Incoming(text=(msg.text or "").strip(), in_group=False, chat_puid=chat.puid)
     return None
 

@@ -17,6 +17,14 @@ def test_external_redis_and_real_wechat_start_neither():
     assert processes(env) == ["web", "worker", "beat"]
 
 
+def test_padpro_on_the_sandbox_starts_the_sandbox_and_an_own_gateway_does_not():
+    assert processes({"WECHAT_DRIVER": "padpro"})[-1] == "sandbox"
+    assert processes({"WECHAT_DRIVER": "padpro", "WECHAT_BASE_URL": "https://login.weixin.qq.com"}) == \
+        ["redis", "web", "worker", "beat"]
+    assert processes({"WECHAT_DRIVER": "padpro", "PADPRO_BASE_URL": "http://10.0.0.5:8059"}) == \
+        ["redis", "web", "worker", "beat"]
+
+
 def procfile() -> dict[str, list[str]]:
     import shlex
     from pathlib import Path

@@ -23,12 +23,12 @@ import pytest
 from config import celery_settings
 from libs.events import EVENT_NAMES, STREAM_EVENTS
 from libs.i18n import MESSAGE_TYPE_LABELS
+from libs.queues import bot_queue
 from libs.validation import ValueInvalid
 from models.message import MESSAGE_TYPES
 from wechat import autoreply
 from wechat.automation import settings as automation
 from wechat.form_bounds import form_bounds
-from wechat.listener import bot_queue
 from wechat.plugins import settings as plugin_settings
 from wechat.plugins.spec import PluginSpec
 from wechat.schedules import service as schedules
@@ -117,9 +117,10 @@ def _stream_control_events() -> set[str]:
     return set(re.findall(r"event: (\w+)\\n", text))
 
 
-def _beat_queues() -> set[str]:
-    schedule = celery_settings("redis://127.0.0.1:1/0", account="default")["beat_schedule"]
-    return {entry["options"]["queue"] for entry in schedule.values() if "queue" in entry.get("options", {})}
+def _routed_queues() -> set[str]:
+    """Every bot task is routed by Celery's task_routes (no `queue=` at call sites: tests/wiring)."""
+    routes = celery_settings("redis://127.0.0.1:1/0", account="default")["task_routes"]
+    return {route["queue"] for route in routes.values()}
 
 
 LISTS = [
@@ -143,9 +144,9 @@ LISTS = [
     Listed("stream-only SSE events", source=lambda: set(STREAM_EVENTS), copies={
         "libs/sse.py, libs/sse_revocation.py": _stream_control_events,
     }),
-    # The bot's queue: the drivers work (Celery task_routes) adds its routes here as copies.
+    # The bot's queue, named by libs/queues.bot_queue; Celery's task_routes is the one place that routes to it.
     Listed("queue names", source=lambda: {bot_queue("default")}, copies={
-        "config.py beat_schedule": _beat_queues,
+        "config.py task_routes": _routed_queues,
     }),
 ]
 

@@ -13,6 +13,27 @@ from views.chat_strings import CHAT_STRINGS
 
 bp = Blueprint("dashboard", __name__)
 
+
+def cannot(capability: str) -> str:
+    """In templates: why the logged-in driver cannot do `capability` (e.g. "send_file"), or "" when it can or
+    nothing is known (not logged in). The control it names is greyed out with this reason (wechat/capabilities)."""
+    from drivers.types import Capability
+    from wechat import capabilities, control
+
+    flag = Capability.__members__[capability.upper()]  # a typo is a 500 in tests, not a silent "can"
+    try:
+        capabilities.require(control.bot_state().login(), [flag])
+    except capabilities.Unsupported as exc:
+        return exc.message
+    except Exception:  # Redis unavailable: render the page; the API still refuses what the driver cannot do
+        return ""
+    return ""
+
+
+@bp.app_context_processor
+def capability_helpers() -> dict:
+    return {"cannot": cannot}
+
 # endpoint → (URL, template). One line per page keeps the navigation bar and the routes in step.
 PAGES = {
     "index": ("/", "index.html"),

@@ -11,6 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from drivers.types import Unsupported
 from libs.api import ApiError
 from libs.api_spec import error_answer
 from libs.auth import json_error, wants_json
@@ -43,6 +44,11 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def model_invalid(error: ValidationError):
         return api_error(error_answer(error))
+
+    # The one mapping of the driver seam's "cannot do that" (drivers.types.Unsupported) to an answer: 409.
+    @app.errorhandler(Unsupported)
+    def unsupported(error: Unsupported):
+        return json_error(error.message, 409, code="unsupported")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -12,7 +12,7 @@ from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.send_job import SendJob
 from views.schemas.jobs import JobAnswer, JobDetail, Jobs, Resent, SendIn
-from wechat import control
+from wechat import capabilities, control
 from wechat.media_send_limits import send_refusal
 from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job, resend_uncertain
 
@@ -38,7 +38,7 @@ def check_uploads(upload_ids: list[str]) -> None:
 
 
 @bp.post("/messages/send")
-@api.validate(json=SendIn, resp=Response(HTTP_202=JobAnswer))
+@api.validate(json=SendIn, resp=Response(HTTP_202=JobAnswer, HTTP_409=ErrorBody))
 def send():
     """Send a text and/or uploaded files to up to 5000 recipients, as a send job."""
     body: SendIn = context_json()
@@ -48,6 +48,8 @@ def send():
     except JobInvalid as exc:
         raise ApiError(400, str(exc)) from None
     check_uploads(files)
+    # What the logged-in driver cannot send is refused now (409), not failed per recipient later.
+    capabilities.require_for_message(control.bot_state().login(), body.text, files)
     db.session.flush()
     record(current_user.username, "message.send", target=f"job {job.id}",
            detail={"recipients": job.total, "files": len(files)}, ip=request.remote_addr)

@@ -34,7 +34,6 @@ from views.schemas.messages import (
 from wechat import control
 from wechat.archive import media_root
 from wechat.chat_unread import clear_all
-from wechat.listener import bot_queue
 from wechat.notifications import clear_unread, unread
 from wechat.retention import delete_messages
 
@@ -155,8 +154,7 @@ def request_sync():
     what = context_json().what
     if not control.bot_state().is_logged_in():
         raise ApiError(503, "WeChat is not logged in", code="not_logged_in")
-    result = control.celery_app().send_task("wechat.sync", args=[what],
-                                            queue=bot_queue(current_app.config["WECHAT_ACCOUNT"]), expires=600)
+    result = control.celery_app().send_task("wechat.sync", args=[what], expires=600)  # routed: task_routes
     record(current_user.username, "sync.request", target=what, ip=request.remote_addr)
     db.session.commit()
     return jsonify({"ok": True, "task_id": result.id}), 202

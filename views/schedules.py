@@ -16,6 +16,7 @@ from models.wechat import Account
 from views.plugins import current_account
 from views.schemas.common import PageQuery
 from views.schemas.schedules import ScheduleAnswer, Schedules
+from wechat import capabilities, control
 from wechat.schedules import service
 
 bp = Blueprint("schedules", __name__, url_prefix="/api")
@@ -33,7 +34,12 @@ def _validated(current: Schedule | None = None) -> dict:
     """The route's validated body, checked against the clock, the uploads and the schedule it changes."""
     tz_name = current.timezone if current is not None else current_app.config["TIMEZONE"]
     data = context_json().model_dump(exclude_unset=True)
-    return service.validate(data, utcnow(), tz_name, _upload_exists, current)
+    values = service.validate(data, utcnow(), tz_name, _upload_exists, current)
+    # What the logged-in driver cannot send is refused when the schedule is saved (409), not at each run.
+    text = values.get("text", current.text if current is not None else "")
+    files = values.get("files", current.files if current is not None else [])
+    capabilities.require_for_message(control.bot_state().login(), text or "", files or [])
+    return values
 
 
 def _schedule_or_404(account: Account, schedule_id: int) -> Schedule:
@@ -86,7 +92,8 @@ def create_schedule():
 
 
 @bp.put("/schedules/<int:schedule_id>")
-@api.validate(json=service.ScheduleChanges, resp=Response(HTTP_200=ScheduleAnswer, HTTP_404=ErrorBody))
+@api.validate(json=service.ScheduleChanges, resp=Response(HTTP_200=ScheduleAnswer, HTTP_404=ErrorBody,
+                                                                 HTTP_409=ErrorBody))
 def update_schedule(schedule_id: int):
     """Change a schedule."""
     account = current_account()

@@ -12,6 +12,7 @@ from extensions import db
 from libs.api import ApiError
 from libs.api_spec import ErrorBody, Response, api, context_json, context_query
 from libs.metrics import queue_length
+from libs.queues import bot_queue
 from models.audit import record
 from views.schemas.common import CommandResult, Ok
 from views.schemas.wechat import (
@@ -26,14 +27,14 @@ from views.schemas.wechat import (
     RemarkIn,
     Status,
 )
-from wechat import control
+from wechat import capabilities, control
 from wechat.builtin_handlers import friend_requests
-from wechat.listener import bot_queue
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 
+# The one mapping of command errors to statuses; `unsupported`: the active driver lacks the capability (409).
 ERROR_STATUS = {"not_logged_in": 503, "not_found": 404, "not_owner": 403, "invalid": 400, "rate_limited": 429,
-                "not_reachable": 422, "wechat_error": 502}
+                "not_reachable": 422, "wechat_error": 502, "unsupported": 409}
 
 
 def command_answers() -> Response:
@@ -89,6 +90,8 @@ def status():
             "starts": listener.get("starts", 0),
         },
         "paused": state.paused(),
+        # The logged-in driver and what it can do (wechat/capabilities.py): the dashboard greys out the rest.
+        "driver": capabilities.summary(login),
         # Why the last session ended (WeChat ends web sessions after a day or three), until the next login.
         "session_end": state.session_end(),
         # Tasks waiting for the process holding the bot: nobody takes them until WeChat is logged in (they expire).

@@ -32,7 +32,7 @@ from wechat.archive_media import (
     save_media,
 )
 from wechat.chat_unread import queue_chat_arrivals
-from wechat.dispatch import BotContext, MustNotLose, message_handler
+from wechat.dispatch import BotContext, MustNotLose, event_handler, message_handler
 from wechat.group_presence import groups_active
 from wechat.message_payload import EVENT_TEXT_LIMIT, message_payload
 from wechat.notifications import after_arrived, queue_arrived
@@ -173,7 +173,7 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: 
     for msg_id, (msg, record) in fresh.items():
         if msg_id in known:
             continue
-        if record["type"] in MEDIA_TYPES:
+        if record["type"] in MEDIA_TYPES and record.get("media_status") != MEDIA_NOT_FETCHED:
             save_media(msg, record, account_id, gate)
         records.append(record)
     if not records:
@@ -228,3 +228,60 @@ def archive_message(msg, ctx: BotContext) -> None:
     record = build_record(msg, ctx.directory())
     if record["msg_id"]:
         ctx.batch.collect("archive", (msg, record))
+
+
+# -- a seam driver's events (drivers.types) ------------------------------------------------------------------------
+EVENT_TYPES = {"text": "text", "image": "picture", "voice": "recording", "video": "video", "emoji": "emoticon",
+               "file": "attachment", "link": "sharing", "card": "card", "location": "map", "system": "system",
+               "other": "unknown"}
+# The seam has no media download yet (drivers.interface): a seam driver's media messages are stored with this
+# status instead of a file, and the dashboard shows them as not kept.
+MEDIA_NOT_FETCHED = "not_fetched"
+
+
+def event_record(event, directory) -> dict[str, Any] | None:
+    """The row for a seam event (MessageEvent, GroupNoteEvent, RecallEvent); None for other events.
+
+    Ids are the driver's own (stable wxids on padpro), stored where the itchat path stores puids."""
+    from drivers.types import GroupNoteEvent, MessageEvent, RecallEvent
+
+    me = directory.me()
+    if isinstance(event, MessageEvent):
+        chat = directory.chat(event.chat_id, event.is_group)
+        kind = EVENT_TYPES.get(event.kind.value, "unknown")
+        outgoing = event.sender_id == me.id
+        if outgoing:
+            sender_id, sender_name = me.id, me.nick_name
+        elif event.is_group:
+            sender_id, sender_name = event.sender_id, directory.member_name(event.chat_id, event.sender_id)
+        else:
+            sender_id, sender_name = chat.id, chat.name
+        text, url, file_name = event.text, event.url or None, event.file_name
+        created, msg_id = event.create_time, event.msg_id
+    elif isinstance(event, GroupNoteEvent | RecallEvent):
+        chat_id = event.group_id if isinstance(event, GroupNoteEvent) else event.chat_id
+        chat = directory.chat(chat_id, chat_id.endswith("@chatroom"))
+        kind, outgoing, sender_id, sender_name = "system", False, "", ""
+        text, url, file_name, created, msg_id = event.text, None, "", event.create_time, event.msg_id
+    else:
+        return None
+    msg_id = str(msg_id or "")
+    recall_of = event.recalled_msg_id if isinstance(event, RecallEvent) else None
+    return {
+        "recall_of": recall_of if recall_of and MSG_ID.fullmatch(recall_of) else None,
+        "msg_id": msg_id if MSG_ID.fullmatch(msg_id) else "", "type": kind, "chat_kind": chat.kind,
+        "chat_puid": chat.id, "chat_name": normalize_emoji(chat.name)[:255], "sender_puid": sender_id or None,
+        "sender_name": normalize_emoji(sender_name or "")[:255], "is_outgoing": outgoing,
+        "text": normalize_emoji(text or ""), "url": url,
+        "file_name": sanitize_name(file_name) if kind == "attachment" else None,
+        "media_status": MEDIA_NOT_FETCHED if kind in MEDIA_TYPES else None,
+        "created_at": datetime.fromtimestamp(int(created or 0) or datetime.now(UTC).timestamp(), UTC),
+    }
+
+
+@event_handler("archive")
+def archive_event(event, ctx: BotContext) -> None:
+    """Collect a seam event; `flush_archive` stores the batch like the wxpy messages'."""
+    record = event_record(event, ctx.directory())
+    if record is not None and record["msg_id"]:
+        ctx.batch.collect("archive", (event, record))

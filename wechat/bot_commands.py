@@ -1,8 +1,8 @@
 """What the dashboard can ask the live bot to do, as plain functions of a wxpy Bot.
 
 Each returns a JSON-able dict or raises CommandError with a stable code the API maps to a status:
-not_found, not_owner, not_reachable, invalid, rate_limited, wechat_error (and not_logged_in, raised before any of
-these run).
+not_found, not_owner, not_reachable, invalid, rate_limited, wechat_error, unsupported (the driver lacks the
+capability: 409), and not_logged_in (raised before any of these run).
 """
 
 from __future__ import annotations
@@ -301,8 +301,19 @@ COMMANDS = {
 }
 
 
+def commands_for(bot) -> dict[str, Any]:
+    """The command table of this connection: the wxpy functions above, or a seam driver's (wechat/seam_commands)."""
+    from wechat.seam import is_driver
+
+    if is_driver(bot):
+        from wechat import seam_commands
+
+        return seam_commands.COMMANDS
+    return COMMANDS
+
+
 def run_command(bot, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    command = COMMANDS.get(name)
+    command = commands_for(bot).get(name)
     if command is None:
         return CommandError("invalid", f"unknown command {name!r}").as_dict()
     try:

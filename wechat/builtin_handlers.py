@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from extensions import db
 from models.types import utcnow
 from wechat.automation.notes import bot_removed_from_group
-from wechat.dispatch import BotContext, message_handler, on_batch_start
+from wechat.dispatch import BotContext, event_handler, message_handler, on_batch_start
 from wechat.group_presence import groups_active, mark_group_left, notified_group_names
 from wechat.plugins import config_cache
 from wechat.state import BotState
@@ -84,6 +84,42 @@ def remember_friend_request(msg, ctx: BotContext) -> None:
     key = ctx.state.key("friend_requests")
     ctx.state.client.hset(key, request["id"], json.dumps(request, ensure_ascii=False))
     ctx.state.client.expire(key, FRIEND_REQUEST_TTL)
+
+
+@event_handler("metrics.received")
+def count_received_event(event, ctx: BotContext) -> None:
+    from drivers.types import FriendRequestEvent, GroupNoteEvent, MessageEvent, RecallEvent
+
+    if isinstance(event, MessageEvent | FriendRequestEvent | GroupNoteEvent | RecallEvent):
+        ctx.batch.count("messages_received")
+
+
+@event_handler("friend_requests")
+def remember_friend_request_event(event, ctx: BotContext) -> None:
+    """A seam driver's friend request, with what accepting it needs (the driver's ticket, scene, encrypted id)."""
+    from drivers.types import FriendRequestEvent
+
+    if not isinstance(event, FriendRequestEvent):
+        return
+    request = {"id": str(event.msg_id), "user_name": event.user_id, "nick_name": event.nick_name,
+               "text": event.text, "ticket": event.ticket, "encrypt_user": event.encrypt_user,
+               "scene": event.scene, "time": time.time()}
+    key = ctx.state.key("friend_requests")
+    ctx.state.client.hset(key, request["id"], json.dumps(request, ensure_ascii=False))
+    ctx.state.client.expire(key, FRIEND_REQUEST_TTL)
+
+
+def friend_request_event(state: BotState, user_id: str):
+    """The newest stored request of `user_id` as the seam's FriendRequestEvent (None: none is stored)."""
+    from drivers.types import FriendRequestEvent
+
+    for request in friend_requests(state):
+        if request.get("user_name") == user_id:
+            return FriendRequestEvent(msg_id=request["id"], user_id=user_id, nick_name=request.get("nick_name", ""),
+                                      text=request.get("text", ""), ticket=request.get("ticket", ""),
+                                      encrypt_user=request.get("encrypt_user", ""),
+                                      scene=int(request.get("scene") or 0))
+    return None
 
 
 def friend_requests(state: BotState) -> list[dict]:

@@ -16,7 +16,8 @@ from flask import Flask, current_app
 
 from libs.wx.connection import SessionFiles, configure_itchat
 from wechat.dispatch import BotContext, install_dispatcher
-from wechat.listener import Listener, ListenerSettings, bot_queue
+from wechat.driver_factory import build_driver, uses_seam
+from wechat.listener import Listener, ListenerSettings
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,14 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Lis
     settings = ListenerSettings(account=config["WECHAT_ACCOUNT"], lease_ttl=config["LISTENER_LEASE_TTL"],
                                 heartbeat_interval=config["LISTENER_HEARTBEAT"],
                                 acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
+    if uses_seam(config):
+        from wechat.driver_listener import DriverListener
+
+        return DriverListener(state, session_files(app), settings, task_id, hostname,
+                              relaunch=lambda: launch_listener(app, force=True),
+                              on_ready=lambda driver: after_login(app),
+                              make_driver=lambda: build_driver(config),
+                              make_context=lambda driver, halt: BotContext(app, state, driver, on_halt=halt))
     return Listener(state, session_files(app), settings, task_id, hostname,
                     relaunch=lambda: launch_listener(app, force=True),
                     install_handlers=lambda bot, done, halt: install_dispatcher(
@@ -143,8 +152,8 @@ def send_to_bot(name: str, args: list, app: Flask | None = None, expires: float 
     logged in, nobody consumes the bot queue, and what waits there must not pile up for the next login (send jobs
     are resumed at every login anyway, see resume_send_jobs)."""
     app = app or current_app
-    return celery_app(app).send_task(name, args=args, queue=bot_queue(app.config["WECHAT_ACCOUNT"]),
-                                     expires=expires or app.config["BOT_TASK_EXPIRES"])
+    # The queue comes from task_routes (config.py, libs/queues.py): one place routes every bot task.
+    return celery_app(app).send_task(name, args=args, expires=expires or app.config["BOT_TASK_EXPIRES"])
 
 
 def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:

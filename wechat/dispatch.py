@@ -48,20 +48,31 @@ class BotContext:
     entries: list[Entry] | None = None  # the handlers to run; None: every registered one
 
     def directory(self):
-        """The fast chat lookup (libs/wx/directory.py) shared by every handler of this login."""
+        """The fast chat lookup shared by every handler of this login: libs/wx/directory.py on the itchat path,
+        wechat/seam.py's SeamDirectory on a seam driver."""
         if "directory" not in self.cache:
-            from libs.wx.directory import ChatDirectory
+            from wechat.seam import directory_of, is_driver
 
-            self.cache["directory"] = ChatDirectory(self.bot)
+            if is_driver(self.bot):
+                self.cache["directory"] = directory_of(self.bot)
+            else:
+                from libs.wx.directory import ChatDirectory
+
+                self.cache["directory"] = ChatDirectory(self.bot)
         return self.cache["directory"]
 
     def account_id(self) -> int:
         """The Account row of this bot (created on first use)."""
         if "account_id" not in self.cache:
             from extensions import db
-            from wechat.accounts import account_of_bot
+            from wechat.accounts import account_of_bot, ensure_account
+            from wechat.seam import is_driver
 
-            self.cache["account_id"] = account_of_bot(self.bot).id
+            if is_driver(self.bot):
+                me = self.directory().me()
+                self.cache["account_id"] = ensure_account(me.id, me.nick_name).id
+            else:
+                self.cache["account_id"] = account_of_bot(self.bot).id
             db.session.commit()
         return self.cache["account_id"]
 
@@ -76,6 +87,13 @@ class Entry:
     name: str
     handler: Handler
     flush: Flush | None = None  # set for a collecting handler: stores what it collected, at the end of a batch
+    on_event: Handler | None = None  # the same handler for a seam driver's neutral events (drivers.types)
+
+    def handler_for(self, msg: Any) -> Handler | None:
+        """What runs on `msg`: the wxpy handler for a wxpy message, `on_event` for a seam event (None: skip)."""
+        from wechat.seam import is_event
+
+        return self.on_event if is_event(msg) else self.handler
 
 
 # Lower priority runs first. The received counter (-100), the archive stores before anything reacts (0), then the
@@ -97,6 +115,22 @@ def message_handler(name: str, priority: int = 50, flush: Flush | None = None) -
         _HANDLERS.append(Entry(priority, name, handler, flush))
         _HANDLERS.sort(key=lambda entry: (entry.priority, entry.name))
         return handler
+
+    return register
+
+
+def event_handler(name: str) -> Callable[[Handler], Handler]:
+    """Decorator: the seam-event side of the handler registered as `name` (same priority, same flush).
+
+    A handler without one does not see a seam driver's events: a feature works on a seam driver once its module
+    registers this (the itchat path keeps calling the wxpy handler)."""
+
+    def register(handler: Handler) -> Handler:
+        for number, entry in enumerate(_HANDLERS):
+            if entry.name == name:
+                _HANDLERS[number] = Entry(entry.priority, entry.name, entry.handler, entry.flush, handler)
+                return handler
+        raise LookupError(f"no message handler {name!r} to add an event handler to")
 
     return register
 
@@ -142,9 +176,12 @@ def _run(entries: list[Entry], msg: Any, ctx: BotContext) -> bool:
     """Run handlers on one message; False when one of them halted the loop."""
     with ctx.app.app_context():
         for entry in entries:
+            handler = entry.handler_for(msg)
+            if handler is None:
+                continue
             started = time.monotonic()
             try:
-                entry.handler(msg, ctx)
+                handler(msg, ctx)
             except MustNotLose as exc:
                 _halt(ctx, exc)
                 return False
@@ -218,12 +255,16 @@ def end_batch(ctx: BotContext, last: Any = None) -> None:
 
 # Modules whose @message_handler functions every bot runs; a feature adds its module here.
 HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.archive", "wechat.automation.handlers",
-                   "wechat.plugins.handler", "wechat.insights.handler")
+                   "wechat.automation.seam_handlers", "wechat.plugins.handler", "wechat.insights.handler")
+
+
+def load_handlers() -> None:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
 
 
 def install_dispatcher(ctx: BotContext) -> None:
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
+    load_handlers()
     batch_ends = getattr(ctx.bot, "batch_end_hooks", None)
     if batch_ends is None:
         ctx.batch_size = 1  # nobody tells us where a batch ends: every message is one

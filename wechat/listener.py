@@ -23,11 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from libs import wx_resilience
+from libs.queues import bot_queue
 from libs.wx.checkpoint import SyncCheckpoint
 from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
 from libs.wx.login_mode import LoginRefused, refusal_after_login
 from libs.wx.loops import LoopGate, LoopStopped
 from wechat import runtime
+from wechat.driver_factory import itchat_login_fields
 from wechat.session_end import session_end_message
 from wechat.state import BotState
 
@@ -45,10 +47,6 @@ class ListenerSettings:
     heartbeat_interval: float = 2.0
     acquire_wait: float = 20.0
     save_interval: float = 30.0
-
-
-def bot_queue(account: str) -> str:
-    return f"wechat.{account}"
 
 
 class Listener:
@@ -205,7 +203,8 @@ class Listener:
         except Exception:
             logger.warning("could not reset the WeChat connection state", exc_info=True)
         me = bot.self
-        if not self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or ""):
+        if not self.state.set_login("logged_in", nick_name=me.nick_name or "", puid=me.puid or "",
+                                    **itchat_login_fields()):
             self.stop("lease_lost")  # a newer listener holds the lease: this one must not serve
         else:
             try:
@@ -331,7 +330,8 @@ class Listener:
         self.state.listener_started(self.task_id, self.hostname)
         bot = self.bot
         if bot is not None and bot.alive:
-            self.state.set_login("logged_in", nick_name=bot.self.nick_name or "", puid=bot.self.puid or "")
+            self.state.set_login("logged_in", nick_name=bot.self.nick_name or "", puid=bot.self.puid or "",
+                                 **itchat_login_fields())
         elif self._qr is not None:
             state, uuid, png = self._qr
             self.state.set_login(state, uuid=uuid, qrcode=png or None)

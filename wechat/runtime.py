@@ -31,7 +31,8 @@ def clear_bot() -> None:
 
 def current_bot() -> Any:
     bot = _bot
-    if bot is None or not bot.alive:
+    # A seam driver (wechat/driver_listener.py) is set only while logged in; a wxpy Bot says so itself.
+    if bot is None or not getattr(bot, "alive", True):
         raise BotNotReady("WeChat is not logged in")
     return bot
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from libs import metrics
 from libs.uploads import resolve_upload, upload_root
 from wechat import control, runtime
-from wechat.bot_commands import CommandError, send_message
+from wechat.bot_commands import CommandError, commands_for
 from wechat.pacing import Pacer
 from wechat.send_jobs import JobRunner
 from wechat.send_lane import SendLane
@@ -23,7 +23,8 @@ def check_upload(upload_id: str) -> str:
 def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
     def send(to: str, text: str, files: list[str], msg_ids: list[int]) -> None:
         keep_alive()
-        result = send_message(runtime.current_bot(), to=to, text=text, files=files, msg_ids=msg_ids)
+        bot = runtime.current_bot()
+        result = commands_for(bot)["send_message"](bot, to=to, text=text, files=files, msg_ids=msg_ids)
         metrics.incr("sends_ok" if result.get("ok") else "sends_failed")
         if not result.get("ok"):
             raise CommandError(result.get("error", "wechat_error"), result.get("message", ""))

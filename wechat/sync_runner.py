@@ -11,9 +11,10 @@ import uuid
 
 from libs import metrics
 from libs.events import publish
-from wechat import sync, sync_snapshot
+from wechat import seam_snapshot, sync, sync_snapshot
 from wechat.avatars import fetch_avatars
 from wechat.lease import Lease
+from wechat.seam import is_driver
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
@@ -39,15 +40,16 @@ def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[d
 
     try:
         results: list[sync.SyncResult] = []
-        sync_snapshot.refresh(bot)
+        source = seam_snapshot if is_driver(bot) else sync_snapshot  # the same dicts from either connection
+        source.refresh(bot)
         if what in ("contacts", "all"):
-            results.append(sync.sync_people(account_id, sync_snapshot.friends(bot), "is_friend"))
+            results.append(sync.sync_people(account_id, source.friends(bot), "is_friend"))
             progress("contacts", 1, 1)
         if what in ("mps", "all"):
-            results.append(sync.sync_people(account_id, sync_snapshot.mps(bot), "is_mp"))
+            results.append(sync.sync_people(account_id, source.mps(bot), "is_mp"))
             progress("mps", 1, 1)
         if what in ("groups", "all"):
-            fresh = sync_snapshot.groups(bot, lambda done, total: progress("members", done, total))
+            fresh = source.groups(bot, lambda done, total: progress("members", done, total))
             results.append(sync.sync_groups(account_id, fresh, progress))
         removed = sync.remove_orphans(account_id)
     finally:
@@ -63,6 +65,8 @@ def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[d
 
 def run_avatars(bot, account_id: int, state: BotState) -> int | None:
     """Download the avatars that are due (wechat/avatars.py); None when another download is running."""
+    if is_driver(bot):
+        return 0  # the seam has no avatar download yet (docs/DRIVERS.md): the dashboard shows initials
     lease = Lease(state.client, state.key("avatars"), SYNC_LEASE_SECONDS)
     owner = uuid.uuid4().hex
     if not lease.acquire(owner):

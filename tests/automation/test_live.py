@@ -8,6 +8,7 @@ import zlib
 import pytest
 
 from tests.fixtures.processes import wait_for
+from tests.runtime.conftest import DRIVERS
 
 pytestmark = pytest.mark.integration
 
@@ -54,6 +55,7 @@ def png() -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_friend_request_keyword_invite_welcome_and_already_member(stack):
     live(stack, explicit_friends=CREATORS, explicit_groups=[
         {"name": "Python✌1群", "members": ["老成员"], "owner": "self"},
@@ -90,6 +92,7 @@ def test_friend_request_keyword_invite_welcome_and_already_member(stack):
         assert all(row.reason for row in rows)
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_full_group_overflows_into_a_new_numbered_group(stack):
     live(stack, explicit_friends=CREATORS, explicit_groups=[
         {"name": "Python✌1群", "members": 500, "owner": "self"},
@@ -109,7 +112,8 @@ def test_full_group_overflows_into_a_new_numbered_group(stack):
     assert announcement
 
 
-def test_vote_kick_mp_forwarding_and_relay(stack):
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_vote_kick_mp_forwarding_and_relay(stack, driver):
     live(stack, explicit_friends=["坏人", *VOTERS, "张三", "李四"],
          explicit_groups=[
              {"name": "投票群", "members": ["坏人", *VOTERS], "owner": "self"},
@@ -156,14 +160,16 @@ def test_vote_kick_mp_forwarding_and_relay(stack):
     stack.sandbox.control("messages", {"from": "张三", "group": "中继A", "type": "text", "content": "大家好"})
     stack.sandbox.control("messages", {"from": "李四", "group": "中继B", "type": "picture",
                                        "data_b64": base64.b64encode(png()).decode(), "file_name": "猫.png"})
-    wait_for(lambda: sent_after(stack, seq, "text", "中继B") and sent_after(stack, seq, "image", "中继A"), 30,
+    # padpro: no media download through the seam yet (docs/DRIVERS.md), so the picture is relayed as its label.
+    picture = [("image", None), ("text", "李四:")] if driver == "itchat" else [("text", "李四: [图片]")]
+    wait_for(lambda: sent_after(stack, seq, "text", "中继B") and sent_after(stack, seq, picture[0][0], "中继A"), 30,
              what="both relays")
     time.sleep(2)  # time enough for an echo loop to show itself
     sent = sent_after(stack, seq)
     to_b = [(e["kind"], e.get("content")) for e in sent if e["to"] == "中继B"]
     assert to_b == [("text", "张三: 大家好")], to_b
     to_a = sorted((e["kind"], e.get("content")) for e in sent if e["to"] == "中继A")
-    assert to_a == [("image", None), ("text", "李四:")], to_a
+    assert to_a == picture, to_a
 
 
 def test_english_notes_and_group_display_names(stack):

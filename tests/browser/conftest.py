@@ -95,8 +95,13 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(sandbox_server: SandboxServer, migrated_db, redis_server, tmp_path_factory) -> Iterator[Live]:  # noqa: F811
-    """A stack with one worker and the web app on a real server; the WeChat login is left to the tests."""
+def live(request, sandbox_server: SandboxServer, migrated_db, redis_server, tmp_path_factory  # noqa: F811
+         ) -> Iterator[Live]:
+    """A stack with one worker and the web app on a real server; the WeChat login is left to the tests.
+
+    Its driver is itchat unless a module asks for another: `pytest.mark.parametrize("live", ["padpro"],
+    indirect=True)` (the sandbox serves both faces; tests/runtime/conftest.py DRIVERS)."""
+    driver = getattr(request, "param", "itchat")
     sandbox_server.reset(**WORLD)
     redis_server.client().flushall()
     folder = tmp_path_factory.mktemp("browser-stack")
@@ -107,10 +112,12 @@ def live(sandbox_server: SandboxServer, migrated_db, redis_server, tmp_path_fact
         "REDIS_URL": redis_server.url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "browser-secret",
         "INSTANCE_PATH": str(instance), "WECHAT_BASE_URL": sandbox_server.base_url, "LISTENER_LEASE_TTL": "4",
         "LISTENER_HEARTBEAT": "0.5", "SEND_DELAY_MIN": "0.05", "SEND_DELAY_MAX": "0.1",
+        "WECHAT_DRIVER": driver, "PADPRO_BASE_URL": sandbox_server.base_url, "PADPRO_KEY": "sandbox-gateway-key",
     }
     app = create_app({"SECRET_KEY": env["SECRET_KEY"], "REDIS_URL": env["REDIS_URL"],
                       "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "LISTENER_HEARTBEAT": 0.5,
-                      "SSE_HEARTBEAT_SECONDS": 5}, instance_path=str(instance))
+                      "SSE_HEARTBEAT_SECONDS": 5, "WECHAT_DRIVER": driver, "PADPRO_BASE_URL": sandbox_server.base_url,
+                      "PADPRO_KEY": env["PADPRO_KEY"]}, instance_path=str(instance))
     with app.app_context():
         admin = AdminUser(username=ADMIN)
         admin.set_password(ADMIN_PASSWORD)

@@ -239,3 +239,11 @@ def test_published_ports_are_loopback_only(variant):
 
 def test_flower_is_pinned_in_the_image_requirements():
     assert re.search(r"^flower==[\d.]+$", (ROOT / "requirements.txt").read_text(), re.M)
+
+
+def test_the_gateway_is_the_operators_own_image_behind_its_profile():
+    """WECHAT_DRIVER=padpro: a placeholder for the operator's gateway, never built or published by us."""
+    gateway = load("docker-compose.yml")["services"]["gateway"]
+    assert gateway["profiles"] == ["padpro"]
+    assert "build" not in gateway and "ports" not in gateway
+    assert gateway["image"].startswith("${PADPRO_GATEWAY_IMAGE")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.sandbox import sandbox, sandbox_server  # noqa: F401  (fixtures)
-from tests.runtime.conftest import stack  # noqa: F401  (fixture)
+from tests.runtime.conftest import driver, stack  # noqa: F401  (fixtures; parametrize `driver` for both)
 
 HERE = Path(__file__).parent
 COMMUNITY = HERE / "community"

@@ -10,6 +10,7 @@ import pytest
 from tests.fixtures.processes import wait_for
 from tests.plugins.conftest import COMMUNITY
 from tests.plugins.fake_llm import FakeLLM
+from tests.runtime.conftest import DRIVERS
 
 pytestmark = pytest.mark.integration
 
@@ -107,6 +108,23 @@ def test_community_and_entry_point_plugins_help_and_failures(stack, entry_point_
     reply(stack, seq, FRIEND, lambda t: t == "pong")
     time.sleep(1)
     assert texts_to(stack, seq, FRIEND) == ["pong"]
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_an_auto_reply_answers_a_friend_and_a_group(stack):
+    """The product's plugin path on either driver: a friend rule and a group rule answer, once each."""
+    live(stack)
+    for position, rule in enumerate([{"mode": "exact", "pattern": "价格", "reply": "99元", "scope": "friends"},
+                                     {"mode": "contains", "pattern": "早安", "reply": "早安☀️", "scope": "groups",
+                                      "require_at": False}]):
+        assert stack.api("POST", "/api/autoreplies", json={**rule, "position": position}).status_code == 201
+    seq = stack.sandbox.state()["sent_count"]
+    say(stack, "价格")
+    say(stack, "大家早安", group=GROUP_B, sender="老王")
+    assert reply(stack, seq, FRIEND) == "99元"
+    assert reply(stack, seq, GROUP_B) == "早安☀️"
+    time.sleep(1)
+    assert texts_to(stack, seq, FRIEND) == ["99元"] and texts_to(stack, seq, GROUP_B) == ["早安☀️"]
 
 
 def test_autoreply_modes_scopes_and_the_llm_plugin(stack):

@@ -9,7 +9,7 @@ import pytest
 
 from tests.fixtures.processes import wait_for
 from tests.fixtures.sandbox import sandbox, sandbox_server  # noqa: F401  (fixtures)
-from tests.runtime.conftest import stack  # noqa: F401  (fixture)
+from tests.runtime.conftest import driver, stack  # noqa: F401  (fixtures; parametrize `driver` for both)
 
 
 def figure(name: str, value) -> None:

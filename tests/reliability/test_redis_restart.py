@@ -8,6 +8,7 @@ import pytest
 
 from tests.fixtures.processes import RedisServer, wait_for
 from tests.reliability.conftest import archived_total, figure, wait_archived
+from tests.runtime.conftest import DRIVERS
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +38,7 @@ def first_message_event(stack, timeout: float = 20) -> dict | None:
     return None
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_redis_restart_mid_operation_recovers_and_loses_nothing(logged_in_stack, redis_server):
     stack = logged_in_stack
     friend = stack.sandbox.world()["friends"][0]["nick_name"]

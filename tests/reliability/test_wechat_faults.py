@@ -6,6 +6,7 @@ import pytest
 
 from tests.fixtures.processes import wait_for
 from tests.reliability.conftest import archived_total, figure, wait_archived
+from tests.runtime.conftest import DRIVERS
 
 pytestmark = pytest.mark.integration
 
@@ -16,6 +17,8 @@ def friend_of(stack) -> str:
     return stack.sandbox.world()["friends"][0]["nick_name"]
 
 
+# itchat only: on padpro the seam has no health signal yet (the driver rides a gateway outage out inside
+# poll_events, so /api/status never shows "degraded"; nothing is lost): docs/DRIVERS.md, "Not done yet".
 def test_outage_of_30s_degrades_then_recovers_without_logout(logged_in_stack):
     stack = logged_in_stack
     friend = friend_of(stack)
@@ -49,6 +52,7 @@ def test_outage_of_30s_degrades_then_recovers_without_logout(logged_in_stack):
     assert "Traceback" not in "".join(w.log() for w in stack.workers if "synccheck" in w.log()) or True
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_expired_session_still_restarts_cleanly(logged_in_stack):
     """A remote logout during an outage is still a logout: the listener restarts with a fresh QR code."""
     stack = logged_in_stack

@@ -69,8 +69,14 @@ class Stack:
         return "\n".join(f"--- {w.log_path.name}\n{w.log()[-6000:]}" for w in self.workers)
 
 
-def build_stack(sandbox, migrated_db, redis_server, tmp_path: Path) -> Stack:  # noqa: F811
-    """A Stack on a flushed Redis and a copy of the migrated database in tmp_path (no worker yet)."""
+# Both drivers run the product against the same sandbox (one world, two faces); a test runs on both with
+# `@pytest.mark.parametrize("driver", DRIVERS)` (it overrides the `driver` fixture below).
+DRIVERS = ("itchat", "padpro")
+
+
+def build_stack(sandbox, migrated_db, redis_server, tmp_path: Path, driver: str = "itchat") -> Stack:  # noqa: F811
+    """A Stack on a flushed Redis and a copy of the migrated database in tmp_path (no worker yet), its workers
+    on `driver` (itchat: the web face; padpro: the gateway face of the same sandbox)."""
     redis_server.client().flushall()
     db_path = tmp_path / "stack.db"
     shutil.copy(migrated_db, db_path)
@@ -85,9 +91,14 @@ def build_stack(sandbox, migrated_db, redis_server, tmp_path: Path) -> Stack:  #
         "LISTENER_HEARTBEAT": "0.5",
         "SEND_DELAY_MIN": "0.05",
         "SEND_DELAY_MAX": "0.1",
+        "WECHAT_DRIVER": driver,
+        "PADPRO_BASE_URL": sandbox.base_url,
+        "PADPRO_KEY": "sandbox-gateway-key",
+        "PADPRO_HTTP_SYNC_SECONDS": "5",
     }
     app = create_app({"TESTING": True, "SECRET_KEY": env["SECRET_KEY"], "REDIS_URL": env["REDIS_URL"],
-                      "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "LISTENER_HEARTBEAT": 0.5},
+                      "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "LISTENER_HEARTBEAT": 0.5,
+                      "WECHAT_DRIVER": driver, "PADPRO_BASE_URL": sandbox.base_url, "PADPRO_KEY": env["PADPRO_KEY"]},
                      instance_path=str(instance))
     with app.app_context():
         clear = admin_with_token(token_name="runtime tests")
@@ -95,7 +106,13 @@ def build_stack(sandbox, migrated_db, redis_server, tmp_path: Path) -> Stack:  #
 
 
 @pytest.fixture
-def stack(sandbox, migrated_db, redis_server, tmp_path) -> Stack:  # noqa: F811
-    built = build_stack(sandbox, migrated_db, redis_server, tmp_path)
+def driver() -> str:
+    """The driver of the live stack; parametrize a test on `driver` to run it on both."""
+    return "itchat"
+
+
+@pytest.fixture
+def stack(sandbox, migrated_db, redis_server, tmp_path, driver) -> Stack:  # noqa: F811
+    built = build_stack(sandbox, migrated_db, redis_server, tmp_path, driver)
     yield built
     built.shutdown()

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.fixtures.processes import wait_for
+from tests.runtime.conftest import DRIVERS
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +17,7 @@ WORLD = dict(friends=12, groups=0, mps=2, explicit_groups=[
 def synced(stack):
     stack.sandbox.reset(**WORLD)
     stack.start_worker()
-    stack.log_in()
+    assert stack.log_in()["login"]["driver"] == stack.env["WECHAT_DRIVER"]
     wait_for(lambda: stack.api("GET", "/api/groups").json["total"] == 2, 30, what="the first sync after login")
     return stack
 
@@ -55,6 +56,7 @@ def sync_now(stack, what: str = "all") -> dict:
     return result
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_database_matches_the_world_after_login_and_follows_changes(synced):
     assert db_world(synced) == sandbox_world(synced)
     friend = sandbox_world(synced)["friends"][0]
@@ -109,7 +111,8 @@ MESSAGE_CASES = [
 ]
 
 
-def test_every_message_type_is_archived_with_chat_and_sender(synced):
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_every_message_type_is_archived_with_chat_and_sender(synced, driver):
     world = sandbox_world(synced)
     friend = world["friends"][0]
     for sandbox_type, _, extra in MESSAGE_CASES:
@@ -128,6 +131,9 @@ def test_every_message_type_is_archived_with_chat_and_sender(synced):
     assert text is None or text["chat_name"] == friend
     for our_type in ("picture", "recording", "video", "attachment", "emoticon"):
         message = by_type[our_type]
+        if driver == "padpro":  # the seam has no media download yet (docs/DRIVERS.md): stored, marked, no file
+            assert message["media_url"] is None and message["media_status"] == "not_fetched", our_type
+            continue
         assert message["media_url"], our_type
         media = synced.api("GET", message["media_url"])
         assert media.status_code == 200 and len(media.data) > 0, our_type
@@ -137,6 +143,7 @@ def test_every_message_type_is_archived_with_chat_and_sender(synced):
     assert filtered["total"] == 1
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_redelivered_messages_are_stored_once(synced):
     friend = sandbox_world(synced)["friends"][0]
     synced.sandbox.control("messages", {"from": friend, "type": "text", "content": "msg {n}", "count": 5})
@@ -151,7 +158,7 @@ def test_redelivered_messages_are_stored_once(synced):
     assert len(texts) == len(set(texts)) == 7
 
 
-def test_unread_count_rises_reaches_sse_and_read_all_clears(synced):
+def test_unread_count_rises_reaches_sse_and_read_all_clears(synced):  # after the archive: driver-neutral
     friend = sandbox_world(synced)["friends"][0]
     synced.sandbox.control("messages", {"from": friend, "type": "text", "content": "hi {n}", "count": 3})
     wait_for(lambda: synced.api("GET", "/api/notifications").json["unread"] == 3, 20, what="3 unread")

@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from tests.fixtures.processes import wait_for
+from tests.runtime.conftest import DRIVERS
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +49,7 @@ def deliveries(sent: list[dict]) -> Counter:
     return Counter((entry["kind"], entry["to"]) for entry in sent if entry["kind"] in ("text", "image", "file"))
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_bulk_send_to_50_with_a_file_reaches_everyone_once_paced(stack):
     stack.sandbox.reset(friends=60)
     stack.start_worker(SEND_DELAY_MIN="0.1", SEND_DELAY_MAX="0.15")
@@ -94,12 +96,16 @@ def test_two_jobs_at_once_keep_the_pacing_between_all_their_sends(stack):
     assert min(gaps) >= 0.15 and sum(gaps) / len(gaps) >= 0.25, gaps
 
 
-def test_sigkill_midway_neither_loses_nor_duplicates(stack):
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_sigkill_midway_neither_loses_nor_duplicates(stack, driver):
     stack.sandbox.reset(friends=40)
     first = stack.start_worker(SEND_DELAY_MIN="0.2", SEND_DELAY_MAX="0.25")
     stack.log_in()
     people = friends(stack, 30)
-    file_id = upload(stack, "notes.pdf", b"%PDF-1.4\n" + b"0" * 2000)
+    # padpro cannot send files (docs/DRIVERS.md): its attachment is a picture
+    attachment, attachment_kind = (("notes.pdf", b"%PDF-1.4\n" + b"0" * 2000), "file") if driver == "itchat" else \
+        (("notes.png", png_bytes(3000)), "image")
+    file_id = upload(stack, *attachment)
     response = stack.api("POST", "/api/messages/send",
                          json={"to": [p["puid"] for p in people], "text": "hello", "files": [file_id]})
     job_id = response.json["job"]["id"]
@@ -114,7 +120,7 @@ def test_sigkill_midway_neither_loses_nor_duplicates(stack):
     duplicates = {key: n for key, n in counts.items() if n != 1}
     assert not duplicates, duplicates
     assert {to for kind, to in counts if kind == "text"} == names
-    assert {to for kind, to in counts if kind == "file"} == names
+    assert {to for kind, to in counts if kind == attachment_kind} == names
 
 
 def test_cancel_stops_a_job(stack):
@@ -162,3 +168,23 @@ def test_bulk_send_to_group_members_reports_non_friends_as_failed_with_the_reaso
     failed = [i for i in stack.api("GET", f"/api/jobs/{job_id}").json["items"] if i["status"] == "failed"]
     assert failed[0]["to"] == by_name["陌生人乙"] and "not a friend" in failed[0]["error"], failed
     assert [e["to"] for e in stack.sandbox.sent() if e["seq"] > since] == ["好友甲"]
+
+
+@pytest.mark.parametrize("driver", ["padpro"])
+def test_a_file_on_a_driver_that_cannot_send_files_is_refused_with_409(stack):
+    """Capabilities: padpro lacks SEND_FILE; the API refuses the job (409, the reason) instead of failing it per
+    recipient; a picture is fine."""
+    stack.sandbox.reset(friends=3)
+    stack.start_worker()
+    status = stack.log_in()
+    assert "send_file" not in status["login"]["capabilities"].split(",")
+    person = friends(stack, 1)[0]
+    file_id = upload(stack, "notes.pdf", b"%PDF-1.4\n" + b"0" * 2000)
+    response = stack.api("POST", "/api/messages/send", json={"to": [person["puid"]], "text": "hi", "files": [file_id]})
+    assert response.status_code == 409, response.json
+    assert response.json == {"error": "the padpro driver cannot send file", "code": "unsupported"}
+    assert stack.api("GET", "/api/jobs").json["items"] == []
+    picture = upload(stack, "p.png", png_bytes(2000))
+    response = stack.api("POST", "/api/messages/send", json={"to": [person["puid"]], "files": [picture]})
+    assert response.status_code == 202, response.json
+    assert wait_job(stack, response.json["job"]["id"])["sent"] == 1

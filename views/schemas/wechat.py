@@ -94,6 +94,13 @@ class SessionEnd(BaseModel):
     at: float = Field(description="unix time WeChat ended the session")
 
 
+class DriverInfo(BaseModel):
+    """The logged-in driver (docs/DRIVERS.md) and every capability with whether it has it."""
+
+    driver: str
+    capabilities: dict[str, bool]
+
+
 class Status(BaseModel):
     degraded: bool
     wechat: WeChatHealth
@@ -103,6 +110,7 @@ class Status(BaseModel):
     paused: Any
     bot_queue: BotQueue
     session_end: SessionEnd | None = Field(None, description="shown until the next login")
+    driver: DriverInfo | None = Field(None, description="null while not logged in; what is false is refused (409)")
 
 
 class FriendRequest(BaseModel):

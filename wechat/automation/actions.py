@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -97,24 +98,29 @@ class BotActions:
         return job.id
 
     # -- group operations --------------------------------------------------------------------------------------
-    def _op(self, command, **kwargs: Any) -> dict[str, Any]:
-        """One group operation; "too frequent" (1205, or Ret 1 "操作太频繁" for group operations) is retried after
-        the same back-off as sends, then raised with its reason."""
+    def _op(self, op: str | Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        """One group operation through the connection's bot command (the wxpy one, or the seam driver's:
+        bot_commands.commands_for). "Too frequent" (1205, or Ret 1 "操作太频繁" for group operations) is retried
+        after the same back-off as sends, then raised with its reason; a capability the driver lacks is skipped
+        with an audit entry and reported to the flow like any refusal."""
+        command = bot_commands.commands_for(self.bot)[op] if isinstance(op, str) else op
+        name = getattr(command, "__name__", str(op))
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             self.pacer.wait()
             try:
                 return command(self.bot, **kwargs)
             except CommandError as exc:
+                if exc.code == "unsupported":
+                    self.audit("automation.skipped", name, "the driver cannot do this", error=exc.message)
                 if exc.code != "rate_limited" or attempt == RATE_LIMIT_RETRIES:
                     raise
-                logger.info("%s: WeChat says too frequent; retry %s of %s", command.__name__, attempt + 1,
-                            RATE_LIMIT_RETRIES)
+                logger.info("%s: WeChat says too frequent; retry %s of %s", name, attempt + 1, RATE_LIMIT_RETRIES)
                 self.pacer.backoff(attempt)
         raise AssertionError("unreachable")
 
     def accept_friend(self, user_name: str) -> dict[str, Any]:
-        result = self._op(bot_commands.accept_friend, user_name=user_name)
-        if not result.get("friend"):
+        result = self._op("accept_friend", user_name=user_name)
+        if not result.get("friend") and hasattr(self.bot, "friends") and hasattr(self.bot, "core"):
             # wxpy's accept_friend compares Friend objects with the user_name string, which never matches, so it
             # returns None; itchat has stored the new friend by then, so find it by user name.
             friend = next((f for f in self.bot.friends() if f.user_name == user_name), None)
@@ -124,16 +130,16 @@ class BotActions:
 
     def add_to_group(self, group: str, person: str) -> dict[str, Any]:
         """Direct add up to 40 members, an invitation above (bot_commands decides from the group's size)."""
-        return self._op(bot_commands.add_members, group=group, members=[person])
+        return self._op("add_members", group=group, members=[person])
 
     def create_group(self, members: list[str], topic: str) -> dict[str, Any]:
-        return self._op(bot_commands.create_group, members=members, topic=topic)
+        return self._op("create_group", members=members, topic=topic)
 
     def remove_member(self, group: str, member: str) -> dict[str, Any]:
-        return self._op(bot_commands.remove_members, group=group, members=[member])
+        return self._op("remove_members", group=group, members=[member])
 
     def set_remark(self, puid: str, remark: str) -> dict[str, Any]:
-        return self._op(bot_commands.set_remark, puid=puid, remark=remark)
+        return self._op("set_remark", puid=puid, remark=remark)
 
 
 __all__ = ["ACTOR", "BotActions", "CommandError", "GroupOpPacer", "group_op_pacer"]

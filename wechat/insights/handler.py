@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from extensions import db
-from wechat.dispatch import BotContext, message_handler
+from wechat.dispatch import BotContext, event_handler, message_handler
 from wechat.insights.events import note_changes, record_changes
 from wechat.insights.notes import membership_changes
 
@@ -29,4 +29,20 @@ def membership_note(msg, ctx: BotContext) -> None:
     created = int(raw.get("CreateTime") or 0)
     at = datetime.fromtimestamp(created, UTC) if created else datetime.now(UTC)
     record_changes(ctx.account_id(), note_changes(chat.puid, kind, names, at))
+    db.session.commit()
+
+
+@event_handler("insights.membership_notes")
+def membership_note_event(event, ctx: BotContext) -> None:
+    """A seam driver's group note: the same parser on the note's text (the wxpy side reads the same text)."""
+    from drivers.types import GroupNoteEvent
+
+    if not isinstance(event, GroupNoteEvent) or not event.group_id:
+        return
+    found = membership_changes(event.text or "")
+    if found is None:
+        return
+    kind, names = found
+    at = datetime.fromtimestamp(event.create_time, UTC) if event.create_time else datetime.now(UTC)
+    record_changes(ctx.account_id(), note_changes(event.group_id, kind, names, at))
     db.session.commit()

@@ -8,7 +8,7 @@ from typing import Any
 
 from wechat.automation import settings as automation_settings
 from wechat.automation.invites import keyword_in_message, keyword_in_request
-from wechat.dispatch import BotContext, message_handler, on_batch_start
+from wechat.dispatch import BotContext, event_handler, message_handler, on_batch_start
 from wechat.plugins import registry
 from wechat.plugins.api import PluginCall
 from wechat.plugins.matcher import MessageView, select_plugins
@@ -35,11 +35,28 @@ def follow_plugin_reloads(ctx: BotContext) -> None:
 
 @message_handler("plugins", priority=100)
 def run_plugins(msg: Any, ctx: BotContext) -> None:
+    _run_plugins(msg, ctx, lambda: message_view(msg, ctx.bot))
+
+
+@event_handler("plugins")
+def run_plugins_on_event(event: Any, ctx: BotContext) -> None:
+    """A seam driver's message: plugins get a SeamMessage (wechat/plugins/seam_message.py)."""
+    from drivers.types import MessageEvent
+    from wechat.plugins.seam_message import seam_message
+
+    if not isinstance(event, MessageEvent) or not registry.enabled_plugins(ctx.app):
+        return
+    msg = seam_message(event, ctx.directory())
+    is_self = event.sender_id == msg.bot.self.puid
+    _run_plugins(msg, ctx, lambda: MessageView(text=msg.text or "", msg_type=msg.type, chat=msg.chat, is_self=is_self))
+
+
+def _run_plugins(msg: Any, ctx: BotContext, make_view) -> None:
     enabled = registry.enabled_plugins(ctx.app)
     if not enabled:
         return
     account_id = ctx.account_id()
-    view = message_view(msg, ctx.bot)
+    view = make_view()
     patterns = automation_settings.cached(account_id)["group_patterns"]
     specs = [spec for spec, _ in enabled]
     chosen = select_plugins(specs, view, is_invite_keyword(view.text, view.msg_type, patterns))

@@ -1,0 +1,81 @@
+"""The layering rule of the driver seam, checked on the source with ast (docs/DRIVERS.md, "Layering").
+
+- wxpy/itchat are imported only by the itchat path's own modules (below: today's libs/wx, which is the itchat
+  driver, and the wxpy-side adapters that still read wxpy objects); a new import elsewhere fails here.
+- A driver package (drivers.padpro, ...) is imported by exactly one product module: wechat/driver_factory.py.
+- drivers/ import nothing of ours but the seam: tests/drivers/test_import_rule.py.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SKIP = {".venv", "tests", "drivers", "node_modules", "instance", "migrations"}
+PROTOCOL_LIBRARIES = {"wxpy", "itchat"}
+# The itchat path: the driver's code (libs/wx, to become drivers/itchat) and the wxpy-side handlers/commands that
+# the seam's neutral paths stand beside (each has its seam twin: seam_commands, seam_snapshot, seam_handlers).
+ITCHAT_PATH = {
+    "libs/wx/checkpoint.py", "libs/wx/connection.py", "libs/wx/contacts.py", "libs/wx/inbound.py",
+    "libs/wx/login_mode.py", "libs/wx/media.py", "libs/wx/puid_map.py", "libs/wx/session_file.py",
+    "libs/wx_compat.py", "libs/wx_resilience.py", "wechat/bot_commands.py", "wechat/sync_snapshot.py",
+    "wechat/automation/handlers.py", "wechat/builtin_handlers.py", "plugins/autoreply.py", "plugins/llm.py",
+    "bench/ingest.py",
+}
+DRIVER_FACTORY = "wechat/driver_factory.py"
+SEAM = {"drivers", "drivers.types", "drivers.interface"}
+
+
+def product_files(root: Path):
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in SKIP or any(part.startswith(".") for part in relative.parts):
+            continue
+        yield relative.as_posix(), path
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def protocol_violations(root: Path, allowed: set[str]) -> list[str]:
+    return [f"{name} imports {module}" for name, path in product_files(root) if name not in allowed
+            for module in sorted(imports(path)) if module.split(".")[0] in PROTOCOL_LIBRARIES]
+
+
+def driver_package_violations(root: Path) -> list[str]:
+    return [f"{name} imports {module}" for name, path in product_files(root) if name != DRIVER_FACTORY
+            for module in sorted(imports(path)) if module.startswith("drivers.") and module not in SEAM]
+
+
+def test_only_the_itchat_path_imports_wxpy_or_itchat():
+    assert protocol_violations(ROOT, ITCHAT_PATH) == []
+
+
+def test_the_itchat_path_list_is_not_stale():
+    """Each listed module still imports wxpy/itchat: a module that stopped leaves the list (it cannot start again)."""
+    stale = [name for name in ITCHAT_PATH
+             if not any(m.split(".")[0] in PROTOCOL_LIBRARIES for m in imports(ROOT / name))]
+    assert stale == []
+
+
+def test_only_the_factory_imports_a_driver_package():
+    assert driver_package_violations(ROOT) == []
+
+
+def test_the_rule_catches_a_new_import(tmp_path):
+    """The checks fail on the old mistake: a view importing wxpy, a task importing the gateway client."""
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "bad.py").write_text("def f():\n    from wxpy import Bot\n")
+    (tmp_path / "wechat").mkdir()
+    (tmp_path / "wechat" / "tasks.py").write_text("from drivers.padpro.client import GatewayClient\n")
+    assert protocol_violations(tmp_path, set()) == ["views/bad.py imports wxpy"]
+    assert driver_package_violations(tmp_path) == ["wechat/tasks.py imports drivers.padpro.client"]

@@ -1,0 +1,139 @@
+"""The product's side of the driver seam: telling a seam driver from the wxpy bot, and naming chats by id.
+
+While the itchat path still hands wxpy objects to the product, a few places take either a wxpy Bot or a seam
+driver (`bot_commands.run_command`, the dispatcher, the sync); they ask `is_driver` here, in one way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.interface import Driver
+from drivers.types import (
+    Contact,
+    FriendRequestEvent,
+    Group,
+    GroupNoteEvent,
+    LoginStateEvent,
+    LogoutEvent,
+    Member,
+    MessageEvent,
+    RecallEvent,
+    SelfInfo,
+)
+
+EVENT_TYPES = (MessageEvent, FriendRequestEvent, GroupNoteEvent, RecallEvent, LoginStateEvent, LogoutEvent)
+NAMES_MAX_AGE = 600.0  # seconds before an unknown id makes the directory list the contacts again
+MISS_REFRESH_GAP = 30.0  # at most one listing per this many seconds for ids nobody knows (hostile ids are free)
+
+
+def is_driver(connection: Any) -> bool:
+    """A seam driver (drivers.interface.Driver), as opposed to the itchat path's wxpy Bot."""
+    return isinstance(connection, Driver)
+
+
+def is_event(item: Any) -> bool:
+    return isinstance(item, EVENT_TYPES)
+
+
+@dataclass(frozen=True)
+class ChatName:
+    id: str
+    name: str
+    kind: str  # friend | group | mp | stranger | special, as the archive's chat_kind
+
+
+class SeamDirectory:
+    """Names and kinds of chats by the driver's id, from its listings (refreshed when an id is unknown, at most
+    every MISS_REFRESH_GAP seconds). Thread-safe: the listener's loop and bot commands share it."""
+
+    def __init__(self, driver: Driver, clock=time.monotonic) -> None:
+        self.driver = driver
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._chats: dict[str, ChatName] = {}
+        self._groups: dict[str, Group] = {}
+        self._loaded_at: float | None = None
+        self._me: SelfInfo | None = None
+        self._members: dict[str, tuple[float, list[Member]]] = {}
+
+    def me(self) -> SelfInfo:
+        if self._me is None:
+            self._me = self.driver.self_info()
+        return self._me
+
+    def refresh(self) -> None:
+        chats: dict[str, ChatName] = {}
+        groups = self.driver.groups()
+        for contact in [*self.driver.friends(), *self.driver.mps()]:
+            chats[contact.id] = ChatName(contact.id, display_name(contact), contact.kind.value)
+        for group in groups:
+            chats[group.id] = ChatName(group.id, group.name, "group")
+        with self._lock:
+            self._chats, self._groups = chats, {group.id: group for group in groups}
+            self._loaded_at = self.clock()
+
+    def _stale(self) -> bool:
+        return self._loaded_at is None or self.clock() - self._loaded_at > MISS_REFRESH_GAP
+
+    def chat(self, chat_id: str, is_group: bool = False) -> ChatName:
+        found = self._chats.get(chat_id)
+        if found is None and self._stale():
+            self.refresh()
+            found = self._chats.get(chat_id)
+        if found is None:
+            kind = "group" if is_group or chat_id.endswith("@chatroom") else "stranger"
+            return ChatName(chat_id, "", kind)
+        return found
+
+    def group(self, group_id: str) -> Group | None:
+        if group_id not in self._groups and self._stale():
+            self.refresh()
+        return self._groups.get(group_id)
+
+    def groups(self) -> list[Group]:
+        if self._loaded_at is None or self.clock() - self._loaded_at > NAMES_MAX_AGE:
+            self.refresh()
+        return list(self._groups.values())
+
+    def members(self, group_id: str, fresh: bool = False) -> list[Member]:
+        """A group's members (listed once per group, again with `fresh` or after NAMES_MAX_AGE)."""
+        cached = self._members.get(group_id)
+        if cached is None or fresh or self.clock() - cached[0] > NAMES_MAX_AGE:
+            cached = (self.clock(), self.driver.group_members(group_id))
+            with self._lock:
+                self._members[group_id] = cached
+        return cached[1]
+
+    def member_name(self, group_id: str, member_id: str) -> str:
+        for member in self.members(group_id):
+            if member.id == member_id:
+                return member.display_name or member.nick_name
+        return ""
+
+    def forget(self) -> None:
+        """After a command changed the lists (a new friend, a new group): list again on the next miss."""
+        with self._lock:
+            self._loaded_at = None
+            self._members.clear()
+
+
+_directories: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_directories_lock = threading.Lock()
+
+
+def directory_of(driver: Driver) -> SeamDirectory:
+    """The one directory of a driver in this process (the listener's handlers and bot commands share it)."""
+    with _directories_lock:
+        found = _directories.get(driver)
+        if found is None:
+            found = _directories[driver] = SeamDirectory(driver)
+        return found
+
+
+def display_name(contact: Contact) -> str:
+    return contact.remark_name or contact.nick_name or contact.id
