@@ -18,9 +18,9 @@ from sandbox.gateway.web import (
     bp,
     entity,
     envelope,
-    limited,
-    live,
     ok,
+    require_allowed,
+    require_live,
     sandbox,
     text_list,
 )
@@ -58,9 +58,7 @@ def _send_each(list_key: str, send: Callable[[GatewaySession, str, dict[str, Any
     ``check`` validates an item with a known recipient, giving (what ``send`` needs, '') or (None, reason).
     Hitting the rate limit ends the whole request with the limit's answer; the items before it stay sent.
     """
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     items = body().get(list_key)
     if not isinstance(items, list) or not items:
         return envelope(-1, None, f"{list_key} is required")
@@ -74,9 +72,7 @@ def _send_each(list_key: str, send: Callable[[GatewaySession, str, dict[str, Any
         if to_id is None or reason:
             results.append(_failed_item(item.get("ToUserName"), reason))
             continue
-        limit = limited()
-        if limit:
-            return limit
+        require_allowed()
         results.append(send(session, to_id, item, checked))
     return ok(results)
 
@@ -166,9 +162,7 @@ def pending_messages(session: GatewaySession, limit: int) -> list[dict[str, Any]
 
 @bp.post("/message/HttpSyncMsg")
 def http_sync_msg() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     count = body().get("Count", 0)
     limit = count if isinstance(count, int) and 0 < count <= SYNC_BATCH else SYNC_BATCH
     return ok({"AddMsgs": pending_messages(session, limit)})
