@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-BLUEPRINT = "gateway"
-
 
 def register(app: Flask) -> None:
     """Mount the gateway face on the sandbox app (one process, one world, two faces)."""

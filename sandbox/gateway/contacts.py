@@ -10,11 +10,12 @@ from sandbox.gateway.web import (
     body,
     bp,
     entity,
-    group_of,
-    limited,
-    live,
     ok,
+    ok_base,
     refused,
+    require_allowed,
+    require_group,
+    require_live,
     sandbox,
     text_list,
 )
@@ -23,15 +24,13 @@ from sandbox.world import SELF_ID
 
 @bp.get("/user/GetProfile")
 def get_profile() -> Response:
-    _, error = live()
-    return error or ok(render.profile(sandbox().world))
+    require_live()
+    return ok(render.profile(sandbox().world))
 
 
 @bp.post("/user/ModifyRemark")
 def modify_remark() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     data = body()
     sb = sandbox()
     person = sb.world.people.get(entity(session, data.get("UserName")) or "")
@@ -45,9 +44,7 @@ def modify_remark() -> Response:
 
 @bp.post("/friend/GetContactList")
 def get_contact_list() -> Response:
-    _, error = live()
-    if error:
-        return error
+    require_live()
     world = sandbox().world
     ids = [p.id for p in world.friends()] + [gid for gid, grp in world.groups.items() if grp.has(SELF_ID)]
     ids += list(world.mps)
@@ -58,9 +55,7 @@ def get_contact_list() -> Response:
 
 @bp.get("/friend/GetFriendList")
 def get_friend_list() -> Response:
-    _, error = live()
-    if error:
-        return error
+    require_live()
     world = sandbox().world
     friends = [render.person_detail(world, p) for p in world.friends()]
     return ok({"count": len(friends), "friendList": friends})
@@ -68,9 +63,7 @@ def get_friend_list() -> Response:
 
 @bp.get("/group/GroupList")
 def group_list() -> Response:
-    _, error = live()
-    if error:
-        return error
+    require_live()
     world = sandbox().world
     groups = [render.group_detail(world, grp) for grp in world.groups.values() if grp.has(SELF_ID)]
     return ok({"count": len(groups), "chatroomList": groups})
@@ -79,9 +72,7 @@ def group_list() -> Response:
 @bp.post("/friend/GetContactDetailsList")
 @bp.post("/group/GetChatRoomInfo")
 def get_contact_details() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     data = body()
     wxids = text_list(data.get("UserNames")) + text_list(data.get("ChatRoomWxIdList"))
     wxids += [w for w in text_list(data.get("RoomWxIDList")) if w.endswith("@chatroom")]
@@ -93,13 +84,9 @@ def get_contact_details() -> Response:
 
 @bp.post("/group/GetChatroomMemberDetail")
 def get_chatroom_member_detail() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     data = body()
-    group = group_of(session, data.get("ChatRoomName"))
-    if group is None or not group.has(SELF_ID):
-        return refused("unknown ChatRoomName")
+    group = require_group(session, data.get("ChatRoomName"), joined=True)
     world = sandbox().world
     return ok({"base_response": {"ret": 0, "errMsg": {}}, "chatroom_wxid": wxid_of(world, group.id),
                "client_version": 10007, "member_data": render.member_data(world, group)})
@@ -109,13 +96,9 @@ def get_chatroom_member_detail() -> Response:
 @bp.post("/friend/AgreeAdd")
 def verify_user() -> Response:
     """OpCode 3 accepts a request (V3 = its encryptusername or wxid, V4 = its ticket); 2 asks to be friends."""
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     sb, data = sandbox(), body()
-    limit = limited()
-    if limit:
-        return limit
+    require_allowed()
     opcode, v3, v4 = data.get("OpCode"), str(data.get("V3", "")), str(data.get("V4", ""))
     text = str(data.get("VerifyContent", ""))
     person_id = entity(session, v3) or next(
@@ -136,4 +119,4 @@ def verify_user() -> Response:
         sb.record("add_friend", person_id, session, verify_content=text)
     else:
         return refused("unsupported OpCode")
-    return ok({"baseResponse": {"ret": 0, "errMsg": {}}, "userName": render.s(wxid_of(sb.world, person_id))})
+    return ok_base(userName=render.s(wxid_of(sb.world, person_id)))

@@ -2,90 +2,78 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response
 
 from sandbox import groupops
+from sandbox.core import Sandbox
 from sandbox.gateway import render
 from sandbox.gateway.ids import wxid_of
 from sandbox.gateway.web import (
     body,
     bp,
     gateway,
-    group_of,
-    limited,
-    live,
     ok,
+    ok_base,
     people,
     refused,
+    require_allowed,
+    require_group,
+    require_live,
     sandbox,
     text_list,
 )
-from sandbox.world import SELF_ID
+from sandbox.world import SELF_ID, Group, Person
 
 
 @bp.post("/group/CreateChatRoom")
 def create_chat_room() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     sb, data = sandbox(), body()
     members = people(session, text_list(data.get("UserList")))
     if members is None:
         return refused("unknown member in UserList")
-    limit = limited()
-    if limit:
-        return limit
+    require_allowed()
     topic = str(data.get("TopIc", data.get("Topic", "")))
     ret, reason, group = groupops.create_group(sb, members, topic)
     if group is None:
         return refused(reason, ret or groupops.RET_FAILED)  # the web face's Ret 0 + <e> is not this API's shape
     sb.record("create_group", group.id, session, topic=topic, members=[p.nick_name for p in members])
     wxid = wxid_of(sb.world, group.id)
-    return ok({"baseResponse": {"ret": 0, "errMsg": {}}, "ChatRoomName": wxid, "chatRoomName": render.s(wxid),
-               "topic": render.s(topic), "memberCount": len(group.member_ids),
-               "memberList": [{"memberName": render.s(wxid_of(sb.world, m)), "memberStatus": 0}
-                              for m in group.member_ids]})
+    return ok_base(ChatRoomName=wxid, chatRoomName=render.s(wxid), topic=render.s(topic),
+                   memberCount=len(group.member_ids),
+                   memberList=[{"memberName": render.s(wxid_of(sb.world, m)), "memberStatus": 0}
+                               for m in group.member_ids])
 
 
 @bp.post("/group/SetChatroomName")
 def set_chatroom_name() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     sb, data = sandbox(), body()
-    group = group_of(session, data.get("ChatRoomName"))
-    if group is None:
-        return refused("unknown ChatRoomName")
-    limit = limited()
-    if limit:
-        return limit
+    group = require_group(session, data.get("ChatRoomName"))
+    require_allowed()
     name = str(data.get("Nickname", data.get("NickName", "")))
     ret, reason = groupops.rename_group(sb, group, name)
     if ret:
         return refused(reason, ret)
     sb.record("mod_topic", group.id, session, topic=name)
-    return ok({"baseResponse": {"ret": 0, "errMsg": {}}})
+    return ok_base()
 
 
-def _member_operation(operation, kind: str) -> Response:
-    session, error = live()
-    if error:
-        return error
+def _member_operation(operation: Callable[[Sandbox, Group, list[Person]], tuple[int, str]], kind: str) -> Response:
+    session = require_live()
     sb, data = sandbox(), body()
-    group = group_of(session, data.get("ChatRoomName"))
-    if group is None:
-        return refused("unknown ChatRoomName")
+    group = require_group(session, data.get("ChatRoomName"))
     members = people(session, text_list(data.get("UserList")))
     if members is None:
         return refused("unknown or empty UserList")
-    limit = limited()
-    if limit:
-        return limit
+    require_allowed()
     ret, reason = operation(sb, group, members)
     if ret:
         return refused(reason, ret)
     sb.record(kind, group.id, session, members=[p.nick_name for p in members])
-    return ok({"baseResponse": {"ret": 0, "errMsg": {}}, "memberCount": len(group.member_ids)})
+    return ok_base(memberCount=len(group.member_ids))
 
 
 @bp.post("/group/AddChatRoomMembers")
@@ -105,31 +93,21 @@ def del_chat_room_members() -> Response:
 
 @bp.post("/group/SetChatroomAnnouncement")
 def set_chatroom_announcement() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     sb, data = sandbox(), body()
-    group = group_of(session, data.get("ChatRoomName"))
-    if group is None or not group.has(SELF_ID):
-        return refused("unknown ChatRoomName")
+    group = require_group(session, data.get("ChatRoomName"), joined=True)
     if group.owner_id != SELF_ID:
         return refused("only the group owner can set the announcement")
-    limit = limited()
-    if limit:
-        return limit
+    require_allowed()
     content = str(data.get("Content", ""))
     gateway().announcements[group.id] = content
     sb.record("announcement", group.id, session, content=content)
-    return ok({"baseResponse": {"ret": 0, "errMsg": {}}})
+    return ok_base()
 
 
 @bp.post("/group/SetGetChatRoomInfoDetail")
 def get_chatroom_announcement() -> Response:
-    session, error = live()
-    if error:
-        return error
-    group = group_of(session, body().get("ChatRoomName"))
-    if group is None:
-        return refused("unknown ChatRoomName")
+    session = require_live()
+    group = require_group(session, body().get("ChatRoomName"))
     return ok({"baseRequest": {}, "announcement": gateway().announcements.get(group.id, ""),
                "chatRoomName": group.nick_name})

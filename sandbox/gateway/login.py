@@ -15,8 +15,8 @@ from sandbox.gateway.web import (
     envelope,
     gateway,
     key_state,
-    live,
     ok,
+    require_live,
     sandbox,
 )
 from sandbox.media import qr_png
@@ -88,9 +88,7 @@ def check_login_status() -> Response:
 
 @bp.get("/login/GetLoginStatus")
 def get_login_status() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(session.created))
     return ok({"loginState": 1, "loginErrMsg": "账号在线状态良好！", "loginTime": started,
                "loginJournal": {"count": 0, "logs": []}, "onlineDays": 0, "proxyUrl": "", "targetIp": "",
@@ -99,9 +97,7 @@ def get_login_status() -> Response:
 
 @bp.route("/login/LogOut", methods=["GET", "POST"])
 def log_out() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     session.ended = RET_LOGGED_OUT
     sandbox().record("logout", variant=session.variant)
     sandbox().log.notify()  # wake the WebSocket loop: it closes the socket now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
@@ -17,9 +18,9 @@ from sandbox.gateway.web import (
     bp,
     entity,
     envelope,
-    limited,
-    live,
     ok,
+    require_allowed,
+    require_live,
     sandbox,
     text_list,
 )
@@ -46,120 +47,108 @@ def _failed_item(wxid: Any, reason: str) -> dict[str, Any]:
             "resp": {"baseResponse": {"ret": -1, "errMsg": render.s(reason)}}}
 
 
-@bp.post("/message/SendTextMessage")
-def send_text_message() -> Response:
-    session, error = live()
-    if error:
-        return error
-    sb = sandbox()
-    items = body().get("MsgItem")
+def _no_check(item: dict[str, Any]) -> tuple[Any, str]:
+    return None, ""
+
+
+def _send_each(list_key: str, send: Callable[[GatewaySession, str, dict[str, Any], Any], dict[str, Any]],
+               check: Callable[[dict[str, Any]], tuple[Any, str]] = _no_check) -> Response:
+    """One send endpoint: each item of ``list_key`` goes to its ToUserName or fails on its own.
+
+    ``check`` validates an item with a known recipient, giving (what ``send`` needs, '') or (None, reason).
+    Hitting the rate limit ends the whole request with the limit's answer; the items before it stay sent.
+    """
+    session = require_live()
+    items = body().get(list_key)
     if not isinstance(items, list) or not items:
-        return envelope(-1, None, "MsgItem is required")
+        return envelope(-1, None, f"{list_key} is required")
     results = []
     for item in items:
         item = item if isinstance(item, dict) else {}
         to_id, reason = _target(session, item.get("ToUserName"))
-        if to_id is None:
+        checked = None
+        if to_id is not None:
+            checked, reason = check(item)
+        if to_id is None or reason:
             results.append(_failed_item(item.get("ToUserName"), reason))
             continue
-        limit = limited()
-        if limit:
-            return limit
-        text = str(item.get("TextContent", ""))
-        group = sb.world.groups.get(to_id)
-        mentioned = [entity(session, w) for w in text_list(item.get("AtWxIDList"))]
-        mentions = [sb.world.people[m].nick_name for m in mentioned
-                    if m and group is not None and group.has(m)]
-        sb.record("text", to_id, session, content=text, msg_type=1, mentions=mentions)
-        results.append(render.send_ack(sb.world, to_id, text, next_msg_id()))
+        require_allowed()
+        results.append(send(session, to_id, item, checked))
     return ok(results)
+
+
+def _send_text(session: GatewaySession, to_id: str, item: dict[str, Any], _: Any) -> dict[str, Any]:
+    sb = sandbox()
+    text = str(item.get("TextContent", ""))
+    group = sb.world.groups.get(to_id)
+    mentioned = [entity(session, w) for w in text_list(item.get("AtWxIDList"))]
+    mentions = [sb.world.people[m].nick_name for m in mentioned
+                if m and group is not None and group.has(m)]
+    sb.record("text", to_id, session, content=text, msg_type=1, mentions=mentions)
+    return render.send_ack(sb.world, to_id, text, next_msg_id())
+
+
+def _check_image(item: dict[str, Any]) -> tuple[bytes | None, str]:
+    try:
+        data = base64.b64decode(str(item.get("ImageContent", "")), validate=True)
+    except (binascii.Error, ValueError):
+        data = b""
+    if not data or len(data) > MAX_IMAGE_BYTES:
+        return None, "ImageContent is not an image"
+    return data, ""
+
+
+def _send_image(session: GatewaySession, to_id: str, item: dict[str, Any], data: bytes) -> dict[str, Any]:
+    sb = sandbox()
+    media = Media(data, "image.png", guess_mime("image.png"))
+    media_id = sb.media.put(media)
+    sb.record("image", to_id, session, media_id=media_id, file_name=media.name, size=len(data), md5=media.md5)
+    msg_id = next_msg_id()
+    return {"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "msgId": msg_id % 2_000_000_000,
+            "newMsgId": msg_id, "resp": {"baseResponse": {"ret": 0, "errMsg": {}},
+                                         "totalLen": len(data), "newMsgId": msg_id}}
+
+
+def _check_emoji(item: dict[str, Any]) -> tuple[str | None, str]:
+    md5 = str(item.get("EmojiMd5", ""))
+    return (md5, "") if len(md5) == 32 else (None, "EmojiMd5 must be 32 hex digits")
+
+
+def _send_emoji(session: GatewaySession, to_id: str, item: dict[str, Any], md5: str) -> dict[str, Any]:
+    sb = sandbox()
+    size = item.get("EmojiSize")
+    sb.record("emoticon", to_id, session, md5=md5, size=size if isinstance(size, int) else 0)
+    msg_id = next_msg_id()
+    return {"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "newMsgId": msg_id,
+            "emojiItem": [{"ret": 0, "md5": md5, "newMsgId": msg_id}]}
+
+
+def _send_app(session: GatewaySession, to_id: str, item: dict[str, Any], _: Any) -> dict[str, Any]:
+    sb = sandbox()
+    sb.record("app", to_id, session, content=str(item.get("ContentXML", "")))
+    msg_id = next_msg_id()
+    return {"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "newMsgId": msg_id}
+
+
+@bp.post("/message/SendTextMessage")
+def send_text_message() -> Response:
+    return _send_each("MsgItem", _send_text)
 
 
 @bp.post("/message/SendImageNewMessage")
 @bp.post("/message/SendImageMessage")
 def send_image_message() -> Response:
-    session, error = live()
-    if error:
-        return error
-    sb = sandbox()
-    items = body().get("MsgItem")
-    if not isinstance(items, list) or not items:
-        return envelope(-1, None, "MsgItem is required")
-    results = []
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        to_id, reason = _target(session, item.get("ToUserName"))
-        try:
-            data = base64.b64decode(str(item.get("ImageContent", "")), validate=True)
-        except (binascii.Error, ValueError):
-            data = b""
-        if to_id is None or not data or len(data) > MAX_IMAGE_BYTES:
-            results.append(_failed_item(item.get("ToUserName"), reason or "ImageContent is not an image"))
-            continue
-        limit = limited()
-        if limit:
-            return limit
-        media = Media(data, "image.png", guess_mime("image.png"))
-        media_id = sb.media.put(media)
-        sb.record("image", to_id, session, media_id=media_id, file_name=media.name, size=len(data), md5=media.md5)
-        msg_id = next_msg_id()
-        results.append({"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "msgId": msg_id % 2_000_000_000,
-                        "newMsgId": msg_id, "resp": {"baseResponse": {"ret": 0, "errMsg": {}},
-                                                     "totalLen": len(data), "newMsgId": msg_id}})
-    return ok(results)
+    return _send_each("MsgItem", _send_image, _check_image)
 
 
 @bp.post("/message/SendEmojiMessage")
 def send_emoji_message() -> Response:
-    session, error = live()
-    if error:
-        return error
-    sb = sandbox()
-    items = body().get("EmojiList")
-    if not isinstance(items, list) or not items:
-        return envelope(-1, None, "EmojiList is required")
-    results = []
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        to_id, reason = _target(session, item.get("ToUserName"))
-        md5 = str(item.get("EmojiMd5", ""))
-        if to_id is None or len(md5) != 32:
-            results.append(_failed_item(item.get("ToUserName"), reason or "EmojiMd5 must be 32 hex digits"))
-            continue
-        limit = limited()
-        if limit:
-            return limit
-        size = item.get("EmojiSize")
-        sb.record("emoticon", to_id, session, md5=md5, size=size if isinstance(size, int) else 0)
-        msg_id = next_msg_id()
-        results.append({"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "newMsgId": msg_id,
-                        "emojiItem": [{"ret": 0, "md5": md5, "newMsgId": msg_id}]})
-    return ok(results)
+    return _send_each("EmojiList", _send_emoji, _check_emoji)
 
 
 @bp.post("/message/SendAppMessage")
 def send_app_message() -> Response:
-    session, error = live()
-    if error:
-        return error
-    sb = sandbox()
-    items = body().get("AppList")
-    if not isinstance(items, list) or not items:
-        return envelope(-1, None, "AppList is required")
-    results = []
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        to_id, reason = _target(session, item.get("ToUserName"))
-        if to_id is None:
-            results.append(_failed_item(item.get("ToUserName"), reason))
-            continue
-        limit = limited()
-        if limit:
-            return limit
-        sb.record("app", to_id, session, content=str(item.get("ContentXML", "")))
-        msg_id = next_msg_id()
-        results.append({"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "newMsgId": msg_id})
-    return ok(results)
+    return _send_each("AppList", _send_app)
 
 
 def pending_messages(session: GatewaySession, limit: int) -> list[dict[str, Any]]:
@@ -173,9 +162,7 @@ def pending_messages(session: GatewaySession, limit: int) -> list[dict[str, Any]
 
 @bp.post("/message/HttpSyncMsg")
 def http_sync_msg() -> Response:
-    session, error = live()
-    if error:
-        return error
+    session = require_live()
     count = body().get("Count", 0)
     limit = count if isinstance(count, int) and 0 < count <= SYNC_BATCH else SYNC_BATCH
     return ok({"AddMsgs": pending_messages(session, limit)})

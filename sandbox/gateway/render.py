@@ -17,7 +17,6 @@ from sandbox.events import Message
 from sandbox.gateway.ids import wxid_of
 from sandbox.world import FMESSAGE, SELF_ID, Group, Mp, Person, World
 
-APPMSG = 49
 FRIEND_REQUEST = 37
 CARD = 42
 

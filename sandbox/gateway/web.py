@@ -17,7 +17,7 @@ from sandbox.core import Sandbox
 from sandbox.gateway import render
 from sandbox.gateway.state import GatewaySession, GatewayState, KeyState
 from sandbox.protocol_util import RATE_LIMITED_MSG, RET_RATE_LIMITED
-from sandbox.world import Group, Person
+from sandbox.world import SELF_ID, Group, Person
 
 bp = Blueprint("gateway", __name__)
 LOGGED_OUT_TEXT = "你已退出微信"
@@ -91,6 +91,50 @@ def limited() -> Response | None:
 
 def refused(reason: str, ret: int = -1) -> Response:
     return envelope(300, {"baseResponse": {"ret": ret, "errMsg": render.s(reason)}}, reason)
+
+
+def ok_base(**fields: Any) -> Response:
+    """Success with the ``baseResponse`` ret 0 most write endpoints answer, plus ``fields``."""
+    return ok({"baseResponse": {"ret": 0, "errMsg": {}}, **fields})
+
+
+class Answer(Exception):
+    """Ends a gateway request early with ``response`` (logged out, refused, rate limited).
+
+    The ``require_*`` helpers raise it so that each endpoint need not repeat ``if error: return error``.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__()
+        self.response = response
+
+
+@bp.errorhandler(Answer)
+def _answer(exc: Answer) -> Response:
+    return exc.response
+
+
+def require_live() -> GatewaySession:
+    session, error = live()
+    if error:
+        raise Answer(error)
+    assert session is not None
+    return session
+
+
+def require_allowed() -> None:
+    """Counts one operation against the rate limit; over it, the request ends with the limit's answer."""
+    limit = limited()
+    if limit:
+        raise Answer(limit)
+
+
+def require_group(session: GatewaySession, wxid: Any, joined: bool = False) -> Group:
+    """The group ``wxid`` names (one the bot is in, if ``joined``), else a refused "unknown ChatRoomName"."""
+    group = group_of(session, wxid)
+    if group is None or (joined and not group.has(SELF_ID)):
+        raise Answer(refused("unknown ChatRoomName"))
+    return group
 
 
 def entity(session: GatewaySession, wxid: str) -> str | None:
