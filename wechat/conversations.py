@@ -151,7 +151,22 @@ def history(account_id: int, chat: str, limit: int, before: tuple[datetime, int]
     rows = rows[:limit]
     if newest_first:
         rows.reverse()
-    return Page([message_payload(_row(row)) for row in rows], has_more)
+    avatars = _sender_avatars(account_id, {row.sender_puid for row in rows if row.sender_puid and not row.is_outgoing})
+    items = []
+    for row in rows:
+        item = message_payload(_row(row))
+        item["sender_avatar_url"] = avatars.get(row.sender_puid) if not row.is_outgoing else None
+        items.append(item)
+    return Page(items, has_more)
+
+
+def _sender_avatars(account_id: int, puids: set[str]) -> dict[str, str]:
+    """The avatar URL of each sender on a page who has a downloaded avatar (one indexed query per page)."""
+    if not puids:
+        return {}
+    rows = db.session.execute(select(Contact.puid, Contact.id).where(
+        Contact.account_id == account_id, Contact.puid.in_(puids), Contact.avatar_path.is_not(None)))
+    return {puid: f"/api/avatars/contacts/{contact_id}" for puid, contact_id in rows}
 
 
 def set_pinned(account_id: int, chat: str, pinned: bool) -> bool:

@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 
 from extensions import db
 from libs import cursor
@@ -189,3 +189,16 @@ def test_voice_and_video_are_served_inline_so_the_page_can_play_them(logged_in, 
         response = logged_in.get(f"/api/media/{row.id}")
         assert response.status_code == 200 and response.mimetype == mime
         assert ("attachment" in response.headers["Content-Disposition"]) == (kind == "attachment")
+
+
+def test_group_history_carries_the_senders_avatars(logged_in, account):
+    """Sender names *and avatars* in groups: a member whose avatar was downloaded is shown with it."""
+    db.session.execute(update(Contact).where(Contact.puid == "f_zhang").values(avatar_path="avatars/zhang.jpg"))
+    db.session.commit()
+    zhang_id = db.session.execute(select(Contact.id).where(Contact.puid == "f_zhang")).scalar_one()
+    add_messages(account.id, CHAT, 2, sender_puid="f_zhang", sender_name="张三")
+    add_messages(account.id, "g_other", 1, sender_puid="f_quiet", sender_name="没说过话")
+    items = logged_in.get(f"/api/chats/{CHAT}/messages").json["items"]
+    assert [item["sender_avatar_url"] for item in items] == [f"/api/avatars/contacts/{zhang_id}"] * 2
+    other = logged_in.get("/api/chats/g_other/messages").json["items"]
+    assert other[0]["sender_avatar_url"] is None  # no downloaded avatar: the page draws the initial

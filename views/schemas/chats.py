@@ -39,6 +39,7 @@ class ChatMessage(BaseModel):
     chat_puid: str | None
     chat_name: str
     sender_puid: str | None
+    sender_avatar_url: str | None = Field(None, description="history pages only; live events leave it out")
     sender_name: str
     is_outgoing: bool
     text: str

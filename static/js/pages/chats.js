@@ -157,7 +157,8 @@ function messageNode(message) {
   const sender = message.sender_name || message.sender_puid || "";
   return el("li", { class: `msg${incoming ? "" : " is-out"}${message.recalled ? " is-recalled" : ""}`,
     "data-id": message.id, "data-type": message.type },
-    incoming ? el("span", { class: "msg-avatar" }, avatar(null, group ? sender : message.chat_name, "sm")) : null,
+    incoming ? el("span", { class: "msg-avatar" },
+      avatar(message.sender_avatar_url || null, group ? sender : message.chat_name, "sm")) : null,
     el("div", { class: "msg-main" },
       group && incoming ? el("div", { class: "msg-sender", text: sender }) : null,
       el("div", { class: "bubble" }, body(message)),
