@@ -30,8 +30,8 @@ def test_real_hosts_map_to_file_and_push_servers():
 
 
 class FakeResponse:
-    def __init__(self, text):
-        self.text = text
+    def __init__(self, text, status_code=200, headers=None):
+        self.text, self.status_code, self.headers = text, status_code, headers or {}
 
 
 class FakeSession:

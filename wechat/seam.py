@@ -32,8 +32,12 @@ MISS_REFRESH_GAP = 30.0  # at most one listing per this many seconds for ids nob
 
 
 def is_driver(connection: Any) -> bool:
-    """A seam driver (drivers.interface.Driver), as opposed to the itchat path's wxpy Bot."""
-    return isinstance(connection, Driver)
+    """A seam driver (drivers.interface.Driver), as opposed to the itchat path's wxpy Bot.
+
+    Asked of the class, not the instance: isinstance() with a runtime Protocol reads every member off the object,
+    and a wxpy Bot (or anything standing in for one) must not be touched just to learn which table to use."""
+    kind = type(connection)
+    return all(callable(getattr(kind, name, None)) for name in ("poll_events", "login_qr"))
 
 
 def is_event(item: Any) -> bool:

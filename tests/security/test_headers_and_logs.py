@@ -11,7 +11,7 @@ from extensions import db
 from models.admin import AdminUser
 from tests.conftest import ADMIN_PASSWORD, log_in
 from tests.fixtures.sandbox import sandbox, sandbox_server  # noqa: F401  (fixtures)
-from tests.runtime.conftest import stack  # noqa: F401  (fixture)
+from tests.runtime.conftest import driver, stack  # noqa: F401  (fixtures)
 
 
 def assert_secure_headers(response):
