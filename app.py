@@ -7,7 +7,6 @@ nothing and touches no instance folder.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from pathlib import Path
@@ -18,27 +17,6 @@ from flask import Flask
 from config import build_config, celery_settings
 from extensions import db, migrate
 from libs.instance_files import private_dir
-
-BLUEPRINT_MODULES = (
-    "api",
-    "auth",
-    "automation",
-    "chats",
-    "contacts",
-    "dashboard",
-    "health",
-    "insights",
-    "jobs",
-    "messages",
-    "metrics",
-    "openapi",
-    "pages",
-    "plugins",
-    "schedules",
-    "stream",
-    "uploads",
-    "wechat",
-)
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -77,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     from libs.redis_client import init_redis
     from libs.security_headers import init_security_headers
     from wechat.celery_app import celery_init_app
+    from wechat.form_bounds import form_bounds
 
     sqlite_tuning.install()
     db.init_app(app)
@@ -87,25 +66,14 @@ def register_extensions(app: Flask) -> None:
     init_api(app)  # after auth: an anonymous request is a 401 whatever its values
     init_security_headers(app)
     init_i18n(app)
-    init_page_data(app)
+    init_page_data(app, form_bounds)
     celery_init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    """Every module in BLUEPRINT_MODULES has a `bp`; a new page or API module adds one line there."""
-    from werkzeug.routing import IntegerConverter
+    from views import register_blueprints as register
 
-    class RowIdConverter(IntegerConverter):
-        """`<int:…>` ids beyond a 64-bit integer match no route (404) instead of overflowing the database
-        driver (SQLite raised OverflowError: a 500 for /api/jobs/99999999999999999999)."""
-
-        def __init__(self, map, *args, **kwargs) -> None:
-            kwargs.setdefault("max", 2**63 - 1)
-            super().__init__(map, *args, **kwargs)
-
-    app.url_map.converters["int"] = RowIdConverter
-    for name in BLUEPRINT_MODULES:
-        app.register_blueprint(importlib.import_module(f"views.{name}").bp)
+    register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -3,7 +3,7 @@
 The reference implementation walked the bot's chats and, for each one, looked the row up with a query, created it
 and committed at once; for each group member it queried the contact and the membership separately, again with a
 commit per new row. Removals were found by loading the stored rows and checking them one by one. This is that
-approach, written against today's models and fed the same plain-dict snapshot as wechat/sync.py, so the only
+approach, written against today's models and fed the same plain-dict snapshot as wechat/sync/store.py, so the only
 difference measured is row-by-row versus set-based.
 """
 
@@ -122,7 +122,7 @@ def naive_sync(account_id: int, friends: dict, mps: dict, groups: dict, budget_s
         _people(account_id, friends, "is_friend", budget)
         _people(account_id, mps, "is_mp", budget)
         _groups(account_id, groups, budget)
-        from wechat.sync import remove_orphans
+        from wechat.sync.store import remove_orphans
 
         remove_orphans(account_id)
     except OutOfTime:

@@ -4,7 +4,7 @@ In one process (the one whose peak RSS is reported): log an unmodified wxpy Bot 
 puid map (as libs/wx/connection.create_bot does), run the product's run_sync into an empty SQLite database, apply
 1 % changes to the sandbox world, run_sync again. After each sync the avatar download that the `wechat.avatars`
 task does next is timed on its own (`avatars_after`). Then, on fresh databases and one shared snapshot, the set-based
-apply (wechat/sync.py) against the row-by-row baseline (bench/naive_sync.py).
+apply (wechat/sync/store.py) against the row-by-row baseline (bench/naive_sync.py).
 
     .venv/bin/python -m bench.sync [--friends 10000 --groups 200 --members 500 --mps 100] [--baseline-budget 120]
 """
@@ -106,7 +106,8 @@ class PhaseClock:
 
 
 def install_clock() -> PhaseClock:
-    from wechat import sync, sync_snapshot
+    from wechat import sync_snapshot
+    from wechat.sync import store as sync
 
     clock = PhaseClock()
     for name in ("refresh", "friends", "mps", "groups"):
@@ -118,7 +119,7 @@ def install_clock() -> PhaseClock:
 
 def timed_avatars(bot, account_id: int, state) -> dict:
     """The follow-up task's work after a sync (wechat.avatars): 200 due pictures, timed on its own."""
-    from wechat.sync_runner import run_avatars
+    from wechat.sync.runner import run_avatars
 
     timer = Timer()
     fetched = run_avatars(bot, account_id, state)
@@ -126,7 +127,7 @@ def timed_avatars(bot, account_id: int, state) -> dict:
 
 
 def apply_set_based(account_id: int, snapshot: dict) -> float:
-    from wechat import sync
+    from wechat.sync import store as sync
 
     timer = Timer()
     sync.sync_people(account_id, snapshot["friends"], "is_friend")
@@ -172,7 +173,7 @@ def main() -> None:
     from wechat import sync_snapshot
     from wechat.accounts import account_of_bot
     from wechat.state import BotState
-    from wechat.sync_runner import run_sync
+    from wechat.sync.runner import run_sync
 
     folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     redis_server = RedisServer(folder / "redis").start()

@@ -18,7 +18,8 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import redis
 from flask import Flask, current_app, has_app_context
@@ -118,19 +119,19 @@ def _family(name: str) -> tuple[str, dict[str, str]]:
 class RedisCollector:
     """A prometheus_client collector reading the shared metrics (and the bot's state) from Redis at scrape time."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, bot_state: Callable[[Flask], Any]) -> None:
         self.app = app
+        self.bot_state = bot_state  # handed in by the view: libs import nothing of the service layer
 
     def collect(self) -> Iterator:
         from libs.queues import bot_queue
-        from wechat.control import bot_state
 
         client = self.app.extensions["redis"]
         up = GaugeMetricFamily(f"{PREFIX}_redis_up", "1 when Redis answered this scrape")
         try:
             counters = _decoded(client.hgetall(COUNTERS_KEY))
             durations = _decoded(client.hgetall(DURATIONS_KEY))
-            state = bot_state(self.app)
+            state = self.bot_state(self.app)
             listener, login, age = state.listener(), state.login(), state.heartbeat_age()
             queues = {name: queue_length(client, name) for name in ("celery", bot_queue(state.account))}
         except redis.RedisError:

@@ -2,14 +2,16 @@
 
 Scripts and templates read these instead of keeping copies that drift: the live event names (libs/events.py),
 the message types with their labels (models/message.py, libs/i18n.py) and the bounds of the forms
-(wechat/form_bounds.py). Templates also get `message_type_choices()` and `bounds(form, field)`.
+(wechat/form_bounds.py, handed in by the app factory: libs import nothing of the layers above them). Templates
+also get `message_type_choices()` and `bounds(form, field)`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from libs.events import EVENT_NAMES, STREAM_EVENTS
@@ -22,10 +24,11 @@ def message_type_choices() -> list[tuple[str, str]]:
     return [(kind, str(MESSAGE_TYPE_LABELS[kind])) for kind in MESSAGE_TYPES]
 
 
-def _form_bounds() -> dict[str, dict[str, dict[str, int]]]:
-    from wechat.form_bounds import form_bounds  # the validators live with the worker code; import when rendering
+FormBounds = Callable[[], dict[str, dict[str, dict[str, int]]]]
 
-    return form_bounds()
+
+def _form_bounds() -> dict[str, dict[str, dict[str, int]]]:
+    return current_app.extensions["form_bounds"]()
 
 
 def bounds(form: str, field: str) -> Markup:
@@ -43,7 +46,10 @@ def page_data() -> dict[str, Any]:
     }
 
 
-def init_page_data(app: Flask) -> None:
+def init_page_data(app: Flask, form_bounds: FormBounds) -> None:
+    """``form_bounds`` reads the validators' constants (they live with the service code, above libs)."""
+    app.extensions["form_bounds"] = form_bounds
+
     @app.context_processor
     def page_data_context() -> dict:
         return {"page_data": page_data, "message_type_choices": message_type_choices, "bounds": bounds}

@@ -51,7 +51,7 @@ class SendJobItem(db.Model):
     recipient_puid: Mapped[str] = mapped_column(String(PUID))
     # pending → attempted (committed before the request goes out) → sent | failed. An item still "attempted" when a
     # job resumes was interrupted mid-request and may or may not have been delivered: it becomes "uncertain" and
-    # is not sent again by itself (wechat/send_jobs.py).
+    # is not sent again by itself (wechat/sending/jobs.py).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(LongText)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

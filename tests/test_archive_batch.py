@@ -21,10 +21,10 @@ from libs.redis_client import get_redis
 from models.message import Message
 from models.wechat import Account
 from tests.fixtures.databases import engine_url  # noqa: F401  (fixture)
-from wechat import archive
-from wechat.archive_insert import insert_new
-from wechat.chat_unread import chat_unread
 from wechat.dispatch import BotContext, dispatch, end_batch, handlers
+from wechat.messages import archive
+from wechat.messages.insert import insert_new
+from wechat.messages.unread import chat_unread
 from wechat.state import BotState
 
 ME, FRIEND, GROUP, MEMBER = "@me", "@friend", "@@group", "@member"
@@ -105,7 +105,7 @@ def bot():
 
 @pytest.fixture
 def ctx(app, bot):
-    import wechat.archive  # noqa: F401  (registers the handler)
+    import wechat.messages.archive  # noqa: F401  (registers the handler)
 
     done: list = []
     context = BotContext(app, BotState(get_redis()), bot, after_message=[lambda msg: done.append(msg.id)],
@@ -184,7 +184,7 @@ def test_redelivered_messages_are_skipped_and_only_new_ones_announced(ctx, bot):
               if fields[b"event"] == b"message"]
     ids = dict(db.session.execute(db.select(Message.msg_id, Message.id)).all())
     assert [e["id"] for e in events] == [ids["1"], ids["2"], ids["3"]]
-    # The whole message, as GET /api/chats/<puid>/messages gives it (wechat/message_payload.py).
+    # The whole message, as GET /api/chats/<puid>/messages gives it (wechat/messages/payload.py).
     assert events[0].items() >= {
         "id": ids["1"], "type": "text", "chat_kind": "friend", "chat_puid": "puid-friend", "chat_name": "小明",
         "sender_puid": "puid-friend", "sender_name": "小明", "is_outgoing": False, "text": "你好",

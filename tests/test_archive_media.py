@@ -14,9 +14,10 @@ from libs.redis_client import get_redis
 from libs.wx.media import MediaRequest, MediaTooLarge, download
 from models.message import Message
 from tests.test_archive_batch import Bot, Msg, Response, receive
-from wechat import archive, archive_media
 from wechat.dispatch import BotContext, handlers
-from wechat.media_limits import MB, MediaLimits, allowance, skipped_status
+from wechat.messages import archive
+from wechat.messages import media as archive_media
+from wechat.messages.media_limits import MB, MediaLimits, allowance, skipped_status
 from wechat.state import BotState
 
 

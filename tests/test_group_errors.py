@@ -7,7 +7,7 @@ import pytest
 from wechat.automation.actions import BotActions, CommandError, GroupOpPacer
 from wechat.bot_commands import _response_error
 from wechat.group_errors import group_op_error
-from wechat.pacing import Pacer
+from wechat.sending.pacing import Pacer
 
 # wxpy issue 49: what itchat hands back for a refused creation (ErrMsg translated, the server's text in RawMsg).
 E_XML = ("<e>\n<ShowType>1</ShowType>\n<Content><![CDATA[创建群聊失败]]></Content>\n<Url><![CDATA[]]></Url>\n"

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from extensions import db
 from models import Account, Group, Membership, Message
-from wechat.archive import store_batch
 from wechat.automation.invites import plan_invite
 from wechat.automation.naming import GroupInfo
-from wechat.group_presence import groups_active, mark_group_left, numbered_groups
-from wechat.recalls import recalled_msg_id, recaller
-from wechat.sync import sync_groups
+from wechat.messages.archive import store_batch
+from wechat.messages.recalls import recalled_msg_id, recaller
+from wechat.sync.group_presence import groups_active, mark_group_left, numbered_groups
+from wechat.sync.store import sync_groups
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
@@ -104,8 +104,8 @@ def test_a_status_notify_teaches_the_groups_open_on_the_phone(app):
     from tests.test_archive_batch import Bot
     from wechat.builtin_handlers import learn_notified_groups
     from wechat.dispatch import BotContext
-    from wechat.group_presence import notified_group_names
     from wechat.state import BotState
+    from wechat.sync.group_presence import notified_group_names
 
     assert notified_group_names("@a,@@x,@@y,@@x,filehelper", ["@@y"]) == ["@@x"]
     bot, fetched = Bot(), []

@@ -11,7 +11,7 @@ import pytest
 from libs.events import STREAM_KEY
 from libs.wx.connection import SessionFiles
 from libs.wx.loops import LoopStopped
-from wechat import control
+from wechat import control, worker_wiring
 from wechat.listener import Listener, ListenerSettings
 
 
@@ -59,7 +59,7 @@ def test_status_says_no_listener_and_what_waits_for_the_bot(app, client, headers
 
 def test_tasks_for_the_bot_expire(app):
     control.enqueue_send_job(7, app)
-    control.after_login(app)
+    worker_wiring.after_login(app)
     messages = queued(app, "wechat.default")
     assert {message["headers"]["task"] for message in messages} == {"wechat.send_job", "wechat.sync"}
     assert all(message["headers"]["expires"] for message in messages)

@@ -1,10 +1,10 @@
-"""Media web WeChat would refuse is refused before sending, with the reason (wechat/media_send_limits.py)."""
+"""Media web WeChat would refuse is refused before sending, with the reason (wechat/sending/media_limits.py)."""
 
 from __future__ import annotations
 
 import io
 
-from wechat.media_send_limits import MB, send_refusal
+from wechat.sending.media_limits import MB, send_refusal
 
 
 def test_the_web_clients_limits():

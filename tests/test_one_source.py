@@ -50,14 +50,14 @@ class Listed:
 # -- how each copy holds its names ------------------------------------------------------------------------------
 def _archive_types() -> set[str]:
     """Every type wechat/archive.message_type can give a stored message."""
-    from wechat.archive import WXPY_TYPES, message_type
+    from wechat.messages.archive import WXPY_TYPES, message_type
 
     special = [{"MsgType": 47}, {"MsgType": 10000}, {"Type": "SomethingNew"}]
     return set(WXPY_TYPES.values()) | {message_type(raw) for raw in special}
 
 
 def _wxpy_type_names() -> set[str]:
-    from wechat.archive import WXPY_TYPES
+    from wechat.messages.archive import WXPY_TYPES
 
     return set(WXPY_TYPES)
 
@@ -76,7 +76,7 @@ def _bench_types() -> set[str]:
 
 def _media_types() -> set[str]:
     from views.messages import INLINE_TYPES
-    from wechat.archive_media import MEDIA_TYPES
+    from wechat.messages.media import MEDIA_TYPES
 
     return set(MEDIA_TYPES) | set(INLINE_TYPES)
 
@@ -126,11 +126,11 @@ def _routed_queues() -> set[str]:
 LISTS = [
     Listed("message types", source=lambda: set(MESSAGE_TYPES), copies={
         "libs/i18n.py MESSAGE_TYPE_LABELS": lambda: set(MESSAGE_TYPE_LABELS),
-        "wechat/archive.py message_type()": _archive_types,
+        "wechat/messages/archive.py message_type()": _archive_types,
         "bench/data.py TYPE_WEIGHTS": _bench_types,
-        "media types (wechat/archive_media.py, views/messages.py)": _media_types,
+        "media types (wechat/messages/media.py, views/messages.py)": _media_types,
         "static/js/pages/messages.js, chats.js": _pages_js_types,
-    }, subset=frozenset({"media types (wechat/archive_media.py, views/messages.py)",
+    }, subset=frozenset({"media types (wechat/messages/media.py, views/messages.py)",
                          "static/js/pages/messages.js, chats.js"})),
     Listed("wxpy type names", source=_wxpy_type_names, copies={
         "wechat/automation/handlers.py MEDIA_TYPES": _relayed_wxpy_types,

@@ -11,7 +11,7 @@ from libs.wx.login_mode import LoginRefused, file_and_sync_urls, make_process_lo
 from libs.wx.sender import client_msg_id, file_appmsg
 from wechat.control import needs_relaunch
 from wechat.lease import Lease
-from wechat.pacing import Pacer
+from wechat.sending.pacing import Pacer
 
 
 def test_parse_login_xml():

@@ -18,7 +18,7 @@ from extensions import db
 from models.message import Message
 from models.types import utcnow
 from models.wechat import Account, Contact
-from wechat.retention import delete_messages
+from wechat.messages.retention import delete_messages
 
 START = datetime(2026, 5, 1, tzinfo=UTC)
 TEXTS = [

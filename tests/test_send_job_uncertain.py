@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from extensions import db
 from models.send_job import SendJob
-from wechat.pacing import Pacer
-from wechat.send_jobs import JobRunner, create_send_job, resend_uncertain
+from wechat.sending.jobs import JobRunner, create_send_job, resend_uncertain
+from wechat.sending.pacing import Pacer
 
 
 class Killed(BaseException):

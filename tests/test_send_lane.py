@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from wechat.pacing import Pacer
-from wechat.send_lane import SendLane
+from wechat.sending.lane import SendLane
+from wechat.sending.pacing import Pacer
 
 GAP = 0.15
 

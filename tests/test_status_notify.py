@@ -1,6 +1,6 @@
 """The type-51 status notify the real service sends after every login is not a message to archive."""
 
-from wechat.archive import is_message
+from wechat.messages.archive import is_message
 
 
 def test_status_notify_is_not_archived():

@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from extensions import db
 from libs.emoji_markup import normalize_emoji
 from models import Account, Contact, Group, Membership, Message
-from wechat.archive import message_type
-from wechat.retention import purge_expired
-from wechat.sync import remove_orphans, sync_groups, sync_people
-from wechat.sync_diff import diff_rows
+from wechat.messages.archive import message_type
+from wechat.messages.retention import purge_expired
+from wechat.sync.diff import diff_rows
+from wechat.sync.store import remove_orphans, sync_groups, sync_people
 
 rows = st.dictionaries(st.text("abcdef", min_size=1, max_size=3),
                        st.fixed_dictionaries({"name": st.text(max_size=3), "n": st.integers(0, 3)}), max_size=12)

@@ -15,7 +15,7 @@ from models.schedule import Schedule
 from models.send_job import SendJob
 from models.wechat import Account
 from tests.fixtures.processes import start_worker, wait_for
-from wechat.upload_retention import purge_uploads, uploads_in_use
+from wechat.sending.upload_retention import purge_uploads, uploads_in_use
 
 
 def fake_upload(root: Path, age_days: float) -> str:

@@ -22,10 +22,10 @@ from views.jobs import check_uploads
 from views.schemas.chats import ChatList, ChatsQuery, History, HistoryQuery, PinAnswer, ReadAnswer, ReplyIn
 from views.schemas.jobs import JobAnswer
 from wechat import control
-from wechat.chat_unread import chat_unread, mark_read
-from wechat.conversations import chat_list, history, set_pinned
-from wechat.notifications import unread
-from wechat.send_jobs import JobInvalid, create_send_job, job_as_dict, publish_job
+from wechat.messages.conversations import chat_list, history, set_pinned
+from wechat.messages.notifications import unread
+from wechat.messages.unread import chat_unread, mark_read
+from wechat.sending.jobs import JobInvalid, create_send_job, job_as_dict, publish_job
 
 bp = Blueprint("chats", __name__, url_prefix="/api/chats")
 MAX_PUID = 64

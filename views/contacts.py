@@ -17,8 +17,8 @@ from views.schemas.common import SearchPageQuery
 from views.schemas.contacts import ContactPage, GroupAnswer, GroupPage, MemberPage
 from wechat import control
 from wechat.accounts import login_account
-from wechat.avatars import avatar_root
-from wechat.group_presence import mark_group_left
+from wechat.sync.avatars import avatar_root
+from wechat.sync.group_presence import mark_group_left
 
 bp = Blueprint("contacts", __name__, url_prefix="/api")
 
@@ -40,7 +40,7 @@ def group_dict(group: Group) -> dict:
     return {"id": group.id, "puid": group.puid, "nick_name": group.nick_name, "name": group.nick_name,
             "is_owner": group.is_owner, "owner_puid": group.owner_puid, "member_count": group.member_count,
             "avatar_url": f"/api/avatars/groups/{group.id}" if group.avatar_path else None,
-            # Set only on evidence (wechat/group_presence.py): the group and its members stay in the database.
+            # Set only on evidence (wechat/sync/group_presence.py): the group and its members stay in the database.
             "left_at": group.left_at.isoformat() if group.left_at else None, "left_reason": group.left_reason}
 
 

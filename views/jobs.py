@@ -13,8 +13,8 @@ from models.audit import record
 from models.send_job import SendJob
 from views.schemas.jobs import JobAnswer, JobDetail, Jobs, Resent, SendIn
 from wechat import capabilities, control
-from wechat.media_send_limits import send_refusal
-from wechat.send_jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job, resend_uncertain
+from wechat.sending.jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job, resend_uncertain
+from wechat.sending.media_limits import send_refusal
 
 bp = Blueprint("jobs", __name__, url_prefix="/api")
 

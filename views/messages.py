@@ -32,10 +32,10 @@ from views.schemas.messages import (
     Unread,
 )
 from wechat import control
-from wechat.archive import media_root
-from wechat.chat_unread import clear_all
-from wechat.notifications import clear_unread, unread
-from wechat.retention import delete_messages
+from wechat.messages.archive import media_root
+from wechat.messages.notifications import clear_unread, unread
+from wechat.messages.retention import delete_messages
+from wechat.messages.unread import clear_all
 
 bp = Blueprint("messages", __name__, url_prefix="/api")
 # Shown in the page (an image, or played by <audio>/<video>: with nosniff, an octet-stream download never plays).

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from libs.metrics import RedisCollector
+from wechat.control import bot_state
 
 bp = Blueprint("metrics", __name__)
 
@@ -16,6 +17,6 @@ bp = Blueprint("metrics", __name__)
 def metrics():
     # A registry per scrape: everything comes from Redis, so nothing process-local may leak into the answer.
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector(current_app._get_current_object()))
+    registry.register(RedisCollector(current_app._get_current_object(), bot_state))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})

@@ -79,7 +79,7 @@ def spec() -> dict[str, Any]:
     the routes from the current app; outside one (tests at collection time) from an app with every blueprint."""
     if has_app_context():
         return _finish(api.spec, _areas(current_app))
-    from app import register_blueprints
+    from views import register_blueprints
 
     app = Flask(__name__)
     register_blueprints(app)

@@ -14,8 +14,8 @@ from typing import Any
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from libs.wx.sender import SendFailed, send_media, send_text
 from wechat.group_errors import group_op_error
-from wechat.media_send_limits import send_refusal
-from wechat.sent_archive import archive_sent
+from wechat.messages.sent import archive_sent
+from wechat.sending.media_limits import send_refusal
 
 logger = logging.getLogger(__name__)
 

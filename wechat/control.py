@@ -1,23 +1,19 @@
-"""Starting, watching and talking to the listener, from any process (web, beat, worker).
+"""Starting, watching and talking to the listener, from any process (web, beat, worker): the web-facing side.
 
-The listener itself runs in a worker (wechat/listener.py); this module sends it work over Celery and reads its
-state from Redis, so the web process never opens a WeChat session of its own.
+The listener itself runs in a worker (wechat/listener.py, built by wechat/worker_wiring.py); this module sends it
+work over Celery and reads its state from Redis, so the web process never opens a WeChat session of its own, and
+importing it loads nothing of the bot (views and metrics import it).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Flask, current_app
 
-from libs.wx.connection import SessionFiles, configure_itchat
-from wechat.dispatch import BotContext, install_dispatcher
-from wechat.driver_factory import build_driver, uses_seam
-from wechat.listener import Listener, ListenerSettings
 from wechat.state import BotState
 
 logger = logging.getLogger(__name__)
@@ -32,10 +28,6 @@ def bot_state(app: Flask | None = None) -> BotState:
 
 def celery_app(app: Flask | None = None) -> Celery:
     return (app or current_app).extensions["celery"]
-
-
-def session_files(app: Flask) -> SessionFiles:
-    return SessionFiles.for_account(Path(app.instance_path), app.config["WECHAT_ACCOUNT"])
 
 
 # -- listener lifecycle ------------------------------------------------------------------------------------------
@@ -100,36 +92,6 @@ def watchdog(app: Flask | None = None) -> bool:
     return False
 
 
-def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Listener:
-    app = app or current_app._get_current_object()
-    config = app.config
-    configure_itchat(config["WECHAT_BASE_URL"], config["WECHAT_LOGIN_MODE"], config["WECHAT_UOS_EXTSPAM"])
-    state = bot_state(app)
-    settings = ListenerSettings(account=config["WECHAT_ACCOUNT"], lease_ttl=config["LISTENER_LEASE_TTL"],
-                                heartbeat_interval=config["LISTENER_HEARTBEAT"],
-                                acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
-    if uses_seam(config):
-        from wechat.driver_listener import DriverListener
-
-        return DriverListener(state, session_files(app), settings, task_id, hostname,
-                              relaunch=lambda: launch_listener(app, force=True),
-                              on_ready=lambda driver: after_login(app),
-                              make_driver=lambda: build_driver(config),
-                              make_context=lambda driver, halt: BotContext(app, state, driver, on_halt=halt))
-    return Listener(state, session_files(app), settings, task_id, hostname,
-                    relaunch=lambda: launch_listener(app, force=True),
-                    install_handlers=lambda bot, done, halt: install_dispatcher(
-                        BotContext(app, state, bot, [done], on_halt=halt)),
-                    on_ready=lambda bot: after_login(app),
-                    on_session_end=lambda message: notify_session_end(app, message))
-
-
-def notify_session_end(app: Flask, message: str) -> None:
-    """Queue the optional webhook call (a task of its own: the fresh QR must not wait for someone's server)."""
-    if app.config.get("SESSION_END_WEBHOOK_URL"):
-        celery_app(app).send_task("wechat.notify_session_end", args=[message, app.config["WECHAT_ACCOUNT"]])
-
-
 # -- commands ----------------------------------------------------------------------------------------------------
 def call_bot(name: str, kwargs: dict[str, Any], timeout: float | None = None,
              app: Flask | None = None) -> dict[str, Any]:
@@ -158,24 +120,3 @@ def send_to_bot(name: str, args: list, app: Flask | None = None, expires: float 
 
 def enqueue_send_job(job_id: int, app: Flask | None = None) -> None:
     send_to_bot("wechat.send_job", [job_id], app)
-
-
-def after_login(app: Flask) -> None:
-    """Refresh the database copy of the account, then finish what was interrupted."""
-    send_to_bot("wechat.sync", ["all"], app)
-    resume_send_jobs(app)
-
-
-def resume_send_jobs(app: Flask) -> int:
-    """After a login, send every unfinished job again (a per-job lease keeps a job from running twice)."""
-    from wechat.send_jobs import unfinished_job_ids
-
-    with app.app_context():
-        ids = unfinished_job_ids()
-        for job_id in ids:
-            enqueue_send_job(job_id, app)
-    if ids:
-        logger.info("resuming send jobs %s", ids)
-    return len(ids)
-
-

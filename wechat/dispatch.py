@@ -254,7 +254,7 @@ def end_batch(ctx: BotContext, last: Any = None) -> None:
 
 
 # Modules whose @message_handler functions every bot runs; a feature adds its module here.
-HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.archive", "wechat.automation.handlers",
+HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.messages.archive", "wechat.automation.handlers",
                    "wechat.automation.seam_handlers", "wechat.plugins.handler", "wechat.insights.handler")
 
 

@@ -13,10 +13,11 @@ from libs.validation import column_length
 from models.admin import ApiToken
 from models.schedule import Schedule
 from models.wechat import Contact
-from wechat import autoreply, send_jobs
+from wechat import autoreply
 from wechat.automation import settings as automation
 from wechat.plugins import settings as plugin_settings
 from wechat.schedules import timing
+from wechat.sending import jobs as send_jobs
 
 Bounds = dict[str, int]
 

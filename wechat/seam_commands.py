@@ -108,8 +108,8 @@ def archive_sent(directory: SeamDirectory, chat, sent: list[tuple[str, Any, str]
     from libs.emoji_markup import normalize_emoji
     from libs.events import publish_many
     from wechat.accounts import ensure_account
-    from wechat.archive import message_event, store_batch
-    from wechat.sent_archive import UPLOAD_TYPES, _UploadCopy
+    from wechat.messages.archive import message_event, store_batch
+    from wechat.messages.sent import UPLOAD_TYPES, _UploadCopy
 
     try:
         me = directory.me()

@@ -1,4 +1,5 @@
-"""Celery tasks: thin shells over plain functions (wechat/control.py, listener.py, bot_commands.py, send_jobs.py)."""
+"""Celery tasks: thin shells over plain functions (wechat/control.py, worker_wiring.py, bot_commands.py,
+sending/jobs.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from wechat import control, runtime
+from wechat import control, runtime, worker_wiring
 from wechat.bot_commands import run_command
 from wechat.lease import Lease
 
@@ -24,7 +25,7 @@ def ping(payload: dict) -> dict:
 # giving two listeners. If the worker dies, the watchdog (below) starts a new one instead.
 @shared_task(name="wechat.listener", bind=True, acks_late=False, ignore_result=True)
 def listener(self) -> str:
-    return control.build_listener(self.request.id, self.request.hostname).run()
+    return worker_wiring.build_listener(self.request.id, self.request.hostname).run()
 
 
 @shared_task(name="wechat.watchdog", ignore_result=True, soft_time_limit=30)
@@ -57,7 +58,7 @@ JOB_LEASE_TTL = 15.0
 def send_job(self, job_id: int) -> str:
     """Runs in the process that holds the bot. A per-job lease keeps a job from running twice at once; when a dead
     worker's lease is still there, try again once it has expired."""
-    from wechat.send_job_task import run_job
+    from wechat.sending.job_task import run_job
 
     state = control.bot_state()
     lease = Lease(state.client, state.key(f"job:{job_id}"), ttl_seconds=JOB_LEASE_TTL)
@@ -75,7 +76,7 @@ def sync(what: str = "all") -> dict:
     """Runs in the process that holds the bot (routed to its queue)."""
     from extensions import db
     from wechat.accounts import account_of_bot
-    from wechat.sync_runner import SyncBusy, run_sync
+    from wechat.sync.runner import SyncBusy, run_sync
 
     try:
         bot = runtime.current_bot()
@@ -96,7 +97,7 @@ def avatars() -> dict:
     """After each sync, in the process that holds the bot: the pictures that are due (a bounded number per run)."""
     from extensions import db
     from wechat.accounts import account_of_bot
-    from wechat.sync_runner import run_avatars
+    from wechat.sync.runner import run_avatars
 
     try:
         bot = runtime.current_bot()
@@ -112,21 +113,21 @@ def avatars() -> dict:
 
 @shared_task(name="wechat.notify_unread", ignore_result=True, soft_time_limit=30)
 def notify_unread() -> int:
-    from wechat.notifications import publish_unread
+    from wechat.messages.notifications import publish_unread
 
     return publish_unread(control.bot_state())
 
 
 @shared_task(name="wechat.purge_messages", ignore_result=True, soft_time_limit=600)
 def purge_messages() -> int:
-    from wechat.retention import purge_expired
+    from wechat.messages.retention import purge_expired
 
     return purge_expired(current_app.config["MESSAGE_RETENTION_DAYS"])
 
 
 @shared_task(name="wechat.purge_uploads", ignore_result=True, soft_time_limit=600)
 def purge_uploads() -> int:
-    from wechat.upload_retention import purge_uploads as purge
+    from wechat.sending.upload_retention import purge_uploads as purge
 
     return purge(current_app.config["UPLOAD_RETENTION_DAYS"])
 

@@ -3,7 +3,7 @@
 itchat stamps every message with ClientMsgId = the current time. The web client sends its own id with every
 message; here it is derived from what is being sent to whom (job, item, part), so it is the same when a send is
 repeated. Nothing recorded shows the web service deduplicating a repeated ClientMsgId, so no guarantee rests on it:
-a send job stays at most once by its own bookkeeping (wechat/send_jobs.py).
+a send job stays at most once by its own bookkeeping (wechat/sending/jobs.py).
 """
 
 from __future__ import annotations

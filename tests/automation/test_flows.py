@@ -9,7 +9,7 @@ from wechat.automation.actions import CommandError, GroupOpPacer
 from wechat.automation.naming import GroupInfo
 from wechat.automation.settings import defaults
 from wechat.automation.votekick import VoteKick
-from wechat.pacing import Pacer
+from wechat.sending.pacing import Pacer
 
 from .test_votekick import MemoryStore
 

@@ -14,8 +14,8 @@ from models.message import Message
 from models.wechat import Contact, Group
 from wechat import control
 from wechat.accounts import ensure_account
-from wechat.chat_unread import chat_unread, queue_chat_arrivals
-from wechat.notifications import queue_arrived, unread
+from wechat.messages.notifications import queue_arrived, unread
+from wechat.messages.unread import chat_unread, queue_chat_arrivals
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 CHAT = "g_big"
@@ -159,7 +159,7 @@ def test_reply_is_an_audited_one_recipient_send_job(logged_in, account):
 
 
 def test_the_message_event_carries_the_whole_message():
-    from wechat.archive import message_event
+    from wechat.messages.archive import message_event
 
     record = {"id": 7, "msg_id": "1", "type": "note", "chat_kind": "group", "chat_puid": "g", "chat_name": "G",
               "sender_puid": None, "sender_name": "", "is_outgoing": False, "text": "张三撤回了一条消息" * 1000,
@@ -177,7 +177,7 @@ def csrf(client) -> dict[str, str]:
 
 
 def test_voice_and_video_are_served_inline_so_the_page_can_play_them(logged_in, account):
-    from wechat.archive import media_root
+    from wechat.messages.archive import media_root
 
     for n, (kind, name, mime) in enumerate([("recording", "v.mp3", "audio/mpeg"), ("video", "v.mp4", "video/mp4"),
                                            ("attachment", "a.html", "application/octet-stream")]):

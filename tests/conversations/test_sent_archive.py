@@ -10,8 +10,8 @@ from extensions import db
 from libs.events import STREAM_KEY
 from libs.redis_client import get_redis
 from models.message import Message
-from wechat.archive import media_root
-from wechat.sent_archive import archive_sent
+from wechat.messages.archive import media_root
+from wechat.messages.sent import archive_sent
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from extensions import db
 from models import Account, Message
 from wechat.insights.events import note_changes, record_changes
-from wechat.sync import sync_groups
+from wechat.sync.store import sync_groups
 
 HOSTILE = "=HYPERLINK(\"http://evil\")<b>x</b>"
 

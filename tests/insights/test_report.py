@@ -9,7 +9,7 @@ from models.insights import InsightDay, MembershipEvent
 from wechat.insights.events import note_changes, record_changes
 from wechat.insights.report import Range, comparison, group_report
 from wechat.insights.rollup import roll_up
-from wechat.sync import sync_groups
+from wechat.sync.store import sync_groups
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from libs.api_spec import Body, Query
 from views.schemas.jobs import SendText, UploadIds
-from wechat.conversations import MAX_CHATS, MAX_PAGE
+from wechat.messages.conversations import MAX_CHATS, MAX_PAGE
 
 Cursor = Annotated[str, Field(max_length=64, description="an item's `cursor` (opaque; 400 for anything else)")]
 

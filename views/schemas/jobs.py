@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from libs.api_spec import Body
 from libs.column_types import ColumnText, Text
 from models.send_job import SendJobItem
-from wechat.send_jobs import MAX_FILES, MAX_RECIPIENTS, MAX_TEXT
+from wechat.sending.jobs import MAX_FILES, MAX_RECIPIENTS, MAX_TEXT
 
 UploadId = Text(64, description="an id from POST /api/uploads")
 UploadIds = Annotated[list[UploadId], Field(max_length=MAX_FILES)]

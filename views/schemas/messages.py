@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from libs.api_spec import Body
 from models.message import MESSAGE_TYPES
 from views.schemas.common import Page, PageQuery
-from wechat.sync_runner import SYNC_KINDS
+from wechat.sync.runner import SYNC_KINDS
 
 MessageType = Literal[MESSAGE_TYPES]  # type: ignore[valid-type]
 ChatId = Annotated[str, Field(max_length=64)]

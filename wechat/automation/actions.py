@@ -23,8 +23,8 @@ from models.audit import record
 from wechat import bot_commands
 from wechat.bot_commands import CommandError
 from wechat.control import enqueue_send_job
-from wechat.pacing import Pacer
-from wechat.send_jobs import RATE_LIMIT_RETRIES, JobInvalid, create_send_job
+from wechat.sending.jobs import RATE_LIMIT_RETRIES, JobInvalid, create_send_job
+from wechat.sending.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 

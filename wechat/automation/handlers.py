@@ -24,7 +24,7 @@ from wechat.automation.notes import joined_names
 from wechat.automation.routing import relay_targets
 from wechat.automation.votekick import RedisVoteStore, VoteKick, parse_kick
 from wechat.dispatch import BotContext, message_handler
-from wechat.group_presence import numbered_groups
+from wechat.sync.group_presence import numbered_groups
 
 logger = logging.getLogger(__name__)
 
@@ -151,14 +151,15 @@ def on_mp_message(msg, mp, env: flows.Env) -> None:
 def store_media(msg, account_id: int) -> str | None:
     """Keep a message's file as an upload, so a send job can re-send it (paced, resumable).
 
-    The file is the one the archive saved (it runs first, streaming within the media limits; wechat/archive.py):
+    The file is the one the archive saved (it runs first, streaming within the media limits;
+    wechat/messages/archive.py):
     nothing is downloaded a second time, and media the archive skipped is relayed as a text label. Content we
     would refuse from an admin (executables, HTML...) is refused here too.
     """
     from extensions import db
     from libs.files import inside
     from models.message import Message
-    from wechat.archive import media_root, wechat_msg_id
+    from wechat.messages.archive import media_root, wechat_msg_id
 
     msg_id = wechat_msg_id(msg.raw)
     row = db.session.execute(db.select(Message.file_path, Message.file_name).where(

@@ -25,7 +25,7 @@ from models.audit import record
 from wechat.control import enqueue_send_job
 from wechat.plugins.api import PluginCall
 from wechat.plugins.registry import record_error
-from wechat.send_jobs import MAX_TEXT, JobInvalid, create_send_job
+from wechat.sending.jobs import MAX_TEXT, JobInvalid, create_send_job
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from models.schedule import Schedule, ScheduleRun
 from models.types import utcnow
 from wechat.control import enqueue_send_job
 from wechat.schedules import timing
-from wechat.send_jobs import JobInvalid, create_send_job
+from wechat.sending.jobs import JobInvalid, create_send_job
 
 logger = logging.getLogger(__name__)
 

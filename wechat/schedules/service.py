@@ -16,7 +16,7 @@ from models.schedule import Schedule, ScheduleRun
 from models.send_job import SendJob
 from models.wechat import PUID
 from wechat.schedules import timing
-from wechat.send_jobs import MAX_FILES, MAX_RECIPIENTS, MAX_TEXT
+from wechat.sending.jobs import MAX_FILES, MAX_RECIPIENTS, MAX_TEXT
 
 FIELDS = ("name", "to", "text", "files", "run_at", "cron", "enabled")
 HISTORY = 20

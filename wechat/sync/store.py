@@ -1,7 +1,7 @@
 """Syncing the bot's friends, groups (with members) and MPs into SQL: set-based, diffed, one commit per kind.
 
 The reference implementation committed row by row and queried once per member; here each kind is one read of
-what is stored, an in-memory diff (wechat/sync_diff.py) and bulk INSERT/UPDATE/DELETE statements.
+what is stored, an in-memory diff (wechat/sync/diff.py) and bulk INSERT/UPDATE/DELETE statements.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from extensions import db
 from models.types import utcnow
 from models.wechat import Contact, Group, Membership
 from wechat.insights.events import record_sync_changes
-from wechat.sync_diff import Diff, diff_rows
+from wechat.sync.diff import Diff, diff_rows
 from wechat.sync_snapshot import CONTACT_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def sync_groups(account_id: int, fresh: dict[str, dict[str, Any]], progress: Pro
 
     Only adds and updates: web WeChat's lists omit every group not saved to contacts (until it sends a message), so
     a stored group missing from `fresh` is kept with its members. A group is marked left only on evidence
-    (wechat/group_presence.py).
+    (wechat/sync/group_presence.py).
     """
     started = time.monotonic()
     now = utcnow()

@@ -11,7 +11,7 @@ from extensions import db
 from libs.files import inside
 from models.message import Message
 from models.types import utcnow
-from wechat.archive import media_root
+from wechat.messages.archive import media_root
 
 logger = logging.getLogger(__name__)
 BATCH = 1000

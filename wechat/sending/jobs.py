@@ -24,9 +24,9 @@ from libs.wx.sender import client_msg_id
 from models.send_job import SendJob, SendJobItem
 from models.types import utcnow
 from wechat.bot_commands import CommandError
-from wechat.pacing import Pacer
 from wechat.runtime import BotNotReady
-from wechat.send_lane import SendLane
+from wechat.sending.lane import SendLane
+from wechat.sending.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 

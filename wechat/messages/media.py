@@ -1,4 +1,4 @@
-"""A message's media on disk: where it goes, and downloading it within the limits (wechat/media_limits.py).
+"""A message's media on disk: where it goes, and downloading it within the limits (wechat/messages/media_limits.py).
 
 Only WeChat's numeric MsgId and a plain extension of the sender's file name shape the path, and the write goes
 through libs.files.inside(): ids and names from the server are never trusted to stay in the media folder.
@@ -16,7 +16,7 @@ from flask import current_app
 
 from libs.files import inside
 from libs.wx.media import MediaTooLarge, download_message_media
-from wechat.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
+from wechat.messages.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def media_file(record: dict[str, Any], account_id: int) -> Path:
 
 @dataclass
 class MediaGate:
-    """The limits on what contacts' media may take (wechat/media_limits.py); `budget` None: no daily budget."""
+    """The limits on what contacts' media may take (wechat/messages/media_limits.py); `budget` None: no daily budget."""
 
     limits: MediaLimits
     budget: DailyBudget | None = None
@@ -76,7 +76,7 @@ def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | N
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        # A message that already holds its file locally (what the bot itself sent: wechat/sent_archive.py) copies
+        # A message that already holds its file locally (what the bot itself sent: wechat/messages/sent.py) copies
         # it under the same limits instead of downloading.
         copy_to = getattr(msg, "copy_media_to", None)
         size = copy_to(target, most) if callable(copy_to) else download_message_media(msg, target, most)

@@ -19,7 +19,7 @@ from libs.api import like_pattern
 from models.conversation import ChatPin
 from models.message import Message
 from models.wechat import Contact, Group
-from wechat.message_payload import message_payload
+from wechat.messages.payload import message_payload
 
 PREVIEW_TEXT = 120
 MAX_CHATS = 200

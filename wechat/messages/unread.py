@@ -1,4 +1,4 @@
-"""Unread counts per chat, next to the global count of wechat/notifications.py, in one Redis hash.
+"""Unread counts per chat, next to the global count of wechat/messages/notifications.py, in one Redis hash.
 
 The archive counts each incoming message twice in the same pipeline: the global counter (the navigation badge)
 and the chat's field of the hash (the chat list's badges). Marking a chat read takes its field away and lowers the
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from redis.client import Pipeline
 
-from wechat.notifications import publish_unread
+from wechat.messages.notifications import publish_unread
 from wechat.state import BotState
 
 # KEYS: the hash, the global counter. ARGV: the chat. Returns the chat's count before (0 when it had none).

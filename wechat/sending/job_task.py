@@ -9,9 +9,9 @@ from libs import metrics
 from libs.uploads import resolve_upload, upload_root
 from wechat import control, runtime
 from wechat.bot_commands import CommandError, commands_for
-from wechat.pacing import Pacer
-from wechat.send_jobs import JobRunner
-from wechat.send_lane import SendLane
+from wechat.sending.jobs import JobRunner
+from wechat.sending.lane import SendLane
+from wechat.sending.pacing import Pacer
 
 
 def check_upload(upload_id: str) -> str:

@@ -23,20 +23,20 @@ from libs.events import publish_many
 from libs.uploads import sanitize_name
 from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
-from wechat.archive_insert import insert_new
-from wechat.archive_media import (
+from wechat.dispatch import BotContext, MustNotLose, event_handler, message_handler
+from wechat.messages.insert import insert_new
+from wechat.messages.media import (
     MEDIA_TYPES,
     MSG_ID,
     MediaGate,
     media_root,  # noqa: F401  (views and retention import it from here)
     save_media,
 )
-from wechat.chat_unread import queue_chat_arrivals
-from wechat.dispatch import BotContext, MustNotLose, event_handler, message_handler
-from wechat.group_presence import groups_active
-from wechat.message_payload import EVENT_TEXT_LIMIT, message_payload
-from wechat.notifications import after_arrived, queue_arrived
-from wechat.recalls import mark_recalled, recalled_msg_id, recaller
+from wechat.messages.notifications import after_arrived, queue_arrived
+from wechat.messages.payload import EVENT_TEXT_LIMIT, message_payload
+from wechat.messages.recalls import mark_recalled, recalled_msg_id, recaller
+from wechat.messages.unread import queue_chat_arrivals
+from wechat.sync.group_presence import groups_active
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
 
 def message_event(record: dict[str, Any]) -> dict[str, Any]:
     """The SSE `message` event of a stored record (with its row `id`): the whole message as the API gives it
-    (wechat/message_payload.py), so an open conversation appends it without fetching."""
+    (wechat/messages/payload.py), so an open conversation appends it without fetching."""
     return message_payload(record, text_limit=EVENT_TEXT_LIMIT)
 
 

@@ -40,7 +40,8 @@ def message_payload(row: Mapping[str, Any], text_limit: int | None = None) -> di
         "file_name": row.get("file_name"), "file_size": row.get("file_size"),
         "media_url": f"/api/media/{row['id']}" if row.get("file_path") else None,
         "media_status": row.get("media_status"),
-        # The note that replaced a recalled message, or the original itself (kept, marked by wechat/recalls.py).
+        # The note that replaced a recalled message, or the original itself
+        # (kept, marked by wechat/messages/recalls.py).
         "recalled": bool(row.get("recalled_at")) or is_recall_note(row["type"], text),
         "recalled_at": row["recalled_at"].isoformat() if row.get("recalled_at") else None,
         "recalled_by": row.get("recalled_by"),

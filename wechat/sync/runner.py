@@ -11,11 +11,12 @@ import uuid
 
 from libs import metrics
 from libs.events import publish
-from wechat import seam_snapshot, sync, sync_snapshot
-from wechat.avatars import fetch_avatars
+from wechat import seam_snapshot, sync_snapshot
 from wechat.lease import Lease
 from wechat.seam import is_driver
 from wechat.state import BotState
+from wechat.sync import store as sync
+from wechat.sync.avatars import fetch_avatars
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[d
 
 
 def run_avatars(bot, account_id: int, state: BotState) -> int | None:
-    """Download the avatars that are due (wechat/avatars.py); None when another download is running."""
+    """Download the avatars that are due (wechat/sync/avatars.py); None when another download is running."""
     if is_driver(bot):
         return 0  # the seam has no avatar download yet (docs/DRIVERS.md): the dashboard shows initials
     lease = Lease(state.client, state.key("avatars"), SYNC_LEASE_SECONDS)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import redis
 
-from wechat.pacing import Pacer
+from wechat.sending.pacing import Pacer
 
 # KEYS[1]: the lane; ARGV[1]: the gap after this send (s). Returns the wait before this send may go (s), as text.
 # Redis' clock, not the caller's: workers on several machines agree on it.

@@ -27,7 +27,7 @@ UPLOAD_TYPES = {"image": "picture", "emoticon": "emoticon", "video": "video", "f
 
 
 class _UploadCopy:
-    """Stands in for a received wxpy message in the archive's media step (wechat/archive_media.py): its media is
+    """Stands in for a received wxpy message in the archive's media step (wechat/messages/media.py): its media is
     copied from the upload instead of downloaded."""
 
     def __init__(self, upload) -> None:
@@ -66,7 +66,7 @@ def archive_sent(bot, chat, sent: list[tuple[str, Any, Any]]) -> None:
     if not sent or not has_app_context():
         return
     from wechat.accounts import account_of_bot
-    from wechat.archive import message_event, store_batch
+    from wechat.messages.archive import message_event, store_batch
 
     try:
         # Whole seconds, as WeChat's CreateTime of every received message: a reply and an answer within the same

@@ -1,0 +1,127 @@
+"""The package rule of docs/ARCHITECTURE.md, checked on the source with ast: imports point one way.
+
+    entry points (app.py, commands.py, wechat/__init__.py, libs/launcher.py, bench/, scripts/)
+      → views → plugins → wechat (services, bot, workers) → models → libs → extensions, config
+    drivers → the seam only (tests/drivers/test_import_rule.py); sandbox → nothing of ours (it is the world)
+
+Two finer rules: models import only *leaf* libs modules (ones that import nothing of ours), so libs may read the
+models without a cycle; and views/plugins never import the worker side of the bot (the listener, its wiring, the
+dispatcher, the tasks): the web process must not load what only the process holding the bot runs.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OURS = {"app", "commands", "config", "extensions", "libs", "models", "views", "wechat", "drivers", "plugins",
+        "sandbox", "bench", "scripts"}
+# What each package may import of ours (itself always). Entry points below may import anything.
+ALLOWED = {
+    "extensions": set(),
+    "config": {"libs"},
+    "libs": {"extensions", "config", "models"},
+    "models": {"extensions", "libs"},
+    "wechat": {"extensions", "config", "libs", "models", "drivers"},
+    "plugins": {"extensions", "libs", "models", "drivers", "wechat"},
+    "views": {"extensions", "config", "libs", "models", "drivers", "wechat", "plugins"},
+    "sandbox": set(),
+    "drivers": {"drivers"},
+}
+ENTRY_POINTS = {"app.py", "commands.py", "wechat/__init__.py", "libs/launcher.py"}
+ENTRY_PACKAGES = {"bench", "scripts"}
+# The worker side of the bot: only the worker (tasks, listener) imports these.
+WORKER_ONLY = {"wechat.listener", "wechat.driver_listener", "wechat.worker_wiring", "wechat.dispatch",
+               "wechat.runtime", "wechat.signals", "wechat.tasks", "wechat.driver_factory", "wechat.event_spool",
+               "wechat.batch"}
+SKIP = {".venv", "tests", "migrations", "node_modules", "instance"}
+
+
+def sources(root: Path):
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in SKIP or any(part.startswith(".") for part in relative.parts):
+            continue
+        yield relative.as_posix(), path
+
+
+def imported(path: Path) -> set[str]:
+    """Every module the file imports, at the top or inside a function (relative imports count as its own package)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def package_of(name: str) -> str:
+    return name.split("/")[0].removesuffix(".py")
+
+
+def is_leaf(root: Path, module: str) -> bool:
+    """A module that imports nothing of ours (a plain utility)."""
+    path = root.joinpath(*module.split(".")).with_suffix(".py")
+    if not path.exists():
+        return False
+    return not any(name.split(".")[0] in OURS for name in imported(path))
+
+
+def violations(root: Path) -> list[str]:
+    found = []
+    for name, path in sources(root):
+        package = package_of(name)
+        if name in ENTRY_POINTS or package in ENTRY_PACKAGES or package not in ALLOWED:
+            continue
+        modules = imported(path)
+        for module in sorted(modules):
+            top = module.split(".")[0]
+            if top not in OURS or top == package:
+                continue
+            if top not in ALLOWED[package]:
+                found.append(f"{name} imports {module} ({package} → {top})")
+            elif package == "models" and top == "libs" and root.joinpath(*module.split(".")).with_suffix(".py") \
+                    .exists() and not is_leaf(root, module):
+                found.append(f"{name} imports {module} (models import only leaf libs modules)")
+            elif package in ("views", "plugins") and module in WORKER_ONLY:
+                found.append(f"{name} imports {module} (the worker side of the bot)")
+    return found
+
+
+def test_imports_point_one_way():
+    assert violations(ROOT) == []
+
+
+def test_every_top_level_package_is_placed():
+    """A new top-level package must be given its place in ALLOWED (or be an entry point)."""
+    packages = {package_of(name) for name, _ in sources(ROOT)} - {package_of(e) for e in ENTRY_POINTS}
+    assert packages - set(ALLOWED) - ENTRY_PACKAGES - {"app", "commands"} == set()
+
+
+def test_the_rule_catches_each_kind_of_mistake(tmp_path):
+    def write(name: str, text: str) -> None:
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+    write("libs/metrics.py", "def f():\n    from wechat.control import bot_state\n")
+    write("wechat/archive.py", "from views.uploads import resolve\n")
+    write("views/status.py", "from wechat.listener import Listener\n")
+    write("libs/auth.py", "from models.admin import AdminUser\n")
+    write("models/admin.py", "from libs.auth import current\n")
+    write("models/audit.py", "from libs.validation import fit\n")
+    write("libs/validation.py", "import re\n")
+    write("sandbox/world.py", "from models.message import Message\n")
+    assert violations(tmp_path) == [
+        "libs/metrics.py imports wechat.control (libs → wechat)",
+        "libs/metrics.py imports wechat.control.bot_state (libs → wechat)",
+        "models/admin.py imports libs.auth (models import only leaf libs modules)",
+        "sandbox/world.py imports models.message (sandbox → models)",
+        "sandbox/world.py imports models.message.Message (sandbox → models)",
+        "views/status.py imports wechat.listener (the worker side of the bot)",
+        "wechat/archive.py imports views.uploads (wechat → views)",
+        "wechat/archive.py imports views.uploads.resolve (wechat → views)",
+    ]
