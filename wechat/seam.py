@@ -113,6 +113,16 @@ class SeamDirectory:
                 self._members[group_id] = cached
         return cached[1]
 
+    def group_member(self, person_id: str) -> ChatName | None:
+        """A member of one of the bot's groups who is no contact (a stranger), from the groups' member lists (each
+        listed once per NAMES_MAX_AGE): bulk sends to group members name them, and WeChat then says why it will not
+        deliver (1204) instead of the product saying it knows no such person."""
+        for group in self.groups():
+            for member in self.members(group.id):
+                if member.id == person_id:
+                    return ChatName(person_id, member.nick_name or member.display_name or person_id, "stranger")
+        return None
+
     def member_name(self, group_id: str, member_id: str) -> str:
         for member in self.members(group_id):
             if member.id == member_id:
