@@ -14,6 +14,7 @@ from drivers.types import GroupNoteEvent, MessageEvent, RecallEvent, Rejected
 from extensions import db
 from libs.uploads import save_upload, upload_root
 from models import Group, Message
+from models.send_job import SendJob
 from tests.drivers.conftest import GATEWAY_KEY, login
 from tests.drivers.test_padpro_sandbox import wait_for
 from wechat import seam_commands
@@ -23,7 +24,9 @@ from wechat.bot_commands import CommandError
 from wechat.builtin_handlers import mark_left_when_removed_event
 from wechat.group_errors import RATE_LIMITED
 from wechat.group_presence import groups_active
+from wechat.pacing import Pacer
 from wechat.seam import directory_of
+from wechat.send_jobs import JobRunner, create_send_job
 
 MB = 1024 * 1024
 
@@ -81,6 +84,50 @@ def test_sends_to_a_non_friend_or_to_oneself_fail_with_the_reason(sandbox, padpr
         seam_commands.send_message(padpro, stranger.id, "hello")
     assert refused.value.code == "not_reachable"  # a bulk send reports this recipient as failed, with the reason
     assert len(sandbox.sent()) == before
+
+
+class Killed(BaseException):
+    """The worker dies mid-request (SIGKILL): no handler runs, nothing after the request is committed."""
+
+
+def test_a_bulk_send_on_the_gateway_is_at_most_once_and_reports_refused_recipients(app, sandbox, padpro):
+    """Items 2 and 4 through a send job: the gateway has no ClientMsgId, so an item whose request went out when the
+    worker died is "uncertain" (not resent when the job resumes); a group member who is not a friend fails with
+    WeChat's reason."""
+    friends = padpro.friends()[:3]
+    known = {f.id for f in padpro.friends()} | {padpro.self_info().id}
+    stranger = next(m for g in padpro.groups() for m in padpro.group_members(g.id) if m.id not in known)
+    job = create_send_job([friends[0].id, stranger.id, friends[1].id, friends[2].id], "至多一次", [],
+                          created_by="root")
+    db.session.commit()
+    real_send = padpro.send_text
+
+    def dies_after_delivering(to_id, text, mentions=()):
+        result = real_send(to_id, text, mentions)  # the gateway took it...
+        if to_id == friends[1].id:
+            raise Killed  # ...and the worker died before hearing the answer
+        return result
+
+    def runner() -> JobRunner:
+        return JobRunner(job.id, lambda to, text, files, msg_ids: seam_commands.send_message(padpro, to, text, files),
+                         lambda upload: upload, Pacer(0, 0, sleep=lambda s: None), backoff_base=0)
+
+    padpro.send_text = dies_after_delivering
+    try:
+        runner().run()
+    except Killed:
+        db.session.rollback()
+    del padpro.send_text
+    assert runner().run() == "done"
+
+    delivered = [e["to"] for e in sandbox.sent() if e["kind"] == "text"]
+    assert sorted(delivered) == sorted(f.nick_name for f in friends)  # each once: the resumed job sent none again
+    db.session.expire_all()
+    stored = db.session.get(SendJob, job.id)
+    assert (stored.sent, stored.failed, stored.uncertain) == (2, 1, 1)
+    items = {i.recipient_puid: i for i in stored.items}
+    assert items[friends[1].id].status == "uncertain"
+    assert items[stranger.id].status == "failed" and "not a friend" in items[stranger.id].error
 
 
 def test_group_limits_and_refused_removals_read_like_web_wechats(sandbox):
