@@ -62,7 +62,7 @@ class PadProDriver:
         # Groups seen in events: like web WeChat's, the gateway's contact list holds only the groups saved to
         # contacts, so the others are learned from their messages and notes and listed from then on (bounded).
         self._seen_groups: OrderedDict[str, None] = OrderedDict()
-        self._learning = threading.Lock()  # the receiver thread and listings (sync, commands) both learn
+        self._learning = threading.RLock()  # the receiver thread and listings (sync, commands) both learn
 
     # -- login ------------------------------------------------------------------------------------------
     def login_qr(self) -> LoginQr:
@@ -119,7 +119,8 @@ class PadProDriver:
             "/friend/GetContactList", {"CurrentWxcontactSeq": 0, "CurrentChatRoomContactSeq": 0}))
         if kind is ContactKind.GROUP:
             self._learn_notified()
-            names += list(self._seen_groups)
+            with self._learning:
+                names += list(self._seen_groups)
         wanted = [n for n in dict.fromkeys(names) if shapes.kind_of(n) is kind and n != self.inbox.self_id]
         found: list[Contact | Group] = []
         for batch in shapes.chunks(wanted, self.details_batch):
@@ -137,7 +138,10 @@ class PadProDriver:
         return [c for c in self._contacts(ContactKind.GROUP) if isinstance(c, Group)]
 
     def group_members(self, group_id: str) -> list[Member]:
-        return shapes.members(self.client.post("/group/GetChatroomMemberDetail", {"ChatRoomName": group_id}))
+        found = shapes.members(self.client.post("/group/GetChatroomMemberDetail", {"ChatRoomName": group_id}))
+        if found:
+            self._learn_group(group_id)  # a group the gateway answers for exists, listed or not
+        return found
 
     # -- events ----------------------------------------------------------------------------------------
     def poll_events(self, timeout: float) -> list[Event]:
@@ -155,7 +159,9 @@ class PadProDriver:
                 self._learn_group(chat_id)
 
     def _learn_group(self, chat_id: str) -> None:
-        if chat_id.endswith("@chatroom") and chat_id not in self._seen_groups:
+        if not chat_id.endswith("@chatroom") or chat_id in self._seen_groups:
+            return
+        with self._learning:
             self._seen_groups[chat_id] = None
             if len(self._seen_groups) > SEEN_GROUPS:
                 self._seen_groups.popitem(last=False)

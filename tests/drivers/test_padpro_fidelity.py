@@ -10,7 +10,7 @@ import types
 import pytest
 
 from drivers.padpro import GatewayClient, PadProDriver
-from drivers.types import GroupNoteEvent, MessageEvent, RecallEvent, Rejected
+from drivers.types import GroupNoteEvent, LoginState, MessageEvent, RecallEvent, Rejected
 from extensions import db
 from libs.uploads import save_upload, upload_root
 from models import Group, Message
@@ -46,6 +46,17 @@ def test_groups_off_the_contact_list_are_learned_from_their_messages(sandbox):
         listed = {g.name: g for g in driver.groups()}
         assert listed["远群"].id == event.chat_id  # learned, and listed (so synced) from now on
         assert [m.nick_name for m in driver.group_members(event.chat_id)][1:] == ["甲", "乙", "丙"]
+        # A restarted worker: the gateway kept the session and sends no status notify again, the quiet unsaved
+        # groups are on no list; a command naming one by id (from the database) still finds it.
+        restarted = PadProDriver(GatewayClient(sandbox.base_url, GATEWAY_KEY, timeout=10), http_sync_interval=3600)
+        try:
+            assert restarted.login_state() is LoginState.LOGGED_IN
+            assert "近0" not in {g.name for g in restarted.groups()}
+            friend = restarted.friends()[0]
+            added = seam_commands.add_members(restarted, listed["近0"].id, [friend.id])
+            assert added["ok"] and "近0" in {g.name for g in restarted.groups()}  # and listed from then on
+        finally:
+            restarted.close()
     finally:
         driver.close()
 
