@@ -197,3 +197,35 @@ def event_time(event):
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(event.create_time, UTC)
+
+
+def test_recorded_revoke_status_notify_and_refusal_shapes():
+    """The shapes behind the tests above, from recordings: a GeWe-family (iPad protocol) client's revoke callback
+    (CamelCase, {"string"} wrappers), a status notify with a hostile DTD, a send item refused with ret 1204."""
+    from drivers.padpro import shapes
+    from drivers.padpro.events import notified_chats, to_events
+
+    xml = ('<sysmsg type="revokemsg"><revokemsg><session>wxid_phyyedw9xap22</session><msgid>1040356115</msgid>'
+           '<newmsgid>5576224237104747184</newmsgid><replacemsg><![CDATA["朝夕。" 撤回了一条消息]]></replacemsg>'
+           '</revokemsg></sysmsg>')
+    revoke = {"Data": {"MsgId": 1040356116, "FromUserName": {"string": "wxid_phyyedw9xap22"},
+                       "ToUserName": {"string": "wxid_0xsqb3o0tsvz22"}, "MsgType": 10002, "Content": {"string": xml},
+                       "CreateTime": 1705045083, "NewMsgId": 1968256046}}
+    [recall] = to_events(revoke, "wxid_0xsqb3o0tsvz22")
+    assert isinstance(recall, RecallEvent) and recall.recalled_msg_id == "5576224237104747184"
+    assert recall.chat_id == "wxid_phyyedw9xap22" and recall.text == '"朝夕。" 撤回了一条消息'
+
+    notify = {"msg_type": 51, "new_msg_id": 7, "content": {"str": (
+        "<msg>\n<op id='4'>\n<username>filehelper,1234@chatroom,wxid_a,1234@chatroom</username>\n</op>\n</msg>")}}
+    assert notified_chats(notify) == ["filehelper", "1234@chatroom", "wxid_a"] and to_events(notify, "me") == []
+    hostile = {"msg_type": 51, "new_msg_id": 8,
+               "content": '<!DOCTYPE m [<!ENTITY x "1@chatroom">]><msg><op><username>&x;</username></op></msg>'}
+    assert notified_chats(hostile) == []  # no DTD is accepted, so no entity expands
+    assert notified_chats({"msg_type": 1, "new_msg_id": 9, "content": "<msg><op><username>a</username></op></msg>"}) \
+        == []
+
+    refused = [{"isSendSuccess": False, "toUSerName": "wxid_x", "errMsg": "not a friend",
+                "resp": {"baseResponse": {"ret": 1204, "errMsg": {"str": "not a friend"}}}}]
+    with pytest.raises(Rejected) as caught:
+        shapes.send_result(refused)
+    assert caught.value.code == 1204 and "not a friend of the bot" in caught.value.message
