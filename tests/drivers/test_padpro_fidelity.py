@@ -229,3 +229,20 @@ def test_recorded_revoke_status_notify_and_refusal_shapes():
     with pytest.raises(Rejected) as caught:
         shapes.send_result(refused)
     assert caught.value.code == 1204 and "not a friend of the bot" in caught.value.message
+
+
+@pytest.mark.parametrize("note, names", [
+    ("You invited 管理员、Bruce LEE to the group chat.   ", ("管理员", "Bruce LEE")),  # firer.spec.ts: unquoted
+    ("李卓桓 invited Huan to the group chat", ("Huan",)),
+    ('"管理员" joined group chat via the QR code you shared.  ', ("管理员",)),  # firer.ts REGEX_CONFIG, padlocal
+    ('"宁锐锋" joined the group chat via the QR Code shared by "管理员".', ("宁锐锋",)),
+    ('"桔小秘" joined the group chat via your shared QR Code.', ("桔小秘",)),  # the older web-puppet form
+])
+def test_english_join_notes_as_recorded_read_the_same_in_both_parsers(note, names):
+    from drivers.padpro.events import RawMessage, _group_note
+    from drivers.types import GroupNoteKind
+    from wechat.automation.notes import parse_note
+
+    assert parse_note(note).names == list(names)
+    event = _group_note(RawMessage("1", "1@chatroom", "me", 10000, note, 0, "", ""), "1@chatroom", note)
+    assert event.kind is GroupNoteKind.JOIN and event.member_names == names
