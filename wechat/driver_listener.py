@@ -241,7 +241,8 @@ class DriverListener(Listener):
         runtime.clear_bot()
         login = self.state.recorded_login()
         logged_in_at = login.get("updated_at") if login.get("state") == "logged_in" else None
-        self.end_message = session_end_message(logged_in_at, time.time())
+        kind = "web" if getattr(self.driver, "name", "") == "itchat" else "gateway"
+        self.end_message = session_end_message(logged_in_at, time.time(), kind=kind)
         self.state.set_login("logged_out", message=self.end_message[:300])
         self.state.note_session_end(self.end_message)  # shown beside the fresh QR until the next login
         logger.info("the %s session ended: %s", getattr(self.driver, "name", "driver"), reason or "no reason given")
