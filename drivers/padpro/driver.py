@@ -117,6 +117,7 @@ class PadProDriver:
         """Details of the contact list's entries of one kind (told apart by id, so only those are fetched)."""
         names = shapes.contact_usernames(self.client.post(
             "/friend/GetContactList", {"CurrentWxcontactSeq": 0, "CurrentChatRoomContactSeq": 0}))
+        listed = set(names)
         if kind is ContactKind.GROUP:
             self._learn_notified()
             with self._learning:
@@ -126,7 +127,17 @@ class PadProDriver:
         for batch in shapes.chunks(wanted, self.details_batch):
             data = self.client.post("/friend/GetContactDetailsList", {"UserNames": batch, "RoomWxIDList": []})
             found += [c for c in map(shapes.contact, shapes.contact_details(data)) if c is not None]
-        return found
+        return [c for c in found if c.id in listed or not self._left(c)]
+
+    def _left(self, contact: Contact | Group) -> bool:
+        """A learned group whose details list members without the bot: it left (or was removed); listed no more."""
+        if not isinstance(contact, Group) or not contact.members or not self.inbox.self_id:
+            return False
+        if any(member.id == self.inbox.self_id for member in contact.members):
+            return False
+        with self._learning:
+            self._seen_groups.pop(contact.id, None)
+        return True
 
     def friends(self) -> list[Contact]:
         return [c for c in self._contacts(ContactKind.FRIEND) if isinstance(c, Contact)]

@@ -191,6 +191,7 @@ def test_the_bot_removed_from_a_group_marks_it_left(app, sandbox, padpro, langua
     mark_left_when_removed_event(note, types.SimpleNamespace(account_id=lambda: account_id))
     stored = db.session.execute(db.select(Group).where(Group.puid == said.chat_id)).scalar_one()
     assert stored.left_reason == "removed" and stored.left_at is not None
+    assert said.chat_id not in {g.id for g in padpro.groups()}  # and the driver lists it no more
 
 
 def event_time(event):
