@@ -19,7 +19,7 @@ bp = Blueprint("control", __name__, url_prefix="/_sandbox")
 SETTINGS_FIELDS = ("sync_timeout", "login_poll_timeout", "qr_ttl", "sync_batch", "invite_accept",
                    "dedupe_client_msg_id", "all_groups_in_contacts", "session_lifetime", "groups_per_hour",
                    "member_removal", "note_language", "selector_7", "refusal")
-CHOICES = {"invite_accept": ("immediate", "manual"), "member_removal": ("refused", "allowed"),
+CHOICES = {"invite_accept": ("immediate", "manual"), "member_removal": ("refused", "allowed", "refused_everywhere"),
            "note_language": ("zh", "en"), "selector_7": ("after_messages", "always", "never"),
            "refusal": ("1203", "html", "301", "1102")}
 

@@ -36,7 +36,8 @@ class Settings:
     # New groups per rolling hour before webwxcreatechatroom answers Ret 1 "操作太频繁" (ItChat issue 560); 0 = off.
     groups_per_hour: int = 3
     # webwxupdatechatroom?fun=delmember: "refused" answers Ret 1 with an empty ErrMsg even for the owner, as web
-    # WeChat has been reported to (ItChat issues 877, 923); "allowed" removes them.
+    # WeChat has been reported to (ItChat issues 877, 923); "allowed" removes them; "refused_everywhere" refuses
+    # on the gateway face too (the iPad protocol removes members: only tests of the refusal path need this).
     member_removal: str = "refused"
     # A web session ends by itself (synccheck retcode 1100) this many seconds after login; 0 = never.
     session_lifetime: float = 48 * 3600.0
@@ -168,6 +169,10 @@ class Sandbox:
     def record(self, kind: str, to_id: str = "", session: Session | None = None, **fields: Any) -> dict[str, Any]:
         """An entry in /_sandbox/sent, with the target resolved to stable names."""
         target: dict[str, Any] = {}
+        if session is not None and session.variant != "pad":
+            # What the web client did is synced back to it: its next idle synccheck answers selector 3 at once,
+            # with nothing new to fetch (ItChat issue 451: "selector=3 right after sending", ended by a webwxsync).
+            session.selector_3_due = True
         if to_id:
             session = session or self.logins.current()
             target = {"to": self.world.display_name(to_id),

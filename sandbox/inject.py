@@ -14,7 +14,8 @@ from sandbox.media import LARGE, MAX_GENERATED, Media, generated
 from sandbox.world import FILEHELPER, FMESSAGE, MAX_GROUP_MEMBERS, SELF_ID, FriendRequest, Person, WorldError
 
 MSG_TYPES = {"text": 1, "picture": 3, "voice": 34, "card": 42, "video": 43, "emoticon": 47,
-             "file": 49, "sharing": 49, "system": 10000, "recall": 10002}
+             "file": 49, "sharing": 49, "red_packet": 49, "system": 10000, "recall": 10002}
+RED_PACKET = 2001  # appmsg type of a red packet (红包); web WeChat shows only a note to open it on the phone
 MEDIA_KINDS = ("picture", "voice", "video", "emoticon", "file")
 MAX_COUNT = 100_000
 
@@ -98,6 +99,9 @@ def inject_messages(sb: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
     elif kind == "sharing":
         url = str(spec.get("url") or "https://example.com/article?id=1&from=sandbox")
         fields.update(app_msg_type=5, file_name=content, url=url, text=wire.appmsg_xml(content, 5, url=url))
+    elif kind == "red_packet":
+        title = content or "恭喜发财，大吉大利"
+        fields.update(app_msg_type=RED_PACKET, file_name=title, text=wire.appmsg_xml(title, RED_PACKET))
     elif kind == "card":
         fields.update(recommend_id=world.person(content).id)
     elif kind == "recall":

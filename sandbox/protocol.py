@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from sandbox import groupops, wire
 from sandbox.events import Message, next_msg_id, position_from_sync_key, sync_key
+from sandbox.inject import RED_PACKET
 from sandbox.media import avatar_png
 from sandbox.protocol_util import (
     RATE_LIMITED_MSG,
@@ -102,14 +103,18 @@ def _sync_answer(selector: str) -> Response:
 
 
 def _selector(entries: list) -> str:
-    """2: new messages; 4: only contact changes (WeixinBot's notes, ItChat issue 451)."""
-    return "2" if any(isinstance(entry, Message) for entry in entries) else "4"
+    """2: new messages; 6: among them a red packet (WeixinBot issue 22: selector 6 came with red-packet data);
+    4: only contact changes (WeixinBot's notes, ItChat issue 451)."""
+    messages = [entry for entry in entries if isinstance(entry, Message)]
+    if any(m.msg_type == 49 and m.app_msg_type == RED_PACKET for m in messages):
+        return "6"
+    return "2" if messages else "4"
 
 
 @bp.get("/synccheck")
 def synccheck() -> Response:
-    """Long poll: selector 2 (or 4) as soon as the log has something after the key, 7 at once when the phone is
-    in a chat (Settings.selector_7), else 0 after the timeout."""
+    """Long poll: selector 2 (4, 6) as soon as the log has something after the key, 3 at once after the session's
+    own send, 7 at once when the phone is in a chat (Settings.selector_7), else 0 after the timeout."""
     sb = sandbox()
     session = sb.logins.find(sid=request.args.get("sid", ""), skey=request.args.get("skey", ""))
     log = sb.log
@@ -125,6 +130,9 @@ def synccheck() -> Response:
             return Response(f'window.synccheck={{retcode:"{retcode}",selector:"0"}}', mimetype="text/javascript")
         if log.position > position:
             return _sync_answer(_selector(log.since(position, sb.settings.sync_batch)))
+        if session.selector_3_due:
+            session.selector_3_due = False  # the session's own send, synced back: nothing to fetch, no long poll
+            return _sync_answer("3")
         if sb.settings.selector_7 == "always" or session.selector_7_due:
             session.selector_7_due = False  # the phone opened a chat: nothing to fetch, and no long poll
             return _sync_answer("7")

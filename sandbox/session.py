@@ -66,6 +66,7 @@ class Session:
         self.refused_1102 = False  # the first synccheck answers 1102 (a login refused after the scan)
         self.status_notify_due = False  # the next webwxsync starts with the type-51 notify (after statusnotify)
         self.selector_7_due = False  # the next idle synccheck answers selector 7 at once (Settings.selector_7)
+        self.selector_3_due = False  # this session sent something: the next idle synccheck answers selector 3
         self._rng = random.Random(os.urandom(16))
         self._names: dict[str, str] = {}
         self._ids: dict[str, str] = {FILEHELPER: FILEHELPER, FMESSAGE: FMESSAGE}

@@ -27,12 +27,15 @@ def _job_or_404(job_id: int) -> SendJob:
 
 
 def check_uploads(upload_ids: list[str]) -> None:
+    """Refuse (400) an upload WeChat would refuse, by the logged-in driver's limits (web limits when unknown)."""
+    known = capabilities.active(control.bot_state().login())
+    driver = known[0] if known else "itchat"
     for upload_id in upload_ids:
         try:
             upload = resolve_upload(upload_root(), upload_id)
         except UploadNotFound:
             raise ApiError(400, f"unknown upload id {upload_id!r}") from None
-        refusal = send_refusal(upload.kind, upload.size, upload.name)
+        refusal = send_refusal(upload.kind, upload.size, upload.name, driver=driver)
         if refusal:
             raise ApiError(400, f"WeChat would refuse it: {refusal}")
 

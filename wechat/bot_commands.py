@@ -129,7 +129,7 @@ def _require_owner(group) -> None:
 
 
 # -- commands ----------------------------------------------------------------------------------------------------
-def uploads_to_send(files: Any) -> list:
+def uploads_to_send(files: Any, driver: str = "itchat") -> list:
     """Upload ids (POST /api/uploads) -> the stored uploads, resolved under the uploads folder by the worker itself.
 
     A task message comes from whoever can reach the broker: it names files by upload id only, never by path, so it
@@ -144,7 +144,7 @@ def uploads_to_send(files: Any) -> list:
     except UploadNotFound as exc:
         raise CommandError("invalid", f"unknown upload id {str(exc)[:40]!r}") from None
     for item in uploads:  # before anything is sent: WeChat would refuse it half-way
-        refusal = send_refusal(item.kind, item.size, item.name)
+        refusal = send_refusal(item.kind, item.size, item.name, driver=driver)
         if refusal:
             raise CommandError("invalid", refusal)
     return uploads

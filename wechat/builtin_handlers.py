@@ -71,6 +71,19 @@ def mark_left_when_removed(msg, ctx: BotContext) -> None:
                         datetime.fromtimestamp(created, UTC) if created else None)
 
 
+@event_handler("bot_removed_notes")
+def mark_left_when_removed_event(event, ctx: BotContext) -> None:
+    """A seam driver's group note saying the bot was removed (你被"X"移出群聊 / You were removed from the group chat
+    by "X", as the gateway pushes it): the group is marked left, as on the itchat path."""
+    from drivers.types import GroupNoteEvent
+
+    if not isinstance(event, GroupNoteEvent) or not event.group_id or not bot_removed_from_group(event.text or ""):
+        return
+    created = int(event.create_time or 0)
+    mark_group_left(ctx.account_id(), event.group_id, "removed",
+                    datetime.fromtimestamp(created, UTC) if created else None)
+
+
 @message_handler("friend_requests", priority=10)
 def remember_friend_request(msg, ctx: BotContext) -> None:
     """Keep incoming friend requests in Redis so the dashboard can list and accept them."""

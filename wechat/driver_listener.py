@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from drivers.interface import Driver
@@ -30,6 +31,7 @@ from wechat.driver_factory import DriverConfigError, login_fields
 from wechat.event_spool import EventSpool
 from wechat.listener import Listener
 from wechat.seam import directory_of
+from wechat.session_end import session_end_message
 
 logger = logging.getLogger(__name__)
 
@@ -234,9 +236,20 @@ class DriverListener(Listener):
             logger.warning("could not record the WeChat connection state", exc_info=True)
 
     def _driver_logged_out(self, reason: str = "") -> str:
+        """The gateway reports the session gone (kicked, logged out on the phone, expired): the same session-end
+        path as the itchat side's (wechat/session_end.py): the dashboard's notice, the webhook, a fresh QR."""
         runtime.clear_bot()
-        self.end_message = "logged out (from the phone, or the session ended)" + (f": {reason}" if reason else "")
+        login = self.state.recorded_login()
+        logged_in_at = login.get("updated_at") if login.get("state") == "logged_in" else None
+        kind = "web" if getattr(self.driver, "name", "") == "itchat" else "gateway"
+        self.end_message = session_end_message(logged_in_at, time.time(), kind=kind)
         self.state.set_login("logged_out", message=self.end_message[:300])
+        self.state.note_session_end(self.end_message)  # shown beside the fresh QR until the next login
+        logger.info("the %s session ended: %s", getattr(self.driver, "name", "driver"), reason or "no reason given")
+        try:
+            self.on_session_end(self.end_message)
+        except Exception:
+            logger.warning("could not queue the session-end notification", exc_info=True)
         return "logged_out"
 
     # -- endings -----------------------------------------------------------------------------------------------

@@ -16,21 +16,38 @@ from typing import Any
 from flask import has_app_context
 
 from drivers.interface import Driver, require
-from drivers.types import Capability, DriverError, NotLoggedIn, RateLimited, Unsupported
-from wechat.bot_commands import INVITE_ABOVE, MAX_GROUP_SIZE, CommandError, uploads_to_send
-from wechat.seam import SeamDirectory, directory_of
+from drivers.types import Capability, DriverError, NotLoggedIn, RateLimited, Rejected, Unsupported
+from wechat.bot_commands import (
+    INVITE_ABOVE,
+    MAX_GROUP_SIZE,
+    NOT_REACHABLE_CODE,
+    CommandError,
+    _response_error,
+    uploads_to_send,
+)
+from wechat.group_errors import RATE_LIMIT_CODE, group_op_error
+from wechat.seam import ChatName, SeamDirectory, directory_of
 
 logger = logging.getLogger(__name__)
 
 
-def command_error(exc: DriverError) -> CommandError:
-    """The one mapping of the seam's errors to the commands' codes (and so to the API's statuses)."""
+def command_error(exc: DriverError, operation: str | None = None) -> CommandError:
+    """The one mapping of the seam's errors to the commands' codes (and so to the API's statuses). Group operations
+    (`operation`: create, add, remove, rename) read the gateway's answer as wechat/group_errors.py reads web
+    WeChat's, so both drivers give the same errors and the same back-off."""
     if isinstance(exc, Unsupported):
         return CommandError("unsupported", exc.message)
-    if isinstance(exc, RateLimited):
-        return CommandError("rate_limited", "WeChat says the operation is too frequent; try again later")
     if isinstance(exc, NotLoggedIn):
         return CommandError("not_logged_in", "WeChat is not logged in")
+    ret = exc.details.get("ret", exc.code) if isinstance(exc.details, dict) else exc.code
+    if operation is not None and isinstance(exc, RateLimited | Rejected):
+        problem = group_op_error(operation, ret if isinstance(exc, Rejected) else RATE_LIMIT_CODE, exc.message)
+        if problem is not None:
+            return CommandError(*problem)
+    if isinstance(exc, RateLimited):
+        return CommandError("rate_limited", "WeChat says the operation is too frequent; try again later")
+    if isinstance(exc, Rejected) and exc.code == NOT_REACHABLE_CODE:
+        return _response_error(NOT_REACHABLE_CODE, exc.message)  # the same answer as the itchat side's 1204
     return CommandError("wechat_error", f"WeChat refused the operation: {exc}")
 
 
@@ -45,12 +62,33 @@ def driver_errors(func):
     return wrapper
 
 
+def group_op_errors(operation: str):
+    """`driver_errors` for a group operation: its failures read like web WeChat's (wechat/group_errors.py)."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except DriverError as exc:
+                raise command_error(exc, operation) from exc
+
+        return wrapper
+
+    return decorate
+
+
 def _chat(directory: SeamDirectory, chat_id: str):
     if not isinstance(chat_id, str) or not chat_id:
         raise CommandError("invalid", "the chat id must be a non-empty string")
     chat = directory.chat(chat_id)
     if not chat.name and chat.kind == "stranger":
-        raise CommandError("not_found", f"no contact, group or member with id {chat_id[:64]!r}")
+        me = directory.me()
+        # The bot itself and members of its groups are known recipients WeChat refuses (1204, with the reason).
+        found = ChatName(me.id, me.nick_name, "self") if chat_id == me.id else directory.group_member(chat_id)
+        if found is None:
+            raise CommandError("not_found", f"no contact, group or member with id {chat_id[:64]!r}")
+        return found
     return chat
 
 
@@ -72,7 +110,7 @@ def _ids(values: Any, what: str) -> list[str]:
 def send_message(driver: Driver, to: str, text: str = "", files: list[str] | None = None,
                  msg_ids: list[int] | None = None) -> dict[str, Any]:
     """Send text and/or uploads (by upload id) to one chat; each part WeChat accepted is archived with its id."""
-    uploads = uploads_to_send(files)
+    uploads = uploads_to_send(files, driver.name)  # the driver's own size limits, before anything is sent
     if not isinstance(text, str):
         raise CommandError("invalid", "text must be a string")
     directory = directory_of(driver)
@@ -137,7 +175,7 @@ def archive_sent(directory: SeamDirectory, chat, sent: list[tuple[str, Any, str]
         logger.warning("could not archive a message the bot sent to %s", chat.id, exc_info=True)
 
 
-@driver_errors
+@group_op_errors("create")
 def create_group(driver: Driver, members: list[str], topic: str = "") -> dict[str, Any]:
     require(driver, Capability.CREATE_GROUP)
     people = _ids(members, "members")
@@ -151,7 +189,7 @@ def create_group(driver: Driver, members: list[str], topic: str = "") -> dict[st
     return {"ok": True, "group": {"puid": group_id, "name": topic or ""}}
 
 
-@driver_errors
+@group_op_errors("add")
 def add_members(driver: Driver, group: str, members: list[str], invite: bool | None = None) -> dict[str, Any]:
     """Directly up to 40 members, by invitation above (or when invite=True), as on the itchat path."""
     directory = directory_of(driver)
@@ -168,7 +206,7 @@ def add_members(driver: Driver, group: str, members: list[str], invite: bool | N
             "count": len(people)}
 
 
-@driver_errors
+@group_op_errors("remove")
 def remove_members(driver: Driver, group: str, members: list[str]) -> dict[str, Any]:
     require(driver, Capability.REMOVE_MEMBERS)
     directory = directory_of(driver)

@@ -32,10 +32,19 @@ def describe_duration(seconds: float) -> str:
     return f"{minutes} min"
 
 
-def session_end_message(logged_in_at: float | None, now: float) -> str:
+WHY = {
+    "web": "web sessions end by themselves after one to three days, or when the phone logs the web client out",
+    # GeWe's login docs: a new device is dropped once in its first night; a gateway login also ends when the phone
+    # logs the device out or another login of the same kind replaces it.
+    "gateway": "gateway logins are dropped by WeChat now and then (a new device once in its first night), or when "
+               "the phone logs the device out",
+}
+
+
+def session_end_message(logged_in_at: float | None, now: float, kind: str = "web") -> str:
     lasted = f" after {describe_duration(now - logged_in_at)}" if logged_in_at else ""
-    return (f"WeChat ended the session{lasted} (web sessions end by themselves after one to three days, or when "
-            "the phone logs the web client out). Scan the new QR code to log in again.")
+    return (f"WeChat ended the session{lasted} ({WHY.get(kind, WHY['web'])}). "
+            "Scan the new QR code to log in again.")
 
 
 def notify_webhook(url: str, payload: dict[str, Any], policy: netguard.Policy | None = None,

@@ -39,7 +39,8 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Lis
                               relaunch=lambda: launch_listener(app, force=True),
                               on_ready=lambda driver: after_login(app),
                               make_driver=lambda: build_driver(config),
-                              make_context=lambda driver, halt: BotContext(app, state, driver, on_halt=halt))
+                              make_context=lambda driver, halt: BotContext(app, state, driver, on_halt=halt),
+                              on_session_end=lambda message: notify_session_end(app, message))
     return Listener(state, session_files(app), settings, task_id, hostname,
                     relaunch=lambda: launch_listener(app, force=True),
                     install_handlers=lambda bot, done, halt: install_dispatcher(

@@ -7,6 +7,8 @@ back-off, logout detection, HTTP safety net, dedupe).
 from __future__ import annotations
 
 import base64
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from drivers.padpro import shapes
@@ -41,6 +43,7 @@ CAPABILITIES = (Capability.SEND_TEXT | Capability.SEND_MENTION | Capability.SEND
 # endpoint's shapes are unknown; the product greys "send file" out on this driver instead of guessing.
 DETAILS_BATCH = 20
 MENTION_SEPARATOR = "\u2005"  # what WeChat clients put after "@name"
+SEEN_GROUPS = 5000  # groups learned from events, kept for listing
 
 
 class PadProDriver:
@@ -56,6 +59,10 @@ class PadProDriver:
         self.inbox = Inbox(client, http_sync_interval=http_sync_interval, backoff=backoff,
                            dedupe_size=dedupe_size, ws_connect=ws_connect)
         self._qr_pending = False
+        # Groups seen in events: like web WeChat's, the gateway's contact list holds only the groups saved to
+        # contacts, so the others are learned from their messages and notes and listed from then on (bounded).
+        self._seen_groups: OrderedDict[str, None] = OrderedDict()
+        self._learning = threading.RLock()  # the receiver thread and listings (sync, commands) both learn
 
     # -- login ------------------------------------------------------------------------------------------
     def login_qr(self) -> LoginQr:
@@ -76,6 +83,7 @@ class PadProDriver:
                 self.inbox.logged_in_as(wxid)
                 if not self.inbox.self_id:
                     self.self_info()
+                self.inbox.prime()
             elif state is LoginState.EXPIRED:
                 self._qr_pending = False
             return state
@@ -83,10 +91,13 @@ class PadProDriver:
             state = shapes.login_status(self.client.get("/login/GetLoginStatus"))
         except NotLoggedIn:
             state = LoginState.LOGGED_OUT
-        if state is LoginState.LOGGED_IN and not self.inbox.logged_in:
+        primed = state is LoginState.LOGGED_IN and not self.inbox.logged_in
+        if primed:
             self.inbox.logged_in_as("")
         if state is LoginState.LOGGED_IN and not self.inbox.self_id:
             self.self_info()  # events need the account's wxid (own messages, mentions)
+        if primed:
+            self.inbox.prime()
         return state
 
     def logout(self) -> None:
@@ -106,12 +117,27 @@ class PadProDriver:
         """Details of the contact list's entries of one kind (told apart by id, so only those are fetched)."""
         names = shapes.contact_usernames(self.client.post(
             "/friend/GetContactList", {"CurrentWxcontactSeq": 0, "CurrentChatRoomContactSeq": 0}))
+        listed = set(names)
+        if kind is ContactKind.GROUP:
+            self._learn_notified()
+            with self._learning:
+                names += list(self._seen_groups)
         wanted = [n for n in dict.fromkeys(names) if shapes.kind_of(n) is kind and n != self.inbox.self_id]
         found: list[Contact | Group] = []
         for batch in shapes.chunks(wanted, self.details_batch):
             data = self.client.post("/friend/GetContactDetailsList", {"UserNames": batch, "RoomWxIDList": []})
             found += [c for c in map(shapes.contact, shapes.contact_details(data)) if c is not None]
-        return found
+        return [c for c in found if c.id in listed or not self._left(c)]
+
+    def _left(self, contact: Contact | Group) -> bool:
+        """A learned group whose details list members without the bot: it left (or was removed); listed no more."""
+        if not isinstance(contact, Group) or not contact.members or not self.inbox.self_id:
+            return False
+        if any(member.id == self.inbox.self_id for member in contact.members):
+            return False
+        with self._learning:
+            self._seen_groups.pop(contact.id, None)
+        return True
 
     def friends(self) -> list[Contact]:
         return [c for c in self._contacts(ContactKind.FRIEND) if isinstance(c, Contact)]
@@ -123,11 +149,33 @@ class PadProDriver:
         return [c for c in self._contacts(ContactKind.GROUP) if isinstance(c, Group)]
 
     def group_members(self, group_id: str) -> list[Member]:
-        return shapes.members(self.client.post("/group/GetChatroomMemberDetail", {"ChatRoomName": group_id}))
+        found = shapes.members(self.client.post("/group/GetChatroomMemberDetail", {"ChatRoomName": group_id}))
+        if found:
+            self._learn_group(group_id)  # a group the gateway answers for exists, listed or not
+        return found
 
     # -- events ----------------------------------------------------------------------------------------
     def poll_events(self, timeout: float) -> list[Event]:
-        return self.inbox.poll(timeout)
+        events = self.inbox.poll(timeout)
+        self._learn_notified()
+        for event in events:
+            self._learn_group(getattr(event, "group_id", "") or getattr(event, "chat_id", ""))
+        return events
+
+    def _learn_notified(self) -> None:
+        """The phone's recent chats (type-51 status notify), taken from the inbox by the receiver or a listing."""
+        with self._learning:
+            notified, self.inbox.notified = self.inbox.notified, []
+            for chat_id in notified:
+                self._learn_group(chat_id)
+
+    def _learn_group(self, chat_id: str) -> None:
+        if not chat_id.endswith("@chatroom") or chat_id in self._seen_groups:
+            return
+        with self._learning:
+            self._seen_groups[chat_id] = None
+            if len(self._seen_groups) > SEEN_GROUPS:
+                self._seen_groups.popitem(last=False)
 
     # -- commands --------------------------------------------------------------------------------------
     def send_text(self, to_id: str, text: str, mentions: Sequence[Mention] = ()) -> SendResult:
@@ -159,8 +207,10 @@ class PadProDriver:
                                                 "VerifyContent": text, "ChatRoomUserName": ""})
 
     def create_group(self, name: str, member_ids: Sequence[str]) -> str:
-        return shapes.created_group(self.client.post("/group/CreateChatRoom",
-                                                     {"TopIc": name, "UserList": list(member_ids)}))
+        group_id = shapes.created_group(self.client.post("/group/CreateChatRoom",
+                                                         {"TopIc": name, "UserList": list(member_ids)}))
+        self._learn_group(group_id)  # a new group is not saved to contacts either
+        return group_id
 
     def rename_group(self, group_id: str, name: str) -> None:
         self.client.post("/group/SetChatroomName", {"ChatRoomName": group_id, "Nickname": name})

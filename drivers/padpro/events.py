@@ -66,6 +66,20 @@ def normalize(raw: dict[str, Any]) -> RawMessage | None:
         push_content=text(pick(data, "push_content", "PushContent", "pushContent", default="")))
 
 
+STATUS_NOTIFY = 51
+MAX_NOTIFIED = 500  # chat ids taken from one status notify (the field is the server's)
+
+
+def notified_chats(raw: dict[str, Any]) -> list[str]:
+    """The chat ids a type-51 status notify lists (``<op><username>a,b,…</username>``: the phone's recent chats,
+    among them groups the contact list leaves out); [] for any other message. Never raises."""
+    msg = normalize(raw)
+    if msg is None or msg.msg_type != STATUS_NOTIFY:
+        return []
+    names = xmlsafe.find_text(xmlsafe.parse(msg.content), "op/username")
+    return [n for n in dict.fromkeys(p.strip() for p in names.split(",")) if n][:MAX_NOTIFIED]
+
+
 def to_events(raw: dict[str, Any], self_id: str) -> list[Event]:
     msg = normalize(raw)
     if msg is None or msg.msg_type in IGNORED_TYPES:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from drivers.padpro import shapes
 from drivers.padpro.client import GatewayClient
-from drivers.padpro.events import to_events
+from drivers.padpro.events import notified_chats, to_events
 from drivers.padpro.ws import WsConnection, WsError
 from drivers.types import DriverError, Event, LoginState, LoginStateEvent, LogoutEvent, NotLoggedIn
 
@@ -42,15 +42,23 @@ class Inbox:
         self._dedupe_size = dedupe_size
         self.self_id = ""  # the account's wxid, to tell its own messages and mentions
         self.logged_in = False  # a LogoutEvent is reported only for a session we knew was in
+        self.notified: list[str] = []  # chat ids from status notifies, for the driver to learn groups from
+        self._pending: list[Event] = []  # events of the HTTP sync made right after a login (prime)
 
     def logged_in_as(self, wxid: str) -> None:
         self.logged_in = True
         self.self_id = wxid or self.self_id
         self._failures, self._next_connect, self._next_http_sync = 0, 0.0, 0.0
 
+    def prime(self) -> None:
+        """Right after a login: one HttpSyncMsg, so that what the gateway holds for the new login (the phone's
+        status notify with its recent chats first) is known before anyone lists groups. Its events wait for the
+        next poll; called before the receiver polls (the listener logs in first)."""
+        self._pending += self._http_sync()
+
     def poll(self, timeout: float) -> list[Event]:
         deadline = self._clock() + timeout
-        events: list[Event] = []
+        events, self._pending = self._pending, []
         if self.logged_in and self._clock() >= self._next_http_sync:
             events += self._http_sync()
         while not events and self._clock() < deadline:
@@ -105,7 +113,7 @@ class Inbox:
         except DriverError as exc:
             logger.info("gateway HTTP sync failed: %s", exc)
             return []
-        return [e for message in raw for e in self._fresh(to_events(message, self.self_id))]
+        return [e for message in raw for e in self._fresh(self._events_of(message))]
 
     def _frame_events(self, frame: str) -> list[Event]:
         try:
@@ -114,7 +122,11 @@ class Inbox:
             logger.info("gateway sent a frame that is not JSON (%d characters)", len(frame))
             return []
         messages = payload if isinstance(payload, list) else [payload]
-        return [e for m in messages if isinstance(m, dict) for e in self._fresh(to_events(m, self.self_id))]
+        return [e for m in messages if isinstance(m, dict) for e in self._fresh(self._events_of(m))]
+
+    def _events_of(self, message: dict) -> list[Event]:
+        self.notified += notified_chats(message)
+        return to_events(message, self.self_id)
 
     def _fresh(self, events: list[Event]) -> list[Event]:
         fresh = []

@@ -29,6 +29,8 @@ OK = 200
 LOGGED_OUT_WORDS = ("退出", "未登录", "离线", "掉线", "not logged", "logged out", "offline")
 RATE_WORDS = ("频繁", "too frequent", "rate limit")
 RATE_RETS = (1205, -22)
+NOT_REACHABLE = 1204  # the recipient is not a friend (a group member) or the bot itself
+NOT_REACHABLE_TEXT = "WeChat will not deliver to this recipient: not a friend of the bot, or the bot itself"
 SPECIAL_IDS = frozenset({"filehelper", "fmessage", "weixin", "medianote", "floatbottle", "qmessage", "qqmail",
                          "tmessage", "newsapp", "newsapp_wechat", "notifymessage", "mphelper", "qqsafe"})
 
@@ -203,9 +205,16 @@ def send_result(data: Any) -> str:
     for item in items:
         if not isinstance(item, dict):
             continue
-        if pick(item, "isSendSuccess", "IsSendSuccess", default=True) is False:
-            raise Rejected(text(pick(item, "errMsg", "ErrMsg", default="")) or "the gateway did not send it")
         resp = pick(item, "resp", "Resp", default={})
+        if pick(item, "isSendSuccess", "IsSendSuccess", default=True) is False:
+            base = pick(resp, "baseResponse", "BaseResponse", default={})
+            ret = integer(pick(base, "ret", "Ret", default=0))
+            reason = text(pick(item, "errMsg", "ErrMsg", default="")) or text(pick(base, "errMsg", "ErrMsg",
+                                                                                     default=""))
+            if ret == NOT_REACHABLE:
+                raise Rejected(NOT_REACHABLE_TEXT + (f" ({reason[:100]})" if reason else ""), code=NOT_REACHABLE,
+                               details={"ret": ret})
+            raise Rejected(reason[:300] or "the gateway did not send it", code=ret or None, details={"ret": ret})
         rets = pick(resp, "chatSendRetList", "ChatSendRetList", default=[])
         first = rets[0] if isinstance(rets, list) and rets and isinstance(rets[0], dict) else {}
         msg_id = msg_id or text(pick(item, "newMsgId", "NewMsgId", default="")) or text(

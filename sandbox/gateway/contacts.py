@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from sandbox.core import Sandbox
 from sandbox.gateway import render
 from sandbox.gateway.ids import wxid_of
 from sandbox.gateway.web import (
@@ -19,7 +20,13 @@ from sandbox.gateway.web import (
     sandbox,
     text_list,
 )
-from sandbox.world import SELF_ID
+from sandbox.world import SELF_ID, Group
+
+
+def listed(sb: Sandbox, group: Group) -> bool:
+    """Like web WeChat's, the iPad protocol's contact list holds only the groups saved to contacts (the rest come
+    with their messages: wechaty-puppet-padlocal/padplus fetch such rooms by id; docs/SANDBOX.md)."""
+    return group.has(SELF_ID) and (group.saved or sb.settings.all_groups_in_contacts)
 
 
 @bp.get("/user/GetProfile")
@@ -45,8 +52,9 @@ def modify_remark() -> Response:
 @bp.post("/friend/GetContactList")
 def get_contact_list() -> Response:
     require_live()
-    world = sandbox().world
-    ids = [p.id for p in world.friends()] + [gid for gid, grp in world.groups.items() if grp.has(SELF_ID)]
+    sb = sandbox()
+    world = sb.world
+    ids = [p.id for p in world.friends()] + [gid for gid, grp in world.groups.items() if listed(sb, grp)]
     ids += list(world.mps)
     names = [wxid_of(world, i) for i in ids]
     return ok({"ContactList": {"contactUsernameList": names, "currentWxcontactSeq": len(names),
@@ -64,8 +72,8 @@ def get_friend_list() -> Response:
 @bp.get("/group/GroupList")
 def group_list() -> Response:
     require_live()
-    world = sandbox().world
-    groups = [render.group_detail(world, grp) for grp in world.groups.values() if grp.has(SELF_ID)]
+    sb = sandbox()
+    groups = [render.group_detail(sb.world, grp) for grp in sb.world.groups.values() if listed(sb, grp)]
     return ok({"count": len(groups), "chatroomList": groups})
 
 

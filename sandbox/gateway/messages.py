@@ -25,26 +25,37 @@ from sandbox.gateway.web import (
     text_list,
 )
 from sandbox.media import Media, guess_mime
+from sandbox.protocol_util import RET_NOT_REACHABLE
 from sandbox.world import SELF_ID
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 SYNC_BATCH = 500
 
 
-def _target(session: GatewaySession, wxid: Any) -> tuple[str | None, str]:
-    """(stable id, '') for a recipient the bot can write to, else (None, reason)."""
+def _target(session: GatewaySession, wxid: Any) -> tuple[str | None, str, int]:
+    """(stable id, '', 0) for a recipient the bot can write to, else (None, reason, ret).
+
+    WeChat delivers only to friends, groups, MPs and the file helper: a stranger (a group member who is not a
+    friend) or the bot itself is refused with the web service's Ret 1204 (no recorded gateway answer names its own
+    code; docs/SANDBOX.md lists this as a guess)."""
     to_id = entity(session, str(wxid or ""))
     if to_id is None:
-        return None, "unknown ToUserName"
-    group = sandbox().world.groups.get(to_id)
+        return None, "unknown ToUserName", -1
+    world = sandbox().world
+    group = world.groups.get(to_id)
     if group is not None and not group.has(SELF_ID):
-        return None, "the bot is not in this group"
-    return to_id, ""
+        return None, "the bot is not in this group", -1
+    if to_id == SELF_ID:
+        return None, "sending to oneself", RET_NOT_REACHABLE
+    person = world.people.get(to_id)
+    if person is not None and not person.is_friend:
+        return None, "not a friend", RET_NOT_REACHABLE
+    return to_id, "", 0
 
 
-def _failed_item(wxid: Any, reason: str) -> dict[str, Any]:
+def _failed_item(wxid: Any, reason: str, ret: int = -1) -> dict[str, Any]:
     return {"isSendSuccess": False, "toUSerName": str(wxid or ""), "errMsg": reason,
-            "resp": {"baseResponse": {"ret": -1, "errMsg": render.s(reason)}}}
+            "resp": {"baseResponse": {"ret": ret, "errMsg": render.s(reason)}}}
 
 
 def _no_check(item: dict[str, Any]) -> tuple[Any, str]:
@@ -65,12 +76,12 @@ def _send_each(list_key: str, send: Callable[[GatewaySession, str, dict[str, Any
     results = []
     for item in items:
         item = item if isinstance(item, dict) else {}
-        to_id, reason = _target(session, item.get("ToUserName"))
+        to_id, reason, ret = _target(session, item.get("ToUserName"))
         checked = None
         if to_id is not None:
             checked, reason = check(item)
         if to_id is None or reason:
-            results.append(_failed_item(item.get("ToUserName"), reason))
+            results.append(_failed_item(item.get("ToUserName"), reason, ret or -1))
             continue
         require_allowed()
         results.append(send(session, to_id, item, checked))
@@ -157,7 +168,9 @@ def pending_messages(session: GatewaySession, limit: int) -> list[dict[str, Any]
     entries = sb.log.since(session.position, limit)
     start = session.position
     session.position = min(session.position, sb.log.position) + len(entries)
-    return [render.message(sb.world, e, start + n + 1) for n, e in enumerate(entries) if isinstance(e, Message)]
+    notify = session.take_status_notify()
+    return ([notify] if notify else []) + [render.message(sb.world, e, start + n + 1)
+                                           for n, e in enumerate(entries) if isinstance(e, Message)]
 
 
 @bp.post("/message/HttpSyncMsg")

@@ -8,17 +8,19 @@ contacts and members as recorded in mounten2657/smplote's client docstrings.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from sandbox.events import Message
+from sandbox.events import Message, next_msg_id
 from sandbox.gateway.ids import wxid_of
-from sandbox.world import FMESSAGE, SELF_ID, Group, Mp, Person, World
+from sandbox.world import FILEHELPER, FMESSAGE, SELF_ID, Group, Mp, Person, World
 
 FRIEND_REQUEST = 37
 CARD = 42
+RECALL = 10002
 
 
 def s(value: str) -> dict[str, str]:
@@ -47,11 +49,29 @@ def _card_xml(world: World, msg: Message) -> str:
             f"nickname={quoteattr(person.nick_name if person else '')} alias=\"\" province=\"\" city=\"\" sex=\"0\" />")
 
 
+_RECALLED = re.compile(r"<msgid>(\d{1,30})</msgid>")
+_REPLACE = re.compile(r"<replacemsg>(.*?)</replacemsg>", re.DOTALL)
+
+
+def _revoke_xml(world: World, msg: Message) -> str:
+    """A recall as the iPad protocol sends it: ``<session>`` the chat's wxid, ``<msgid>`` the recalled message's
+    32-bit msg_id and ``<newmsgid>`` its 64-bit new_msg_id (the id clients key messages on), as recorded in a
+    GeWe-callback client's revoke handler (docs/SANDBOX.md)."""
+    chat = msg.to_id if msg.from_id == SELF_ID else msg.from_id
+    found, note = _RECALLED.search(msg.text), _REPLACE.search(msg.text)
+    old = int(found.group(1)) if found else 0
+    return (f'<sysmsg type="revokemsg"><revokemsg><session>{xml_escape(wxid_of(world, chat))}</session>'
+            f"<msgid>{old % 2_000_000_000}</msgid><newmsgid>{old}</newmsgid>"
+            f"<replacemsg>{note.group(1) if note else ''}</replacemsg></revokemsg></sysmsg>")
+
+
 def _body(world: World, msg: Message) -> str:
     if msg.msg_type == FRIEND_REQUEST:
         return _friend_request_xml(world, msg)
     if msg.msg_type == CARD:
         return _card_xml(world, msg)
+    if msg.msg_type == RECALL:
+        return _revoke_xml(world, msg)
     return msg.text
 
 
@@ -159,3 +179,19 @@ def send_ack(world: World, to_id: str, text: str, new_msg_id: int) -> dict[str, 
                      "chatSendRetList": [{"ret": 0, "toUserName": s(wxid), "msgId": new_msg_id % 2_000_000_000,
                                           "clientMsgid": 0, "createTime": int(time.time()), "type": 1,
                                           "newMsgId": new_msg_id}]}}
+
+
+def status_notify(world: World) -> dict[str, Any]:
+    """The type-51 status notify the phone sends to a new login (the web face's, wire.status_notify, with wxids):
+    its ``<username>`` lists the recent chats, groups the contact list leaves out among them. That the gateway
+    pushes it right after the login, first on the WebSocket, is a guess (docs/SANDBOX.md)."""
+    groups = [g.id for g in world.groups.values() if g.has(SELF_ID)][:10]
+    chats = [FILEHELPER] + groups + [p.id for p in world.friends()[:5]]
+    content = (f"<msg>\n<op id='4'>\n<username>{xml_escape(','.join(wxid_of(world, c) for c in chats))}</username>"
+               "\n<unreadchatlist>\n</unreadchatlist>\n<unreadfunctionlist>\n</unreadfunctionlist>\n</op>\n</msg>")
+    me = wxid_of(world, SELF_ID)
+    msg_id = next_msg_id()
+    return {"msg_id": msg_id % 2_000_000_000, "from_user_name": s(me), "to_user_name": s(me), "msg_type": 51,
+            "content": s(content), "status": 3, "img_status": 1, "img_buf": {"len": 0},
+            "create_time": int(time.time()), "msg_source": "", "push_content": "", "new_msg_id": msg_id,
+            "msg_seq": 0, "Wxid": me}

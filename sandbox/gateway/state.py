@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from sandbox.gateway.ids import WxidIndex, wxid_of
+from sandbox.gateway.render import status_notify
 from sandbox.session import Session
 from sandbox.world import World
 
@@ -26,6 +27,14 @@ class GatewaySession(Session):
         super().__init__(VARIANT, world.uin, position)
         self.world = world
         self.index = index
+        self.status_notify_due = True  # the phone's type-51 notify (recent chats) comes first after the login
+
+    def take_status_notify(self) -> dict | None:
+        """The status notify, once per login (render.status_notify), to whichever channel reads first."""
+        if not self.status_notify_due:
+            return None
+        self.status_notify_due = False
+        return status_notify(self.world)
 
     def name_of(self, entity_id: str) -> str:
         return wxid_of(self.world, entity_id)

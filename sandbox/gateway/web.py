@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, request
 from sandbox.core import Sandbox
 from sandbox.gateway import render
 from sandbox.gateway.state import GatewaySession, GatewayState, KeyState
-from sandbox.protocol_util import RATE_LIMITED_MSG, RET_RATE_LIMITED
+from sandbox.protocol_util import RATE_LIMITED_MSG, RET_RATE_LIMITED, expire_if_old
 from sandbox.world import SELF_ID, Group, Person
 
 bp = Blueprint("gateway", __name__)
@@ -77,6 +77,9 @@ def key_state() -> KeyState:
 
 def live() -> tuple[GatewaySession | None, Response | None]:
     session = key_state().session
+    # An iPad login ends by itself too ("新设备登录平台，次日凌晨会掉线一次", GeWe's login docs; sessions kicked after
+    # a day or so): past settings.session_lifetime it answers like a logout (POST /_sandbox/sessions/age).
+    expire_if_old(session)
     if session is None or not session.alive or session.world is not sandbox().world:
         return None, envelope(300, None, LOGGED_OUT_TEXT)
     return session, None

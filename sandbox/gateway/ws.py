@@ -16,6 +16,7 @@ from gevent.event import Event
 
 from sandbox.events import Message
 from sandbox.gateway import render, web
+from sandbox.protocol_util import expire_if_old
 
 bp = Blueprint("gateway_ws", __name__)
 sock = Sock()
@@ -89,9 +90,13 @@ def _push(ws) -> None:
         return
     while ws.connected:
         log = sb.log
+        expire_if_old(session)  # a session past its lifetime ends: the socket closes like at a logout
         if not session.alive or session.world is not sb.world:
             ws.close(CLOSE_LOGGED_OUT, web.LOGGED_OUT_TEXT)
             return
+        notify = session.take_status_notify()
+        if notify is not None:
+            ws.send(json.dumps(notify, ensure_ascii=False))
         start = session.position
         entries = log.since(start, BATCH)
         for offset, entry in enumerate(entries):

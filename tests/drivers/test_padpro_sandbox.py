@@ -47,6 +47,7 @@ def test_qr_login_self_and_contacts_match_the_world(sandbox, padpro):
     assert sorted(m.nick_name for m in padpro.mps()) == sorted(m["nick_name"] for m in world["mps"])
 
     groups = {g.name: g for g in padpro.groups()}
+    # The saved ones from the contact list, the others from the status notify's recent chats (as on the web face).
     assert set(groups) == {g["name"] for g in world["groups"]}
     first = world["groups"][0]
     members = padpro.group_members(groups[first["name"]].id)

@@ -196,8 +196,10 @@ class WebhookReceiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_a_session_that_ends_by_itself_is_reported_and_a_fresh_qr_is_ready(stack):
-    # Real web sessions end after a day or three with synccheck retcode 1100 (the sandbox: settings.session_lifetime).
+    # Real web sessions end after a day or three with synccheck retcode 1100 (the sandbox: settings.session_lifetime);
+    # a gateway login is dropped too (the gateway face closes the WebSocket and answers "你已退出微信").
     hook = WebhookReceiver()
     try:
         stack.start_worker(SESSION_END_WEBHOOK_URL=hook.url, OUTBOUND_ALLOW_HOSTS="127.0.0.1")

@@ -108,7 +108,7 @@ def test_the_rule_catches_each_kind_of_mistake(tmp_path):
         target.write_text(text)
 
     write("libs/metrics.py", "def f():\n    from wechat.control import bot_state\n")
-    write("wechat/archive.py", "from views.uploads import resolve\n")
+    write("wechat/messages/archive.py", "from views.uploads import resolve\n")
     write("views/status.py", "from wechat.listener import Listener\n")
     write("libs/auth.py", "from models.admin import AdminUser\n")
     write("models/admin.py", "from libs.auth import current\n")
@@ -122,6 +122,6 @@ def test_the_rule_catches_each_kind_of_mistake(tmp_path):
         "sandbox/world.py imports models.message (sandbox → models)",
         "sandbox/world.py imports models.message.Message (sandbox → models)",
         "views/status.py imports wechat.listener (the worker side of the bot)",
-        "wechat/archive.py imports views.uploads (wechat → views)",
-        "wechat/archive.py imports views.uploads.resolve (wechat → views)",
+        "wechat/messages/archive.py imports views.uploads (wechat → views)",
+        "wechat/messages/archive.py imports views.uploads.resolve (wechat → views)",
     ]

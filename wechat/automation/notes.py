@@ -4,6 +4,7 @@ The forms WeChat writes (names in straight double quotes, several names joined b
 the same notes in English, sometimes without the quotes, with a trailing "." and stray spaces):
     "X"邀请"Y"加入了群聊 / 你邀请"Y"加入了群聊 / "X"邀请你和"Y"加入了群聊      X invited Y to the group chat
     "Y"通过扫描"X"分享的二维码加入群聊   " Y" joined the group chat via the QR Code shared by "X".
+    "Y"通过扫描你分享的二维码加入群聊    "Y" joined group chat via the QR code you shared.
     "Y"通过你的邀请加入了群聊
     "X"将"Y"移出了群聊 / 你将"Y"移出了群聊        "X" removed "Y" from the group chat / You removed "Y" ...
     你被"X"移出群聊                              You were removed from the group chat by "X"   (the bot left)
@@ -29,6 +30,9 @@ EN_INVITED_END = " to the group chat"
 EN_INVITED = " invited "
 EN_SCANNED = (" joined the group chat via the QR Code shared by ", " joined the group chat via the QR code shared by ",
               " joined group chat via the QR Code shared by ")
+# Through the bot's own QR code the English note ends with the phrase (wechaty puppet-wechat firer: '"Y" joined group
+# chat via the QR code you shared.␣␣'; its older spec: '"Y" joined the group chat via your shared QR Code.').
+EN_SCANNED_YOURS = (" joined group chat via the QR code you shared", " joined the group chat via your shared QR Code")
 EN_REMOVED = " removed "
 EN_REMOVED_END = " from the group chat"
 EN_BOT_REMOVED = "You were removed from the group chat by "
@@ -106,7 +110,10 @@ def _english_invited(text: str) -> str | None:
 
 
 def _english_scanned(text: str) -> str | None:
-    """Y joined the group chat via the QR Code shared by X"""
+    """Y joined the group chat via the QR Code shared by X / Y joined group chat via the QR code you shared"""
+    for ending in EN_SCANNED_YOURS:
+        if text.endswith(ending) and len(text) > len(ending):
+            return text[:-len(ending)]
     for marker in EN_SCANNED:
         k = text.rfind(marker)
         if k >= 1 and len(text) > k + len(marker):
