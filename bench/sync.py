@@ -107,7 +107,7 @@ class PhaseClock:
 
 def install_clock() -> PhaseClock:
     from wechat import sync_snapshot
-    from wechat.sync.store import store as sync
+    from wechat.sync import store as sync
 
     clock = PhaseClock()
     for name in ("refresh", "friends", "mps", "groups"):
@@ -127,7 +127,7 @@ def timed_avatars(bot, account_id: int, state) -> dict:
 
 
 def apply_set_based(account_id: int, snapshot: dict) -> float:
-    from wechat.sync.store import store as sync
+    from wechat.sync import store as sync
 
     timer = Timer()
     sync.sync_people(account_id, snapshot["friends"], "is_friend")

@@ -15,8 +15,8 @@ from wechat import seam_snapshot, sync_snapshot
 from wechat.lease import Lease
 from wechat.seam import is_driver
 from wechat.state import BotState
+from wechat.sync import store as sync
 from wechat.sync.avatars import fetch_avatars
-from wechat.sync.store import store as sync
 
 logger = logging.getLogger(__name__)
 
