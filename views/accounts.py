@@ -27,7 +27,14 @@ from models.send_job import SendJob
 from models.types import utcnow
 from models.wechat import Account
 from views.account_context import SESSION_KEY, current_context, live_account, visible_accounts
-from views.schemas.accounts import Accounts, ChooseAnswer, ChooseIn, Grants, GrantsIn, Overview
+from views.schemas.accounts import (
+    AccountList,
+    AccountsOverview,
+    AdminGrants,
+    AdminGrantsIn,
+    ChooseAccountAnswer,
+    ChooseAccountIn,
+)
 from wechat import control
 from wechat.notifications import unread
 
@@ -52,7 +59,7 @@ def _live_id() -> int | None:
 
 
 @bp.get("/accounts")
-@api.validate(resp=Response(HTTP_200=Accounts))
+@api.validate(resp=Response(HTTP_200=AccountList))
 def list_accounts():
     """The WeChat accounts you may see, with your role on each and which one your requests use by default."""
     current = current_context().account
@@ -62,7 +69,7 @@ def list_accounts():
 
 
 @bp.post("/accounts/current")
-@api.validate(json=ChooseIn, resp=Response(HTTP_200=ChooseAnswer, HTTP_404=ErrorBody))
+@api.validate(json=ChooseAccountIn, resp=Response(HTTP_200=ChooseAccountAnswer, HTTP_404=ErrorBody))
 def choose_account():
     """Choose the account of this dashboard session (the switcher). Tokens name the account on each request."""
     if g.get("auth_via_token"):
@@ -78,7 +85,7 @@ def choose_account():
 
 
 @bp.get("/accounts/overview")
-@api.validate(resp=Response(HTTP_200=Overview))
+@api.validate(resp=Response(HTTP_200=AccountsOverview))
 def overview():
     """Every account you may see: login state, messages today, unread messages, failing send jobs."""
     visible = visible_accounts(current_user)
@@ -123,17 +130,17 @@ def _grants_body(admin: AdminUser) -> dict:
 
 
 @bp.get("/admins/<int:admin_id>/grants")
-@api.validate(resp=Response(HTTP_200=Grants, HTTP_404=ErrorBody))
+@api.validate(resp=Response(HTTP_200=AdminGrants, HTTP_404=ErrorBody))
 def admin_grants(admin_id: int):
     """An admin's role and per-account grants (owners only)."""
     return jsonify(_grants_body(_admin_or_404(admin_id)))
 
 
 @bp.put("/admins/<int:admin_id>/grants")
-@api.validate(json=GrantsIn, resp=Response(HTTP_200=Grants, HTTP_404=ErrorBody))
+@api.validate(json=AdminGrantsIn, resp=Response(HTTP_200=AdminGrants, HTTP_404=ErrorBody))
 def set_admin_grants(admin_id: int):
     """Replace an admin's role and grants (owners only). Takes effect on their next request, tokens included."""
-    body: GrantsIn = context_json()
+    body: AdminGrantsIn = context_json()
     admin = _admin_or_404(admin_id)
     if admin.id == current_user.id and body.role != "owner":
         raise ApiError(400, "you cannot give up your own owner role; another owner can", code="self",

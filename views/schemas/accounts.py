@@ -20,7 +20,7 @@ class AccountSelector(Query):
     account: AccountId | None = None
 
 
-class AccountOut(BaseModel):
+class AccountItem(BaseModel):
     id: int
     puid: str
     nick_name: str
@@ -30,16 +30,16 @@ class AccountOut(BaseModel):
     connected: bool = Field(description="the account the bot runs now (its live state, unread counts, commands)")
 
 
-class Accounts(BaseModel):
-    items: list[AccountOut]
+class AccountList(BaseModel):
+    items: list[AccountItem]
 
 
-class ChooseIn(Body):
+class ChooseAccountIn(Body):
     account_id: AccountId
 
 
-class ChooseAnswer(BaseModel):
-    account: AccountOut
+class ChooseAccountAnswer(BaseModel):
+    account: AccountItem
 
 
 class AccountFigures(BaseModel):
@@ -52,31 +52,27 @@ class AccountFigures(BaseModel):
     failing_jobs: int = Field(description="send jobs of the last 7 days that failed or have failed recipients")
 
 
-class Overview(BaseModel):
+class AccountsOverview(BaseModel):
     items: list[AccountFigures]
     timezone: str
 
 
-class Grant(BaseModel):
+class AccountGrantOut(BaseModel):
     account_id: int
     role: Literal[ACCOUNT_ROLES]  # type: ignore[valid-type]
 
 
-class GrantIn(Body):
+class AccountGrantIn(Body):
     account_id: AccountId
     role: Literal[ACCOUNT_ROLES]  # type: ignore[valid-type]
 
 
-class GrantsIn(Body):
+class AdminGrantsIn(Body):
     role: Literal[ADMIN_ROLES] = Field(description="owner: everything; member: only what `grants` allow")  # type: ignore[valid-type]
-    grants: Annotated[list[GrantIn], Field(max_length=1000)] = []
+    grants: Annotated[list[AccountGrantIn], Field(max_length=1000)] = []
 
 
-class Grants(BaseModel):
+class AdminGrants(BaseModel):
     admin_id: int
     role: str
-    grants: list[Grant]
-
-
-class GrantsQuery(Query):
-    pass
+    grants: list[AccountGrantOut]
