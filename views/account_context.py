@@ -34,9 +34,9 @@ ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)  # a row id below 2**63, 
 class AccountRefused(Exception):
     """The request names an account it may not use: status, message and a stable `code`."""
 
-    def __init__(self, status: int, message: str, code: str) -> None:
+    def __init__(self, status: int, message: str, code: str, field: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.field = status, message, code, field
 
 
 @dataclass(frozen=True)
@@ -78,18 +78,19 @@ def parse_account_id(raw: str, source: str) -> int:
     text = raw.strip()
     if not ACCOUNT_ID.fullmatch(text) or int(text) > 2**63 - 1:
         raise AccountRefused(400, f"'{source}' must be an account id (a positive whole number, as GET "
-                                  f"/api/accounts lists them)", "invalid_account")
+                                  f"/api/accounts lists them)", "invalid_account", field=source)
     return int(text)
 
 
 def _named_account_id() -> tuple[int, str] | None:
     header, query = request.headers.get(HEADER), request.args.getlist(QUERY)
     if len(query) > 1:
-        raise AccountRefused(400, f"give '{QUERY}' once", "invalid_account")
+        raise AccountRefused(400, f"give '{QUERY}' once", "invalid_account", field=QUERY)
     named = [(parse_account_id(raw, source), source)
              for raw, source in ((header, HEADER), (query[0] if query else None, QUERY)) if raw is not None]
     if len({account_id for account_id, _ in named}) > 1:
-        raise AccountRefused(400, f"'{HEADER}' and '{QUERY}' name different accounts", "invalid_account")
+        raise AccountRefused(400, f"'{HEADER}' and '{QUERY}' name different accounts", "invalid_account",
+                             field=QUERY)
     return named[0] if named else None
 
 
@@ -146,9 +147,9 @@ def current_account_id() -> int | None:
     return account.id if account is not None else None
 
 
-def _refuse(status: int, message: str, code: str):
+def _refuse(status: int, message: str, code: str, field: str | None = None):
     if wants_json():
-        return json_error(message, status, code=code)
+        return json_error(message, status, code=code, **({"field": field} if field else {}))
     return render_template("error.html", status=status, message=message), status
 
 
@@ -167,7 +168,7 @@ def authorize_request():
     try:
         context = resolve(current_user, bool(g.get("auth_via_token")))
     except AccountRefused as refused:
-        return _refuse(refused.status, refused.message, refused.code)
+        return _refuse(refused.status, refused.message, refused.code, refused.field)
     g.account_context = context
     # An account named explicitly must be one the admin may see, on every route (self-service ones too): a client
     # is never told anything "about" an account that is not theirs.

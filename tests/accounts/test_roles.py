@@ -121,6 +121,8 @@ def test_malformed_or_unknown_accounts_are_clear_errors(client, world: World, va
     for kwargs in ({"query_string": {"account": value}}, {"headers": {**headers, "X-WeChat-Account": value}}):
         response = client.get("/api/contacts", **{"headers": headers, **kwargs})
         assert response.status_code == status and response.json["code"] == code, (kwargs, response.json)
+        if status == 400:
+            assert response.json["field"] in ("account", "X-WeChat-Account")
 
 
 def test_header_and_query_must_agree(client, world: World):
