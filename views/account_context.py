@@ -192,9 +192,12 @@ def _public_endpoints() -> frozenset[str]:
 def owns_slot(account: Account | None) -> bool:
     """Whether the live bot's Redis state (unread counters, bot queue, login) belongs to `account`: it is the
     account logged in now, or, while none is, the most recently seen one (today's single-account answer). The
-    worker side runs one live account per installation today; other accounts have no live state."""
+    worker side runs one live account per installation today; other accounts have no live state. Without an
+    account (a fresh installation) the live state is the installation's."""
     if account is None:
-        return False
+        # No account yet (a fresh installation; members without one were refused by the guard): the live state is
+        # the installation's, shown as before.
+        return True
     live = live_account()
     return live is not None and live.id == account.id
 

@@ -123,3 +123,9 @@ def test_commands_for_an_account_the_bot_does_not_run_are_refused(client, world:
     assert response.status_code == 409 and response.json["code"] == "not_connected"
     status = client.get("/api/status", headers=headers, query_string={"account": world.b.id}).json
     assert status["login"]["state"] == "not_connected" and status["account"] is None
+
+
+def test_a_fresh_installation_shows_the_live_state_as_before(client, api_token):
+    """No account yet: nothing to compare the bot with, so the status is the listener's own (not `not_connected`)."""
+    status = client.get("/api/status", headers={"Authorization": f"Bearer {api_token}"}).json
+    assert status["login"]["state"] != "not_connected"
