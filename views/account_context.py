@@ -100,10 +100,15 @@ def live_account() -> Account | None:
     from wechat import control
     from wechat.accounts import ensure_account, login_account
 
+    if "live_account" in g:  # once per request: the resolver, owns_slot and the views all ask
+        return g.live_account
     login = control.bot_state().login()
     if login.get("state") == "logged_in" and login.get("puid"):
-        return ensure_account(login["puid"], login.get("nick_name", ""))
-    return login_account(login)
+        account = ensure_account(login["puid"], login.get("nick_name", ""))
+    else:
+        account = login_account(login)
+    g.live_account = account
+    return account
 
 
 def resolve(admin, via_token: bool) -> AccountContext:
