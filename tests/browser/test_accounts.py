@@ -108,3 +108,27 @@ def test_an_operator_of_one_account_sees_no_other(browser, two_accounts):
     finally:
         context.close()
     assert not [p for p in problems if "page error" in p], problems
+
+
+def test_an_owner_grants_access_on_the_admins_page(browser, two_accounts):
+    app, url, (a_id, b_id) = two_accounts
+    context, page, problems = _new_page(browser, url, {"width": 1400, "height": 900})
+    try:
+        sign_in(page, url)
+        page.goto(f"{url}/admins")
+        with app.app_context():
+            operator_id = db.session.execute(db.select(AdminUser.id).where(AdminUser.username == OPERATOR)).scalar_one()
+        row = page.locator(f"li[data-admin='{operator_id}']")
+        expect(row.locator("[data-role]")).to_have_text("成员")  # zh-CN: a member (not an owner)
+        row.get_by_role("button", name="权限").click()
+        expect(row.locator(f"select[data-grant='{a_id}']")).to_have_value("operator")
+        row.locator(f"select[data-grant='{b_id}']").select_option("viewer")
+        row.get_by_role("button", name="保存修改").click()
+        expect(page.locator("#toasts")).to_contain_text("权限已保存")
+        with app.app_context():
+            grants = db.session.execute(db.select(AccountGrant.account_id, AccountGrant.role).where(
+                AccountGrant.admin_id == operator_id).order_by(AccountGrant.account_id)).all()
+        assert [tuple(grant) for grant in grants] == [(a_id, "operator"), (b_id, "viewer")]
+    finally:
+        context.close()
+    assert not [p for p in problems if "page error" in p], problems
