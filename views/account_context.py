@@ -164,8 +164,8 @@ def authorize_request():
     Owners and self-service routes resolve the fallback account lazily (when a view asks), so a route that never
     needs an account (e.g. /api/me) does not start needing Redis."""
     g.account_context = None
-    if request.endpoint in _public_endpoints() or not current_user.is_authenticated:
-        return None  # public route (auth already let it through) or no route at all (404)
+    if request.endpoint is None or request.endpoint in _public_endpoints() or not current_user.is_authenticated:
+        return None  # no route at all (the 404 follows) or a public one (auth already let it through)
     needed = roles.needed_role(request.endpoint, request.method)
     explicit = HEADER in request.headers or QUERY in request.args
     if not explicit and (current_user.is_owner or needed == "none"):
