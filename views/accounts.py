@@ -87,7 +87,8 @@ def choose_account():
 @bp.get("/accounts/overview")
 @api.validate(resp=Response(HTTP_200=AccountsOverview))
 def overview():
-    """Every account you may see: login state, messages today, unread messages, failing send jobs."""
+    """Every account you may see: login state, listener health, messages today, unread messages, failing send
+    jobs."""
     visible = visible_accounts(current_user)
     ids = [account.id for account, _ in visible]
     zone = ZoneInfo(current_app.config["TIMEZONE"])
@@ -107,11 +108,15 @@ def overview():
     live_id = _live_id()
     login_state = state.login().get("state", "stopped") if live_id is not None else None
     live_unread = unread(state) if live_id in ids else 0
+    age = state.heartbeat_age()  # the same rule as GET /api/status
+    healthy = age is not None and age < 3 * current_app.config["LISTENER_HEARTBEAT"] and \
+        state.listener().get("status") == "running"
     items = [{"id": account.id, "nick_name": account.nick_name, "role": role,
               "login_state": login_state if account.id == live_id else "not_connected",
               "messages_today": int(today_counts.get(account.id, 0)),
               "unread": live_unread if account.id == live_id else 0,
-              "failing_jobs": int(failing.get(account.id, 0))} for account, role in visible]
+              "failing_jobs": int(failing.get(account.id, 0)),
+              "listener_healthy": healthy if account.id == live_id else None} for account, role in visible]
     return jsonify({"items": items, "timezone": current_app.config["TIMEZONE"]})
 
 

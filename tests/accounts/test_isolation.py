@@ -111,6 +111,9 @@ def test_the_overview_lists_each_visible_account_with_its_figures(client, world:
     assert set(figures) == {"Account A", "Account B"}
     for item in figures.values():
         assert item["messages_today"] == 1 and item["failing_jobs"] == 1
+    # The bot runs (at most) A, the most recent account, and no listener beats here; B has no live state at all.
+    assert figures["Account A"]["listener_healthy"] is False and figures["Account B"]["listener_healthy"] is None
+    assert figures["Account B"]["login_state"] == "not_connected"
     viewer = client.get("/api/accounts/overview", headers={"Authorization": f"Bearer {world.token('viewer')}"})
     assert [item["nick_name"] for item in viewer.json["items"]] == ["Account A"]
 

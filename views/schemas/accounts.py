@@ -50,6 +50,8 @@ class AccountFigures(BaseModel):
     messages_today: int
     unread: int
     failing_jobs: int = Field(description="send jobs of the last 7 days that failed or have failed recipients")
+    listener_healthy: bool | None = Field(description="for the account the bot runs: whether its listener beats; "
+                                                      "null for the others")
 
 
 class AccountsOverview(BaseModel):

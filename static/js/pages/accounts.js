@@ -1,6 +1,6 @@
 // All accounts (GET /api/accounts/overview): each account's login state, messages today, unread and failing send
 // jobs, kept current by the live events of every account (this page's stream is unfiltered: data-stream="all").
-import { api, clear, debounce, el, emptyState, failure, pageData, reportError, t } from "../core.js";
+import { api, clear, el, emptyState, failure, pageData, reportError, t } from "../core.js";
 import { on } from "../live.js";
 import { stateBadge } from "../status.js";
 
@@ -23,7 +23,9 @@ async function load() {
   clear(rows, data.items.length ? data.items.map((item) => el("tr", { "data-account": String(item.id) },
     el("td", {}, el("span", { class: item.id === current ? "fw-semibold" : "", text: item.nick_name || `#${item.id}` })),
     el("td", { text: t(`role_${item.role}`) }),
-    el("td", {}, stateBadge(item.login_state)),
+    el("td", {}, stateBadge(item.login_state), " ", item.listener_healthy === null ? null : el("span", {
+      class: `badge ${item.listener_healthy ? "text-bg-success" : "text-bg-danger"}`, "data-healthy":
+        String(item.listener_healthy), text: item.listener_healthy ? t("healthy") : t("unhealthy") })),
     el("td", { class: "text-end", "data-figure": "messages_today", text: String(item.messages_today) }),
     el("td", { class: "text-end", "data-figure": "unread", text: String(item.unread) }),
     el("td", { class: `text-end${item.failing_jobs ? " text-danger" : ""}`, "data-figure": "failing_jobs",
@@ -34,8 +36,12 @@ async function load() {
     })))) : el("tr", {}, el("td", { colspan: "7" }, emptyState(t("no_accounts")))));
 }
 
-// Any event of any account may change a figure: refetch, at most every second (a burst is one request).
-const refresh = debounce(load, 1000);
+// Any event of any account may change a figure: refetch at most once a second. Not a debounce: a steady stream of
+// messages would postpone a debounced refetch forever.
+let pending = null;
+function refresh() {
+  if (pending === null) pending = window.setTimeout(() => { pending = null; load(); }, 1000);
+}
 for (const name of pageData("events") || []) {
   if (name !== "revoked") on(name, refresh);
 }
