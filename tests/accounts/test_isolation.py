@@ -132,3 +132,19 @@ def test_a_fresh_installation_shows_the_live_state_as_before(client, api_token):
     """No account yet: nothing to compare the bot with, so the status is the listener's own (not `not_connected`)."""
     status = client.get("/api/status", headers={"Authorization": f"Bearer {api_token}"}).json
     assert status["login"]["state"] != "not_connected"
+
+
+def test_a_withdrawn_grant_ends_the_switchers_choice_quietly(client, world: World):
+    from models.admin import AccountGrant
+
+    operator = world.admins["operator"]
+    db.session.add(AccountGrant(admin_id=operator.id, account_id=world.b.id, role="viewer"))
+    db.session.commit()
+    assert log_in(client, "operator-a", PASSWORD).status_code == 302
+    csrf = {"X-CSRFToken": csrf_token_from(client, "/admins")}
+    assert client.post("/api/accounts/current", headers=csrf, json={"account_id": world.b.id}).status_code == 200
+    assert _tags(client, "/api/contacts") == {"b"}
+    db.session.execute(db.delete(AccountGrant).where(AccountGrant.admin_id == operator.id,
+                                                     AccountGrant.account_id == world.b.id))
+    db.session.commit()
+    assert _tags(client, "/api/contacts") == {"a"}  # back to the fallback, never B's rows, never an error
