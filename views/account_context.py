@@ -136,9 +136,10 @@ def resolve(admin, via_token: bool) -> AccountContext:
 
 
 def current_context() -> AccountContext:
-    """The resolved context of this request (the guard resolved it before the view ran)."""
+    """The resolved context of this request: by the guard when the request named an account or needs a grant,
+    else now, when a view first asks (owners and self-service routes)."""
     context = g.get("account_context")
-    if context is None:  # a request the guard did not see (e.g. a test calling a view helper directly)
+    if context is None:
         context = g.account_context = resolve(current_user, bool(g.get("auth_via_token")))
     return context
 
