@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     from libs.page_data import init_page_data
     from libs.redis_client import init_redis
     from libs.security_headers import init_security_headers
+    from views.account_context import init_account_context
     from wechat.celery_app import celery_init_app
     from wechat.form_bounds import form_bounds
 
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     init_redis(app)
     init_auth(app)
+    init_account_context(app)  # after auth: the account and the admin's role on it (views/account_context.py)
     init_api(app)  # after auth: an anonymous request is a 401 whatever its values
     init_security_headers(app)
     init_i18n(app)

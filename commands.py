@@ -11,7 +11,7 @@ from flask import Flask
 
 from extensions import db
 from libs.validation import ValueInvalid, check_column
-from models.admin import TOKEN_SCOPES, AdminUser, ApiToken
+from models.admin import ADMIN_ROLES, TOKEN_SCOPES, AdminUser, ApiToken
 from models.audit import record
 from models.types import utcnow
 
@@ -35,7 +35,10 @@ def _find_admin(username: str) -> AdminUser | None:
 @click.argument("username")
 @click.option("--password", help="Read from a prompt when not given (keeps it out of shell history).")
 @click.option("--update", is_flag=True, help="Set a new password if the admin exists.")
-def create_admin(username: str, password: str | None, update: bool) -> None:
+@click.option("--role", type=click.Choice(ADMIN_ROLES), default=None,
+              help="owner (default for a new admin): everything; member: only the WeChat accounts an owner grants "
+                   "(dashboard: Admins → Access).")
+def create_admin(username: str, password: str | None, update: bool, role: str | None) -> None:
     """Create an admin (or, with --update, reset an admin's password)."""
     username = _display_name(AdminUser.username, username, "USERNAME")
     if not username:
@@ -48,11 +51,13 @@ def create_admin(username: str, password: str | None, update: bool) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.BadParameter(f"at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password")
     if admin is None:
-        admin = AdminUser(username=username)
+        admin = AdminUser(username=username, role=role or "owner")
         db.session.add(admin)
         admin.set_password(password)
     else:
         admin.change_password(password)  # a reset ends every session and token of the old password
+        if role is not None:
+            admin.role = role
     record("cli", "admin.update" if update else "admin.create", target=username)
     db.session.commit()
     click.echo(f"admin {username!r} {'updated' if update else 'created'}")

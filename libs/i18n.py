@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 LANG_COOKIE = "lang"
 LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
@@ -95,6 +96,20 @@ JS_STRINGS = {
     "state_refused": _l("Refused"),
     "state_stopped": _l("Offline"),
     "state_no_listener": _l("No listener"),
+    "state_not_connected": _l("Not connected"),
+    "login_not_connected": _l("The bot runs another WeChat account now: this account's archive is shown, commands "
+                              "that need the bot are refused."),
+    # "Owner" and "Member" also name group roles (群主, 成员): admin roles have their own context.
+    "role_owner": _lp("admin role", "Owner"),
+    "role_operator": _lp("admin role", "Operator"),
+    "role_viewer": _lp("admin role", "Viewer"),
+    "role_member": _lp("admin role", "Member"),
+    "switch_to": _l("Switch to"),
+    "access": _l("Access"),
+    "access_saved": _l("Access saved."),
+    "admin_role": _l("Role"),
+    "no_access": _l("No access"),
+    "no_accounts": _l("No WeChat account yet: log in once first."),
     "login_starting": _l("Starting the WeChat connection…"),
     "login_waiting": _l("Scan the QR code with WeChat on your phone."),
     "login_scanned": _l("Scanned. Confirm the login on your phone."),

@@ -14,6 +14,7 @@ reconnects with Last-Event-ID and replays from the Stream.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -213,6 +214,24 @@ class StreamOptions:
     heartbeat_seconds: float
     retry_ms: int
     queue_size: int
+    # The WeChat accounts whose events this client may see (None: all). An event names its account in its data's
+    # `account_id`; one that names none is about the live bot (login, listener, sync, unread), passed when
+    # `slot_events` says the client may see the account the bot runs.
+    accounts: frozenset[int] | None = None
+    slot_events: bool = True
+
+    def shows(self, event: Event) -> bool:
+        if self.wanted is not None and event.event not in self.wanted:
+            return False
+        if self.accounts is None:
+            return True
+        if '"account_id":' not in event.data:  # cheap: most clients (owners) never get here
+            return self.slot_events
+        try:
+            account = json.loads(event.data).get("account_id")
+        except (ValueError, AttributeError):
+            return False
+        return account in self.accounts if account is not None else self.slot_events
 
 
 def event_stream(hub: EventHub, client: redis.Redis, subscriber: Subscriber,
@@ -232,7 +251,7 @@ def event_stream(hub: EventHub, client: redis.Redis, subscriber: Subscriber,
                 yield b'event: reset\ndata: {"reason":"history trimmed"}\n\n'
             for event in replay:
                 sent = event.id
-                if options.wanted is None or event.event in options.wanted:
+                if options.shows(event):
                     yield event.wire
         elif (latest := latest_id(client)) is not None:
             # An id without data sets the browser's Last-Event-ID, so even a first reconnect loses nothing. Queued
@@ -247,7 +266,7 @@ def event_stream(hub: EventHub, client: redis.Redis, subscriber: Subscriber,
             if sent is not None and id_key(event.id) <= id_key(sent):
                 continue
             sent = event.id
-            if options.wanted is None or event.event in options.wanted:
+            if options.shows(event):
                 yield event.wire
     finally:
         hub.unsubscribe(subscriber)

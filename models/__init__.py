@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
-from models.admin import AdminUser, ApiToken
+from models.admin import AccountGrant, AdminUser, ApiToken
 from models.audit import AuditLog
 from models.automation import AutomationSettings
 from models.conversation import ChatPin
@@ -12,7 +12,8 @@ from models.send_job import SendJob, SendJobItem
 from models.wechat import Account, Contact, Group, Membership
 
 __all__ = [
-    "Account", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "ChatPin", "Contact", "Group", "Membership",
+    "Account", "AccountGrant", "AdminUser", "ApiToken", "AuditLog", "AutomationSettings", "ChatPin", "Contact",
+    "Group", "Membership",
     "Message", "SendJob", "SendJobItem",
     "AutoReplyRule", "PluginConfig", "Schedule", "ScheduleRun",
     "InsightDay", "InsightRollup", "InsightSender", "MembershipEvent",

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,6 +17,12 @@ from models.types import UTCDateTime, utcnow
 
 TOKEN_PREFIX = "wxa_"
 TOKEN_SCOPES = ("read", "admin", "metrics")
+# What an admin is (libs/roles.py decides what each may do, in one place): an `owner` may do everything, including
+# managing admins, grants and accounts; a `member` may do only what a per-account grant (ACCOUNT_ROLES) allows.
+ADMIN_ROLES = ("owner", "member")
+# Per-account grants, weakest first: a `viewer` reads the account, an `operator` also uses it (send, automation,
+# schedules, auto-replies). Neither manages admins.
+ACCOUNT_ROLES = ("viewer", "operator")
 
 
 class AdminUser(UserMixin, db.Model):
@@ -30,8 +36,16 @@ class AdminUser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped to end every session and token at once (password change, deactivation, "sign out everywhere").
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # One of ADMIN_ROLES. Admins from before roles existed are owners (the migration's server default), so an
+    # installation that never names a role behaves exactly as before.
+    role: Mapped[str] = mapped_column(String(16), default="owner", server_default="owner")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="admin", cascade="all, delete-orphan")
+    grants: Mapped[list[AccountGrant]] = relationship(back_populates="admin", cascade="all, delete-orphan")
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -128,3 +142,19 @@ class ApiToken(db.Model):
         if token is None or token.state() != "active":
             return None
         return token
+
+
+class AccountGrant(db.Model):
+    """What a `member` admin may do with one WeChat account (owners need no grants)."""
+
+    __tablename__ = "account_grants"
+    __table_args__ = (UniqueConstraint("admin_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # one of ACCOUNT_ROLES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+
+    admin: Mapped[AdminUser] = relationship(back_populates="grants")

@@ -1,6 +1,7 @@
 """Group-automation settings and the blacklist over the JSON API (docs/AUTOMATION.md).
 
-Settings are per WeChat account: the one logged in now, else the most recently seen. They are read by the bot on
+Settings are per WeChat account: the request's account (views/account_context.py; by default the one logged in
+now, else the most recently seen). They are read by the bot on
 every message, so a change applies at once without restarting anything.
 """
 
@@ -15,6 +16,7 @@ from libs.api_spec import ErrorBody, Response, api, context_json
 from models.audit import record
 from models.automation import AutomationSettings
 from models.wechat import Account
+from views.account_context import current_account, owns_slot, require_account
 from views.schemas.automation import (
     Blacklist,
     BlacklistAnswer,
@@ -23,21 +25,9 @@ from views.schemas.automation import (
     SettingsAnswer,
 )
 from wechat import control
-from wechat.accounts import ensure_account, login_account
 from wechat.automation import blacklist, settings
 
 bp = Blueprint("automation", __name__, url_prefix="/api")
-
-
-def _account(required: bool = True) -> Account | None:
-    login = control.bot_state().login()
-    if login.get("state") == "logged_in" and login.get("puid"):
-        # The sync may not have stored the account yet; the login state names it, so create it now.
-        return ensure_account(login["puid"], login.get("nick_name", ""))
-    account = login_account(login)
-    if account is None and required:
-        raise ApiError(409, "no WeChat account yet: log in once, then configure the automation")
-    return account
 
 
 def _settings_body(account: Account | None, changed: list[str] | None = None) -> dict:
@@ -61,7 +51,7 @@ def _settings_body(account: Account | None, changed: list[str] | None = None) ->
 @api.validate(resp=Response(HTTP_200=SettingsAnswer))
 def get_settings():
     """The effective automation settings of the current account."""
-    account = _account(required=False)
+    account = current_account()
     db.session.commit()
     return jsonify(_settings_body(account))
 
@@ -71,7 +61,7 @@ def get_settings():
 def put_settings():
     """A partial update: the keys given replace the stored ones, the others stay."""
     changes = context_json().model_dump(mode="json", exclude_unset=True)
-    account = _account()
+    account = require_account("no WeChat account yet: log in once, then configure the automation")
     _, changed = settings.save(account.id, changes, current_user.username)
     record(current_user.username, "automation.settings", target=account.puid, reason="settings changed",
            detail={"changed": changed, "values": {name: changes[name] for name in changed}}, ip=request.remote_addr)
@@ -83,7 +73,7 @@ def put_settings():
 @api.validate(resp=Response(HTTP_200=Blacklist))
 def list_blacklist():
     """The blacklisted contacts."""
-    account = _account(required=False)
+    account = current_account()
     db.session.commit()
     items = blacklist.blacklisted(account.id) if account is not None else []
     return jsonify({"items": [blacklist.as_dict(contact) for contact in items]})
@@ -95,7 +85,7 @@ def add_to_blacklist():
     """Put a contact on the blacklist."""
     body: BlacklistIn = context_json()
     puid, nick_name = body.puid, body.nick_name
-    account = _account()
+    account = require_account("no WeChat account yet: log in once, then configure the automation")
     contact = blacklist.set_blacklisted(account.id, puid, True, nick_name=nick_name)
     record(current_user.username, "blacklist.add", target=puid, reason="admin", ip=request.remote_addr)
     db.session.commit()
@@ -106,7 +96,7 @@ def add_to_blacklist():
 @api.validate(resp=Response(HTTP_200=BlacklistRemoved, HTTP_404=ErrorBody, HTTP_409=ErrorBody))
 def remove_from_blacklist(puid: str):
     """Take a contact off the blacklist (and the blacklist prefix off its remark)."""
-    account = _account()
+    account = require_account("no WeChat account yet: log in once, then configure the automation")
     if not blacklist.is_blacklisted(account.id, puid):
         raise ApiError(404, f"{puid!r} is not on the blacklist")
     contact = blacklist.set_blacklisted(account.id, puid, False)
@@ -119,7 +109,9 @@ def remove_from_blacklist(puid: str):
 
 def _restore_remark(contact) -> bool:
     """Take the "[黑名单]" prefix the vote-kick put on a friend's remark off again (the owner sees remarks on the
-    phone). Best effort: with the bot offline the prefix stays and the answer says so."""
+    phone). Best effort: with the bot offline (or running another account) the prefix stays and the answer says so."""
+    if not owns_slot(db.session.get(Account, contact.account_id)):
+        return False
     result = control.call_bot("clear_blacklist_remark", {"puid": contact.puid})
     if result.get("changed"):
         contact.remark_name = result["remark"]

@@ -17,7 +17,7 @@ from libs import cursor
 from libs.api import ApiError, search_arg
 from libs.api_spec import ErrorBody, Response, api, context_json, context_query
 from models.audit import record
-from views.contacts import current_account_id
+from views.account_context import current_account, current_account_id, owns_slot, require_live
 from views.jobs import check_uploads
 from views.schemas.chats import ChatList, ChatsQuery, History, HistoryQuery, PinAnswer, ReadAnswer, ReplyIn
 from views.schemas.jobs import JobAnswer
@@ -60,11 +60,13 @@ def chats():
     """The chat list: pinned chats first, then by latest message, with unread counts."""
     limit = context_query().limit
     needle = search_arg("q")
-    account_id = current_account_id()
-    if account_id is None:
+    account = current_account()
+    if account is None:
         return jsonify({"items": [], "unread": 0})
     state = control.bot_state()
-    return jsonify({"items": chat_list(account_id, chat_unread(state), needle, limit), "unread": unread(state)})
+    live = owns_slot(account)  # unread counters exist for the account the bot runs only
+    return jsonify({"items": chat_list(account.id, chat_unread(state) if live else {}, needle, limit),
+                    "unread": unread(state) if live else 0})
 
 
 @bp.get("/<puid>/messages")
@@ -90,6 +92,7 @@ def reply(puid: str):
     chat = _chat(puid)
     body: ReplyIn = context_json()
     text, files = body.text, body.files
+    require_live(current_account())
     try:
         job = create_send_job([chat], text, files, created_by=current_user.username, reason="reply",
                               account_id=current_account_id())
@@ -110,6 +113,8 @@ def reply(puid: str):
 def read(puid: str):
     """Mark a chat read."""
     chat = _chat(puid)
+    if not owns_slot(current_account()):
+        return jsonify({"chat": chat, "cleared": 0, "unread": 0})
     state = control.bot_state()
     cleared = mark_read(state, chat)
     return jsonify({"chat": chat, "cleared": cleared, "unread": unread(state)})

@@ -13,19 +13,13 @@ from libs.api_spec import ErrorBody, Response, api
 from libs.files import inside
 from models.audit import record
 from models.wechat import Contact, Group, Membership
+from views.account_context import current_account_id
 from views.schemas.common import SearchPageQuery
 from views.schemas.contacts import ContactPage, GroupAnswer, GroupPage, MemberPage
-from wechat import control
-from wechat.accounts import login_account
 from wechat.sync.avatars import avatar_root
 from wechat.sync.group_presence import mark_group_left
 
 bp = Blueprint("contacts", __name__, url_prefix="/api")
-
-
-def current_account_id() -> int | None:
-    account = login_account(control.bot_state().login())
-    return account.id if account else None
 
 
 def contact_dict(contact: Contact) -> dict:

@@ -37,6 +37,7 @@ def capability_helpers() -> dict:
 # endpoint → (URL, template). One line per page keeps the navigation bar and the routes in step.
 PAGES = {
     "index": ("/", "index.html"),
+    "accounts": ("/accounts", "accounts.html"),
     "chats": ("/chats", "chats.html"),
     "wechat_login": ("/wechat", "wechat_login.html"),
     "contacts": ("/contacts", "contacts.html"),

@@ -18,7 +18,7 @@ from extensions import db
 from libs.api import ApiError
 from libs.api_spec import ErrorBody, Response, api, context_query
 from models.wechat import Group
-from views.contacts import current_account_id
+from views.account_context import current_account_id
 from views.schemas.insights import Comparison, ExportQuery, GroupInsights, RangeQuery
 from wechat.insights import report
 from wechat.insights.export import to_csv

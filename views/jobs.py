@@ -11,6 +11,7 @@ from libs.api_spec import ErrorBody, Response, api, context_json
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
 from models.audit import record
 from models.send_job import SendJob
+from views.account_context import current_account, current_context, require_live
 from views.schemas.jobs import JobAnswer, JobDetail, Jobs, Resent, SendIn
 from wechat import capabilities, control
 from wechat.sending.jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job, resend_uncertain
@@ -19,9 +20,17 @@ from wechat.sending.media_limits import send_refusal
 bp = Blueprint("jobs", __name__, url_prefix="/api")
 
 
+def account_filter(column):
+    """Rows of the request's account; rows from before jobs carried an account (NULL) are shown to owners only."""
+    context = current_context()
+    mine = column == (context.account.id if context.account is not None else None)
+    return mine | column.is_(None) if context.role == "owner" else mine
+
+
 def _job_or_404(job_id: int) -> SendJob:
-    job = db.session.get(SendJob, job_id)
-    if job is None:
+    job = db.session.execute(db.select(SendJob).where(SendJob.id == job_id, account_filter(SendJob.account_id))
+                             ).scalar_one_or_none()
+    if job is None:  # another account's job is "no such job": its existence is not this caller's business
         raise ApiError(404, f"no send job {job_id}")
     return job
 
@@ -46,8 +55,11 @@ def send():
     """Send a text and/or uploaded files to up to 5000 recipients, as a send job."""
     body: SendIn = context_json()
     files = body.files
+    account = current_account()
+    require_live(account)
     try:
-        job = create_send_job(body.to, body.text, files, created_by=current_user.username)
+        job = create_send_job(body.to, body.text, files, created_by=current_user.username,
+                              account_id=account.id if account is not None else None)
     except JobInvalid as exc:
         raise ApiError(400, str(exc)) from None
     check_uploads(files)
@@ -66,7 +78,8 @@ def send():
 @api.validate(resp=Response(HTTP_200=Jobs))
 def list_jobs():
     """The 50 most recent send jobs."""
-    jobs = db.session.execute(db.select(SendJob).order_by(SendJob.id.desc()).limit(50)).scalars()
+    jobs = db.session.execute(db.select(SendJob).where(account_filter(SendJob.account_id))
+                              .order_by(SendJob.id.desc()).limit(50)).scalars()
     return jsonify({"items": [job_as_dict(job) for job in jobs]})
 
 
@@ -98,6 +111,7 @@ def cancel(job_id: int):
 def resend(job_id: int):
     """Send the job's uncertain items again: the operator accepts that some may arrive twice."""
     job = _job_or_404(job_id)
+    require_live(current_account())
     count = resend_uncertain(job)
     if not count:
         raise ApiError(409, f"job {job_id} has no uncertain items")

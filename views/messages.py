@@ -20,7 +20,8 @@ from libs.validation import to_utc
 from models.audit import record
 from models.message import Message
 from models.wechat import Contact, Group
-from views.contacts import current_account_id, paged
+from views.account_context import current_account, current_account_id, owns_slot, require_live
+from views.contacts import paged
 from views.schemas.common import OkTask
 from views.schemas.messages import (
     ChatQuery,
@@ -134,13 +135,15 @@ def media(message_id: int):
 @api.validate(resp=Response(HTTP_200=Unread))
 def notifications():
     """The number of unread messages."""
-    return jsonify({"unread": unread(control.bot_state())})
+    return jsonify({"unread": unread(control.bot_state()) if owns_slot(current_account()) else 0})
 
 
 @bp.post("/notifications/read_all")
 @api.validate(resp=Response(HTTP_200=Unread))
 def read_all():
     """Mark every message read."""
+    if not owns_slot(current_account()):
+        return jsonify({"unread": 0})
     state = control.bot_state()
     clear_all(state)
     clear_unread(state)
@@ -152,6 +155,7 @@ def read_all():
 def request_sync():
     """Sync contacts, groups or MPs from WeChat now (in the worker holding the bot)."""
     what = context_json().what
+    require_live(current_account())
     if not control.bot_state().is_logged_in():
         raise ApiError(503, "WeChat is not logged in", code="not_logged_in")
     result = control.celery_app().send_task("wechat.sync", args=[what], expires=600)  # routed: task_routes
@@ -196,5 +200,5 @@ def overview():
         },
         "messages_per_day": [{"date": day.isoformat(), "count": per_day[day]} for day in sorted(per_day)],
         "active_groups": sorted(groups.values(), key=lambda g: -g["count"])[:5],
-        "unread": unread(control.bot_state()),
+        "unread": unread(control.bot_state()) if owns_slot(current_account()) else 0,
     })

@@ -2,7 +2,8 @@
 (libs/api_spec.py); auth required, like every /api route.
 
 What a pydantic model cannot say is added here, once for every operation: the security schemes, the shared error
-answer (`default`), 64-bit integer path ids, and the few bodies that are files rather than JSON.
+answer (`default`), the account selector (`?account=` / `X-WeChat-Account`, from views/schemas/accounts.py), 64-bit
+integer path ids, and the few bodies that are files rather than JSON.
 """
 
 from __future__ import annotations
@@ -34,6 +35,21 @@ FILE_BODIES = {
                                "required": ["file"]},
 }
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+ACCOUNT_REFS = [{"$ref": "#/components/parameters/account"}, {"$ref": "#/components/parameters/accountHeader"}]
+
+
+def _account_parameters() -> dict[str, Any]:
+    """How every operation names its WeChat account (views/account_context.py), from the one model that says it."""
+    from views.account_context import HEADER, QUERY
+    from views.schemas.accounts import AccountSelector
+
+    field = AccountSelector.model_json_schema()["properties"]["account"]
+    schema = next(option for option in field["anyOf"] if option.get("type") == "integer")
+    description = " ".join((AccountSelector.__doc__ or "").split())
+    return {"account": {"name": QUERY, "in": "query", "required": False, "schema": schema,
+                        "description": description},
+            "accountHeader": {"name": HEADER, "in": "header", "required": False, "schema": schema,
+                              "description": f"the same as the `{QUERY}` query parameter (both: they must agree)"}}
 
 
 def _areas(app: Flask) -> dict[str, str]:
@@ -53,6 +69,7 @@ def _finish(raw: dict[str, Any], areas: dict[str, str]) -> dict[str, Any]:
     document["components"]["responses"] = {"Error": {
         "description": "an error (4xx; 502/503 when WeChat or Redis is unavailable)",
         "content": {"application/json": {"schema": ERROR_REF}}}}
+    document["components"]["parameters"] = _account_parameters()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             operation["responses"]["default"] = {"$ref": "#/components/responses/Error"}
@@ -62,6 +79,7 @@ def _finish(raw: dict[str, Any], areas: dict[str, str]) -> dict[str, Any]:
                     # views register <int:…> as a row id: 0 to 2**63-1 (app.RowIdConverter)
                     parameter["schema"] = {"type": "integer", "format": "int64", "minimum": 0,
                                            "maximum": 2**63 - 1}
+            operation["parameters"] = [*operation.get("parameters", []), *ACCOUNT_REFS]
             media = FILE_ANSWERS.get((method, path))
             if media is not None:
                 for status, answer in operation["responses"].items():

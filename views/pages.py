@@ -19,7 +19,7 @@ from models.admin import AdminUser, ApiToken
 from models.audit import AuditLog, record
 from models.types import utcnow
 from models.wechat import Contact, Group
-from views.contacts import current_account_id
+from views.account_context import current_account_id, current_context
 from views.schemas.admin import (
     AdminAnswer,
     Admins,
@@ -53,7 +53,11 @@ def _audit(action: str, target: str | None = None, **detail) -> None:
 def audit_log():
     """The audit log, newest first (?q= searches actor, action and target; ?action= filters)."""
     page, per_page = page_args()
-    query = db.select(AuditLog)
+    # The request's account only (views/account_context.py); owners also see the installation's own entries
+    # (sign-ins, tokens, and everything from before entries named an account).
+    context = current_context()
+    mine = AuditLog.account_id == (context.account.id if context.account is not None else None)
+    query = db.select(AuditLog).where(mine | AuditLog.account_id.is_(None) if context.role == "owner" else mine)
     text = context_query().q
     if text:
         pattern = f"%{text}%"
@@ -64,13 +68,14 @@ def audit_log():
     total = db.session.execute(db.select(func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(query.order_by(AuditLog.id.desc()).offset((page - 1) * per_page).limit(per_page))
     items = [{"id": row.id, "created_at": _iso(row.created_at), "actor": row.actor, "action": row.action,
-              "target": row.target, "reason": row.reason, "detail": row.detail, "ip": row.ip}
+              "target": row.target, "reason": row.reason, "detail": row.detail, "ip": row.ip,
+              "account_id": row.account_id}
              for row in rows.scalars()]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 def _admin_dict(admin: AdminUser) -> dict:
-    return {"id": admin.id, "username": admin.username, "is_active": admin.is_active,
+    return {"id": admin.id, "username": admin.username, "is_active": admin.is_active, "role": admin.role,
             "created_at": _iso(admin.created_at), "last_login_at": _iso(admin.last_login_at),
             "is_me": admin.id == current_user.id}
 

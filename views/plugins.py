@@ -17,25 +17,14 @@ from libs.validation import ValueInvalid
 from models.audit import record
 from models.plugin import AutoReplyRule, PluginConfig
 from models.wechat import Account
+from views.account_context import current_account, require_account
 from views.schemas.plugins import PluginAnswer, Plugins, PluginUpdate, RuleAnswer, Rules
-from wechat import autoreply, control
-from wechat.accounts import ensure_account, login_account
+from wechat import autoreply
 from wechat.plugins import registry
 from wechat.plugins import settings as plugin_settings
 from wechat.plugins.spec import PluginSpec
 
 bp = Blueprint("plugins", __name__, url_prefix="/api")
-
-
-def current_account(required: bool = True) -> Account | None:
-    """The WeChat account logged in now (created on the spot), else the most recently seen one."""
-    login = control.bot_state().login()
-    if login.get("state") == "logged_in" and login.get("puid"):
-        return ensure_account(login["puid"], login.get("nick_name", ""))
-    account = login_account(login)
-    if account is None and required:
-        raise ApiError(409, "no WeChat account yet: log in once first")
-    return account
 
 
 def _iso(value) -> str | None:
@@ -145,7 +134,7 @@ def _validated(current: dict | None = None) -> dict:
 @api.validate(resp=Response(HTTP_200=Rules))
 def list_autoreplies():
     """The auto-reply rules, in the order they are tried."""
-    account = current_account(required=False)
+    account = current_account()
     db.session.commit()
     items = autoreply.rows(account.id) if account is not None else []
     return jsonify({"items": [autoreply.as_dict(row) for row in items]})
@@ -156,7 +145,7 @@ def list_autoreplies():
 def create_autoreply():
     """Add an auto-reply rule."""
     values = _validated()
-    account = current_account()
+    account = require_account()
     columns = {"scope": "friends", "group_puids": [], "require_at": True, "enabled": True, "position": 0, **values}
     row = AutoReplyRule(account_id=account.id, updated_by=current_user.username, **columns)
     db.session.add(row)
@@ -171,7 +160,7 @@ def create_autoreply():
 @api.validate(json=autoreply.RuleChanges, resp=Response(HTTP_200=RuleAnswer, HTTP_404=ErrorBody))
 def update_autoreply(rule_id: int):
     """Change an auto-reply rule."""
-    account = current_account()
+    account = require_account()
     row = _rule_or_404(account, rule_id)
     values = _validated(autoreply.as_dict(row))
     for name, value in values.items():
@@ -187,7 +176,7 @@ def update_autoreply(rule_id: int):
 @api.validate(resp=Response(HTTP_200=RuleAnswer, HTTP_404=ErrorBody))
 def delete_autoreply(rule_id: int):
     """Delete an auto-reply rule."""
-    account = current_account()
+    account = require_account()
     row = _rule_or_404(account, rule_id)
     item = autoreply.as_dict(row)
     db.session.delete(row)

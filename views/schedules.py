@@ -13,7 +13,7 @@ from models.audit import record
 from models.schedule import Schedule
 from models.types import utcnow
 from models.wechat import Account
-from views.plugins import current_account
+from views.account_context import current_account, require_account
 from views.schemas.common import PageQuery
 from views.schemas.schedules import ScheduleAnswer, Schedules
 from wechat import capabilities, control
@@ -53,7 +53,7 @@ def _schedule_or_404(account: Account, schedule_id: int) -> Schedule:
 @api.validate(query=PageQuery, resp=Response(HTTP_200=Schedules))
 def list_schedules():
     """The schedules with their last five runs."""
-    account = current_account(required=False)
+    account = current_account()
     db.session.commit()
     if account is None:
         return jsonify({"items": [], "total": 0, "timezone": current_app.config["TIMEZONE"]})
@@ -69,7 +69,7 @@ def list_schedules():
 @api.validate(resp=Response(HTTP_200=ScheduleAnswer, HTTP_404=ErrorBody))
 def get_schedule(schedule_id: int):
     """A schedule with its history."""
-    account = current_account()
+    account = require_account()
     return jsonify({"item": service.as_dict(_schedule_or_404(account, schedule_id))})
 
 
@@ -78,7 +78,7 @@ def get_schedule(schedule_id: int):
 def create_schedule():
     """Add a schedule: `run_at` (once) or `cron` (recurring)."""
     values = _validated()
-    account = current_account()
+    account = require_account()
     columns = {"name": "", "text": "", "files": [], "enabled": True, **values}
     schedule = Schedule(account_id=account.id, timezone=current_app.config["TIMEZONE"],
                         created_by=current_user.username, **columns)
@@ -96,7 +96,7 @@ def create_schedule():
                                                                  HTTP_409=ErrorBody))
 def update_schedule(schedule_id: int):
     """Change a schedule."""
-    account = current_account()
+    account = require_account()
     schedule = _schedule_or_404(account, schedule_id)
     values = _validated(schedule)
     for name, value in values.items():
@@ -111,7 +111,7 @@ def update_schedule(schedule_id: int):
 @api.validate(resp=Response(HTTP_200=ScheduleAnswer, HTTP_404=ErrorBody))
 def delete_schedule(schedule_id: int):
     """Delete a schedule and its history."""
-    account = current_account()
+    account = require_account()
     schedule = _schedule_or_404(account, schedule_id)
     item = service.as_dict(schedule, history=0)
     db.session.delete(schedule)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
+from flask_login import current_user
 
 from libs.auth import credential_is_valid, current_credential, json_error
 from libs.events import EVENT_NAMES
@@ -22,6 +23,22 @@ def _wanted_events() -> frozenset[str] | None:
     if unknown:
         raise ValueError(f"unknown events: {', '.join(sorted(unknown))}; known: {', '.join(sorted(EVENT_NAMES))}")
     return names
+
+
+def _visible_accounts() -> tuple[frozenset[int] | None, bool]:
+    """Which accounts' events this client gets: the one named by the request (?account= or the header, already
+    checked by views/account_context.py), else every account the admin may see (owners: all, unfiltered)."""
+    from views.account_context import live_account, visible_accounts
+
+    context = g.get("account_context")  # the guard resolved it when the request named an account
+    if context is not None and context.explicit:
+        allowed = frozenset({context.account.id})
+    elif current_user.is_owner:
+        return None, True
+    else:
+        allowed = frozenset(account.id for account, _ in visible_accounts(current_user))
+    live = live_account()
+    return allowed, live is not None and live.id in allowed
 
 
 def revocation_watch(app: Flask) -> RevocationWatch:
@@ -53,7 +70,10 @@ def stream():
             return json_error(f"'{source}' must be a stream id such as 1700000000000-0 (two numbers below 2^64)",
                               400, field=source)
         last_id = last_id or valid_event_id(raw)
+    accounts, slot_events = _visible_accounts()
     options = StreamOptions(
+        accounts=accounts,
+        slot_events=slot_events,
         last_id=last_id,
         wanted=wanted,
         heartbeat_seconds=float(config["SSE_HEARTBEAT_SECONDS"]),

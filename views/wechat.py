@@ -14,6 +14,7 @@ from libs.api_spec import ErrorBody, Response, api, context_json, context_query
 from libs.metrics import queue_length
 from libs.queues import bot_queue
 from models.audit import record
+from views.account_context import current_account, owns_slot, require_live
 from views.schemas.common import CommandResult, Ok
 from views.schemas.wechat import (
     AcceptIn,
@@ -54,8 +55,14 @@ def command_response(result: dict):
                    code=result.get("error"))
 
 
+def call_bot(name: str, kwargs: dict):
+    """A command for the bot, refused (409) unless the bot runs the request's account (views/account_context.py)."""
+    require_live(current_account())
+    return control.call_bot(name, kwargs)
+
+
 def run(name: str, action: str, target: str | None, **kwargs):
-    result = control.call_bot(name, kwargs)
+    result = call_bot(name, kwargs)
     audit(action, target, ok=bool(result.get("ok")), error=result.get("error"))
     return command_response(result)
 
@@ -65,7 +72,11 @@ def run(name: str, action: str, target: str | None, **kwargs):
 def status():
     """The bot's state: WeChat login, listener health, WeChat errors, pause."""
     state = control.bot_state()
-    login = state.login()
+    if not owns_slot(current_account()):
+        # The bot runs another account (or none of this one's): say so rather than show that account's state.
+        login = {"state": "not_connected"}
+    else:
+        login = state.login()
     listener = state.listener()
     age = state.heartbeat_age()
     healthy = age is not None and age < 3 * current_app.config["LISTENER_HEARTBEAT"] and \
@@ -127,6 +138,7 @@ def qrcode():
 def logout():
     """Log out of WeChat."""
     state = control.bot_state()
+    require_live(current_account())
     if not state.is_logged_in():
         raise ApiError(409, "WeChat is not logged in")
     state.request_logout()
@@ -138,7 +150,7 @@ def logout():
 @api.validate(query=ChatsQuery, resp=command_answers())
 def live_chats():
     """The bot's live friends, groups and MPs."""
-    result = control.call_bot("list_chats", {"kind": context_query().kind})
+    result = call_bot("list_chats", {"kind": context_query().kind})
     return command_response(result)
 
 
@@ -154,7 +166,7 @@ def create_group():
 @api.validate(resp=command_answers())
 def live_members(puid: str):
     """A group's live members."""
-    return command_response(control.call_bot("list_members", {"group": puid}))
+    return command_response(call_bot("list_members", {"group": puid}))
 
 
 @bp.post("/wechat/groups/<puid>/members")
@@ -176,6 +188,8 @@ def remove_members(puid: str):
 @api.validate(resp=Response(HTTP_200=FriendRequests))
 def list_friend_requests():
     """Pending friend requests."""
+    if not owns_slot(current_account()):
+        return jsonify({"items": []})
     return jsonify({"items": friend_requests(control.bot_state())})
 
 
@@ -183,6 +197,7 @@ def list_friend_requests():
 @api.validate(json=AcceptIn, resp=command_answers())
 def accept_friend_request(request_id: str):
     """Accept a pending friend request."""
+    require_live(current_account())
     pending = {r["id"]: r for r in friend_requests(control.bot_state())}
     if request_id not in pending:
         raise ApiError(404, "no such friend request (it may have expired)")

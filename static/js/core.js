@@ -80,6 +80,10 @@ const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || 
 /** Call the JSON API. Resolves with the parsed body; rejects with ApiError (status 0: network down). */
 export async function api(method, path, payload) {
   const headers = { Accept: "application/json" };
+  // Every call names the account the page was rendered for (the switcher's, views/account_context.py): a switch
+  // in another tab does not mix a second account into this page.
+  const account = document.body?.dataset.account;
+  if (account) headers["X-WeChat-Account"] = account;
   let requestBody;
   if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken;
   if (payload instanceof FormData) requestBody = payload;

@@ -34,7 +34,14 @@ const REOPEN_MS = 5000;
 
 function openStream() {
   const resume = lastId;
-  const stream = new EventSource(resume ? `/stream?${new URLSearchParams({ last_event_id: resume })}` : "/stream");
+  // A page shows one WeChat account (the switcher's, rendered into <body data-account>): its stream carries only
+  // that account's events. The all-accounts overview (<body data-stream="all">) gets every account it may see.
+  const params = {};
+  const account = document.body.dataset.account;
+  if (account && document.body.dataset.stream !== "all") params.account = account;
+  if (resume) params.last_event_id = resume;
+  const search = new URLSearchParams(params).toString();
+  const stream = new EventSource(search ? `/stream?${search}` : "/stream");
   const reopened = source !== null;
   source = stream;
   stream.addEventListener("open", () => {

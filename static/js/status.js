@@ -4,7 +4,7 @@ import { el, t } from "./core.js";
 export const STATE_CLASS = {
   logged_in: "text-bg-success", waiting: "text-bg-warning", scanned: "text-bg-info", confirmed: "text-bg-info",
   starting: "text-bg-secondary", logged_out: "text-bg-secondary", stopped: "text-bg-secondary",
-  refused: "text-bg-danger", no_listener: "text-bg-dark",
+  refused: "text-bg-danger", no_listener: "text-bg-dark", not_connected: "text-bg-light",
 };
 
 /** The short name of a login state (badge). */

@@ -190,7 +190,7 @@ def test_a_live_message_is_shown_from_its_event_without_fetching_the_list(web, l
 class _Closing:
     """Queued into an SSE client's queue to end its wait at once; its wire is an SSE comment the browser ignores."""
 
-    id, event, wire = "0-0", "", b": closing\n\n"
+    id, event, data, wire = "0-0", "", "{}", b": closing\n\n"
 
 
 def drop_streams(redis_url: str) -> None:

@@ -26,7 +26,9 @@ def test_catalog_is_complete_and_compiled():
     assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}, \
         "messages.mo is stale: run pybabel compile -d translations"
     strings = [*JS_STRINGS.values(), *PAGE_STRINGS.values()]
-    missing = [str(value._args[0]) for value in strings if str(value._args[0]) not in po]
+    # A lazy gettext holds (msgid,), a lazy pgettext (context, msgid): look each up with its context.
+    missing = [str(value._args[-1]) for value in strings
+               if po.get(str(value._args[-1]), context=str(value._args[0]) if len(value._args) == 2 else None) is None]
     assert not missing, missing
     assert not set(JS_STRINGS) & set(PAGE_STRINGS), "a page string shadows a libs/i18n.py one"
 

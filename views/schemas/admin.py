@@ -28,6 +28,7 @@ class AuditEntry(BaseModel):
     reason: str | None
     detail: Any
     ip: str | None
+    account_id: int | None = Field(None, description="the WeChat account it was about; null: the installation")
 
 
 class AuditPage(Page):
@@ -41,6 +42,7 @@ class AdminOut(BaseModel):
     created_at: str | None
     last_login_at: str | None
     is_me: bool
+    role: str = Field(description="`owner` (everything) or `member` (what its account grants allow)")
 
 
 class Admins(BaseModel):

@@ -54,6 +54,7 @@ class ChatMessage(BaseModel):
     created_at: str
     cursor: str = Field(description="opaque; pass as `before` or `after`")
     truncated: bool
+    account_id: int | None = Field(None, description="the WeChat account it belongs to (SSE clients filter on it)")
 
 
 class Chat(BaseModel):

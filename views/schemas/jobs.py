@@ -34,6 +34,7 @@ class JobOut(BaseModel):
     error: str | None
     created_at: str | None
     updated_at: str | None
+    account_id: int | None = Field(None, description="the WeChat account that sends it (null: older jobs)")
 
 
 class JobAnswer(BaseModel):

@@ -76,7 +76,7 @@ class BotActions:
 
     # -- audit -------------------------------------------------------------------------------------------------
     def audit(self, action: str, target: str | None, reason: str, **detail: Any) -> None:
-        record(ACTOR, action, target=target, reason=reason, detail=detail or None)
+        record(ACTOR, action, target=target, reason=reason, detail=detail or None, account_id=self.account_id)
         db.session.commit()
 
     # -- sends -------------------------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ class BotActions:
             return None
         db.session.flush()
         record(ACTOR, action, target=target or ",".join(recipients)[:255], reason=reason,
-               detail={"job": job.id, **detail})
+               detail={"job": job.id, **detail}, account_id=self.account_id)
         db.session.commit()
         enqueue_send_job(job.id)
         return job.id

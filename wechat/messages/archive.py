@@ -179,7 +179,8 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: 
     if not records:
         return []
     ids = _with_retry(lambda: _insert(account_id, records))
-    return [{**record, "id": ids[record["msg_id"]]} for record in records if record["msg_id"] in ids]
+    return [{**record, "id": ids[record["msg_id"]], "account_id": account_id} for record in records
+            if record["msg_id"] in ids]
 
 
 def _learn_from(account_id: int, records: list[dict[str, Any]]) -> None:

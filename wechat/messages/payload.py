@@ -33,7 +33,8 @@ def message_payload(row: Mapping[str, Any], text_limit: int | None = None) -> di
     if text_limit is not None and url and len(url) > EVENT_URL_LIMIT:
         url, truncated = None, True
     return {
-        "id": row["id"], "msg_id": row.get("msg_id"), "type": row["type"], "chat_kind": row["chat_kind"],
+        "id": row["id"], "account_id": row.get("account_id"),
+        "msg_id": row.get("msg_id"), "type": row["type"], "chat_kind": row["chat_kind"],
         "chat_puid": row["chat_puid"], "chat_name": row.get("chat_name") or "",
         "sender_puid": row.get("sender_puid"), "sender_name": row.get("sender_name") or "",
         "is_outgoing": bool(row.get("is_outgoing")), "text": text, "url": url,

@@ -53,7 +53,8 @@ def send_reply(call: PluginCall, msg: Any, result: Any) -> int | None:
         logger.warning("plugin %s reply not sent: %s", call.name, exc)
         return None
     db.session.flush()
-    record("bot", "plugin.reply", target=chat_puid, reason=reason, detail={"job": job.id, "message": str(msg.id)})
+    record("bot", "plugin.reply", target=chat_puid, reason=reason, detail={"job": job.id, "message": str(msg.id)},
+           account_id=call.account_id)
     db.session.commit()
     enqueue_send_job(job.id, call.app)
     return job.id

@@ -70,7 +70,7 @@ def run_schedule(schedule_id: int, now: datetime, grace: float) -> dict[str, Any
         db.session.add(ScheduleRun(schedule_id=schedule.id, due_at=plan.missed_first, ran_at=now, status="missed",
                                    missed=plan.missed, note=_missed_note(schedule, plan)))
         record(ACTOR, "schedule.missed", target=f"schedule {schedule.id}", reason="missed while down",
-               detail={"missed": plan.missed})
+               detail={"missed": plan.missed}, account_id=schedule.account_id)
     if plan.fire is not None:
         reason = f"schedule {schedule.id}"
         try:
@@ -79,7 +79,8 @@ def run_schedule(schedule_id: int, now: datetime, grace: float) -> dict[str, Any
             db.session.flush()
             db.session.add(ScheduleRun(schedule_id=schedule.id, due_at=plan.fire, ran_at=now, status="queued",
                                        job_id=job.id))
-            record(ACTOR, "schedule.run", target=reason, reason=schedule.name or reason, detail={"job": job.id})
+            record(ACTOR, "schedule.run", target=reason, reason=schedule.name or reason, detail={"job": job.id},
+                   account_id=schedule.account_id)
             outcome["job"] = job.id
         except JobInvalid as exc:
             db.session.add(ScheduleRun(schedule_id=schedule.id, due_at=plan.fire, ran_at=now, status="failed",

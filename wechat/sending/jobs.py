@@ -68,7 +68,8 @@ def create_send_job(recipients: list[str], text: str, files: list[str], created_
 
 def job_as_dict(job: SendJob) -> dict[str, Any]:
     return {
-        "id": job.id, "status": job.status, "reason": job.reason, "created_by": job.created_by,
+        "id": job.id, "account_id": job.account_id, "status": job.status, "reason": job.reason,
+        "created_by": job.created_by,
         "total": job.total, "sent": job.sent, "failed": job.failed, "uncertain": job.uncertain or 0,
         "error": job.error,
         "created_at": job.created_at.isoformat() if job.created_at else None,

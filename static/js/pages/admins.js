@@ -5,19 +5,76 @@ const adminsList = document.getElementById("admins");
 const tokensList = document.getElementById("tokens");
 
 async function loadAdmins() {
+  if (!adminsList) return; // not an owner: the page has no admins section
   try {
-    const data = await api("GET", "/api/admins");
-    clear(adminsList, data.items.map((admin) => el("li", { class: "chat-row", "data-admin": admin.id },
-      el("div", { class: "row-main" },
-        el("div", { class: "row-title" }, el("span", { class: "name", text: admin.username }),
-          admin.is_me ? el("span", { class: "badge text-bg-success", text: t("me") }) : null,
-          admin.is_active ? null : el("span", { class: "badge text-bg-secondary", text: t("disabled") })),
-        el("div", { class: "row-sub", text: `${t("last_login")}: ${admin.last_login_at ? formatTime(admin.last_login_at)
-          : t("never")}` })),
-      el("div", { class: "row-actions" }, admin.is_me ? null : activeToggle(admin)))));
+    const [data, accounts] = await Promise.all([api("GET", "/api/admins"), api("GET", "/api/accounts")]);
+    clear(adminsList, data.items.map((admin) => {
+      const editor = el("div", { class: "grants mt-2", hidden: true });
+      const access = admin.is_me ? null : el("button", { type: "button", class: "btn btn-sm btn-outline-secondary",
+        text: t("access"), "aria-expanded": "false" });
+      access?.addEventListener("click", () => toggleGrants(admin, accounts.items, editor, access));
+      return el("li", { class: "chat-row flex-wrap", "data-admin": admin.id },
+        el("div", { class: "row-main" },
+          el("div", { class: "row-title" }, el("span", { class: "name", text: admin.username }),
+            admin.is_me ? el("span", { class: "badge text-bg-success", text: t("me") }) : null,
+            el("span", { class: "badge text-bg-light", "data-role": admin.role, text: t(`role_${admin.role}`) }),
+            admin.is_active ? null : el("span", { class: "badge text-bg-secondary", text: t("disabled") })),
+          el("div", { class: "row-sub", text: `${t("last_login")}: ${admin.last_login_at ? formatTime(admin.last_login_at)
+            : t("never")}` })),
+        el("div", { class: "row-actions" }, access, admin.is_me ? null : activeToggle(admin)),
+        editor);
+    }));
   } catch (error) {
     clear(adminsList, el("li", {}, failure(error)));
   }
+}
+
+// An admin's access (owners only): owner, or member with a role per WeChat account (none, viewer, operator).
+async function toggleGrants(admin, accounts, editor, button) {
+  if (!editor.hidden) {
+    editor.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  let current;
+  try {
+    current = await api("GET", `/api/admins/${admin.id}/grants`);
+  } catch (error) {
+    reportError(error);
+    return;
+  }
+  const granted = new Map(current.grants.map((grant) => [grant.account_id, grant.role]));
+  const option = (value, label, selected) => el("option", { value, text: label, selected: value === selected });
+  const roleSelect = el("select", { class: "form-select form-select-sm", name: "role", "aria-label": t("admin_role") },
+    option("owner", t("role_owner"), current.role), option("member", t("role_member"), current.role));
+  const rows = accounts.map((account) => el("div", { class: "d-flex gap-2 align-items-center mb-1" },
+    el("span", { class: "flex-grow-1 text-truncate", text: account.nick_name || account.puid }),
+    el("select", { class: "form-select form-select-sm w-auto", "data-grant": account.id,
+      "aria-label": `${t("access")}: ${account.nick_name || account.puid}` },
+    option("", t("no_access"), granted.get(account.id) || ""),
+    option("viewer", t("role_viewer"), granted.get(account.id) || ""),
+    option("operator", t("role_operator"), granted.get(account.id) || ""))));
+  const perAccount = el("div", { class: "mt-2", hidden: current.role === "owner" }, ...rows);
+  roleSelect.addEventListener("change", () => { perAccount.hidden = roleSelect.value === "owner"; });
+  const save = el("button", { type: "submit", class: "btn btn-sm btn-success mt-2", text: t("save_changes") });
+  const form = el("form", { novalidate: true }, roleSelect, perAccount, save);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const grants = [...form.querySelectorAll("select[data-grant]")].filter((select) => select.value)
+      .map((select) => ({ account_id: Number(select.dataset.grant), role: select.value }));
+    busy(save, async () => {
+      try {
+        await api("PUT", `/api/admins/${admin.id}/grants`, { role: roleSelect.value, grants });
+        toast(t("access_saved"));
+        loadAdmins();
+      } catch (error) {
+        reportError(error);
+      }
+    });
+  });
+  clear(editor, form);
+  editor.hidden = false;
+  button.setAttribute("aria-expanded", "true");
 }
 
 // Deactivating another admin ends their sessions and tokens at once; activating lets them sign in again.
