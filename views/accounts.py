@@ -36,7 +36,7 @@ from views.schemas.accounts import (
     ChooseAccountIn,
 )
 from wechat import control
-from wechat.notifications import unread
+from wechat.messages.notifications import unread
 
 bp = Blueprint("accounts", __name__, url_prefix="/api")
 
