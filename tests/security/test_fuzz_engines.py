@@ -99,6 +99,13 @@ def body_keys(method: str, path: str, operation: dict) -> list[str]:
     return sorted(documented | set(BASELINES.get((method, path), {})) | set(EXTRA_KEYS.get((method, path), ())))
 
 
+def resolved(parameter: dict) -> dict:
+    """A parameter, or the shared one its `$ref` names (#/components/parameters/<name>)."""
+    if "$ref" in parameter:
+        return spec()["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[-1]]
+    return parameter
+
+
 @st.composite
 def requests(draw, method: str, path: str, operation: dict) -> dict:
     """Keyword arguments for the test client: a concrete path, query, headers and body."""
@@ -109,14 +116,18 @@ def requests(draw, method: str, path: str, operation: dict) -> dict:
         else:
             value = draw(st.one_of(st.sampled_from(PATH_VALUES.get(name, ["p1"])), texts))
         concrete = concrete.replace("{" + name + "}", quote(value.encode("utf-8", "surrogatepass"), safe="") or "x")
-    query = {}
-    for parameter in operation.get("parameters", []):
+    query, headers = {}, {}
+    for parameter in map(resolved, operation.get("parameters", [])):
         if parameter["in"] == "query" and draw(st.booleans()):
             query[parameter["name"]] = str(draw(st.one_of(texts, numbers)))
+        elif parameter["in"] == "header" and draw(st.booleans()):
+            headers[parameter["name"]] = draw(st.one_of(
+                st.sampled_from(["1", "2", "0", "-1", "18446744073709551616", "", "1,2"]),
+                st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30)))
     query_string = "&".join(f"{quote(k)}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}"
                             for k, v in query.items())
     kwargs: dict = {"path": concrete + ("?" + query_string if query_string else ""), "method": method.upper(),
-                    "headers": {}}
+                    "headers": headers}
     if path == "/stream" and draw(st.booleans()):
         kwargs["headers"]["Last-Event-ID"] = draw(st.one_of(
             st.sampled_from(["99999999999999999999-0", "0-18446744073709551616", "1-1", "abc", "-1-0"]),
