@@ -10,7 +10,7 @@ import types
 
 import itchat.components.login as itchat_login
 
-from libs import wx_resilience
+from drivers.itchat import resilience as wx_resilience
 
 
 class FakeResponse:

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from libs.uploads import UploadNotFound, resolve_upload, upload_root
-from libs.wx.sender import SendFailed, send_media, send_text
+from wechat.driver_factory import itchat
 from wechat.group_errors import group_op_error
 from wechat.media_send_limits import send_refusal
 from wechat.sent_archive import archive_sent
@@ -50,7 +50,7 @@ def wechat_errors(func):
             return func(*args, **kwargs)
         except CommandError:
             raise
-        except SendFailed as exc:
+        except itchat.SendFailed as exc:
             raise _response_error(exc.code, exc.message) from exc
         except ResponseError as exc:
             raise _response_error(exc.err_code, exc.err_msg) from exc
@@ -169,9 +169,9 @@ def send_message(bot, to: str, text: str = "", files: list[str] | None = None,
     try:
         for (kind, payload), msg_id in zip(parts, ids, strict=False):
             if kind == "text":
-                reply = send_text(chat, payload, msg_id)
+                reply = itchat.send_text(chat, payload, msg_id)
             else:
-                reply = send_media(chat, payload.path, payload.kind, payload.name, msg_id)
+                reply = itchat.send_media(chat, payload.path, payload.kind, payload.name, msg_id)
             sent.append((kind, payload, reply))
     finally:
         archive_sent(bot, chat, sent)  # what went out, even when a later part failed

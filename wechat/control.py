@@ -14,9 +14,8 @@ from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Flask, current_app
 
-from libs.wx.connection import SessionFiles, configure_itchat
 from wechat.dispatch import BotContext, install_dispatcher
-from wechat.driver_factory import build_driver, uses_seam
+from wechat.driver_factory import build_driver, itchat, uses_seam
 from wechat.listener import Listener, ListenerSettings
 from wechat.state import BotState
 
@@ -34,8 +33,8 @@ def celery_app(app: Flask | None = None) -> Celery:
     return (app or current_app).extensions["celery"]
 
 
-def session_files(app: Flask) -> SessionFiles:
-    return SessionFiles.for_account(Path(app.instance_path), app.config["WECHAT_ACCOUNT"])
+def session_files(app: Flask) -> itchat.SessionFiles:
+    return itchat.SessionFiles.for_account(Path(app.instance_path), app.config["WECHAT_ACCOUNT"])
 
 
 # -- listener lifecycle ------------------------------------------------------------------------------------------
@@ -103,7 +102,7 @@ def watchdog(app: Flask | None = None) -> bool:
 def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Listener:
     app = app or current_app._get_current_object()
     config = app.config
-    configure_itchat(config["WECHAT_BASE_URL"], config["WECHAT_LOGIN_MODE"], config["WECHAT_UOS_EXTSPAM"])
+    itchat.configure_itchat(config["WECHAT_BASE_URL"], config["WECHAT_LOGIN_MODE"], config["WECHAT_UOS_EXTSPAM"])
     state = bot_state(app)
     settings = ListenerSettings(account=config["WECHAT_ACCOUNT"], lease_ttl=config["LISTENER_LEASE_TTL"],
                                 heartbeat_interval=config["LISTENER_HEARTBEAT"],

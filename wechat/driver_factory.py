@@ -1,8 +1,8 @@
 """Which WeChat driver runs: the one product module that imports a driver package (docs/DRIVERS.md).
 
-`itchat` is today's wxpy/itchat stack, still driven by the listener's own login loop (wechat/listener.py) and
-the wxpy-side handlers; every other name builds a seam driver (drivers.interface.Driver) that the seam
-listener (wechat/driver_listener.py) logs in and polls.
+`itchat` is the wxpy/itchat stack of drivers/itchat, still driven by the listener's own login loop
+(wechat/listener.py), which reaches the driver's public names as `driver_factory.itchat.<name>`; every other name
+builds a seam driver (drivers.interface.Driver) that the seam listener (wechat/driver_listener.py) logs in and polls.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drivers import itchat as itchat_driver
+from drivers import itchat
 from drivers.interface import Driver
 from drivers.types import Capability, IdStability
 
 DRIVERS = ("itchat", "padpro")
-ITCHAT_CAPABILITIES = itchat_driver.CAPABILITIES  # the wxpy path's (drivers/itchat)
+ITCHAT_CAPABILITIES = itchat.CAPABILITIES
 
 
 class DriverConfigError(RuntimeError):
@@ -64,4 +64,4 @@ def login_fields(name: str, capabilities: Capability, id_stability: IdStability)
 
 
 def itchat_login_fields() -> dict[str, str]:
-    return login_fields(itchat_driver.NAME, itchat_driver.CAPABILITIES, itchat_driver.ID_STABILITY)
+    return login_fields(itchat.NAME, itchat.CAPABILITIES, itchat.ID_STABILITY)

@@ -19,7 +19,7 @@ from flask import has_app_context
 
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
-from libs.wx.media import MediaTooLarge
+from wechat.driver_factory import itchat
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class _UploadCopy:
     def copy_media_to(self, target: Path, max_bytes: int) -> int:
         size = Path(self.upload.path).stat().st_size
         if size > max_bytes:
-            raise MediaTooLarge(max_bytes, size)
+            raise itchat.MediaTooLarge(max_bytes, size)
         shutil.copyfile(self.upload.path, target)
         return size
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from libs.emoji_markup import normalize_emoji
-from libs.wx.contacts import refresh_contacts
-from libs.wx.directory import ChatDirectory
+from wechat.driver_factory import itchat
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ SPECIAL_USER_NAMES = frozenset({"filehelper", "fmessage", "weixin", "newsapp", "
 def _person(chat) -> dict[str, Any] | None:
     if chat.user_name in SPECIAL_USER_NAMES:
         return None
-    puid = ChatDirectory.puid_of(chat)
+    puid = itchat.ChatDirectory.puid_of(chat)
     if not puid:
         logger.info("sync: skipping %r, it has no usable puid", getattr(chat, "user_name", "?"))
         return None
@@ -35,7 +34,7 @@ def _person(chat) -> dict[str, Any] | None:
 
 def refresh(bot) -> None:
     """Fetch the contact list from WeChat (friends and MPs that are gone are forgotten)."""
-    refresh_contacts(bot.core)
+    itchat.refresh_contacts(bot.core)
 
 
 def friends(bot) -> dict[str, dict[str, Any]]:
@@ -65,7 +64,7 @@ def groups(bot, progress: Callable[[int, int], None] = lambda done, total: None)
     me = bot.self
     result: dict[str, dict[str, Any]] = {}
     for group in bot.groups():
-        puid = ChatDirectory.puid_of(group)
+        puid = itchat.ChatDirectory.puid_of(group)
         if not puid:
             logger.info("sync: skipping group %r, it has no usable puid", group.user_name)
             continue
@@ -76,7 +75,7 @@ def groups(bot, progress: Callable[[int, int], None] = lambda done, total: None)
             if raw_member.get("UserName") == me.user_name:
                 continue
             member = Member(raw_member, group)
-            member_puid = ChatDirectory.puid_of(member)
+            member_puid = itchat.ChatDirectory.puid_of(member)
             if not member_puid:
                 continue
             if raw_member.get("UserName") == owner_user_name:
