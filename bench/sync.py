@@ -106,11 +106,11 @@ class PhaseClock:
 
 
 def install_clock() -> PhaseClock:
-    from wechat import sync, sync_snapshot
+    from wechat import seam_snapshot, sync
 
     clock = PhaseClock()
     for name in ("refresh", "friends", "mps", "groups"):
-        clock.wrap(sync_snapshot, name, f"snapshot.{name}")
+        clock.wrap(seam_snapshot, name, f"snapshot.{name}")
     for name in ("sync_people", "sync_groups", "remove_orphans"):
         clock.wrap(sync, name, f"db.{name}")
     return clock
@@ -168,9 +168,9 @@ def main() -> None:
     from extensions import db
     from tests.fixtures.processes import RedisServer
     from tests.fixtures.sandbox import login_bot, start_sandbox, stop_bot, stop_sandbox
-    from wechat import sync_snapshot
+    from wechat import seam_snapshot
     from wechat.accounts import account_of_bot
-    from wechat.driver_factory import itchat
+    from wechat.driver_factory import itchat, seam_driver
     from wechat.state import BotState
     from wechat.sync_runner import run_sync
 
@@ -238,9 +238,10 @@ def main() -> None:
 
         # One snapshot, applied set-based and row by row into fresh databases.
         timer = Timer()
-        sync_snapshot.refresh(bot)
-        snapshot = {"friends": sync_snapshot.friends(bot), "mps": sync_snapshot.mps(bot),
-                    "groups": sync_snapshot.groups(bot)}
+        driver = seam_driver(bot)
+        seam_snapshot.refresh(driver)
+        snapshot = {"friends": seam_snapshot.friends(driver), "mps": seam_snapshot.mps(driver),
+                    "groups": seam_snapshot.groups(driver)}
         snapshot_seconds = timer.seconds()
         with apps["set_based"].app_context():
             account_id = account_of_bot(bot).id

@@ -53,6 +53,14 @@ def build_driver(config: Mapping[str, Any]) -> Driver:
     raise DriverConfigError("the itchat driver is run by the wxpy listener path, not built here")
 
 
+def seam_driver(connection: Any) -> Driver:
+    """The seam driver of the live connection: a seam driver itself, or the ItchatDriver over the listener's wxpy
+    Bot (one per Bot). Commands and the sync work on this, whichever driver runs."""
+    from wechat.seam import is_driver
+
+    return connection if is_driver(connection) else itchat.driver_for(connection)
+
+
 def capability_names(capabilities: Capability) -> str:
     """Capabilities as the login record stores them: comma-separated flag names, lower case, sorted."""
     return ",".join(sorted(flag.name.lower() for flag in Capability if flag.value and flag in capabilities))

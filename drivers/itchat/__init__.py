@@ -15,6 +15,8 @@
 | ``media`` | streamed media downloads with a size cap |
 | ``sender`` | text and media sends with a ClientMsgId per part |
 | ``login_mode`` | web or UOS login, and the refusals WeChat answers with |
+| ``group_errors`` | what web WeChat's answers to group operations mean |
+| ``driver`` | ``ItchatDriver``: the seam's ``Driver`` over the logged-in Bot (ids = puids) |
 
 Product code reaches these only through ``wechat/driver_factory.py`` (the one product module that imports a driver
 package) and the public names below; they resolve on first use, so importing the package never imports wxpy.
@@ -37,6 +39,7 @@ ID_STABILITY = IdStability.PER_LOGIN  # UserNames change per login: the product 
 
 # Public name -> the module of this package that defines it.
 _PUBLIC = {
+    "ItchatDriver": "driver", "driver_for": "driver",
     "ChatDirectory": "directory", "ChatInfo": "directory", "WxpyChats": "directory",
     "ConnectionFailed": "connection", "SessionFiles": "connection", "configure_itchat": "connection",
     "create_bot": "connection", "save_session": "connection",
@@ -45,7 +48,7 @@ _PUBLIC = {
     "LoopGate": "loops", "LoopStopped": "loops",
     "MediaTooLarge": "media", "download_message_media": "media",
     "SendFailed": "sender", "client_msg_id": "sender", "send_media": "sender", "send_text": "sender",
-    "refresh_contacts": "contacts",
+    "refresh_contacts": "contacts", "MEMBER_BATCH": "contacts",
     "mp_articles": "inbound",
     "IndexedPuidMap": "puid_map",
     "apply_compat": "compat",

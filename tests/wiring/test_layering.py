@@ -15,10 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SKIP = {".venv", "tests", "drivers", "node_modules", "instance", "migrations"}
 PROTOCOL_LIBRARIES = {"wxpy", "itchat"}
 # Outside drivers/itchat (which may import wxpy/itchat, like any driver its protocol's library): the wxpy-side
-# handlers/commands that the seam's neutral paths stand beside (each has its seam twin: seam_commands,
-# seam_snapshot, seam_handlers), and the ingest bench that measures the bare wxpy loop.
+# message handlers that stand beside their @event_handler twins, and the ingest bench that measures the bare wxpy
+# loop. Commands and the sync have one driver-neutral version (seam_commands, seam_snapshot).
 ITCHAT_PATH = {
-    "wechat/bot_commands.py", "wechat/sync_snapshot.py",
     "wechat/automation/handlers.py", "wechat/builtin_handlers.py", "plugins/autoreply.py", "plugins/llm.py",
     "bench/ingest.py",
 }

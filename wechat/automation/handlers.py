@@ -95,7 +95,7 @@ def automate(msg, ctx: BotContext) -> None:
     env = flows.Env(settings=current, actions=BotActions(bot, account_id), groups_for=groups_for(bot, account_id))
     if raw.get("MsgType") == 37:
         card = msg.card
-        flows.handle_friend_request(env, card.user_name, card.puid, card.nick_name or "", msg.text or "")
+        flows.handle_friend_request(env, card.puid, card.puid, card.nick_name or "", msg.text or "")
         return
     chat = msg.chat
     if isinstance(chat, Group):
