@@ -13,7 +13,8 @@ from drivers.itchat.puid_map import IndexedPuidMap
 from drivers.types import ContactKind, Mention, NotLoggedIn, RateLimited, Rejected, Unsupported
 from tests.fixtures.sandbox import bots  # noqa: F401  (fixture)
 
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5E"
+                       "rkJggg==")
 
 
 @pytest.fixture
@@ -54,7 +55,8 @@ def test_sends_mentions_and_emoji_reach_wechat(sandbox, itchat_driver):
     assert driver.send_emoji(friend.id, "0123456789abcdef0123456789abcdef", 1234).msg_id
     sent = [e for e in sandbox.sent() if e["seq"] > seq]
     assert [e["kind"] for e in sent] == ["text", "image", "emoticon"], sent
-    assert sent[0]["content"] == f"@{friend.nick_name}\u2005你好" and sent[0]["to"] in {friend.nick_name, friend.remark_name}
+    assert sent[0]["content"] == f"@{friend.nick_name}\u2005你好"
+    assert sent[0]["to"] in {friend.nick_name, friend.remark_name}
 
 
 def test_refusals_are_the_seams_errors(sandbox, itchat_driver):
