@@ -109,7 +109,8 @@ def _ids(values: Any, what: str) -> list[str]:
 def _with_options(method: Callable, **options: Any) -> Callable:
     """`method` with those of `options` (SEND_OPTIONS) that it takes; the others are left out."""
     accepted = inspect.signature(method).parameters
-    given = {name: value for name, value in options.items() if name in accepted and value is not None}
+    given = {name: value for name, value in options.items()
+             if name in SEND_OPTIONS and name in accepted and value is not None}
     return functools.partial(method, **given) if given else method
 
 
