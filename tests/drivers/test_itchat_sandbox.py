@@ -78,3 +78,19 @@ def test_refusals_are_the_seams_errors(sandbox, itchat_driver):
     driver.bot.logout()
     with pytest.raises(NotLoggedIn):
         driver.friends()
+
+
+def test_the_command_table_keeps_the_send_jobs_client_msg_ids_on_itchat(sandbox, bots, tmp_path):  # noqa: F811
+    """seam_commands passes each part's ClientMsgId to the itchat driver: a repeated part carries the same id (the
+    sandbox's friendly setting answers it with the first delivery; without the id it would deliver twice)."""
+    from wechat.seam_commands import send_message
+
+    sandbox.reset(settings={"dedupe_client_msg_id": True})
+    bot = bots.login()
+    bot.puid_map = IndexedPuidMap(str(tmp_path / "puid.pkl"))
+    friend = ItchatDriver(bot).friends()[0]
+    seq = sandbox.state()["sent_count"]
+    first = send_message(bot, to=friend.id, text="只一次", msg_ids=[10**16 + 42])
+    again = send_message(bot, to=friend.id, text="只一次", msg_ids=[10**16 + 42])
+    assert first["ok"] and first["msg_ids"] == again["msg_ids"], (first, again)
+    assert [e["content"] for e in sandbox.sent() if e["seq"] > seq] == ["只一次"]
