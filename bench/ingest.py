@@ -6,7 +6,7 @@
    at 500/s, so a second phase in the same worker offers 20,000 at 2,000/s to show how much more it can take;
 2. upper bounds: the worker stopped, a Bot in this process with one no-op handler receives a flood of 10,000
    (itchat's receive loop + wxpy's dispatch, nothing archived): an unmodified wxpy Bot, then the worker's own Bot
-   class (libs/wx/connection.py HeldBot, which avoids wxpy's per-message chat lookups and makes itchat's
+   class (drivers/itchat/connection.py HeldBot, which avoids wxpy's per-message chat lookups and makes itchat's
    per-group-message deep copy cheap, so the archive can outrun the unmodified wxpy bound).
 Every injected MsgId must be stored exactly once.
 
@@ -135,10 +135,9 @@ def login_held_bot(sandbox, folder: Path, timeout: float = 60.0):
     """The worker's Bot class (not yet releasing its loop), logged in through the QR flow like login_bot()."""
     import itchat.config
 
-    from libs import wx_compat
-    from libs.wx.connection import SessionFiles, create_bot
+    from wechat.driver_factory import itchat as itchat_driver
 
-    wx_compat.apply()
+    itchat_driver.apply_compat()
     itchat.config.BASE_URL = sandbox.base_url
     qr_shown, outcome = threading.Event(), {}
 
@@ -148,7 +147,8 @@ def login_held_bot(sandbox, folder: Path, timeout: float = 60.0):
 
     def run() -> None:
         try:
-            outcome["bot"] = create_bot(SessionFiles(folder), qr_callback, lambda: None, lambda: None)
+            outcome["bot"] = itchat_driver.create_bot(itchat_driver.SessionFiles(folder), qr_callback,
+                                                      lambda: None, lambda: None)
         except BaseException as exc:  # noqa: BLE001  (raised in the caller)
             outcome["error"] = exc
 

@@ -1,7 +1,7 @@
 """Benchmark 1: sync a large account (10,000 friends, 200 groups x 500 members, 100 MPs) into SQL.
 
 In one process (the one whose peak RSS is reported): log an unmodified wxpy Bot into the sandbox with the indexed
-puid map (as libs/wx/connection.create_bot does), run the product's run_sync into an empty SQLite database, apply
+puid map (as drivers/itchat/connection.create_bot does), run the product's run_sync into an empty SQLite database, apply
 1 % changes to the sandbox world, run_sync again. After each sync the avatar download that the `wechat.avatars`
 task does next is timed on its own (`avatars_after`). Then, on fresh databases and one shared snapshot, the set-based
 apply (wechat/sync/store.py) against the row-by-row baseline (bench/naive_sync.py).
@@ -106,12 +106,12 @@ class PhaseClock:
 
 
 def install_clock() -> PhaseClock:
-    from wechat import sync_snapshot
+    from wechat import seam_snapshot
     from wechat.sync import store as sync
 
     clock = PhaseClock()
     for name in ("refresh", "friends", "mps", "groups"):
-        clock.wrap(sync_snapshot, name, f"snapshot.{name}")
+        clock.wrap(seam_snapshot, name, f"snapshot.{name}")
     for name in ("sync_people", "sync_groups", "remove_orphans"):
         clock.wrap(sync, name, f"db.{name}")
     return clock
@@ -167,11 +167,11 @@ def main() -> None:
     quiet_logs()
 
     from extensions import db
-    from libs.wx.puid_map import IndexedPuidMap
     from tests.fixtures.processes import RedisServer
     from tests.fixtures.sandbox import login_bot, start_sandbox, stop_bot, stop_sandbox
-    from wechat import sync_snapshot
+    from wechat import seam_snapshot
     from wechat.accounts import account_of_bot
+    from wechat.driver_factory import itchat, seam_driver
     from wechat.state import BotState
     from wechat.sync.runner import run_sync
 
@@ -193,7 +193,7 @@ def main() -> None:
 
         timer = Timer()
         bot = login_bot(sandbox, timeout=300)
-        bot.puid_map = IndexedPuidMap(str(folder / "puid.pkl"))  # as libs/wx/connection.create_bot does
+        bot.puid_map = itchat.IndexedPuidMap(str(folder / "puid.pkl"))  # as drivers/itchat/connection.create_bot does
         login_seconds = timer.seconds()
 
         with apps["product"].app_context():
@@ -239,9 +239,10 @@ def main() -> None:
 
         # One snapshot, applied set-based and row by row into fresh databases.
         timer = Timer()
-        sync_snapshot.refresh(bot)
-        snapshot = {"friends": sync_snapshot.friends(bot), "mps": sync_snapshot.mps(bot),
-                    "groups": sync_snapshot.groups(bot)}
+        driver = seam_driver(bot)
+        seam_snapshot.refresh(driver)
+        snapshot = {"friends": seam_snapshot.friends(driver), "mps": seam_snapshot.mps(driver),
+                    "groups": seam_snapshot.groups(driver)}
         snapshot_seconds = timer.seconds()
         with apps["set_based"].app_context():
             account_id = account_of_bot(bot).id

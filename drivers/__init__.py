@@ -7,6 +7,6 @@ The rest of the product talks to WeChat only through the seam (``drivers.types``
 |---|---|
 | ``types`` | the neutral data: contacts, groups, members, events, capabilities, errors |
 | ``interface`` | what a WeChat connection can be asked to do (the ``Driver`` protocol) |
-| ``itchat/`` | the itchat driver's capabilities and id stability (its code: libs/wx, moving here next) |
+| ``itchat/`` | wxpy/itchat (web and UOS login) with every repair: compat, resilience, puid map, held loop, checkpoint |
 | ``padpro/`` | the WeChatPadPro-style gateway (8059-era HTTP + WebSocket API) |
 """

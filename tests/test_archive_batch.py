@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event
 
 from app import create_app
+from drivers.itchat.directory import ChatDirectory
 from extensions import db
 from libs import metrics
 from libs.events import STREAM_KEY
@@ -276,7 +277,7 @@ def test_the_batch_insert_skips_duplicates_and_returns_ids_on_real_engines(engin
         db.session.add(account)
         db.session.commit()
         bot = Bot()
-        records = [archive.build_record(Msg(bot, number, text=f"第{number}条 🎉"), archive.ChatDirectory(bot))
+        records = [archive.build_record(Msg(bot, number, text=f"第{number}条 🎉"), ChatDirectory(bot))
                    for number in (1, 2, 3)]
         row = {column: None for column in archive.RECORD_COLUMNS}
         first = insert_new([{**row, **records[0], "account_id": account.id}])

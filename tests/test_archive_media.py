@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from drivers.itchat.media import MediaRequest, MediaTooLarge, download
 from extensions import db
 from libs import metrics
 from libs.redis_client import get_redis
-from libs.wx.media import MediaRequest, MediaTooLarge, download
 from models.message import Message
 from tests.test_archive_batch import Bot, Msg, Response, receive
 from wechat.dispatch import BotContext, handlers

@@ -117,7 +117,7 @@ def test_batch_start_hooks_run_before_the_first_message_of_each_batch(app):
 
 
 class PlainBot:
-    """A bot without batch_end_hooks (not libs.wx.connection's HeldBot)."""
+    """A bot without batch_end_hooks (not drivers.itchat.connection's HeldBot)."""
 
     def register(self, **kwargs):
         return lambda func: func

@@ -1,12 +1,13 @@
-"""WeChat's answers to group operations, recorded shapes first (wechat/group_errors.py), and the back-off."""
+"""WeChat's answers to group operations, recorded shapes first (drivers/group_errors.py), and the back-off."""
 
 from __future__ import annotations
 
 import pytest
 
+from drivers.group_errors import group_op_error
+from drivers.itchat.driver import response_error
 from wechat.automation.actions import BotActions, CommandError, GroupOpPacer
-from wechat.bot_commands import _response_error
-from wechat.group_errors import group_op_error
+from wechat.seam_commands import command_error
 from wechat.sending.pacing import Pacer
 
 # wxpy issue 49: what itchat hands back for a refused creation (ErrMsg translated, the server's text in RawMsg).
@@ -34,7 +35,9 @@ def test_a_refused_removal_says_so_even_for_owners():
 
 
 def test_1204_is_a_recipient_wechat_will_not_deliver_to():
-    assert _response_error(1204, "").code == "not_reachable"
+    assert command_error(response_error(1204, "")).code == "not_reachable"
+    assert command_error(response_error(1205, "")).code == "rate_limited"
+    assert command_error(response_error(1, "nope")).code == "wechat_error"
 
 
 def test_group_operations_back_off_like_sends_then_give_the_reason():

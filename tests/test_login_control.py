@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from drivers.itchat.connection import SessionFiles
+from drivers.itchat.loops import LoopStopped
 from libs.events import STREAM_KEY
-from libs.wx.connection import SessionFiles
-from libs.wx.loops import LoopStopped
 from wechat import control, worker_wiring
 from wechat.listener import Listener, ListenerSettings
 

@@ -6,8 +6,8 @@ import types
 
 import pytest
 
-from libs.wx import login_mode
-from libs.wx.login_mode import LoginRefused, read_login_answer
+from drivers.itchat import login_mode
+from drivers.itchat.login_mode import LoginRefused, read_login_answer
 
 OK = ("<error><ret>0</ret><message></message><skey>@crypt_1</skey><wxsid>a+b/c</wxsid><wxuin>1</wxuin>"
       "<pass_ticket>x%2By</pass_ticket></error>")

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wxpy.utils.puid_map import PuidMap
 
-from libs.wx.puid_map import IndexedPuidMap
+from drivers.itchat.puid_map import IndexedPuidMap
 
 
 @dataclass

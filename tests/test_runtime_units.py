@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from libs.wx.login_mode import LoginRefused, file_and_sync_urls, make_process_login_info, parse_login_xml
-from libs.wx.sender import client_msg_id, file_appmsg
+from drivers.itchat.login_mode import LoginRefused, file_and_sync_urls, make_process_login_info, parse_login_xml
+from drivers.itchat.sender import client_msg_id, file_appmsg
 from wechat.control import needs_relaunch
 from wechat.lease import Lease
 from wechat.sending.pacing import Pacer

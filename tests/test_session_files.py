@@ -9,10 +9,10 @@ import stat
 
 import pytest
 
-from libs import wx_compat
-from libs.wx.connection import SessionFiles
-from libs.wx.puid_map import IndexedPuidMap
-from libs.wx.session_file import UntrustedSessionFile, install, protect, read_pickle, write_pickle
+from drivers.itchat import compat as wx_compat
+from drivers.itchat.connection import SessionFiles
+from drivers.itchat.puid_map import IndexedPuidMap
+from drivers.itchat.session_file import UntrustedSessionFile, install, protect, read_pickle, write_pickle
 
 RAN: list[str] = []
 

@@ -12,7 +12,7 @@ import types
 
 import itchat.components.login as itchat_login
 
-from libs import wx_resilience
+from drivers.itchat import resilience as wx_resilience
 from tests.fixtures.sandbox import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 

@@ -1,4 +1,4 @@
-"""Each repair in libs/wx_compat.py, with a test that fails without it."""
+"""Each repair in drivers/itchat/compat.py, with a test that fails without it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from libs import wx_compat
+from drivers.itchat import compat as wx_compat
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""libs/wx/contacts.merge_people must leave itchat's lists exactly as itchat's own update_local_friends would."""
+"""drivers/itchat/contacts.merge_people must leave itchat's lists exactly as itchat's own update_local_friends would."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from libs.wx.contacts import merge_people
+from drivers.itchat.contacts import merge_people
 
 USER_NAMES = st.sampled_from([f"@u{n}" for n in range(12)])
 NAMES = st.one_of(st.just(""), st.text(max_size=6),

@@ -1,4 +1,4 @@
-"""libs/wx/loops.py: a stopped gate ends a core's long polls at once; a QR refresh ends only the QR poll, as an
+"""drivers/itchat/loops.py: a stopped gate ends a core's long polls at once; a QR refresh ends only the QR poll, as an
 expired code (itchat's own loop then fetches a new one)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from libs.wx.loops import LoopGate, LoopStopped
+from drivers.itchat.loops import LoopGate, LoopStopped
 
 
 class FakeCore:

@@ -84,7 +84,7 @@ def status():
     started = listener.get("started_at")
     wechat = state.wechat_health()
     # Degraded: logged in, but WeChat is failing right now (the listener retries with back-off, see
-    # libs/wx_resilience.py), or the listener stopped beating while logged in.
+    # drivers/itchat/resilience.py), or the listener stopped beating while logged in.
     degraded = login["state"] == "logged_in" and (wechat["consecutive_errors"] > 0 or not healthy)
     return jsonify({
         "degraded": degraded,

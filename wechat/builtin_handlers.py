@@ -10,10 +10,10 @@ from extensions import db
 from models.types import utcnow
 from wechat.automation.notes import bot_removed_from_group
 from wechat.dispatch import BotContext, event_handler, message_handler, on_batch_start
+from wechat.driver_factory import itchat
 from wechat.plugins import config_cache
 from wechat.state import BotState
 from wechat.sync.group_presence import groups_active, mark_group_left, notified_group_names
-from wechat.sync_snapshot import MEMBER_BATCH
 
 FRIEND_REQUEST_TTL = 3 * 24 * 3600
 
@@ -44,8 +44,8 @@ def learn_notified_groups(msg, ctx: BotContext) -> None:
     core = bot.core
     names = notified_group_names(raw.get("StatusNotifyUserName") or "",
                                  (room.get("UserName") for room in core.chatroomList))
-    for start in range(0, len(names), MEMBER_BATCH):
-        core.update_chatroom(names[start:start + MEMBER_BATCH], detailedMember=False)
+    for start in range(0, len(names), itchat.MEMBER_BATCH):
+        core.update_chatroom(names[start:start + itchat.MEMBER_BATCH], detailedMember=False)
     rooms = {room.get("UserName"): room for room in core.chatroomList}
     directory, now, seen = ctx.directory(), utcnow(), {}
     for name in names:
@@ -90,9 +90,14 @@ def remember_friend_request(msg, ctx: BotContext) -> None:
     if msg.raw.get("MsgType") != 37:
         return
     info = msg.raw.get("RecommendInfo", {})
+    # Kept under the requester's puid, like a seam driver's stable id (the one command table finds it by that);
+    # accepting needs this login's UserName, kept as encrypt_user.
+    user_name = info.get("UserName", "")
+    puid = ctx.directory().member_puid(user_name, lambda: msg.card) if user_name else None
     request = {
-        "id": str(msg.id), "user_name": info.get("UserName", ""), "nick_name": info.get("NickName", ""),
-        "text": info.get("Content", "") or msg.text or "", "ticket": info.get("Ticket", ""), "time": time.time(),
+        "id": str(msg.id), "user_name": puid or user_name, "nick_name": info.get("NickName", ""),
+        "text": info.get("Content", "") or msg.text or "", "ticket": info.get("Ticket", ""),
+        "encrypt_user": user_name, "scene": int(info.get("Scene") or 0), "time": time.time(),
     }
     key = ctx.state.key("friend_requests")
     ctx.state.client.hset(key, request["id"], json.dumps(request, ensure_ascii=False))

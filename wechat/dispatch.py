@@ -7,7 +7,7 @@ context. A failing handler is logged and the others still run.
 
 Batches: itchat fetches up to hundreds of messages per webwxsync, and one commit per message was most of the
 loop's cost. So a handler may *collect* messages and register a `flush` that stores them all at once; the
-dispatcher calls it at the end of each batch (the bot's queue is empty, see libs/wx/connection.py) or when
+dispatcher calls it at the end of each batch (the bot's queue is empty, see drivers/itchat/connection.py) or when
 `batch_size` messages wait. The handlers after a collecting one run once its flush has committed, per message and
 in order (nothing reacts to a message that is not stored yet), and a message is reported handled — which lets the
 checkpoint move the SyncKey past it — only after every flush of its batch succeeded.
@@ -48,7 +48,7 @@ class BotContext:
     entries: list[Entry] | None = None  # the handlers to run; None: every registered one
 
     def directory(self):
-        """The fast chat lookup shared by every handler of this login: libs/wx/directory.py on the itchat path,
+        """The fast chat lookup shared by every handler of this login: drivers/itchat/directory.py on the itchat path,
         wechat/seam.py's SeamDirectory on a seam driver."""
         if "directory" not in self.cache:
             from wechat.seam import directory_of, is_driver
@@ -56,9 +56,9 @@ class BotContext:
             if is_driver(self.bot):
                 self.cache["directory"] = directory_of(self.bot)
             else:
-                from libs.wx.directory import ChatDirectory
+                from wechat.driver_factory import itchat
 
-                self.cache["directory"] = ChatDirectory(self.bot)
+                self.cache["directory"] = itchat.ChatDirectory(self.bot)
         return self.cache["directory"]
 
     def account_id(self) -> int:

@@ -1,8 +1,8 @@
 """Which WeChat driver runs: the one product module that imports a driver package (docs/DRIVERS.md).
 
-`itchat` is today's wxpy/itchat stack, still driven by the listener's own login loop (wechat/listener.py) and
-the wxpy-side handlers; every other name builds a seam driver (drivers.interface.Driver) that the seam
-listener (wechat/driver_listener.py) logs in and polls.
+`itchat` is the wxpy/itchat stack of drivers/itchat, still driven by the listener's own login loop
+(wechat/listener.py), which reaches the driver's public names as `driver_factory.itchat.<name>`; every other name
+builds a seam driver (drivers.interface.Driver) that the seam listener (wechat/driver_listener.py) logs in and polls.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drivers import itchat as itchat_driver
+from drivers import itchat
 from drivers.interface import Driver
 from drivers.types import Capability, IdStability
 
 DRIVERS = ("itchat", "padpro")
-ITCHAT_CAPABILITIES = itchat_driver.CAPABILITIES  # the wxpy path's (drivers/itchat)
+ITCHAT_CAPABILITIES = itchat.CAPABILITIES
 
 
 class DriverConfigError(RuntimeError):
@@ -53,6 +53,14 @@ def build_driver(config: Mapping[str, Any]) -> Driver:
     raise DriverConfigError("the itchat driver is run by the wxpy listener path, not built here")
 
 
+def seam_driver(connection: Any) -> Driver:
+    """The seam driver of the live connection: a seam driver itself, or the ItchatDriver over the listener's wxpy
+    Bot (one per Bot). Commands and the sync work on this, whichever driver runs."""
+    from wechat.seam import is_driver
+
+    return connection if is_driver(connection) else itchat.driver_for(connection)
+
+
 def capability_names(capabilities: Capability) -> str:
     """Capabilities as the login record stores them: comma-separated flag names, lower case, sorted."""
     return ",".join(sorted(flag.name.lower() for flag in Capability if flag.value and flag in capabilities))
@@ -64,4 +72,4 @@ def login_fields(name: str, capabilities: Capability, id_stability: IdStability)
 
 
 def itchat_login_fields() -> dict[str, str]:
-    return login_fields(itchat_driver.NAME, itchat_driver.CAPABILITIES, itchat_driver.ID_STABILITY)
+    return login_fields(itchat.NAME, itchat.CAPABILITIES, itchat.ID_STABILITY)

@@ -51,7 +51,7 @@ def qr_png(payload: str) -> bytes:
 
 
 class _Gate:
-    """What the base listener asks of its loop gate (libs/wx/loops.py), for a listener that has no wxpy loops."""
+    """What the base listener asks of its loop gate (drivers/itchat/loops.py), for a listener that has no wxpy loops."""
 
     def __init__(self) -> None:
         self.threads: list[threading.Thread] = []

@@ -8,7 +8,7 @@ Life of a listener (one Celery task):
 3. log in (QR code → Redis + SSE, or at once from the saved session), then run until one of:
    logout (dashboard or phone), the bot's loop stopping, a stop request, worker shutdown, or the lease lost;
    "new QR code" from the dashboard replaces the QR code inside this listener's own login loop;
-4. stop every loop it started (QR polling, synccheck, message loop, heartbeat: libs/wx/loops.py) and wait for
+4. stop every loop it started (QR polling, synccheck, message loop, heartbeat: drivers/itchat/loops.py) and wait for
    them, then give the lease up and say "no listener" in the same step; after a logout or a stopped bot start a
    fresh listener (new QR code).
 Worker shutdown keeps the WeChat session (saved for hot reload) instead of logging out.
@@ -22,14 +22,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from libs import wx_resilience
 from libs.queues import bot_queue
-from libs.wx.checkpoint import SyncCheckpoint
-from libs.wx.connection import ConnectionFailed, SessionFiles, create_bot, save_session
-from libs.wx.login_mode import LoginRefused, refusal_after_login
-from libs.wx.loops import LoopGate, LoopStopped
 from wechat import runtime
-from wechat.driver_factory import itchat_login_fields
+from wechat.driver_factory import itchat, itchat_login_fields
 from wechat.session_end import session_end_message
 from wechat.state import BotState
 
@@ -50,7 +45,7 @@ class ListenerSettings:
 
 
 class Listener:
-    def __init__(self, state: BotState, files: SessionFiles, settings: ListenerSettings, task_id: str,
+    def __init__(self, state: BotState, files: itchat.SessionFiles, settings: ListenerSettings, task_id: str,
                  hostname: str, relaunch: Callable[[], None],
                  install_handlers: Callable[[object, Callable, Callable], None] = lambda bot, done, halt: None,
                  on_ready: Callable[[object], None] = lambda bot: None,
@@ -65,12 +60,12 @@ class Listener:
         self.on_ready = on_ready
         self.on_session_end = on_session_end
         self.lease = state.lease(settings.lease_ttl)
-        self.gate = LoopGate()
+        self.gate = itchat.LoopGate()
         self.stop_event = threading.Event()
         self.stop_reason = ""
         self.end_message = ""
         self.bot = None
-        self.checkpoint: SyncCheckpoint | None = None
+        self.checkpoint: itchat.SyncCheckpoint | None = None
         self._shutting_down = False
         self._threads: list[threading.Thread] = []
         self._outcome: dict[str, object] = {}
@@ -156,13 +151,13 @@ class Listener:
 
         def build() -> None:
             try:
-                wx_resilience.install()  # before login: an outage must never read as a logout (libs/wx_resilience)
-                bot = create_bot(self.files, self._on_qr, self._on_login, self._on_logout, gate=self.gate)
+                itchat.install_resilience()  # before login: an outage must never read as a logout
+                bot = itchat.create_bot(self.files, self._on_qr, self._on_login, self._on_logout, gate=self.gate)
                 outcome["bot"] = bot
                 # The bot's message loop is held until the checkpoint and our handlers are in place.
-                self.checkpoint = SyncCheckpoint(bot.core, self.files.hot_reload)
+                self.checkpoint = itchat.SyncCheckpoint(bot.core, self.files.hot_reload)
                 # After the checkpoint: it wraps get_msg too, and errors must be counted around its wrapper.
-                wx_resilience.watch(bot.core, self.state.wechat_error, self.state.wechat_recovered)
+                itchat.watch_connection(bot.core, self.state.wechat_error, self.state.wechat_recovered)
                 self.install_handlers(bot, lambda msg: self.checkpoint.done(msg.raw), self.stop)
                 if self.gate.stopped:
                     return  # stopped while logging in: never start handling messages
@@ -178,13 +173,13 @@ class Listener:
             if self.stop_event.is_set():
                 return self._abandon_login()
         error = outcome.get("error")
-        if self.stop_event.is_set() or isinstance(error, LoopStopped):
+        if self.stop_event.is_set() or isinstance(error, itchat.LoopStopped):
             return self._abandon_login()
-        if isinstance(error, LoginRefused):
+        if isinstance(error, itchat.LoginRefused):
             self.state.set_paused("refused")
             self.state.set_login("refused", message=error.message, ret=error.ret)
             return "refused"
-        if isinstance(error, ConnectionFailed):
+        if isinstance(error, itchat.ConnectionFailed):
             self.end_message = str(error)
             self.stop_event.wait(5)  # back off before the relaunch; a down server must not become a crash loop
             return "connection_failed"
@@ -196,7 +191,7 @@ class Listener:
 
     def _serve(self, bot) -> str:
         self.bot = bot
-        save_session(bot, self.files, self.checkpoint)
+        itchat.save_session(bot, self.files, self.checkpoint)
         runtime.set_bot(bot)
         try:
             self.state.clear_wechat_health()  # a new session starts healthy; an old outage is no longer news
@@ -216,7 +211,7 @@ class Listener:
             if not bot.alive:
                 return self._logged_out(bot)
             if time.monotonic() - last_save > self.settings.save_interval:
-                save_session(bot, self.files, self.checkpoint)
+                itchat.save_session(bot, self.files, self.checkpoint)
                 last_save = time.monotonic()
         reason = self.stop_reason or "stopped"
         runtime.clear_bot()
@@ -259,7 +254,7 @@ class Listener:
             return
         if keep_session:
             try:  # before the loops end: itchat clears the session's cookies when its receive loop ends
-                save_session(bot, self.files, self.checkpoint)
+                itchat.save_session(bot, self.files, self.checkpoint)
             except Exception:
                 logger.warning("could not save the WeChat session", exc_info=True)
         bot.core.alive = False
@@ -277,7 +272,7 @@ class Listener:
     def _logged_out(self, bot) -> str:
         runtime.clear_bot()
         self.files.forget_session()
-        refused = refusal_after_login(bot.core)
+        refused = itchat.refusal_after_login(bot.core)
         if refused is not None:  # the session ended at its first synccheck: a refused login, not a logout
             self.state.set_paused("refused")
             self.state.set_login("refused", message=refused.message, ret=refused.ret)
@@ -303,7 +298,7 @@ class Listener:
 
     def _on_qr(self, uuid: str, status: str, qrcode: bytes) -> None:
         if self.gate.stopped or self.stop_event.is_set():
-            raise LoopStopped("the listener is stopping")  # ends itchat's QR loop here and now
+            raise itchat.LoopStopped("the listener is stopping")  # ends itchat's QR loop here and now
         if str(status) == "400":
             return  # expired (or replaced on request): itchat fetches a new QR code and reports it at once
         state = QR_STATES.get(str(status), "waiting")
@@ -314,7 +309,7 @@ class Listener:
         if not self.state.set_login(state, uuid=uuid, qrcode=png):
             logger.warning("listener %s: a newer listener holds the lease; ending this QR login", self.task_id)
             self.stop("lease_lost")
-            raise LoopStopped("fenced off by a newer listener")
+            raise itchat.LoopStopped("fenced off by a newer listener")
 
     def _on_login(self) -> None:
         logger.info("WeChat login confirmed")

@@ -1,7 +1,8 @@
 """The product's side of the driver seam: telling a seam driver from the wxpy bot, and naming chats by id.
 
-While the itchat path still hands wxpy objects to the product, a few places take either a wxpy Bot or a seam
-driver (`bot_commands.run_command`, the dispatcher, the sync); they ask `is_driver` here, in one way.
+While the itchat driver's handlers still see wxpy objects, a few places take either a wxpy Bot or a seam driver
+(the dispatcher, the account lookup); they ask `is_driver` here, in one way. Commands and the sync take the
+driver (wechat/driver_factory.seam_driver).
 """
 
 from __future__ import annotations
@@ -133,14 +134,15 @@ class SeamDirectory:
                 self._members[group_id] = cached
         return cached[1]
 
-    def group_member(self, person_id: str) -> ChatName | None:
-        """A member of one of the bot's groups who is no contact (a stranger), from the groups' member lists (each
-        listed once per NAMES_MAX_AGE): bulk sends to group members name them, and WeChat then says why it will not
-        deliver (1204) instead of the product saying it knows no such person."""
-        for group in self.groups():
-            for member in self.members(group.id):
-                if member.id == person_id:
-                    return ChatName(person_id, member.nick_name or member.display_name or person_id, "stranger")
+    def member_anywhere(self, member_id: str) -> Member | None:
+        """``member_id`` as a member of one of the bot's groups: the groups whose members are listed already first,
+        then the others (listed once each, kept for NAMES_MAX_AGE), so a miss costs listings once, not each time."""
+        groups = self.groups()
+        listed = [group.id for group in groups if group.id in self._members]
+        for group_id in [*listed, *(group.id for group in groups if group.id not in self._members)]:
+            for member in self.members(group_id):
+                if member.id == member_id:
+                    return member
         return None
 
     def member_name(self, group_id: str, member_id: str) -> str:

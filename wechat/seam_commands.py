@@ -1,95 +1,109 @@
-"""The bot commands (wechat/bot_commands.py names and answers) on a seam driver (drivers.interface.Driver).
+"""The bot commands, one table for every driver (drivers.interface.Driver; the itchat driver's wxpy Bot is reached
+through its ItchatDriver, wechat/driver_factory.seam_driver). wechat/bot_commands.py runs them.
 
 Each command checks the capability first (`require`): what the driver cannot do answers `unsupported`, which the
-API maps to 409 and automation skips with an audit entry. Driver errors map in one place (`driver_errors`):
-RateLimited → rate_limited (the send jobs' back-off), NotLoggedIn → not_logged_in, anything else → wechat_error.
+API maps to 409 and automation skips with an audit entry. Driver errors map in one place (`command_error`):
+RateLimited → rate_limited (the send jobs' back-off), NotLoggedIn → not_logged_in, WeChat's 1204 →
+not_reachable, an unknown id → not_found, anything else → wechat_error.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import has_app_context
-
+from drivers.group_errors import RATE_LIMIT_CODE, group_op_error
 from drivers.interface import Driver, require
 from drivers.types import Capability, DriverError, NotLoggedIn, RateLimited, Rejected, Unsupported
-from wechat.bot_commands import (
-    INVITE_ABOVE,
-    MAX_GROUP_SIZE,
-    NOT_REACHABLE_CODE,
-    CommandError,
-    _response_error,
-    uploads_to_send,
-)
-from wechat.group_errors import RATE_LIMIT_CODE, group_op_error
+from wechat.bot_commands import INVITE_ABOVE, MAX_GROUP_SIZE, CommandError, uploads_to_send
+from wechat.driver_factory import seam_driver
+from wechat.messages.sent import archive_sent
 from wechat.seam import ChatName, SeamDirectory, directory_of
 
 logger = logging.getLogger(__name__)
 
+NOT_REACHABLE_CODE = 1204  # WeChat's answer for a recipient it will not deliver to
+NOT_FRIEND = ("WeChat delivers only to friends, groups and MPs: {name} is a group member who is not a friend "
+              "of the bot (WeChat answers 1204)")
+TO_SELF = "the bot cannot send a message to itself (WeChat answers 1204); use the file helper"
+# Keyword arguments a driver's send may take besides the seam's (only passed to a method that names them):
+# client_msg_id — web WeChat's ClientMsgId per part (the send job's stable id); kind — what an upload is sent as.
+SEND_OPTIONS = ("client_msg_id", "kind")
+
 
 def command_error(exc: DriverError, operation: str | None = None) -> CommandError:
-    """The one mapping of the seam's errors to the commands' codes (and so to the API's statuses). Group operations
-    (`operation`: create, add, remove, rename) read the gateway's answer as wechat/group_errors.py reads web
-    WeChat's, so both drivers give the same errors and the same back-off."""
+    """The one mapping of the seam's errors to the commands' codes (and so to the API's statuses).
+
+    A driver marks a message that is already a sentence for the operator with ``details["explained"]`` (the itchat
+    driver reads web WeChat's group answers itself). A group operation (`operation`: create, add, remove) whose
+    driver reports only WeChat's code (the gateway) is read by drivers/group_errors.py, so both drivers give the same
+    errors and the same back-off."""
+    explained = bool(exc.details.get("explained"))
     if isinstance(exc, Unsupported):
         return CommandError("unsupported", exc.message)
-    if isinstance(exc, NotLoggedIn):
-        return CommandError("not_logged_in", "WeChat is not logged in")
-    ret = exc.details.get("ret", exc.code) if isinstance(exc.details, dict) else exc.code
-    if operation is not None and isinstance(exc, RateLimited | Rejected):
+    if operation is not None and not explained and isinstance(exc, RateLimited | Rejected):
+        ret = exc.details.get("ret", exc.code)
         problem = group_op_error(operation, ret if isinstance(exc, Rejected) else RATE_LIMIT_CODE, exc.message)
         if problem is not None:
             return CommandError(*problem)
     if isinstance(exc, RateLimited):
-        return CommandError("rate_limited", "WeChat says the operation is too frequent; try again later")
-    if isinstance(exc, Rejected) and exc.code == NOT_REACHABLE_CODE:
-        return _response_error(NOT_REACHABLE_CODE, exc.message)  # the same answer as the itchat side's 1204
-    return CommandError("wechat_error", f"WeChat refused the operation: {exc}")
+        return CommandError("rate_limited", exc.message if explained else
+                            "WeChat says the operation is too frequent; try again later")
+    if isinstance(exc, NotLoggedIn):
+        return CommandError("not_logged_in", "WeChat is not logged in")
+    if exc.details.get("not_found"):
+        return CommandError("not_found", exc.message)
+    if exc.code == NOT_REACHABLE_CODE:
+        return CommandError("not_reachable", exc.message if explained else
+                            "WeChat refused the recipient (code 1204): not a friend of the bot, or the bot itself")
+    return CommandError("wechat_error", exc.message if explained else f"WeChat refused the operation: {exc}")
 
 
-def driver_errors(func):
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except DriverError as exc:
-            raise command_error(exc) from exc
-
-    return wrapper
-
-
-def group_op_errors(operation: str):
-    """`driver_errors` for a group operation: its failures read like web WeChat's (wechat/group_errors.py)."""
+def driver_errors(func=None, *, operation: str | None = None):
+    """A command: called with the live connection (converted to its seam driver); driver errors as CommandError
+    (`operation` names a group operation, read as such: command_error)."""
 
     def decorate(func):
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
+        def wrapper(connection, *args, **kwargs):
             try:
-                return func(*args, **kwargs)
+                return func(seam_driver(connection), *args, **kwargs)
             except DriverError as exc:
                 raise command_error(exc, operation) from exc
 
         return wrapper
 
-    return decorate
+    return decorate(func) if func is not None else decorate
 
 
-def _chat(directory: SeamDirectory, chat_id: str):
+def _chat(directory: SeamDirectory, chat_id: str) -> ChatName:
     if not isinstance(chat_id, str) or not chat_id:
         raise CommandError("invalid", "the chat id must be a non-empty string")
     chat = directory.chat(chat_id)
     if not chat.name and chat.kind == "stranger":
-        me = directory.me()
-        # The bot itself and members of its groups are known recipients WeChat refuses (1204, with the reason).
-        found = ChatName(me.id, me.nick_name, "self") if chat_id == me.id else directory.group_member(chat_id)
-        if found is None:
-            raise CommandError("not_found", f"no contact, group or member with id {chat_id[:64]!r}")
-        return found
+        raise CommandError("not_found", f"no contact, group or member with id {chat_id[:64]!r}")
     return chat
+
+
+def _person(directory: SeamDirectory, chat_id: str) -> ChatName:
+    """A friend, group or MP by id; failing that the bot itself (kind "self") or a member of one of its groups
+    (kind "member"): who may be put in a group or asked to be a friend, but not sent to (WeChat answers 1204)."""
+    try:
+        return _chat(directory, chat_id)
+    except CommandError as exc:
+        if exc.code != "not_found":
+            raise
+        me = directory.me()
+        if chat_id == me.id:
+            return ChatName(me.id, me.nick_name, "self")
+        member = directory.member_anywhere(chat_id)
+        if member is None:
+            raise
+        return ChatName(member.id, member.display_name or member.nick_name, "member")
 
 
 def _group(directory: SeamDirectory, group_id: str):
@@ -105,16 +119,29 @@ def _ids(values: Any, what: str) -> list[str]:
     return values
 
 
+def _with_options(method: Callable, **options: Any) -> Callable:
+    """`method` with those of `options` (SEND_OPTIONS) that it takes; the others are left out."""
+    accepted = inspect.signature(method).parameters
+    given = {name: value for name, value in options.items()
+             if name in SEND_OPTIONS and name in accepted and value is not None}
+    return functools.partial(method, **given) if given else method
+
+
 # -- commands ------------------------------------------------------------------------------------------------------
 @driver_errors
 def send_message(driver: Driver, to: str, text: str = "", files: list[str] | None = None,
                  msg_ids: list[int] | None = None) -> dict[str, Any]:
-    """Send text and/or uploads (by upload id) to one chat; each part WeChat accepted is archived with its id."""
+    """Send text and/or uploads (by upload id) to one chat; each part WeChat accepted is archived with its id.
+    msg_ids fix each part's ClientMsgId on a driver that sends one (the itchat driver)."""
     uploads = uploads_to_send(files, driver.name)  # the driver's own size limits, before anything is sent
     if not isinstance(text, str):
         raise CommandError("invalid", "text must be a string")
     directory = directory_of(driver)
-    chat = _chat(directory, to)
+    chat = _person(directory, to)
+    if chat.kind == "self":
+        raise CommandError("not_reachable", TO_SELF)
+    if chat.kind == "member":
+        raise CommandError("not_reachable", NOT_FRIEND.format(name=chat.name or chat.id))
     parts: list[tuple[str, Any]] = ([("text", text)] if text else []) + [("file", u) for u in uploads]
     if not parts:
         raise CommandError("invalid", "nothing to send")
@@ -122,15 +149,18 @@ def send_message(driver: Driver, to: str, text: str = "", files: list[str] | Non
     for kind, payload in parts:
         require(driver, Capability.SEND_TEXT if kind == "text" else
                 Capability.SEND_IMAGE if payload.kind == "image" else Capability.SEND_FILE)
+    ids = list(msg_ids or []) + [None] * len(parts)
     sent: list[tuple[str, Any, str]] = []
     try:
-        for kind, payload in parts:
+        for (kind, payload), msg_id in zip(parts, ids, strict=False):
             if kind == "text":
-                result = driver.send_text(chat.id, payload)
+                result = _with_options(driver.send_text, client_msg_id=msg_id)(chat.id, payload)
             elif payload.kind == "image":
-                result = driver.send_image(chat.id, Path(payload.path).read_bytes(), payload.name)
+                result = _with_options(driver.send_image, client_msg_id=msg_id)(
+                    chat.id, Path(payload.path).read_bytes(), payload.name)
             else:
-                result = driver.send_file(chat.id, Path(payload.path).read_bytes(), payload.name)
+                result = _with_options(driver.send_file, client_msg_id=msg_id, kind=payload.kind)(
+                    chat.id, Path(payload.path).read_bytes(), payload.name)
             sent.append((kind, payload, result.msg_id))
     finally:
         archive_sent(directory, chat, sent)
@@ -138,44 +168,7 @@ def send_message(driver: Driver, to: str, text: str = "", files: list[str] | Non
             "msg_ids": [msg_id for _, _, msg_id in sent]}
 
 
-def archive_sent(directory: SeamDirectory, chat, sent: list[tuple[str, Any, str]]) -> None:
-    """Store and announce what went out (never raises: the message is out either way)."""
-    if not sent or not has_app_context():
-        return
-    from extensions import db
-    from libs.emoji_markup import normalize_emoji
-    from libs.events import publish_many
-    from wechat.accounts import ensure_account
-    from wechat.messages.archive import message_event, store_batch
-    from wechat.messages.sent import UPLOAD_TYPES, _UploadCopy
-
-    try:
-        me = directory.me()
-        now = datetime.now(UTC).replace(microsecond=0)
-        items = []
-        for kind, payload, msg_id in sent:
-            if not msg_id:
-                continue
-            upload = kind != "text"
-            record = {"msg_id": str(msg_id),
-                      "type": UPLOAD_TYPES.get(payload.kind, "attachment") if upload else "text",
-                      "chat_kind": chat.kind, "chat_puid": chat.id, "chat_name": normalize_emoji(chat.name)[:255],
-                      "sender_puid": me.id, "sender_name": me.nick_name[:255], "is_outgoing": True,
-                      "text": "" if upload else payload, "url": None,
-                      "file_name": payload.name if upload else None, "created_at": now}
-            items.append((_UploadCopy(payload) if upload else None, record))
-        if not items:
-            return
-        account_id = ensure_account(me.id, me.nick_name).id
-        db.session.commit()
-        stored = store_batch(items, account_id)
-        if stored:
-            publish_many([("message", message_event(record)) for record in stored])
-    except Exception:
-        logger.warning("could not archive a message the bot sent to %s", chat.id, exc_info=True)
-
-
-@group_op_errors("create")
+@driver_errors(operation="create")
 def create_group(driver: Driver, members: list[str], topic: str = "") -> dict[str, Any]:
     require(driver, Capability.CREATE_GROUP)
     people = _ids(members, "members")
@@ -183,18 +176,20 @@ def create_group(driver: Driver, members: list[str], topic: str = "") -> dict[st
         raise CommandError("invalid", "WeChat needs at least two other members to create a group")
     directory = directory_of(driver)
     for person in people:
-        _chat(directory, person)
+        _person(directory, person)
     group_id = driver.create_group(topic or "", people)
     directory.forget()
     return {"ok": True, "group": {"puid": group_id, "name": topic or ""}}
 
 
-@group_op_errors("add")
+@driver_errors(operation="add")
 def add_members(driver: Driver, group: str, members: list[str], invite: bool | None = None) -> dict[str, Any]:
     """Directly up to 40 members, by invitation above (or when invite=True), as on the itchat path."""
     directory = directory_of(driver)
     target = _group(directory, group)
     people = _ids(members, "members")
+    for person in people:
+        _person(directory, person)
     size = len(directory.members(target.id)) or target.member_count
     if size + len(people) > MAX_GROUP_SIZE:
         raise CommandError("invalid", f"{target.name} has {size} members; the limit is {MAX_GROUP_SIZE}")
@@ -206,7 +201,7 @@ def add_members(driver: Driver, group: str, members: list[str], invite: bool | N
             "count": len(people)}
 
 
-@group_op_errors("remove")
+@driver_errors(operation="remove")
 def remove_members(driver: Driver, group: str, members: list[str]) -> dict[str, Any]:
     require(driver, Capability.REMOVE_MEMBERS)
     directory = directory_of(driver)
@@ -246,10 +241,9 @@ def accept_friend(driver: Driver, user_name: str, verify_content: str = "") -> d
 @driver_errors
 def add_friend(driver: Driver, puid: str, verify_content: str = "") -> dict[str, Any]:
     require(driver, Capability.ADD_FRIEND)
-    if not isinstance(puid, str) or not puid:
-        raise CommandError("invalid", "the user id must be a non-empty string")
-    driver.add_friend(puid, verify_content or "")
-    return {"ok": True, "user": {"puid": puid, "name": directory_of(driver).chat(puid).name}}
+    person = _person(directory_of(driver), puid)
+    driver.add_friend(person.id, verify_content or "")
+    return {"ok": True, "user": {"puid": person.id, "name": person.name}}
 
 
 @driver_errors
@@ -285,7 +279,8 @@ def list_chats(driver: Driver, kind: str = "all") -> dict[str, Any]:
         raise CommandError("invalid", f"kind must be one of all, {', '.join(sources)}")
     chosen = sources if kind == "all" else {kind: sources[kind]}
     return {"ok": True, **{name: [{"puid": chat.id, "name": getattr(chat, "remark_name", "") or
-                                   getattr(chat, "nick_name", "") or getattr(chat, "name", "")}
+                                   getattr(chat, "nick_name", "") or getattr(chat, "name", "") or
+                                   getattr(chat, "alias", "")}
                                   for chat in get()] for name, get in chosen.items()}}
 
 

@@ -1,4 +1,5 @@
-"""A seam driver's lists as the sync's plain dicts (the same shapes as wechat/sync_snapshot.py gives for wxpy)."""
+"""The driver's lists as the sync's plain dicts: the one snapshot for every driver (ids are the driver's stable ids:
+the itchat driver's puids, a gateway's wxids; stored as `puid`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from drivers.types import Contact
 from libs.emoji_markup import normalize_emoji
 from wechat.seam import directory_of
 
+CONTACT_FIELDS = ("nick_name", "remark_name", "sex", "province", "city", "signature")
+
 
 def _person(contact: Contact) -> dict[str, Any]:
     return {"puid": contact.id, "nick_name": normalize_emoji(contact.nick_name)[:255],
@@ -19,7 +22,11 @@ def _person(contact: Contact) -> dict[str, Any]:
 
 
 def refresh(driver: Driver) -> None:
-    """The sync reads fresh lists from the driver anyway; the shared directory lists again too."""
+    """Fresh lists for the sync. A driver that keeps the lists itself offers ``refresh_contacts()`` (the itchat
+    driver: itchat holds them and never forgets a friend or MP that is gone); the shared directory lists again."""
+    refresh_contacts = getattr(driver, "refresh_contacts", None)
+    if callable(refresh_contacts):
+        refresh_contacts()
     directory_of(driver).forget()
 
 

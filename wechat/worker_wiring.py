@@ -11,23 +11,22 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from libs.wx.connection import SessionFiles, configure_itchat
 from wechat.control import bot_state, celery_app, enqueue_send_job, launch_listener, send_to_bot
 from wechat.dispatch import BotContext, install_dispatcher
-from wechat.driver_factory import build_driver, uses_seam
+from wechat.driver_factory import build_driver, itchat, uses_seam
 from wechat.listener import Listener, ListenerSettings
 
 logger = logging.getLogger(__name__)
 
 
-def session_files(app: Flask) -> SessionFiles:
-    return SessionFiles.for_account(Path(app.instance_path), app.config["WECHAT_ACCOUNT"])
+def session_files(app: Flask) -> itchat.SessionFiles:
+    return itchat.SessionFiles.for_account(Path(app.instance_path), app.config["WECHAT_ACCOUNT"])
 
 
 def build_listener(task_id: str, hostname: str, app: Flask | None = None) -> Listener:
     app = app or current_app._get_current_object()
     config = app.config
-    configure_itchat(config["WECHAT_BASE_URL"], config["WECHAT_LOGIN_MODE"], config["WECHAT_UOS_EXTSPAM"])
+    itchat.configure_itchat(config["WECHAT_BASE_URL"], config["WECHAT_LOGIN_MODE"], config["WECHAT_UOS_EXTSPAM"])
     state = bot_state(app)
     settings = ListenerSettings(account=config["WECHAT_ACCOUNT"], lease_ttl=config["LISTENER_LEASE_TTL"],
                                 heartbeat_interval=config["LISTENER_HEARTBEAT"],

@@ -6,33 +6,22 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.types import SelfInfo
 from extensions import db
 from libs.events import STREAM_KEY
 from libs.redis_client import get_redis
 from models.message import Message
 from wechat.messages.archive import media_root
 from wechat.messages.sent import archive_sent
+from wechat.seam import ChatName
 
 
-@dataclass
-class Me:
-    puid: str = "me"
-    name: str = "机器人"
-    nick_name: str = "机器人"
+class Directory:
+    def me(self) -> SelfInfo:
+        return SelfInfo(id="me", nick_name="机器人")
 
 
-class Bot:
-    self = Me()
-
-
-class Group:  # wxpy's class name is what tells a group
-    puid = "g1"
-    name = "<b>群</b>"
-
-
-@dataclass
-class Sent:
-    id: int | None
+GROUP = ChatName("g1", "<b>群</b>", "group")
 
 
 @dataclass
@@ -45,9 +34,9 @@ class Upload:
 def test_sent_parts_are_archived_once_with_media_and_announced(app, tmp_path):
     upload = Upload(tmp_path / "stored.bin")
     upload.path.write_bytes(b"%PDF-1.4 agenda")
-    sent = [("text", "@张三\u2005你好", Sent(101)), ("file", upload, Sent(102)), ("text", "no id", Sent(None))]
-    archive_sent(Bot(), Group(), sent)
-    archive_sent(Bot(), Group(), sent)  # an echo or a retry of the same MsgIDs
+    sent = [("text", "@张三\u2005你好", "101"), ("file", upload, "102"), ("text", "no id", "")]
+    archive_sent(Directory(), GROUP, sent)
+    archive_sent(Directory(), GROUP, sent)  # an echo or a retry of the same MsgIDs
     rows = db.session.execute(db.select(Message).order_by(Message.msg_id)).scalars().all()
     assert [(r.msg_id, r.type, r.is_outgoing, r.chat_kind, r.chat_name) for r in rows] == [
         ("101", "text", True, "group", "<b>群</b>"), ("102", "attachment", True, "group", "<b>群</b>")]
@@ -60,11 +49,12 @@ def test_sent_parts_are_archived_once_with_media_and_announced(app, tmp_path):
 
 def test_archiving_never_fails_the_send(app):
     class Broken:
-        puid = "x"
+        id = "x"
+        kind = "friend"
 
         @property
         def name(self):
             raise RuntimeError("boom")
 
-    archive_sent(Bot(), Broken(), [("text", "hi", Sent(1))])  # logged, not raised
+    archive_sent(Directory(), Broken(), [("text", "hi", "1")])  # logged, not raised
     assert db.session.execute(db.select(Message)).first() is None

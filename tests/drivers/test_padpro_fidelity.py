@@ -9,6 +9,7 @@ import types
 
 import pytest
 
+from drivers.group_errors import RATE_LIMITED
 from drivers.padpro import GatewayClient, PadProDriver
 from drivers.types import GroupNoteEvent, LoginState, MessageEvent, RecallEvent, Rejected
 from extensions import db
@@ -21,7 +22,6 @@ from wechat import seam_commands
 from wechat.accounts import ensure_account
 from wechat.bot_commands import CommandError
 from wechat.builtin_handlers import mark_left_when_removed_event
-from wechat.group_errors import RATE_LIMITED
 from wechat.messages.archive import event_record, store_batch
 from wechat.seam import directory_of
 from wechat.sending.jobs import JobRunner, create_send_job

@@ -145,7 +145,7 @@ def test_the_beat_rolls_up_every_account(app):
 
 class Directory:
     def chat(self, user_name, fallback):
-        from libs.wx.directory import ChatInfo
+        from drivers.itchat.directory import ChatInfo
 
         kind = "group" if user_name.startswith("@@") else "friend"
         return ChatInfo(kind, user_name, "群", "g1" if kind == "group" else "p1")

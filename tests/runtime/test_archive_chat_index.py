@@ -1,5 +1,5 @@
 """The worker's shortcuts around wxpy's per-message costs give what unmodified wxpy/itchat give: the chat index
-(libs/wx/directory.py WxpyChats) finds the chat wxpy's Message would, and itchat's group lookup still hands out
+(drivers/itchat/directory.py WxpyChats) finds the chat wxpy's Message would, and itchat's group lookup still hands out
 a deep copy. A real wxpy Bot logged into the sandbox."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import copy
 import pytest
 from wxpy import Message
 
-from libs.wx.connection import copying_search_chatrooms, indexed_message_class
-from libs.wx.directory import WxpyChats
+from drivers.itchat.connection import copying_search_chatrooms, indexed_message_class
+from drivers.itchat.directory import WxpyChats
 from tests.fixtures.sandbox import bots, sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,7 @@
 """A contact sends a large file: the bot streams it to disk with flat memory, and stops at the byte limit.
 
 The sandbox serves the file chunk by chunk (a generated file of hundreds of MB is never held by either side);
-unmodified itchat/wxpy receive the message, and libs/wx/media.py downloads it through itchat's own session."""
+unmodified itchat/wxpy receive the message, and drivers/itchat/media.py downloads it through itchat's own session."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from libs.wx.media import MediaTooLarge, download_message_media
+from drivers.itchat.media import MediaTooLarge, download_message_media
 
 FRIEND = "大文件"
 SIZE = 192 * 1024 * 1024

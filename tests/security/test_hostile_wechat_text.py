@@ -11,11 +11,11 @@ import time
 
 import pytest
 
+from drivers.itchat.directory import ChatInfo
+from drivers.itchat.inbound import guarded, mp_articles, parse_xml
 from libs.emoji_markup import normalize_emoji
 from libs.text_limits import MAX_MATCHED_CHARS, Budget
 from libs.uploads import sanitize_name
-from libs.wx.directory import ChatInfo
-from libs.wx.inbound import guarded, mp_articles, parse_xml
 from wechat import autoreply
 from wechat.automation.invites import keyword_in_message, keyword_in_request
 from wechat.automation.notes import joined_names, parse_note
@@ -125,7 +125,7 @@ def raw_message(msg_type, content, **fields):
 
 
 def itchat_produce_msg():
-    from libs import wx_compat
+    from drivers.itchat import compat as wx_compat
 
     wx_compat.apply()
     from itchat.components.messages import produce_msg

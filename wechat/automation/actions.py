@@ -99,10 +99,10 @@ class BotActions:
 
     # -- group operations --------------------------------------------------------------------------------------
     def _op(self, op: str | Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-        """One group operation through the connection's bot command (the wxpy one, or the seam driver's:
-        bot_commands.commands_for). "Too frequent" (1205, or Ret 1 "操作太频繁" for group operations) is retried
-        after the same back-off as sends, then raised with its reason; a capability the driver lacks is skipped
-        with an audit entry and reported to the flow like any refusal."""
+        """One group operation through the connection's bot command (wechat/seam_commands.py, every driver).
+        "Too frequent" (1205, or Ret 1 "操作太频繁" for group operations) is retried after the same back-off as
+        sends, then raised with its reason; a capability the driver lacks is skipped with an audit entry and
+        reported to the flow like any refusal."""
         command = bot_commands.commands_for(self.bot)[op] if isinstance(op, str) else op
         name = getattr(command, "__name__", str(op))
         for attempt in range(RATE_LIMIT_RETRIES + 1):
@@ -119,14 +119,7 @@ class BotActions:
         raise AssertionError("unreachable")
 
     def accept_friend(self, user_name: str) -> dict[str, Any]:
-        result = self._op("accept_friend", user_name=user_name)
-        if not result.get("friend") and hasattr(self.bot, "friends") and hasattr(self.bot, "core"):
-            # wxpy's accept_friend compares Friend objects with the user_name string, which never matches, so it
-            # returns None; itchat has stored the new friend by then, so find it by user name.
-            friend = next((f for f in self.bot.friends() if f.user_name == user_name), None)
-            if friend is not None:
-                result = {**result, "friend": {"puid": friend.puid, "name": friend.name}}
-        return result
+        return self._op("accept_friend", user_name=user_name)
 
     def add_to_group(self, group: str, person: str) -> dict[str, Any]:
         """Direct add up to 40 members, an invitation above (bot_commands decides from the group's size)."""

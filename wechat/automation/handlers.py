@@ -14,8 +14,6 @@ from flask import current_app
 from wxpy import MP, Friend, Group
 
 from libs.uploads import UploadError, parse_extensions, save_upload, upload_root
-from libs.wx.directory import ChatInfo
-from libs.wx.inbound import mp_articles
 from wechat.automation import flows, settings
 from wechat.automation.actions import BotActions
 from wechat.automation.invites import keyword_in_message
@@ -24,6 +22,7 @@ from wechat.automation.notes import joined_names
 from wechat.automation.routing import relay_targets
 from wechat.automation.votekick import RedisVoteStore, VoteKick, parse_kick
 from wechat.dispatch import BotContext, message_handler
+from wechat.driver_factory import itchat
 from wechat.sync.group_presence import numbered_groups
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def cached_settings(ctx: BotContext) -> dict[str, Any]:
     return settings.cached(ctx.account_id())
 
 
-def could_trigger(raw: dict, current: dict[str, Any], chat: ChatInfo) -> bool:
+def could_trigger(raw: dict, current: dict[str, Any], chat: itchat.ChatInfo) -> bool:
     """A cheap test on the raw message: most messages trigger no rule, and building wxpy's chat objects for
     them costs milliseconds on a large account."""
     if raw.get("MsgType") == 37:
@@ -96,7 +95,7 @@ def automate(msg, ctx: BotContext) -> None:
     env = flows.Env(settings=current, actions=BotActions(bot, account_id), groups_for=groups_for(bot, account_id))
     if raw.get("MsgType") == 37:
         card = msg.card
-        flows.handle_friend_request(env, card.user_name, card.puid, card.nick_name or "", msg.text or "")
+        flows.handle_friend_request(env, card.puid, card.puid, card.nick_name or "", msg.text or "")
         return
     chat = msg.chat
     if isinstance(chat, Group):
@@ -142,7 +141,7 @@ def on_group_message(msg, group, env: flows.Env, ctx: BotContext) -> None:
 def on_mp_message(msg, mp, env: flows.Env) -> None:
     if msg.type != "Sharing":
         return
-    articles = mp_articles(msg.raw.get("Content"))  # not wxpy's msg.articles: it parses with no limits
+    articles = itchat.mp_articles(msg.raw.get("Content"))  # not wxpy's msg.articles: it parses with no limits
     if not articles:
         articles = [(msg.text or "", msg.url or "")]
     flows.forward_mp_articles(env, mp.puid, mp.name, articles)

@@ -4,7 +4,7 @@ Runs first among the message handlers, in the bot's process. It collects the mes
 stores them when the batch ends (wechat/dispatch.py calls `flush_archive`): one query for the MsgIds already
 stored, the media of the new ones, then one multi-row INSERT that also skips any MsgId stored meanwhile, and ONE
 commit — instead of a query, an INSERT and a commit per message. The dispatcher reports the messages handled only
-after that commit, which is what lets the session checkpoint move the SyncKey past them (libs/wx/checkpoint.py).
+after that commit, which is what lets the session checkpoint move the SyncKey past them (drivers/itchat/checkpoint.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from extensions import db
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
 from libs.uploads import sanitize_name
-from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
 from wechat.dispatch import BotContext, MustNotLose, event_handler, message_handler
+from wechat.driver_factory import itchat
 from wechat.messages.insert import insert_new
 from wechat.messages.media import (
     MEDIA_TYPES,
@@ -72,13 +72,13 @@ def wechat_msg_id(raw: dict) -> str:
     return msg_id if MSG_ID.fullmatch(msg_id) else ""
 
 
-def build_record(msg, directory: ChatDirectory) -> dict[str, Any]:
+def build_record(msg, directory: itchat.ChatDirectory) -> dict[str, Any]:
     """The row for a wxpy message (no I/O besides lookups in the bot's memory)."""
     raw = msg.raw
     me = msg.bot.self
     outgoing = raw.get("FromUserName") == me.user_name
     chat_user = raw.get("ToUserName") if outgoing else raw.get("FromUserName")
-    chat: ChatInfo = directory.chat(chat_user or "", lambda: msg.chat)
+    chat: itchat.ChatInfo = directory.chat(chat_user or "", lambda: msg.chat)
     kind = message_type(raw)
     if outgoing:
         sender_puid, sender_name = me.puid, me.name or ""

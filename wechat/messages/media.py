@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 
 from libs.files import inside
-from libs.wx.media import MediaTooLarge, download_message_media
+from wechat.driver_factory import itchat
 from wechat.messages.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
 
 logger = logging.getLogger(__name__)
@@ -79,8 +79,8 @@ def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | N
         # A message that already holds its file locally (what the bot itself sent: wechat/messages/sent.py) copies
         # it under the same limits instead of downloading.
         copy_to = getattr(msg, "copy_media_to", None)
-        size = copy_to(target, most) if callable(copy_to) else download_message_media(msg, target, most)
-    except MediaTooLarge as exc:
+        size = copy_to(target, most) if callable(copy_to) else itchat.download_message_media(msg, target, most)
+    except itchat.MediaTooLarge as exc:
         record["media_status"] = skipped_status(gate.limits, exc.size, binding)
         logger.info("media of message %s skipped: %s", record["msg_id"], exc)
         return

@@ -19,7 +19,7 @@ from flask import has_app_context
 
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
-from libs.wx.media import MediaTooLarge
+from wechat.driver_factory import itchat
 
 logger = logging.getLogger(__name__)
 
@@ -36,51 +36,44 @@ class _UploadCopy:
     def copy_media_to(self, target: Path, max_bytes: int) -> int:
         size = Path(self.upload.path).stat().st_size
         if size > max_bytes:
-            raise MediaTooLarge(max_bytes, size)
+            raise itchat.MediaTooLarge(max_bytes, size)
         shutil.copyfile(self.upload.path, target)
         return size
 
 
-def chat_kind(chat) -> str:
-    kind = type(chat).__name__
-    return "group" if kind == "Group" else "mp" if kind == "MP" else "friend"
-
-
-def sent_record(bot, chat, kind: str, payload: Any, reply: Any, now: datetime) -> dict[str, Any] | None:
-    """The archive record of one part WeChat accepted (None when WeChat gave no message id to store it under)."""
-    msg_id = getattr(reply, "id", None)
-    if not msg_id:
-        return None
-    me = bot.self
+def sent_record(me, chat, kind: str, payload: Any, msg_id: str, now: datetime) -> dict[str, Any]:
+    """The archive record of one part WeChat accepted (`me`: the driver's SelfInfo, `chat`: a wechat.seam ChatName)."""
     upload = kind != "text"
     return {"msg_id": str(msg_id), "type": UPLOAD_TYPES.get(payload.kind, "attachment") if upload else "text",
-            "chat_kind": chat_kind(chat), "chat_puid": chat.puid, "chat_name": normalize_emoji(chat.name or "")[:255],
-            "sender_puid": me.puid, "sender_name": (me.name or "")[:255], "is_outgoing": True,
+            "chat_kind": chat.kind, "chat_puid": chat.id, "chat_name": normalize_emoji(chat.name or "")[:255],
+            "sender_puid": me.id, "sender_name": (me.nick_name or "")[:255], "is_outgoing": True,
             "text": "" if upload else payload, "url": None,
             "file_name": payload.name if upload else None, "created_at": now}
 
 
-def archive_sent(bot, chat, sent: list[tuple[str, Any, Any]]) -> None:
-    """Store and announce the parts in `sent` ((kind, payload, wxpy's SentMessage) each). Never raises: the
+def archive_sent(directory, chat, sent: list[tuple[str, Any, str]]) -> None:
+    """Store and announce the parts in `sent` ((kind, payload, the driver's msg_id) each; a part without an id is
+    not stored). `directory` names the bot (`me()`, wechat/seam.py), `chat` is where it went. Never raises: the
     message is out, and a failure to archive it must not turn the send into a failed (and retried) one."""
     if not sent or not has_app_context():
         return
-    from wechat.accounts import account_of_bot
+    from extensions import db
+    from wechat.accounts import ensure_account
     from wechat.messages.archive import message_event, store_batch
 
     try:
+        me = directory.me()
         # Whole seconds, as WeChat's CreateTime of every received message: a reply and an answer within the same
         # second then tie on time and keep their arrival order (the row id), instead of the reply sorting last.
         now = datetime.now(UTC).replace(microsecond=0)
-        items = []
-        for kind, payload, reply in sent:
-            record = sent_record(bot, chat, kind, payload, reply, now)
-            if record is not None:
-                items.append((_UploadCopy(payload) if kind != "text" else None, record))
+        items = [(_UploadCopy(payload) if kind != "text" else None, sent_record(me, chat, kind, payload, msg_id, now))
+                 for kind, payload, msg_id in sent if msg_id]
         if not items:
             return
-        stored = store_batch(items, account_of_bot(bot).id)
+        account_id = ensure_account(me.id, me.nick_name).id
+        db.session.commit()
+        stored = store_batch(items, account_id)
         if stored:
             publish_many([("message", message_event(record)) for record in stored])
     except Exception:
-        logger.warning("could not archive a message the bot sent to %s", getattr(chat, "puid", "?"), exc_info=True)
+        logger.warning("could not archive a message the bot sent to %s", getattr(chat, "id", "?"), exc_info=True)

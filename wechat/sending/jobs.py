@@ -20,10 +20,10 @@ from typing import Any
 from extensions import db
 from libs.events import publish
 from libs.validation import column_length
-from libs.wx.sender import client_msg_id
 from models.send_job import SendJob, SendJobItem
 from models.types import utcnow
 from wechat.bot_commands import CommandError
+from wechat.driver_factory import itchat
 from wechat.runtime import BotNotReady
 from wechat.sending.lane import SendLane
 from wechat.sending.pacing import Pacer
@@ -163,7 +163,7 @@ class JobRunner:
                 self.lane.wait_turn()
             elif index:
                 self.pacer.pause()
-            msg_ids = [client_msg_id(job.id, item.position, part) for part in range(parts)]
+            msg_ids = [itchat.client_msg_id(job.id, item.position, part) for part in range(parts)]
             try:
                 self._send_item(job, item, files, msg_ids)
             except BotNotReady:

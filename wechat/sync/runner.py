@@ -11,7 +11,8 @@ import uuid
 
 from libs import metrics
 from libs.events import publish
-from wechat import seam_snapshot, sync_snapshot
+from wechat import seam_snapshot
+from wechat.driver_factory import seam_driver
 from wechat.lease import Lease
 from wechat.seam import is_driver
 from wechat.state import BotState
@@ -41,16 +42,16 @@ def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[d
 
     try:
         results: list[sync.SyncResult] = []
-        source = seam_snapshot if is_driver(bot) else sync_snapshot  # the same dicts from either connection
-        source.refresh(bot)
+        driver = seam_driver(bot)  # the itchat driver's over a wxpy Bot
+        seam_snapshot.refresh(driver)
         if what in ("contacts", "all"):
-            results.append(sync.sync_people(account_id, source.friends(bot), "is_friend"))
+            results.append(sync.sync_people(account_id, seam_snapshot.friends(driver), "is_friend"))
             progress("contacts", 1, 1)
         if what in ("mps", "all"):
-            results.append(sync.sync_people(account_id, source.mps(bot), "is_mp"))
+            results.append(sync.sync_people(account_id, seam_snapshot.mps(driver), "is_mp"))
             progress("mps", 1, 1)
         if what in ("groups", "all"):
-            fresh = source.groups(bot, lambda done, total: progress("members", done, total))
+            fresh = seam_snapshot.groups(driver, lambda done, total: progress("members", done, total))
             results.append(sync.sync_groups(account_id, fresh, progress))
         removed = sync.remove_orphans(account_id)
     finally:

@@ -18,8 +18,8 @@ from extensions import db
 from models.types import utcnow
 from models.wechat import Contact, Group, Membership
 from wechat.insights.events import record_sync_changes
+from wechat.seam_snapshot import CONTACT_FIELDS
 from wechat.sync.diff import Diff, diff_rows
-from wechat.sync_snapshot import CONTACT_FIELDS
 
 logger = logging.getLogger(__name__)
 

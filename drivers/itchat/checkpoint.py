@@ -17,7 +17,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from libs.wx.session_file import UntrustedSessionFile, read_pickle, write_pickle
+from drivers.itchat.session_file import UntrustedSessionFile, read_pickle, write_pickle
 
 SEQ_FIELD = "_checkpoint_seq"
 

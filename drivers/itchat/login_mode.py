@@ -9,7 +9,7 @@ never looks at `<ret>`: a refused login surfaces later as a KeyError. `install(m
     login refused for this account; ItChat issue 1009), an HTML page instead of the XML (wechaty issue 2352), a 301
     without Location (accounts without real-name verification; openwechat issues 90 and 319).
 A fourth shape lets the login through and ends the session on the first synccheck with retcode 1102 (CowAgent
-issue 2518): libs/wx_resilience.py notes it on the core, and `refusal_after_login` reads it back as LoginRefused.
+issue 2518): drivers/itchat/resilience.py notes it on the core, and `refusal_after_login` reads it back as LoginRefused.
 """
 
 from __future__ import annotations

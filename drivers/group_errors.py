@@ -1,4 +1,5 @@
-"""What WeChat's answers to group operations mean, as plain data (independent of the WeChat driver).
+"""What WeChat's answers to group operations mean, as plain data: part of the seam, so every driver (and the
+product's command layer, for a driver that reports raw codes) reads them the same way.
 
 Recorded shapes (docs/SANDBOX.md cites them):
 - a failed creation is Ret 0 with an ``<e>…</e>`` XML in ErrMsg and an empty ChatRoomName (wxpy issues 49, 258;
@@ -30,7 +31,7 @@ def _text(*messages: object) -> str:
 def group_op_error(operation: str, ret: object, *messages: object, chat_room_name: str | None = None
                    ) -> tuple[str, str] | None:
     """(error code, message) for an answer to `operation` ("create", "add", "remove", "rename"), or None when it
-    worked. Codes are bot_commands' CommandError codes: rate_limited (backed off like sends) or wechat_error."""
+    worked. Codes: rate_limited (the driver raises RateLimited, backed off like sends) or wechat_error (Rejected)."""
     try:
         code = int(ret)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -15,6 +15,11 @@ import copy
 import json
 import time
 
+MEMBER_BATCH = 50  # groups per webwxbatchgetcontact call, as web WeChat does
+# Built-in accounts web WeChat lists among the contacts (file transfer, friend requests, WeChat team, ...).
+SPECIAL_USER_NAMES = frozenset({"filehelper", "fmessage", "weixin", "newsapp", "notifymessage", "floatbottle",
+                                "medianote", "qqmail", "tmessage", "qmessage", "qqsync", "voip", "blogapp"})
+
 
 def fetch_contact_pages(core) -> list[dict]:
     from itchat import config

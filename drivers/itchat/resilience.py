@@ -113,14 +113,14 @@ def _sync_check(core):
         if match is None:
             raise WeChatUnavailable(f"unexpected synccheck answer: {response.text[:80]!r}")
     except Exception as exc:
-        if not core.alive:  # the loop is being stopped (libs/wx/loops.py cut its poll short): not an outage
+        if not core.alive:  # the loop is being stopped (drivers/itchat/loops.py cut its poll short): not an outage
             return "0"
         watch.failed(exc)
         raise
     if match.group(1) != "0":
         logger.info("synccheck retcode %s: the WeChat session has ended", match.group(1))
         if not getattr(core, SYNCED_ATTR, False):  # not one good synccheck since the login: a refusal
-            from libs.wx.login_mode import note_refusal_after_login
+            from drivers.itchat.login_mode import note_refusal_after_login
 
             note_refusal_after_login(core, match.group(1))
         return None

@@ -1,6 +1,6 @@
 """Creating the wxpy Bot for the configured server, login mode and session files.
 
-No forked itchat: the server is chosen with itchat.config.BASE_URL, the login mode by libs.wx.login_mode, and the
+No forked itchat: the server is chosen with itchat.config.BASE_URL, the login mode by drivers.itchat.login_mode, and the
 QR code / login / logout are reported through wxpy's callbacks.
 """
 
@@ -14,10 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from libs import wx_compat
+from drivers.itchat import compat, inbound, login_mode, session_file
+from drivers.itchat.loops import LoopGate
 from libs.files import inside
-from libs.wx import inbound, login_mode, session_file
-from libs.wx.loops import LoopGate
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class ConnectionFailed(Exception):
 
 def configure_itchat(base_url: str, mode: str, extspam: str) -> None:
     """Point itchat at a server and install the login mode; call before creating a Bot."""
-    wx_compat.apply()
+    compat.apply()
     inbound.install()
     session_file.install()
     import itchat.config
@@ -70,7 +69,7 @@ def indexed_message_class() -> type:
     from wxpy.utils import wrap_user_name
 
     class IndexedMessage(Message):
-        """wxpy's Message, finding its chat in the bot's `chat_index` (libs/wx/directory.py WxpyChats) instead of
+        """wxpy's Message, finding its chat in the bot's `chat_index` (drivers/itchat/directory.py WxpyChats) instead of
         building every friend and group, and all members of the group, on each lookup."""
 
         def _get_chat_by_user_name(self, user_name):
@@ -105,7 +104,7 @@ def _held_bot_class():
     from wxpy.api.bot import logger as wxpy_logger
     from wxpy.api.consts import SYSTEM
 
-    from libs.wx.directory import WxpyChats
+    from drivers.itchat.directory import WxpyChats
 
     message_class = indexed_message_class()
 
@@ -220,7 +219,7 @@ def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Calla
                logout_callback: Callable, gate: LoopGate | None = None):
     """Log in (blocking until the scan is confirmed, or at once from a saved session) and return the wxpy Bot.
 
-    Its message loop is held: register handlers, then call `bot.release()`. With a gate (libs/wx/loops.py) the
+    Its message loop is held: register handlers, then call `bot.release()`. With a gate (drivers/itchat/loops.py) the
     login can be stopped or its QR code replaced from another thread, and the bot's loops stopped later.
     """
     inbound.install()  # also configure_itchat's; repeated here for callers that set itchat up themselves
@@ -231,7 +230,7 @@ def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Calla
                                 login_callback=login_callback, logout_callback=logout_callback, gate=gate)
     except SystemExit as exc:  # itchat calls sys.exit() when its connectivity probe fails
         raise ConnectionFailed("cannot reach the WeChat server") from exc
-    from libs.wx.puid_map import IndexedPuidMap
+    from drivers.itchat.puid_map import IndexedPuidMap
 
     bot.puid_map = IndexedPuidMap(str(files.puid_map))  # what bot.enable_puid() does, with a faster map
     return bot
@@ -240,7 +239,7 @@ def create_bot(files: SessionFiles, qr_callback: Callable, login_callback: Calla
 def save_session(bot, files: SessionFiles, checkpoint=None) -> None:
     """Persist the hot-reload state and the puid map (wxpy only writes them at exit, which SIGKILL skips).
 
-    With a checkpoint, the saved SyncKey covers only messages already handled (see libs.wx.checkpoint).
+    With a checkpoint, the saved SyncKey covers only messages already handled (see drivers.itchat.checkpoint).
     """
     if bot.alive:
         if checkpoint is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from wxpy.utils.puid_map import PuidMap, get_caption, match_captions, merge_captions
 
-from libs.wx.session_file import UntrustedSessionFile, read_pickle, write_pickle
+from drivers.itchat.session_file import UntrustedSessionFile, read_pickle, write_pickle
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class IndexedPuidMap(PuidMap):
         self._reindex()
 
     def load(self) -> None:
-        """wxpy's load, from a private file only (unpickling runs code: libs/wx/session_file.py)."""
+        """wxpy's load, from a private file only (unpickling runs code: drivers/itchat/session_file.py)."""
         try:
             self.user_names, self.wxids, self.remark_names, self.captions = read_pickle(Path(self.path))
         except UntrustedSessionFile as exc:

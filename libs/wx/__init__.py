@@ -1,1 +1,0 @@
-"""The WeChat connection: itchat/wxpy set up for the configured server and login mode."""
