@@ -4,9 +4,9 @@
       → views → plugins → wechat (services, bot, workers) → models → libs → extensions, config
     drivers → the seam only (tests/drivers/test_import_rule.py); sandbox → nothing of ours (it is the world)
 
-Two finer rules: models (and drivers) import only *leaf* libs modules (ones that import nothing of ours), so libs may read the
-models without a cycle; and views/plugins never import the worker side of the bot (the listener, its wiring, the
-dispatcher, the tasks): the web process must not load what only the process holding the bot runs.
+Two finer rules: models (and drivers) import only *leaf* libs modules (ones that import nothing of ours), so libs
+may read the models without a cycle; and views/plugins never import the worker side of the bot (the listener, its
+wiring, the dispatcher, the tasks): the web process must not load what only the process holding the bot runs.
 """
 
 from __future__ import annotations
@@ -70,6 +70,10 @@ def is_leaf(root: Path, module: str) -> bool:
     return not any(name.split(".")[0] in OURS for name in imported(path))
 
 
+def is_module(root: Path, module: str) -> bool:
+    return root.joinpath(*module.split(".")).with_suffix(".py").exists()
+
+
 def violations(root: Path) -> list[str]:
     found = []
     for name, path in sources(root):
@@ -83,8 +87,8 @@ def violations(root: Path) -> list[str]:
                 continue
             if top not in ALLOWED[package]:
                 found.append(f"{name} imports {module} ({package} → {top})")
-            elif package in ("models", "drivers") and top == "libs" and root.joinpath(*module.split(".")).with_suffix(".py") \
-                    .exists() and not is_leaf(root, module):
+            elif package in ("models", "drivers") and top == "libs" and is_module(root, module) \
+                    and not is_leaf(root, module):
                 found.append(f"{name} imports {module} ({package} import only leaf libs modules)")
             elif package in ("views", "plugins") and module in WORKER_ONLY:
                 found.append(f"{name} imports {module} (the worker side of the bot)")
