@@ -25,6 +25,7 @@ from libs.wx.directory import ChatDirectory, ChatInfo
 from models.message import Message
 from wechat.archive_insert import insert_new
 from wechat.archive_media import (
+    MEDIA_NOT_FETCHED,
     MEDIA_TYPES,
     MSG_ID,
     MediaGate,
@@ -234,9 +235,6 @@ def archive_message(msg, ctx: BotContext) -> None:
 EVENT_TYPES = {"text": "text", "image": "picture", "voice": "recording", "video": "video", "emoji": "emoticon",
                "file": "attachment", "link": "sharing", "card": "card", "location": "map", "system": "system",
                "other": "unknown"}
-# The seam has no media download yet (drivers.interface): a seam driver's media messages are stored with this
-# status instead of a file, and the dashboard shows them as not kept.
-MEDIA_NOT_FETCHED = "not_fetched"
 
 
 def event_record(event, directory) -> dict[str, Any] | None:
@@ -274,7 +272,9 @@ def event_record(event, directory) -> dict[str, Any] | None:
         "sender_name": normalize_emoji(sender_name or "")[:255], "is_outgoing": outgoing,
         "text": normalize_emoji(text or ""), "url": url,
         "file_name": sanitize_name(file_name) if kind == "attachment" else None,
-        "media_status": MEDIA_NOT_FETCHED if kind in MEDIA_TYPES else None,
+        # Media the driver cannot fetch (no media_ref: emoji, or a driver without DOWNLOAD_MEDIA) are not kept;
+        # the others are downloaded by store_batch (wechat/archive_media.py), within the media limits.
+        "media_status": MEDIA_NOT_FETCHED if kind in MEDIA_TYPES and not getattr(event, "media_ref", "") else None,
         "created_at": datetime.fromtimestamp(int(created or 0) or datetime.now(UTC).timestamp(), UTC),
     }
 
