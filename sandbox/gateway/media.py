@@ -208,7 +208,7 @@ def send_cdn_download() -> Response:
 
 @bp.post("/other/UploadAppAttach")
 def upload_app_attach() -> Response:
-    session = require_live()
+    require_live()
     raw = body().get("fileData")
     try:
         data = base64.b64decode(raw if isinstance(raw, str) else "", validate=True)
@@ -217,7 +217,6 @@ def upload_app_attach() -> Response:
     if not data or len(data) > MAX_UPLOAD:
         return envelope(-1, None, "fileData must be base64 of 1 byte .. 100 MB")
     media_id = sandbox().media.put(Media(data, "", guess_mime("")))
-    sandbox().record("upload", "", session, media_id=media_id, size=len(data))
     return ok({"BaseResponse": {"ret": 0, "errMsg": {}}, "mediaId": media_id, "totalLen": len(data),
                "aesKey": "", "fileKey": media_id})
 
