@@ -9,10 +9,15 @@ from __future__ import annotations
 import logging
 import uuid
 
+from flask import current_app
+
+from drivers.types import Capability
 from libs import metrics
 from libs.events import publish
+from libs.netguard import current_policy
 from wechat import seam_snapshot, sync, sync_snapshot
-from wechat.avatars import fetch_avatars
+from wechat.avatars import fetch_avatars, fetch_url_avatars
+from wechat.driver_factory import avatar_origin
 from wechat.lease import Lease
 from wechat.seam import is_driver
 from wechat.state import BotState
@@ -65,14 +70,20 @@ def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[d
 
 def run_avatars(bot, account_id: int, state: BotState) -> int | None:
     """Download the avatars that are due (wechat/avatars.py); None when another download is running."""
-    if is_driver(bot):
-        return 0  # the seam has no avatar download yet (docs/DRIVERS.md): the dashboard shows initials
+    seam = is_driver(bot)
+    origin = avatar_origin(current_app.config) if seam else None
+    if seam and (origin is None or Capability.AVATARS not in bot.capabilities):
+        return 0  # the driver gives no avatar URLs the product may fetch: the dashboard shows initials
     lease = Lease(state.client, state.key("avatars"), SYNC_LEASE_SECONDS)
     owner = uuid.uuid4().hex
     if not lease.acquire(owner):
         return None
     try:
-        fetched = fetch_avatars(bot, account_id)
+        if seam:
+            urls = {chat.id: chat.avatar_url for chat in [*bot.friends(), *bot.mps(), *bot.groups()]}
+            fetched = fetch_url_avatars(urls, account_id, origin, current_policy())
+        else:
+            fetched = fetch_avatars(bot, account_id)
     finally:
         lease.release(owner)
     publish("sync", {"kind": "avatars", "done": 1, "total": 1, "fetched": fetched}, client=state.client)

@@ -70,6 +70,7 @@ def test_database_matches_the_world_after_login_and_follows_changes(synced):
     assert "VIP 客户群" in db_world(synced)["groups"]
 
 
+@pytest.mark.parametrize("driver", DRIVERS)  # padpro: head image URLs on the gateway's own origin (wechat/avatars.py)
 def test_avatars_are_downloaded_once_and_served(synced):
     sync_now(synced)  # the pictures follow each sync in a task of their own (wechat.avatars)
 
