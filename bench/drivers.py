@@ -27,10 +27,11 @@ GATEWAY_KEY = "sandbox-gateway-key"  # pre-issued by the sandbox's gateway face
 
 
 def login_padpro(sandbox, timeout: float = 300.0):
-    from drivers.padpro import GatewayClient, PadProDriver
     from drivers.types import LoginState
+    from wechat.driver_factory import build_driver  # the one way the product builds a driver
 
-    driver = PadProDriver(GatewayClient(sandbox.base_url, GATEWAY_KEY, timeout=120), http_sync_interval=3600)
+    driver = build_driver({"WECHAT_DRIVER": "padpro", "PADPRO_BASE_URL": sandbox.base_url, "PADPRO_KEY": GATEWAY_KEY,
+                           "PADPRO_HTTP_SYNC_SECONDS": 3600})
     driver.login_qr()
     sandbox.scan(confirm=True)
     deadline = time.monotonic() + timeout
