@@ -30,7 +30,8 @@ class AnswerTooLarge(Unavailable):
     """The gateway's answer exceeded the bytes the caller allowed (read no further)."""
 
 
-def _read_capped(response: requests.Response, path: str, max_bytes: int) -> bytes:
+def read_capped(response: requests.Response, path: str, max_bytes: int) -> bytes:
+    """The rest of ``response``, at most ``max_bytes`` (``AnswerTooLarge`` beyond)."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise AnswerTooLarge(f"the gateway's answer to {path} is too large", details={"size": int(declared)})
@@ -77,6 +78,17 @@ class GatewayClient:
 
         The answer is read in chunks and abandoned past ``max_bytes`` (``AnswerTooLarge``): a gateway (or a
         download it relays) never makes the worker hold more than that."""
+        response = self.open(method, path, body, timeout=timeout)
+        try:
+            content = read_capped(response, path, max_bytes)
+        finally:
+            response.close()
+        return self.decode(content, path)
+
+    def open(self, method: str, path: str, body: dict[str, Any] | None = None, *,
+             timeout: float | None = None) -> requests.Response:
+        """The streamed answer of a successful HTTP exchange (the caller reads and closes it); seam errors for
+        a gateway that cannot be reached, redirects, refuses the key or fails."""
         if not path.startswith("/") or "?" in path or "//" in path:
             raise ValueError(f"bad gateway path {path!r}")
         try:
@@ -97,9 +109,13 @@ class GatewayClient:
             if response.status_code >= 400:
                 raise Unavailable(f"the gateway answered {path} with HTTP {response.status_code}",
                                   code=response.status_code)
-            content = _read_capped(response, path, max_bytes)
-        finally:
+        except BaseException:
             response.close()
+            raise
+        return response
+
+    @staticmethod
+    def decode(content: bytes, path: str) -> Any:
         try:
             payload = json.loads(content)
         except ValueError as exc:

@@ -12,8 +12,9 @@ Endpoints of the 8059-era API, as its open-source clients call them (docs/DRIVER
   ``FileType`` 5; the whole file in ``Data.FileData`` (base64) with ``Data.TotalSize``.
 
 Every size in a message is the sender's claim (hostile): a declared size above the cap stops before any request,
-and the received bytes are counted again as they come (a smaller claim does not let more through). Answers are
-read with a byte cap (``GatewayClient.call(max_bytes=…)``), so a lying gateway cannot make the worker hold more.
+and the received bytes are counted again as they come (a smaller claim does not let more through). A file's answer
+is decoded as it arrives (``_cdn_file``); the others are read with a byte cap (``GatewayClient.call(max_bytes=…)``),
+so a lying gateway cannot make the worker hold more than a section or a voice.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any, BinaryIO
 
+import requests
+
 from drivers.padpro import xmlsafe
-from drivers.padpro.client import AnswerTooLarge, GatewayClient
+from drivers.padpro.client import CHUNK, AnswerTooLarge, GatewayClient
 from drivers.padpro.shapes import integer, pick, text
 from drivers.types import MediaTooLarge, MessageEvent, Unavailable, Unsupported
 
@@ -113,13 +117,8 @@ def download(client: GatewayClient, event: MessageEvent, sink: BinaryIO, max_byt
                                        default=pick(pick(data, "Data", "data", default={}), "Buffer", "buffer")),
                                   "voice"))
         else:
-            data = client.post("/message/SendCdnDownload", {
-                "AesKey": text(ref.get("aeskey")), "FileURL": text(ref.get("url")),
-                "FileType": FILE_TYPE_ATTACHMENT}, timeout=DOWNLOAD_TIMEOUT, max_bytes=_answer_cap(max_bytes))
-            total = integer(pick(data, "TotalSize", "totalSize", "total_size", default=0))
-            if total > max_bytes:
-                raise MediaTooLarge.over(max_bytes, total)
-            writer.write(_decoded(pick(data, "FileData", "fileData", "Buffer", "buffer", default=""), "file"))
+            _cdn_file(client, {"AesKey": text(ref.get("aeskey")), "FileURL": text(ref.get("url")),
+                               "FileType": FILE_TYPE_ATTACHMENT}, writer)
     except AnswerTooLarge as exc:
         raise MediaTooLarge.over(max_bytes, exc.details.get("size")) from exc
     if writer.written == 0:
@@ -150,3 +149,74 @@ def _sections(client: GatewayClient, ref: dict[str, Any], writer: _Writer) -> No
         if writer.written >= total:
             return
     raise Unavailable("the gateway's sections never reached the announced length")
+
+
+_FILE_DATA = re.compile(rb'"(?:FileData|fileData)"\s*:\s*"')
+_TOTAL = re.compile(rb'"(?:TotalSize|totalSize)"\s*:\s*(\d{1,20})')
+_CODE = re.compile(rb'"(?:Code|code)"\s*:\s*(-?\d{1,6})')
+HEAD_MAX = 64 * 1024  # where ``FileData`` must start (the envelope's other fields are small)
+
+
+def _cdn_file(client: GatewayClient, body: dict[str, Any], writer: _Writer) -> None:
+    """SendCdnDownload answers the whole file as one base64 string: decoded as it arrives, straight into the sink,
+    so the worker holds a chunk, not the file (nor its base64). An answer without ``FileData`` early on (an error,
+    an odd shape) is read whole within a small cap and judged like any answer."""
+    path = "/message/SendCdnDownload"
+    response = client.open("POST", path, body, timeout=DOWNLOAD_TIMEOUT)
+    try:
+        chunks = response.iter_content(CHUNK)
+        head, found = b"", None
+        for chunk in chunks:
+            head += chunk
+            found = _FILE_DATA.search(head)
+            if found or len(head) > HEAD_MAX:
+                break
+        code = _CODE.search(head[:found.start()]) if found else None
+        if found is None or (code is not None and int(code.group(1)) != 200):
+            for chunk in chunks:  # the same iterator: a response's content can be iterated once
+                head += chunk
+                if len(head) > 2 * HEAD_MAX:
+                    raise Unavailable("the gateway's answer to the file download has no FileData")
+            data = client.decode(head, path)  # raises the seam's error for an error answer
+            writer.write(_decoded(pick(data, "FileData", "fileData", "Buffer", "buffer", default=""), "file"))
+            return
+        total = _TOTAL.search(head[:found.start()])
+        if total is not None and int(total.group(1)) > writer.max_bytes:
+            raise MediaTooLarge.over(writer.max_bytes, int(total.group(1)))
+        decoder = _Base64Stream(writer)
+        done = decoder.feed(head[found.end():])
+        for chunk in chunks:
+            if done:
+                break
+            done = decoder.feed(chunk)
+        if not done:
+            raise Unavailable("the gateway's file answer broke off")
+        decoder.finish()
+    except requests.RequestException as exc:
+        raise Unavailable(f"the gateway's file answer broke off: {type(exc).__name__}") from exc
+    finally:
+        response.close()
+
+
+class _Base64Stream:
+    """Base64 text in pieces (up to the closing quote of the JSON string) → bytes written through ``writer``."""
+
+    def __init__(self, writer: _Writer) -> None:
+        self.writer, self.pending = writer, b""
+
+    def feed(self, data: bytes) -> bool:
+        """True once the closing quote was seen."""
+        end = data.find(b'"')
+        # JSON may escape '/' as '\/'; a backslash at the end of a piece waits for what follows it.
+        text_ = (self.pending + (data if end < 0 else data[:end])).replace(b"\\/", b"/")
+        held = b"\\" if text_.endswith(b"\\") else b""
+        text_ = text_[:len(text_) - len(held)]
+        usable = len(text_) - len(text_) % 4
+        if usable:
+            self.writer.write(_decoded(text_[:usable].decode("ascii", "replace"), "file"))
+        self.pending = text_[usable:] + held
+        return end >= 0
+
+    def finish(self) -> None:
+        if self.pending:
+            raise Unavailable("the gateway's file is not valid base64")

@@ -87,3 +87,23 @@ def test_sections_that_do_not_add_up_stop(gateway):
                                   "<msg><appmsg><type>6</type></appmsg></msg>"])
 def test_hostile_or_empty_xml_gives_no_ref(body):
     assert ref_for(49 if "appmsg" in body else 3, 6, "1", "2", "a", "b", body) == ""
+
+
+def test_streamed_base64_survives_any_split_and_escaped_slashes():
+    from drivers.padpro.media import _Base64Stream, _Writer
+
+    data = bytes(range(256)) * 40  # its base64 has many '/'
+    encoded = base64.b64encode(data).replace(b"/", b"\\/") + b'"}}'
+    for step in (1, 3, 7, 4096):
+        sink = io.BytesIO()
+        stream = _Base64Stream(_Writer(sink, len(data)))
+        pieces = [encoded[i:i + step] for i in range(0, len(encoded), step)]
+        done = False
+        for piece in pieces:
+            done = stream.feed(piece)
+            if done:
+                break
+        stream.finish()
+        assert done and sink.getvalue() == data, step
+    with pytest.raises(Unavailable):
+        _Base64Stream(_Writer(io.BytesIO(), 100)).feed(b"not base64!!\"")
