@@ -69,7 +69,7 @@ def test_only_the_gateways_own_images_are_kept(app, gateway):
     urls = {f"wxid_{n}": f"{gateway}/avatar/{n}.png" for n in names}
     urls["wxid_cdn"] = "https://wx.qlogo.cn/mmhead/ver_1/abc/132"  # what a real gateway gives: never fetched here
     urls["1@chatroom"] = f"{gateway}/avatar/ok.png"
-    assert fetch_url_avatars(urls, account.id, gateway, Policy()) == 2  # loopback allowed: it is the gateway
+    assert fetch_url_avatars(lambda: urls, account.id, gateway, Policy()) == 2  # loopback allowed: it is the gateway
     kept = {c.puid: c.avatar_path for c in db.session.execute(db.select(Contact)).scalars()}
     assert [p for p, path in kept.items() if path] == ["wxid_ok"]
     assert (avatar_root() / kept["wxid_ok"]).read_bytes() == PNG
@@ -77,4 +77,6 @@ def test_only_the_gateways_own_images_are_kept(app, gateway):
     assert "/gw/avatar/cdn.png" not in Gateway.seen and not list(Path(avatar_root()).rglob("*.part"))
     # Nothing is due again today: no second round of requests.
     seen = len(Gateway.seen)
-    assert fetch_url_avatars(urls, account.id, gateway, Policy()) == 0 and len(Gateway.seen) == seen
+    listed = []
+    assert fetch_url_avatars(lambda: listed.append(1) or urls, account.id, gateway, Policy()) == 0
+    assert len(Gateway.seen) == seen and listed == []  # not even a listing of the contacts

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
@@ -143,15 +144,19 @@ def download_avatar_url(url: str, target: Path, policy: Policy) -> bool:
         part.unlink(missing_ok=True)
 
 
-def fetch_url_avatars(urls: dict[str, str], account_id: int, origin: str, policy: Policy,
+def fetch_url_avatars(list_urls: Callable[[], dict[str, str]], account_id: int, origin: str, policy: Policy,
                       limit: int = PER_SYNC) -> int:
-    """Due avatars of a seam driver's chats (``urls``: chat id → the ``avatar_url`` its listing gave). A URL off
-    the gateway's ``origin`` is skipped (the real gateway hands out WeChat CDN URLs: never fetched from here), the
-    rest go through libs/netguard with the gateway's own host allowed (it is the operator's configured service)."""
+    """Due avatars of a seam driver's chats (``list_urls()``: chat id → the ``avatar_url`` its listing gave, asked
+    only when something is due). A URL off the gateway's ``origin`` is skipped (the real gateway hands out WeChat
+    CDN URLs: never fetched from here), the rest go through libs/netguard with the gateway's own host allowed (it
+    is the operator's configured service)."""
     host = (urlsplit(origin).hostname or "").lower()
     policy = replace(policy, allow_hosts=policy.allow_hosts | {host}) if host else policy
     due: list[tuple[Group | Contact, str]] = [(row, "groups") for row in _due_groups(account_id, limit)]
     due += [(row, "contacts") for row in _due_contacts(account_id, limit - len(due))]
+    if not due:
+        return 0
+    urls = list_urls()
     now = utcnow()
     jobs = {}
     with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as pool:

@@ -80,7 +80,9 @@ def run_avatars(bot, account_id: int, state: BotState) -> int | None:
         return None
     try:
         if seam:
-            urls = {chat.id: chat.avatar_url for chat in [*bot.friends(), *bot.mps(), *bot.groups()]}
+            def urls() -> dict[str, str]:
+                return {chat.id: chat.avatar_url for chat in [*bot.friends(), *bot.mps(), *bot.groups()]}
+
             fetched = fetch_url_avatars(urls, account_id, origin, current_policy())
         else:
             fetched = fetch_avatars(bot, account_id)
