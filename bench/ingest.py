@@ -91,14 +91,18 @@ def summarize(injected: dict[str, float], rows: list[tuple[str, float]], load: l
             "latency": stats_ms(latencies), "loadavg": load}
 
 
-def run_worker_phases(args, folder: Path, sandbox, redis_server, senders: list[dict]) -> dict:
+def run_worker_phases(args, folder: Path, sandbox, redis_server, senders: list[dict],
+                      extra_env: dict[str, str] | None = None) -> dict:
+    """The worker phases in `folder` (its own database); `extra_env` picks the driver (bench/drivers.py)."""
     from tests.fixtures.processes import start_worker, wait_for
     from wechat.state import BotState
 
+    redis_server.client().flushall()
+    folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "ingest.db"
     migrated_app(f"sqlite:///{db_path}", folder / "setup", redis_server.url)
     env = {"REDIS_URL": redis_server.url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench-secret",
-           "INSTANCE_PATH": str(folder / "instance"), "WECHAT_BASE_URL": sandbox.base_url}
+           "INSTANCE_PATH": str(folder / "instance"), "WECHAT_BASE_URL": sandbox.base_url, **(extra_env or {})}
     worker = start_worker(env, folder / "worker.log", "--hostname", "bench-ingest@%h")
     state = BotState(redis_server.client())
     try:

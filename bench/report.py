@@ -9,6 +9,7 @@ from bench.common import RESULTS, ROOT
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+NAMES = ("sync", "ingest", "sse", "api", "insights", "drivers")  # bench/run.py BENCHMARKS, in its order
 
 
 def _load(name: str) -> dict | None:
@@ -119,6 +120,38 @@ def rows() -> list[str]:
                                 f"a tenth of the data: {small} ms{older}", f"{round(value / max(small, 0.1), 1)}×",
                                 _verdict(value, target), head["loadavg"][0]))
     out += insights_rows(_load("insights"))
+    out += drivers_rows(_load("drivers"))
+    return out
+
+
+def drivers_rows(drivers: dict | None) -> list[str]:
+    """bench/drivers.py: padpro (the gateway face) beside itchat, same run, same sandbox; ratio padpro / itchat."""
+    if not drivers:
+        return []
+    out, p = [], drivers["parameters"]
+    sync = drivers.get("sync")
+    if sync:
+        world = f"{p['friends']:,} friends, {p['groups']} groups × {p['members']}, {p['mps']} MPs"
+        itchat, padpro = sync["itchat"], sync["padpro"]
+        out.append(_row("drivers", f"padpro full sync ({world}; {padpro['stored']['memberships']:,} memberships)",
+                        "–", f"{padpro['seconds']} s", f"itchat: {itchat['seconds']} s",
+                        f"{ratio_text(padpro['seconds'], itchat['seconds'])} the time", "–", padpro["loadavg"][0]))
+    ingest = drivers.get("ingest")
+    if ingest:
+        for phase in ("archive", "capacity"):
+            if not all(phase in ingest[name] for name in ("itchat", "padpro")):
+                continue
+            itchat, padpro = ingest["itchat"][phase], ingest["padpro"][phase]
+            once = "exactly once" if padpro["missing"] == 0 and padpro["duplicates"] == 0 else \
+                f"**{padpro['missing']} missing, {padpro['duplicates']} duplicates**"
+            out.append(_row("drivers", f"padpro ingest, {padpro['offered_per_s']:,.0f}/s offered "
+                            f"({padpro['stored']:,}/{padpro['messages']:,} stored, {once})",
+                            "≥ 500 msg/s" if phase == "archive" else "–",
+                            f"{padpro['throughput_per_s']} msg/s, p99 {padpro['latency']['p99_ms']} ms",
+                            f"itchat: {itchat['throughput_per_s']} msg/s, p99 {itchat['latency']['p99_ms']} ms",
+                            f"{ratio_text(padpro['throughput_per_s'], itchat['throughput_per_s'])} the throughput",
+                            _verdict(padpro["throughput_per_s"], 500, lower_is_better=False) if phase == "archive"
+                            else "–", padpro["loadavg"][0]))
     return out
 
 
@@ -152,7 +185,7 @@ def per_query(engine: str, figures: dict) -> list[str]:
 
 
 def render() -> str:
-    any_result = next((d for d in (_load(n) for n in ("sync", "ingest", "sse", "api", "insights")) if d), None)
+    any_result = next((d for d in (_load(n) for n in NAMES) if d), None)
     lines = [START, ""]
     if any_result:
         m = any_result["machine"]
@@ -160,7 +193,7 @@ def render() -> str:
                   f"SQLite {m['sqlite']}. Shared with other work at times: see the load averages.", ""]
         lines += ["Command: `make bench` (runs `.venv/bin/python -m bench.run`, i.e. each of the following)."]
         lines += [f"- `.venv/bin/python -m bench.{n}`: {d['date']}, commit {d['machine']['commit']}"
-                  for n in ("sync", "ingest", "sse", "api", "insights") if (d := _load(n))]
+                  for n in NAMES if (d := _load(n))]
         lines.append("")
     lines += rows() + [""]
     api = _load("api")

@@ -3,7 +3,7 @@
 Each benchmark runs in its own process (so peak-memory figures are its own) and writes bench/results/<name>.json.
 A failing benchmark is reported and the others still run; the exit status says whether all of them finished.
 
-    .venv/bin/python -m bench.run [sync ingest sse api insights]
+    .venv/bin/python -m bench.run [sync ingest sse api insights drivers]
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import sys
 import time
 
 from bench.common import ROOT, loadavg
-
-BENCHMARKS = ("sync", "ingest", "sse", "api", "insights")
+from bench.report import NAMES as BENCHMARKS  # sync ingest sse api insights drivers (padpro beside itchat)
 
 
 def main(argv: list[str]) -> int:

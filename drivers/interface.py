@@ -8,7 +8,7 @@ Commands raise the errors of ``drivers.types`` (``Unsupported`` when the capabil
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from drivers.types import (
     Capability,
@@ -21,6 +21,7 @@ from drivers.types import (
     LoginState,
     Member,
     Mention,
+    MessageEvent,
     SelfInfo,
     SendResult,
     Unsupported,
@@ -56,7 +57,16 @@ class Driver(Protocol):
 
     # -- events ----------------------------------------------------------------------------------------
     def poll_events(self, timeout: float) -> list[Event]:
-        """Events that arrived within ``timeout`` seconds (possibly none); each message once."""
+        """Events that arrived within ``timeout`` seconds (possibly none); each message once.
+
+        Raises ``Unavailable`` while the service cannot be reached (the product shows WeChat as degraded and
+        keeps polling; the driver keeps its own reconnect back-off), never for a single dropped connection."""
+
+    def download_media(self, event: MessageEvent, sink: BinaryIO, max_bytes: int) -> int:
+        """Write the media of ``event`` (one with a ``media_ref``) to ``sink``; returns the bytes written.
+
+        Never writes more than ``max_bytes``: ``MediaTooLarge`` as soon as the declared or received size exceeds
+        it (the caller discards what was written). ``Unsupported`` without ``DOWNLOAD_MEDIA`` or a ``media_ref``."""
 
     # -- commands --------------------------------------------------------------------------------------
     def send_text(self, to_id: str, text: str, mentions: Sequence[Mention] = ()) -> SendResult: ...

@@ -29,6 +29,8 @@ class Capability(enum.Flag):
     ANNOUNCEMENT = enum.auto()
     SET_REMARK = enum.auto()
     RECEIVE_RECALLS = enum.auto()
+    DOWNLOAD_MEDIA = enum.auto()  # a received image/voice/video/file's bytes (``Driver.download_media``)
+    AVATARS = enum.auto()  # contacts and groups carry an ``avatar_url`` the product may fetch
 
 
 class IdStability(enum.Enum):
@@ -104,6 +106,7 @@ class Contact:
     province: str = ""
     city: str = ""
     signature: str = ""
+    avatar_url: str = ""  # as the service gave it: hostile (the product fetches only from the service's own origin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,7 @@ class Group:
     owner_id: str = ""
     member_count: int = 0
     members: tuple[Member, ...] = ()  # empty when the listing did not include members
+    avatar_url: str = ""  # as for Contact.avatar_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,9 @@ class MessageEvent:
     raw_type: int = 0  # the protocol's message type, for diagnostics
     app_type: int = 0  # the appmsg <type> for 49 messages
     raw: str = ""  # the protocol's content (XML for media) as received, for archiving
+    # What the driver needs to fetch the media later (``Driver.download_media``): opaque to the product, made by
+    # the driver from the message; '' when the message has no media the driver can fetch.
+    media_ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +249,17 @@ class Unavailable(DriverError):
 
 class Rejected(DriverError):
     """The service refused this command (unknown recipient, not the owner, …); retrying will not help."""
+
+
+class MediaTooLarge(DriverError):
+    """A download would exceed the bytes it may take; ``size`` is the media's size when it was declared."""
+
+    def __init__(self, message: str = "", code: int | None = None, details: dict | None = None) -> None:
+        super().__init__(message or "media larger than allowed", code, details)
+        self.limit = int(self.details.get("limit", 0))
+        self.size = self.details.get("size")
+
+    @classmethod
+    def over(cls, limit: int, size: int | None = None) -> MediaTooLarge:
+        declared = f" ({size} bytes)" if size is not None else ""
+        return cls(f"media larger than {limit} bytes{declared}", details={"limit": limit, "size": size})

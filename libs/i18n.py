@@ -174,6 +174,7 @@ JS_STRINGS = {
     "media_skipped_too_large": _l("Media skipped: too large"),
     "media_skipped_disk_low": _l("Media skipped: disk low"),
     "media_skipped_budget": _l("Media skipped: daily budget"),
+    "media_skipped_not_fetched": _l("Media not fetched"),  # wechat/archive_media.MEDIA_NOT_FETCHED (seam drivers)
     "me": _l("Me"),
     "marked_read": _l("All messages marked as read."),
     "pick_recipients": _l("Pick at least one recipient."),

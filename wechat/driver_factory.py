@@ -61,6 +61,19 @@ def seam_driver(connection: Any) -> Driver:
     return connection if is_driver(connection) else itchat.driver_for(connection)
 
 
+def avatar_origin(config: Mapping[str, Any]) -> str | None:
+    """The one origin a seam driver's avatar URLs may be fetched from: the configured gateway's base URL (the
+    real gateway hands out WeChat CDN URLs, which the product does not fetch); None when there is none."""
+    if driver_name(config) != "padpro":
+        return None
+    from drivers.padpro import normalize_base_url
+
+    try:
+        return normalize_base_url(str(config.get("PADPRO_BASE_URL") or ""))
+    except ValueError:
+        return None
+
+
 def capability_names(capabilities: Capability) -> str:
     """Capabilities as the login record stores them: comma-separated flag names, lower case, sorted."""
     return ",".join(sorted(flag.name.lower() for flag in Capability if flag.value and flag in capabilities))

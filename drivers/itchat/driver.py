@@ -152,6 +152,11 @@ class ItchatDriver:
         time.sleep(max(0.0, timeout))
         return []
 
+    def download_media(self, event, sink, max_bytes: int) -> int:
+        """Not through the seam yet: the archive streams itchat media from the wxpy message it handles (this driver
+        lacks Capability.DOWNLOAD_MEDIA, so nothing asks)."""
+        raise Unsupported("the itchat driver's media are fetched from the wxpy message (drivers/itchat/media.py)")
+
     # -- lists ------------------------------------------------------------------------------------------------
     @seam_errors
     def self_info(self) -> SelfInfo:

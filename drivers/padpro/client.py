@@ -7,6 +7,7 @@ ignored, and the key never appears in an error, a log line or ``repr``.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -18,10 +19,32 @@ from drivers.types import Rejected, Unavailable
 
 logger = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a large account's contact details stay far below this
+CHUNK = 64 * 1024
 
 
 class BadGatewayUrl(ValueError):
     pass
+
+
+class AnswerTooLarge(Unavailable):
+    """The gateway's answer exceeded the bytes the caller allowed (read no further)."""
+
+
+def read_capped(response: requests.Response, path: str, max_bytes: int) -> bytes:
+    """The rest of ``response``, at most ``max_bytes`` (``AnswerTooLarge`` beyond)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise AnswerTooLarge(f"the gateway's answer to {path} is too large", details={"size": int(declared)})
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise AnswerTooLarge(f"the gateway's answer to {path} is too large")
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise Unavailable(f"the gateway's answer to {path} broke off: {type(exc).__name__}") from exc
+    return b"".join(chunks)
 
 
 def normalize_base_url(url: str) -> str:
@@ -50,31 +73,51 @@ class GatewayClient:
         return f"GatewayClient({self.base_url!r}, key=***)"
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
-             timeout: float | None = None) -> Any:
-        """``Data`` of the answer to ``method path``; seam errors otherwise (see ``shapes.envelope``)."""
+             timeout: float | None = None, max_bytes: int = MAX_RESPONSE_BYTES) -> Any:
+        """``Data`` of the answer to ``method path``; seam errors otherwise (see ``shapes.envelope``).
+
+        The answer is read in chunks and abandoned past ``max_bytes`` (``AnswerTooLarge``): a gateway (or a
+        download it relays) never makes the worker hold more than that."""
+        response = self.open(method, path, body, timeout=timeout)
+        try:
+            content = read_capped(response, path, max_bytes)
+        finally:
+            response.close()
+        return self.decode(content, path)
+
+    def open(self, method: str, path: str, body: dict[str, Any] | None = None, *,
+             timeout: float | None = None) -> requests.Response:
+        """The streamed answer of a successful HTTP exchange (the caller reads and closes it); seam errors for
+        a gateway that cannot be reached, redirects, refuses the key or fails."""
         if not path.startswith("/") or "?" in path or "//" in path:
             raise ValueError(f"bad gateway path {path!r}")
         try:
             response = self.http.request(
                 method, self.base_url + path, params={"key": self._key},
-                json=body if method != "GET" else None, allow_redirects=False,
+                json=body if method != "GET" else None, allow_redirects=False, stream=True,
                 timeout=(self.connect_timeout, timeout or self.timeout))
         except requests.Timeout as exc:
             raise Unavailable(f"the gateway did not answer {path} in time") from exc
         except requests.RequestException as exc:
             raise Unavailable(f"cannot reach the gateway for {path}: {type(exc).__name__}") from exc
-        if 300 <= response.status_code < 400:
-            raise Unavailable(f"the gateway answered {path} with a redirect ({response.status_code}); not followed")
-        if response.status_code in (401, 403):
-            raise Rejected(f"the gateway refused the key on {path} (HTTP {response.status_code})",
-                           code=response.status_code)
-        if response.status_code >= 400:
-            raise Unavailable(f"the gateway answered {path} with HTTP {response.status_code}",
-                              code=response.status_code)
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise Unavailable(f"the gateway's answer to {path} is too large")
         try:
-            payload = response.json()
+            if 300 <= response.status_code < 400:
+                raise Unavailable(f"the gateway answered {path} with a redirect ({response.status_code}); not followed")
+            if response.status_code in (401, 403):
+                raise Rejected(f"the gateway refused the key on {path} (HTTP {response.status_code})",
+                               code=response.status_code)
+            if response.status_code >= 400:
+                raise Unavailable(f"the gateway answered {path} with HTTP {response.status_code}",
+                                  code=response.status_code)
+        except BaseException:
+            response.close()
+            raise
+        return response
+
+    @staticmethod
+    def decode(content: bytes, path: str) -> Any:
+        try:
+            payload = json.loads(content)
         except ValueError as exc:
             raise Unavailable(f"the gateway's answer to {path} is not JSON") from exc
         return shapes.envelope(payload)

@@ -10,8 +10,10 @@ import base64
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import BinaryIO
+from xml.sax.saxutils import escape as xml_escape
 
-from drivers.padpro import shapes
+from drivers.padpro import media, shapes
 from drivers.padpro.client import GatewayClient
 from drivers.padpro.inbox import BACKOFF, Inbox
 from drivers.padpro.ws import WsConnection
@@ -27,20 +29,18 @@ from drivers.types import (
     LoginState,
     Member,
     Mention,
+    MessageEvent,
     NotLoggedIn,
     Rejected,
     SelfInfo,
     SendResult,
-    Unsupported,
 )
 
-CAPABILITIES = (Capability.SEND_TEXT | Capability.SEND_MENTION | Capability.SEND_IMAGE | Capability.SEND_EMOJI
-                | Capability.ACCEPT_FRIEND | Capability.ADD_FRIEND | Capability.CREATE_GROUP
+CAPABILITIES = (Capability.SEND_TEXT | Capability.SEND_MENTION | Capability.SEND_IMAGE | Capability.SEND_FILE
+                | Capability.SEND_EMOJI | Capability.ACCEPT_FRIEND | Capability.ADD_FRIEND | Capability.CREATE_GROUP
                 | Capability.RENAME_GROUP | Capability.ADD_MEMBERS | Capability.INVITE_MEMBERS
                 | Capability.REMOVE_MEMBERS | Capability.ANNOUNCEMENT | Capability.SET_REMARK
-                | Capability.RECEIVE_RECALLS)
-# No SEND_FILE: none of the recorded clients sends files through the 8059-era API, so its upload
-# endpoint's shapes are unknown; the product greys "send file" out on this driver instead of guessing.
+                | Capability.RECEIVE_RECALLS | Capability.DOWNLOAD_MEDIA | Capability.AVATARS)
 DETAILS_BATCH = 20
 MENTION_SEPARATOR = "\u2005"  # what WeChat clients put after "@name"
 SEEN_GROUPS = 5000  # groups learned from events, kept for listing
@@ -191,7 +191,26 @@ class PadProDriver:
                                                               timeout=60.0)))
 
     def send_file(self, to_id: str, data: bytes, file_name: str) -> SendResult:
-        raise Unsupported("the padpro driver cannot send files (the gateway's upload API is not recorded)")
+        """``/other/UploadAppAttach`` (base64 ``fileData`` → ``mediaId``), then an appmsg of type 6 through
+        ``/message/SendAppMessage``, as the CowAgent-family ``Wechat869Client.send_file_message`` does."""
+        if not data:
+            raise Rejected("an empty file cannot be sent")
+        upload = self.client.post("/other/UploadAppAttach", {"fileData": base64.b64encode(data).decode()},
+                                  timeout=120.0)
+        media_id = shapes.text(shapes.pick(upload, "mediaId", "MediaId", "media_id", "attachId", default=""))
+        if not media_id:
+            raise Rejected("the gateway did not report the uploaded file's id")
+        total = shapes.integer(shapes.pick(upload, "totalLen", "TotalLen", default=len(data)), len(data))
+        name = file_name.replace("\r", " ").replace("\n", " ")[:200] or "file"
+        ext = name.rsplit(".", 1)[-1][:16] if "." in name else ""
+        xml = (f"<appmsg appid='' sdkver='0'><title>{xml_escape(name)}</title><des></des><type>6</type>"
+               f"<appattach><totallen>{total}</totallen><attachid>{xml_escape(media_id)}</attachid>"
+               f"<fileext>{xml_escape(ext)}</fileext></appattach></appmsg>")
+        body = {"AppList": [{"ToUserName": to_id, "ContentType": 6, "ContentXML": xml}]}
+        return SendResult(shapes.send_result(self.client.post("/message/SendAppMessage", body)))
+
+    def download_media(self, event: MessageEvent, sink: BinaryIO, max_bytes: int) -> int:
+        return media.download(self.client, event, sink, max_bytes)
 
     def send_emoji(self, to_id: str, md5: str, size: int) -> SendResult:
         body = {"EmojiList": [{"ToUserName": to_id, "EmojiMd5": md5, "EmojiSize": int(size)}]}

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from drivers.padpro import xmlsafe
+from drivers.padpro import media, xmlsafe
 from drivers.padpro.shapes import integer, pick, text
 from drivers.types import (
     Event,
@@ -46,6 +46,7 @@ class RawMessage:
     create_time: int
     msg_source: str
     push_content: str
+    short_id: str = ""  # the 32-bit ``msg_id`` next to ``new_msg_id``: what GetMsgBigImg/GetMsgVideo ask for
 
 
 def normalize(raw: dict[str, Any]) -> RawMessage | None:
@@ -63,7 +64,8 @@ def normalize(raw: dict[str, Any]) -> RawMessage | None:
         content=text(pick(data, "content", "Content", default="")),
         create_time=integer(pick(data, "create_time", "CreateTime", "createTime", default=0)),
         msg_source=text(pick(data, "msg_source", "MsgSource", "msgSource", default="")),
-        push_content=text(pick(data, "push_content", "PushContent", "pushContent", default="")))
+        push_content=text(pick(data, "push_content", "PushContent", "pushContent", default="")),
+        short_id=text(pick(data, "msg_id", "MsgId", "msgId", default="")))
 
 
 STATUS_NOTIFY = 51
@@ -121,9 +123,11 @@ def _message(msg: RawMessage, body: str, chat_id: str, sender: str, is_group: bo
         at_list = xmlsafe.find_text(xmlsafe.parse(msg.msg_source), "atuserlist")
         mentioned = tuple(i for i in (p.strip() for p in at_list.split(",")) if i)
     mentions_self = bool(self_id) and (self_id in mentioned or "在群聊中@了你" in msg.push_content)
+    ref = media.ref_for(msg.msg_type, app_type, msg.short_id or msg.msg_id, msg.msg_id, msg.from_id, msg.to_id, body)
     return MessageEvent(msg_id=msg.msg_id, kind=kind, chat_id=chat_id, sender_id=sender, is_group=is_group,
                         text=text_value, create_time=msg.create_time, mentions_self=mentions_self,
-                        mentioned_ids=mentioned, raw_type=msg.msg_type, app_type=app_type, raw=body, **fields)
+                        mentioned_ids=mentioned, raw_type=msg.msg_type, app_type=app_type, raw=body,
+                        media_ref=ref, **fields)
 
 
 def _friend_request(msg: RawMessage) -> FriendRequestEvent:

@@ -4,6 +4,11 @@ The WebSocket (``/ws/GetSyncMsg``) is read inside ``poll``; when it drops the in
 and asks ``GetLoginStatus`` whether the account is still in (a logout or kick becomes one ``LogoutEvent``, an
 outage nothing). Every ``http_sync_interval`` seconds ``HttpSyncMsg`` runs as a safety net. Messages are
 deduplicated by their server id, so a message seen on both paths (or twice after a reconnect) comes once.
+
+An outage is reported, not hidden: while the gateway's HTTP API cannot be reached, or its WebSocket refuses
+``WS_FAILURES_FOR_OUTAGE`` connections in a row, ``poll`` raises ``Unavailable`` (with the reason) whenever it has
+no events to hand over; the product shows WeChat as degraded and polls on, and the next connection that works
+ends it. A single dropped connection with the gateway still answering is not an outage.
 """
 
 from __future__ import annotations
@@ -18,10 +23,19 @@ from drivers.padpro import shapes
 from drivers.padpro.client import GatewayClient
 from drivers.padpro.events import notified_chats, to_events
 from drivers.padpro.ws import WsConnection, WsError
-from drivers.types import DriverError, Event, LoginState, LoginStateEvent, LogoutEvent, NotLoggedIn
+from drivers.types import (
+    DriverError,
+    Event,
+    LoginState,
+    LoginStateEvent,
+    LogoutEvent,
+    NotLoggedIn,
+    Unavailable,
+)
 
 logger = logging.getLogger(__name__)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+WS_FAILURES_FOR_OUTAGE = 2
 
 
 class Inbox:
@@ -44,6 +58,7 @@ class Inbox:
         self.logged_in = False  # a LogoutEvent is reported only for a session we knew was in
         self.notified: list[str] = []  # chat ids from status notifies, for the driver to learn groups from
         self._pending: list[Event] = []  # events of the HTTP sync made right after a login (prime)
+        self.outage: str | None = None  # why the gateway cannot be reached (None: it can)
 
     def logged_in_as(self, wxid: str) -> None:
         self.logged_in = True
@@ -77,16 +92,21 @@ class Inbox:
                 logger.info("gateway WebSocket dropped: %s", exc)
                 self.close()
                 events += self._after_drop()
+        if not events and self.outage:
+            raise Unavailable(self.outage)
         return events
 
     def _connect(self) -> list[Event]:
         try:
             self._ws = self._ws_connect(self.client.ws_url(), self.client.connect_timeout)
-            self._failures = 0
+            self._failures, self.outage = 0, None
             return []
         except WsError as exc:
             logger.info("gateway WebSocket connect failed: %s", exc)
-            return self._after_drop()
+            events = self._after_drop()
+            if self.outage is None and self._failures >= WS_FAILURES_FOR_OUTAGE and self.logged_in:
+                self.outage = f"the gateway's WebSocket is unreachable: {exc}"
+            return events
 
     def _after_drop(self) -> list[Event]:
         """Back off, and tell a lost session (logout, kick) from a network blip."""
@@ -97,8 +117,10 @@ class Inbox:
             state = shapes.login_status(self.client.get("/login/GetLoginStatus"))
         except NotLoggedIn:
             state = LoginState.LOGGED_OUT
-        except DriverError:
-            return []  # the gateway itself is down: keep retrying, the session may be fine
+        except DriverError as exc:
+            # The gateway itself is down: keep retrying (the session may be fine), and say so (degraded).
+            self.outage = f"the gateway is unreachable: {exc}"
+            return []
         if state is LoginState.LOGGED_OUT and self.logged_in:
             self.logged_in = False
             return [LoginStateEvent(LoginState.LOGGED_OUT), LogoutEvent("the gateway reports the account offline")]

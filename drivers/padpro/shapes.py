@@ -188,13 +188,24 @@ def contact(detail: dict[str, Any]) -> Contact | Group | None:
         count = integer(pick(pick(detail, "newChatroomData", "NewChatroomData", default={}), "member_count",
                              "MemberCount", default=len(found)), len(found))
         return Group(id=wxid, name=name, owner_id=text(pick(detail, "chatRoomOwner", "ChatRoomOwner", default="")),
-                     member_count=count, members=tuple(found))
+                     member_count=count, members=tuple(found), avatar_url=head_image(detail))
     return Contact(id=wxid, nick_name=name, kind=kind,
                    remark_name=text(pick(detail, "remark", "Remark", "remarkName", "RemarkName", default="")),
                    alias=text(pick(detail, "alias", "Alias", default="")), sex=integer(pick(detail, "sex", "Sex")),
                    province=text(pick(detail, "province", "Province", default="")),
                    city=text(pick(detail, "city", "City", default="")),
-                   signature=text(pick(detail, "signature", "Signature", default="")))
+                   signature=text(pick(detail, "signature", "Signature", default="")), avatar_url=head_image(detail))
+
+
+def head_image(detail: dict[str, Any]) -> str:
+    """The contact's head image URL (small first: an avatar is shown small), as given: the product decides
+    whether to fetch it (only from the gateway's own origin)."""
+    for name in ("smallHeadImgUrl", "SmallHeadImgUrl", "bigHeadImgUrl", "BigHeadImgUrl", "headImgUrl",
+                 "HeadImgUrl"):
+        url = text(detail.get(name)).strip()
+        if url:
+            return url if len(url) <= 2048 else ""
+    return ""
 
 
 def send_result(data: Any) -> str:

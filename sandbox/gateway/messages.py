@@ -12,6 +12,7 @@ from flask import Response
 from sandbox.events import Message, next_msg_id
 from sandbox.gateway import render
 from sandbox.gateway.ids import wxid_of
+from sandbox.gateway.media import sent_file
 from sandbox.gateway.state import GatewaySession
 from sandbox.gateway.web import (
     body,
@@ -134,9 +135,21 @@ def _send_emoji(session: GatewaySession, to_id: str, item: dict[str, Any], md5: 
             "emojiItem": [{"ret": 0, "md5": md5, "newMsgId": msg_id}]}
 
 
-def _send_app(session: GatewaySession, to_id: str, item: dict[str, Any], _: Any) -> dict[str, Any]:
+def _check_app(item: dict[str, Any]) -> tuple[Any, str]:
+    """A file (appmsg type 6) must name an uploaded attachment (``/other/UploadAppAttach``); others pass."""
+    content = str(item.get("ContentXML", ""))
+    if item.get("ContentType") != 6 and "<type>6</type>" not in content:
+        return False, ""
+    media = sent_file(content)
+    return (media, "") if media is not None else (None, "unknown attachid (upload it with /other/UploadAppAttach)")
+
+
+def _send_app(session: GatewaySession, to_id: str, item: dict[str, Any], media: Any) -> dict[str, Any]:
     sb = sandbox()
-    sb.record("app", to_id, session, content=str(item.get("ContentXML", "")))
+    if isinstance(media, Media):
+        sb.record("file", to_id, session, file_name=media.name, size=media.size, md5=media.md5)
+    else:
+        sb.record("app", to_id, session, content=str(item.get("ContentXML", "")))
     msg_id = next_msg_id()
     return {"isSendSuccess": True, "toUSerName": wxid_of(sb.world, to_id), "newMsgId": msg_id}
 
@@ -159,7 +172,7 @@ def send_emoji_message() -> Response:
 
 @bp.post("/message/SendAppMessage")
 def send_app_message() -> Response:
-    return _send_each("AppList", _send_app)
+    return _send_each("AppList", _send_app, _check_app)
 
 
 def pending_messages(session: GatewaySession, limit: int) -> list[dict[str, Any]]:

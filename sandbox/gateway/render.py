@@ -21,6 +21,7 @@ from sandbox.world import FILEHELPER, FMESSAGE, SELF_ID, Group, Mp, Person, Worl
 FRIEND_REQUEST = 37
 CARD = 42
 RECALL = 10002
+MEDIA_TYPES = (3, 34, 43, 49)  # image, voice, video, app (files): their XML carries the download handles
 
 
 def s(value: str) -> dict[str, str]:
@@ -72,6 +73,10 @@ def _body(world: World, msg: Message) -> str:
         return _card_xml(world, msg)
     if msg.msg_type == RECALL:
         return _revoke_xml(world, msg)
+    if msg.msg_type in MEDIA_TYPES:
+        from sandbox.gateway import media  # late: media imports web, which imports this module
+
+        return media.media_body(world, msg, media.message_media(msg.msg_id)) or msg.text
     return msg.text
 
 
@@ -117,12 +122,20 @@ def message(world: World, msg: Message, msg_seq: int) -> dict[str, Any]:
     }
 
 
+def _head(world: World, entity_id: str) -> dict[str, str]:
+    """Head image URLs (served by sandbox/gateway/media.py on this face's origin)."""
+    from sandbox.gateway import media
+
+    url = media.avatar_url(world, entity_id)
+    return {"bigHeadImgUrl": url, "smallHeadImgUrl": url}
+
+
 def person_detail(world: World, person: Person) -> dict[str, Any]:
     wxid = wxid_of(world, person.id)
     return {"userName": s(wxid), "nickName": s(person.nick_name), "pyinitial": s(""), "quanPin": s(""),
             "sex": person.sex, "remark": s(person.remark_name if person.is_friend else ""), "contactType": 0,
             "province": person.province, "city": person.city, "signature": person.signature, "alias": "",
-            "bigHeadImgUrl": "", "smallHeadImgUrl": "", "encryptUserName": encrypt_user(world, person.id),
+            **_head(world, person.id), "encryptUserName": encrypt_user(world, person.id),
             "chatroomVersion": 0, "deleteFlag": 0 if person.is_friend or person.id == SELF_ID else 1,
             "extFlag": 0}
 
@@ -130,7 +143,7 @@ def person_detail(world: World, person: Person) -> dict[str, Any]:
 def mp_detail(world: World, mp: Mp) -> dict[str, Any]:
     return {"userName": s(wxid_of(world, mp.id)), "nickName": s(mp.nick_name), "pyinitial": s(""),
             "quanPin": s(""), "sex": 0, "remark": s(""), "contactType": 0, "province": mp.province,
-            "city": mp.city, "signature": mp.signature, "alias": "", "bigHeadImgUrl": "", "smallHeadImgUrl": "",
+            "city": mp.city, "signature": mp.signature, "alias": "", **_head(world, mp.id),
             "verifyFlag": 24, "chatroomVersion": 0, "deleteFlag": 0, "extFlag": 0}
 
 
@@ -148,7 +161,7 @@ def member_data(world: World, group: Group) -> dict[str, Any]:
 
 def group_detail(world: World, group: Group) -> dict[str, Any]:
     return {"userName": s(wxid_of(world, group.id)), "nickName": s(group.nick_name), "quanPin": s(""),
-            "chatRoomOwner": wxid_of(world, group.owner_id), "smallHeadImgUrl": "", "chatroomVersion": 10007,
+            "chatRoomOwner": wxid_of(world, group.owner_id), **_head(world, group.id), "chatroomVersion": 10007,
             "chatroomMaxCount": 500, "chatroomAccessType": 0, "newChatroomData": member_data(world, group),
             "deleteFlag": 0 if group.has(SELF_ID) else 1, "chatroomStatus": 524288, "extFlag": 0}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from sandbox.gateway.ids import WxidIndex, wxid_of
 from sandbox.gateway.render import status_notify
@@ -55,6 +56,10 @@ class GatewayState:
     keys: dict[str, KeyState] = field(default_factory=lambda: {DEFAULT_KEY: KeyState()})
     index: WxidIndex = field(default_factory=WxidIndex)
     announcements: dict[str, str] = field(default_factory=dict)  # group id → text
+    # media messages of the log by short and full id (sandbox/gateway/media.py indexes them as the log grows)
+    media_log: list | None = None
+    media_scanned: int = 0
+    media_msgs: dict[int, Any] = field(default_factory=dict)
 
     def mint(self, count: int) -> list[str]:
         new = [secrets.token_urlsafe(12) for _ in range(count)]

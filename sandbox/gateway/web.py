@@ -61,8 +61,8 @@ def text_list(value: Any) -> list[str]:
 def check_key() -> Response | None:
     key = request.args.get("key", "")
     state = gateway()
-    if request.endpoint == "gateway.qrcode":
-        return None  # the QR image URL handed out by GetLoginQrCodeNew carries no key, as on the real gateway
+    if request.endpoint in ("gateway.qrcode", "gateway.avatar"):
+        return None  # the QR image and head image URLs the gateway hands out carry no key, as on the real gateway
     if request.path.startswith("/admin/"):
         return None if key and key == state.admin_key else envelope(-2, None, "该 key 无效")
     if key not in state.keys:

@@ -160,8 +160,8 @@ def test_vote_kick_mp_forwarding_and_relay(stack, driver):
     stack.sandbox.control("messages", {"from": "张三", "group": "中继A", "type": "text", "content": "大家好"})
     stack.sandbox.control("messages", {"from": "李四", "group": "中继B", "type": "picture",
                                        "data_b64": base64.b64encode(png()).decode(), "file_name": "猫.png"})
-    # padpro: no media download through the seam yet (docs/DRIVERS.md), so the picture is relayed as its label.
-    picture = [("image", None), ("text", "李四:")] if driver == "itchat" else [("text", "李四: [图片]")]
+    # Both drivers relay the picture itself (padpro downloads it through the seam: drivers/padpro/media.py).
+    picture = [("image", None), ("text", "李四:")]
     wait_for(lambda: sent_after(stack, seq, "text", "中继B") and sent_after(stack, seq, picture[0][0], "中继A"), 30,
              what="both relays")
     time.sleep(2)  # time enough for an echo loop to show itself

@@ -35,7 +35,9 @@ def test_every_endpoint_survives_hostile_bodies(client):
                 key = {"key": DEFAULT_ADMIN_KEY} if rule.rule.startswith("/admin/") else KEY
                 response = client.open(rule.rule, method=method, query_string=key, data=body,
                                        content_type="application/json")
-                assert response.status_code == 200, (rule.rule, body)
+                # Images (QR code, head images) may answer 404 for an unknown id; nothing ever answers 500.
+                assert response.status_code == 200 or (rule.rule.endswith(".png") and response.status_code == 404), \
+                    (rule.rule, body)
                 assert rule.rule.endswith(".png") or isinstance(response.json["Code"], int), (rule.rule, body)
 
 

@@ -20,6 +20,7 @@ from drivers.types import (
     MessageKind,
     RateLimited,
     Rejected,
+    Unavailable,
 )
 from tests.drivers.conftest import GATEWAY_KEY, login
 
@@ -138,7 +139,8 @@ def test_a_logout_from_the_phone_becomes_one_logout_event(sandbox, padpro):
 
 
 def test_without_a_websocket_the_http_sync_still_delivers_each_message_once(sandbox, padpro):
-    """A proxy in front of the gateway that does not pass WebSockets: the periodic HttpSyncMsg carries on."""
+    """A proxy in front of the gateway that does not pass WebSockets: the periodic HttpSyncMsg carries on, and the
+    driver reports the WebSocket outage (Unavailable when it has nothing to hand over: WeChat shows degraded)."""
 
     def blocked(url: str, timeout: float):
         raise WsError("WebSocket blocked by a proxy", status=502)
@@ -147,11 +149,15 @@ def test_without_a_websocket_the_http_sync_still_delivers_each_message_once(sand
     assert driver.login_state() is LoginState.LOGGED_IN  # the session the fixture logged in
     friend = sandbox.world()["friends"][0]["nick_name"]
     sandbox.control("messages", {"from": friend, "content": "once {n}", "count": 3})
-    events = []
-    for _ in range(6):
-        events += driver.poll_events(0.3)
+    events, outages = [], []
+    for _ in range(12):
+        try:
+            events += driver.poll_events(0.3)
+        except Unavailable as exc:
+            outages.append(str(exc))
     assert [e.text for e in events if isinstance(e, MessageEvent)] == ["once 1", "once 2", "once 3"]
     assert not any(isinstance(e, LogoutEvent) for e in events)
+    assert outages and "WebSocket" in outages[-1] and GATEWAY_KEY not in outages[-1]
 
 
 def test_rate_limits_and_bad_keys_map_to_seam_errors(sandbox, padpro):
@@ -183,8 +189,8 @@ def test_images_emoji_and_friend_requests_out(sandbox, padpro):
 
 
 def test_a_gateway_outage_loses_nothing_and_is_not_a_logout(sandbox):
-    """The connection drops while the gateway answers 500 for a while: the driver backs off, does not
-    report a logout, and after reconnecting delivers what was said meanwhile, once."""
+    """The connection drops while the gateway answers 500 for a while: the driver backs off, reports the outage
+    (Unavailable, never a logout), and after reconnecting delivers what was said meanwhile, once."""
     connections, refused = [], []
 
     def connect(url: str, timeout: float) -> WsConnection:
@@ -203,14 +209,19 @@ def test_a_gateway_outage_loses_nothing_and_is_not_a_logout(sandbox):
     connections[0]._sock.shutdown(socket.SHUT_RDWR)  # the network drops the WebSocket
     friend = sandbox.world()["friends"][0]["nick_name"]
     sandbox.control("messages", {"from": friend, "content": "during {n}", "count": 2})
-    events = []
-    for _ in range(12):
-        events += driver.poll_events(0.25)
+    events, outages = [], []
+    for _ in range(16):
+        try:
+            events += driver.poll_events(0.25)
+        except Unavailable as exc:
+            outages.append(str(exc))
         if len(events) >= 2:
             break
     assert [e.text for e in events] == ["during 1", "during 2"]
     assert 500 in refused and len(connections) == 2  # refused during the outage, reconnected after it
+    assert outages and "HTTP 500" in outages[0]  # reported while it lasted
     assert not any(isinstance(e, LogoutEvent) for e in events)
+    assert driver.poll_events(0.2) == []  # over: no error any more
     driver.close()
 
 

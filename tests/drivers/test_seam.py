@@ -38,8 +38,9 @@ def test_padpro_declares_what_it_can_do():
     assert isinstance(driver, Driver)
     assert driver.id_stability is IdStability.STABLE
     assert Capability.ANNOUNCEMENT in driver.capabilities and Capability.SEND_MENTION in driver.capabilities
-    require(driver, Capability.CREATE_GROUP)
+    for capability in (Capability.CREATE_GROUP, Capability.SEND_FILE, Capability.DOWNLOAD_MEDIA, Capability.AVATARS):
+        require(driver, capability)
     with pytest.raises(Unsupported, match="cannot send file"):
-        require(driver, Capability.SEND_FILE)
-    with pytest.raises(Unsupported):
-        driver.send_file("wxid_x", b"data", "a.txt")
+        require(type("Limited", (), {"name": "x", "capabilities": Capability.SEND_TEXT})(), Capability.SEND_FILE)
+    with pytest.raises(Unsupported):  # a message without media_ref has nothing to fetch
+        driver.download_media(MessageEvent("1", MessageKind.TEXT, "a", "a", False), None, 10)

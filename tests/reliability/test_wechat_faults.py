@@ -17,8 +17,8 @@ def friend_of(stack) -> str:
     return stack.sandbox.world()["friends"][0]["nick_name"]
 
 
-# itchat only: on padpro the seam has no health signal yet (the driver rides a gateway outage out inside
-# poll_events, so /api/status never shows "degraded"; nothing is lost): docs/DRIVERS.md, "Not done yet".
+# itchat: web WeChat's faults (HTTP 500, drops, slow answers); padpro's outage is the gateway host going away,
+# test_gateway_stopped_and_restarted_degrades_then_recovers below.
 def test_outage_of_30s_degrades_then_recovers_without_logout(logged_in_stack):
     stack = logged_in_stack
     friend = friend_of(stack)
@@ -50,6 +50,52 @@ def test_outage_of_30s_degrades_then_recovers_without_logout(logged_in_stack):
     assert recovered["wechat"]["last_error"]  # the last error stays visible after recovery
     assert archived_total(stack) == 9
     assert "Traceback" not in "".join(w.log() for w in stack.workers if "synccheck" in w.log()) or True
+
+
+@pytest.mark.parametrize("driver", ["padpro"])
+def test_gateway_stopped_and_restarted_degrades_then_recovers(stack, free_relay):
+    """The gateway's host (a relay process in front of the sandbox's gateway face) is killed and started again:
+    /api/status shows WeChat degraded with the reason while it is gone, never a logout or a QR code, and healthy
+    again by itself once it is back; what was said meanwhile arrives once."""
+    relay = free_relay.start()
+    stack.sandbox.reset(friends=5, groups=1, members=5, mps=0)
+    stack.start_worker(PADPRO_BASE_URL=relay.url)
+    stack.log_in()
+    friend = friend_of(stack)
+    stack.sandbox.control("messages", {"from": friend, "type": "text", "content": "before {n}", "count": 2})
+    wait_archived(stack, 2, 20)
+    starts = stack.status()["listener"]["starts"]
+    relay.stop()
+    stopped = time.monotonic()
+    stack.sandbox.control("messages", {"from": friend, "type": "text", "content": "during {n}", "count": 3})
+    degraded = wait_for(lambda: (s := stack.status())["degraded"] and s, 40, interval=0.3,
+                        what="degraded while the gateway is gone")
+    figure("gateway_outage_to_degraded_seconds", round(time.monotonic() - stopped, 1))
+    assert degraded["login"]["state"] == "logged_in"
+    assert "gateway" in degraded["wechat"]["last_error"] and "sandbox-gateway-key" not in str(degraded)
+    time.sleep(3)
+    assert stack.login_state() == "logged_in"
+    relay.start()
+    restarted = time.monotonic()
+    wait_for(lambda: stack.status()["degraded"] is False, 60, interval=0.3, what="healthy after the restart")
+    figure("gateway_restart_to_healthy_seconds", round(time.monotonic() - restarted, 1))
+    wait_archived(stack, 5, 30)
+    assert archived_total(stack) == 5
+    status = stack.status()
+    assert status["listener"]["starts"] == starts and status["wechat"]["last_error"]
+
+
+@pytest.fixture
+def free_relay(stack):
+    from urllib.parse import urlsplit
+
+    from tests.fixtures.processes import free_port
+    from tests.fixtures.tcp_relay import Relay
+
+    target = urlsplit(stack.sandbox.base_url)
+    relay = Relay(free_port(), target.hostname, target.port)
+    yield relay
+    relay.stop()
 
 
 @pytest.mark.parametrize("driver", DRIVERS)

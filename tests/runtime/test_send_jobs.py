@@ -102,9 +102,7 @@ def test_sigkill_midway_neither_loses_nor_duplicates(stack, driver):
     first = stack.start_worker(SEND_DELAY_MIN="0.2", SEND_DELAY_MAX="0.25")
     stack.log_in()
     people = friends(stack, 30)
-    # padpro cannot send files (docs/DRIVERS.md): its attachment is a picture
-    attachment, attachment_kind = (("notes.pdf", b"%PDF-1.4\n" + b"0" * 2000), "file") if driver == "itchat" else \
-        (("notes.png", png_bytes(3000)), "image")
+    attachment, attachment_kind = ("notes.pdf", b"%PDF-1.4\n" + b"0" * 2000), "file"  # both drivers send files
     file_id = upload(stack, *attachment)
     response = stack.api("POST", "/api/messages/send",
                          json={"to": [p["puid"] for p in people], "text": "hello", "files": [file_id]})
@@ -168,23 +166,3 @@ def test_bulk_send_to_group_members_reports_non_friends_as_failed_with_the_reaso
     failed = [i for i in stack.api("GET", f"/api/jobs/{job_id}").json["items"] if i["status"] == "failed"]
     assert failed[0]["to"] == by_name["陌生人乙"] and "not a friend" in failed[0]["error"], failed
     assert [e["to"] for e in stack.sandbox.sent() if e["seq"] > since] == ["好友甲"]
-
-
-@pytest.mark.parametrize("driver", ["padpro"])
-def test_a_file_on_a_driver_that_cannot_send_files_is_refused_with_409(stack):
-    """Capabilities: padpro lacks SEND_FILE; the API refuses the job (409, the reason) instead of failing it per
-    recipient; a picture is fine."""
-    stack.sandbox.reset(friends=3)
-    stack.start_worker()
-    status = stack.log_in()
-    assert "send_file" not in status["login"]["capabilities"].split(",")
-    person = friends(stack, 1)[0]
-    file_id = upload(stack, "notes.pdf", b"%PDF-1.4\n" + b"0" * 2000)
-    response = stack.api("POST", "/api/messages/send", json={"to": [person["puid"]], "text": "hi", "files": [file_id]})
-    assert response.status_code == 409, response.json
-    assert response.json == {"error": "the padpro driver cannot send file", "code": "unsupported"}
-    assert stack.api("GET", "/api/jobs").json["items"] == []
-    picture = upload(stack, "p.png", png_bytes(2000))
-    response = stack.api("POST", "/api/messages/send", json={"to": [person["puid"]], "files": [picture]})
-    assert response.status_code == 202, response.json
-    assert wait_job(stack, response.json["job"]["id"])["sent"] == 1

@@ -16,11 +16,13 @@ from drivers.types import (
     GroupNoteEvent,
     GroupNoteKind,
     IdStability,
+    MediaTooLarge,
     Member,
     MessageEvent,
     MessageKind,
     RecallEvent,
     SelfInfo,
+    Unavailable,
     Unsupported,
 )
 from wechat.dispatch import BotContext, Entry, dispatch, end_batch, handlers, load_handlers
@@ -33,6 +35,16 @@ class MemoryDriver:
 
     def __init__(self) -> None:
         self.listings = 0
+        self.media: dict[str, bytes] = {}  # media_ref → bytes (a ref missing here fails like an outage)
+
+    def download_media(self, event, sink, max_bytes: int) -> int:
+        data = self.media.get(event.media_ref)
+        if data is None:
+            raise Unavailable("the service is down")
+        if len(data) > max_bytes:
+            raise MediaTooLarge.over(max_bytes, len(data))
+        sink.write(data)
+        return len(data)
 
     def self_info(self) -> SelfInfo:
         return SelfInfo("wxid_me", "Bot")
@@ -132,3 +144,27 @@ def test_a_join_note_reaches_the_membership_events(app, ctx):
     with app.app_context():
         events = db.session.execute(db.select(MembershipEvent)).scalars().all()
     assert [(event.kind, event.member_name, event.group_puid) for event in events] == [("join", "Carol", "42@chatroom")]
+
+
+def test_media_of_events_is_fetched_through_the_driver_within_the_limits(app, ctx):
+    """A media_ref is downloaded into the archive (the same streamed, capped path as itchat's media); a file above
+    MEDIA_MAX_MB is skipped as too_large with nothing left on disk; a failed download is marked not_fetched."""
+    from pathlib import Path
+
+    ctx.bot.media = {"ref-small": b"\x89PNG small picture", "ref-big": b"x" * (2 * 1024 * 1024)}
+    app.config["MEDIA_MAX_MB"] = 1
+    events = [MessageEvent("3001", MessageKind.IMAGE, "wxid_alice", "wxid_alice", False, media_ref="ref-small"),
+              MessageEvent("3002", MessageKind.FILE, "wxid_alice", "wxid_alice", False, file_name="../../big.bin",
+                           media_ref="ref-big"),
+              MessageEvent("3003", MessageKind.VIDEO, "wxid_alice", "wxid_alice", False, media_ref="ref-gone")]
+    for event in events:
+        dispatch(event, ctx)
+    end_batch(ctx)
+    rows = {row.msg_id: row for row in stored(app)}
+    root = Path(app.instance_path) / "media"
+    assert rows["3001"].media_status is None
+    assert (root / rows["3001"].file_path).read_bytes() == b"\x89PNG small picture"
+    assert (rows["3002"].media_status, rows["3002"].file_path) == ("too_large", None)
+    assert rows["3002"].file_name == "big.bin"
+    assert (rows["3003"].media_status, rows["3003"].file_path) == ("not_fetched", None)
+    assert not [p for p in root.rglob("*") if p.name.endswith(".part") or p.name.startswith("3002")]

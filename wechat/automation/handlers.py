@@ -155,23 +155,29 @@ def store_media(msg, account_id: int) -> str | None:
     nothing is downloaded a second time, and media the archive skipped is relayed as a text label. Content we
     would refuse from an admin (executables, HTML...) is refused here too.
     """
+    from wechat.messages.archive import wechat_msg_id
+
+    return store_archived_media(account_id, wechat_msg_id(msg.raw), msg.file_name, msg.type)
+
+
+def store_archived_media(account_id: int, msg_id: str, file_name: str | None, what: str) -> str | None:
+    """The archived file of message `msg_id` as an upload id (see `store_media`); None when it was not kept."""
     from extensions import db
     from libs.files import inside
     from models.message import Message
-    from wechat.messages.archive import media_root, wechat_msg_id
+    from wechat.messages.archive import media_root
 
-    msg_id = wechat_msg_id(msg.raw)
     row = db.session.execute(db.select(Message.file_path, Message.file_name).where(
         Message.account_id == account_id, Message.msg_id == msg_id)).first() if msg_id else None
     path = inside(media_root(), row.file_path) if row is not None and row.file_path else None
     if path is None:
-        logger.info("not relaying the %s itself: the archive did not keep it", msg.type)
+        logger.info("not relaying the %s itself: the archive did not keep it", what)
         return None
     try:
         allowed = parse_extensions(current_app.config["UPLOAD_ALLOWED_EXTENSIONS"])
         with open(path, "rb") as handle:
-            stored = save_upload(upload_root(), handle, row.file_name or msg.file_name or path.name, allowed)
+            stored = save_upload(upload_root(), handle, row.file_name or file_name or path.name, allowed)
     except (UploadError, ValueError, OSError) as exc:
-        logger.info("not relaying the %s itself: %s", msg.type, exc)
+        logger.info("not relaying the %s itself: %s", what, exc)
         return None
     return stored.id

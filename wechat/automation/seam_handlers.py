@@ -14,7 +14,7 @@ from drivers.types import FriendRequestEvent, GroupNoteEvent, GroupNoteKind, Mes
 from wechat.automation import flows
 from wechat.automation import handlers as _wxpy_side  # noqa: F401  (registers the "automation" entry first)
 from wechat.automation.actions import BotActions
-from wechat.automation.handlers import cached_settings
+from wechat.automation.handlers import cached_settings, store_archived_media
 from wechat.automation.invites import keyword_in_message
 from wechat.automation.naming import GroupInfo, number_of
 from wechat.automation.notes import joined_names
@@ -102,5 +102,7 @@ def on_group_message(event: MessageEvent, env: flows.Env, ctx: BotContext) -> No
     elif event.kind is MessageKind.LINK:
         flows.relay(env, group.id, group.name, sender_name, f"{event.text}\n{event.url}".strip())
     elif event.kind in MEDIA_LABELS and relay_targets(env.settings["relay_sets"], group.id):
-        # The seam has no media download yet: relayed as its label, as the wxpy side does for media not kept.
-        flows.relay(env, group.id, group.name, sender_name, f"[{MEDIA_LABELS[event.kind]}]")
+        # The file the archive kept (it ran first, within the media limits); its label when it was not kept.
+        upload_id = store_archived_media(ctx.account_id(), event.msg_id, event.file_name, event.kind.value)
+        flows.relay(env, group.id, group.name, sender_name, "" if upload_id else f"[{MEDIA_LABELS[event.kind]}]",
+                    files=[upload_id] if upload_id else None)

@@ -26,6 +26,7 @@ from wechat.dispatch import BotContext, MustNotLose, event_handler, message_hand
 from wechat.driver_factory import itchat
 from wechat.messages.insert import insert_new
 from wechat.messages.media import (
+    MEDIA_NOT_FETCHED,
     MEDIA_TYPES,
     MSG_ID,
     MediaGate,
@@ -235,9 +236,6 @@ def archive_message(msg, ctx: BotContext) -> None:
 EVENT_TYPES = {"text": "text", "image": "picture", "voice": "recording", "video": "video", "emoji": "emoticon",
                "file": "attachment", "link": "sharing", "card": "card", "location": "map", "system": "system",
                "other": "unknown"}
-# The seam has no media download yet (drivers.interface): a seam driver's media messages are stored with this
-# status instead of a file, and the dashboard shows them as not kept.
-MEDIA_NOT_FETCHED = "not_fetched"
 
 
 def event_record(event, directory) -> dict[str, Any] | None:
@@ -275,7 +273,9 @@ def event_record(event, directory) -> dict[str, Any] | None:
         "sender_name": normalize_emoji(sender_name or "")[:255], "is_outgoing": outgoing,
         "text": normalize_emoji(text or ""), "url": url,
         "file_name": sanitize_name(file_name) if kind == "attachment" else None,
-        "media_status": MEDIA_NOT_FETCHED if kind in MEDIA_TYPES else None,
+        # Media the driver cannot fetch (no media_ref: emoji, or a driver without DOWNLOAD_MEDIA) are not kept;
+        # the others are downloaded by store_batch (wechat/messages/media.py), within the media limits.
+        "media_status": MEDIA_NOT_FETCHED if kind in MEDIA_TYPES and not getattr(event, "media_ref", "") else None,
         "created_at": datetime.fromtimestamp(int(created or 0) or datetime.now(UTC).timestamp(), UTC),
     }
 

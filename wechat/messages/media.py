@@ -7,6 +7,7 @@ through libs.files.inside(): ids and names from the server are never trusted to 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 
+from drivers.types import MediaTooLarge as SeamMediaTooLarge
 from libs.files import inside
 from wechat.driver_factory import itchat
 from wechat.messages.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
@@ -21,6 +23,9 @@ from wechat.messages.media_limits import DailyBudget, MediaLimits, allowance, fr
 logger = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"picture": ".jpg", "emoticon": ".gif", "recording": ".mp3", "video": ".mp4", "attachment": ""}
+# A seam driver's media message the archive could not fetch (no media_ref, or the download failed): the row is
+# stored with this status instead of a file, and the dashboard shows the media as not kept.
+MEDIA_NOT_FETCHED = "not_fetched"
 MSG_ID = re.compile(r"[0-9]{1,32}")  # WeChat's MsgId is a decimal number; it names the media file on disk
 EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
 
@@ -47,11 +52,29 @@ class MediaGate:
 
     limits: MediaLimits
     budget: DailyBudget | None = None
+    driver: Any = None  # a seam driver (drivers.interface.Driver): fetches its events' media
 
     @classmethod
     def for_context(cls, ctx: Any) -> MediaGate:
         """From a dispatcher context (wechat/dispatch.py BotContext): the app's settings and its Redis state."""
-        return cls(MediaLimits.from_config(ctx.app.config), DailyBudget(ctx.state.client, ctx.state.key("media")))
+        from wechat.seam import is_driver
+
+        return cls(MediaLimits.from_config(ctx.app.config), DailyBudget(ctx.state.client, ctx.state.key("media")),
+                   driver=ctx.bot if is_driver(ctx.bot) else None)
+
+
+def download_event_media(driver: Any, event: Any, target: Path, max_bytes: int) -> int:
+    """A seam event's media through its driver (``Driver.download_media``), streamed into ``target.part`` and
+    renamed when complete; nothing is left on disk when it fails or exceeds ``max_bytes``."""
+    part = target.with_name(target.name + ".part")
+    try:
+        with open(part, "wb") as handle:
+            size = driver.download_media(event, handle, max_bytes)
+        os.replace(part, target)
+        return size
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | None = None) -> None:
@@ -79,13 +102,22 @@ def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | N
         # A message that already holds its file locally (what the bot itself sent: wechat/messages/sent.py) copies
         # it under the same limits instead of downloading.
         copy_to = getattr(msg, "copy_media_to", None)
-        size = copy_to(target, most) if callable(copy_to) else itchat.download_message_media(msg, target, most)
-    except itchat.MediaTooLarge as exc:
+        if callable(copy_to):
+            size = copy_to(target, most)
+        elif gate.driver is not None:
+            size = download_event_media(gate.driver, msg, target, most)
+        else:
+            size = itchat.download_message_media(msg, target, most)
+    except (itchat.MediaTooLarge, SeamMediaTooLarge) as exc:
         record["media_status"] = skipped_status(gate.limits, exc.size, binding)
         logger.info("media of message %s skipped: %s", record["msg_id"], exc)
         return
-    except Exception:
-        logger.warning("could not download the media of message %s", record["msg_id"], exc_info=True)
+    except Exception as exc:
+        if gate.driver is not None:  # a seam driver's failure is reported with the row (its error, not a trace)
+            record["media_status"] = MEDIA_NOT_FETCHED
+            logger.warning("could not download the media of message %s: %s", record["msg_id"], exc)
+        else:
+            logger.warning("could not download the media of message %s", record["msg_id"], exc_info=True)
         return
     if gate.budget is not None:
         gate.budget.add(chat, size)

@@ -7,15 +7,21 @@ pictures fill in over a few syncs instead of one sync making thousands of reques
 from __future__ import annotations
 
 import logging
+import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import requests
 from flask import current_app
 from sqlalchemy import or_, select
 
 from extensions import db
+from libs.netguard import OutboundRefused, Policy, fetch
 from models.types import utcnow
 from models.wechat import Contact, Group
 
@@ -23,6 +29,7 @@ logger = logging.getLogger(__name__)
 REFRESH_AFTER = timedelta(days=1)
 PER_SYNC = 200
 PARALLEL_DOWNLOADS = 8  # at once, like a browser loading a contact list; more would look less like one
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def avatar_root() -> Path:
@@ -79,6 +86,87 @@ def fetch_avatars(bot, account_id: int, limit: int = PER_SYNC) -> int:
             if chat is not None:
                 relative = Path(str(account_id)) / folder / f"{row.id}.jpg"
                 jobs[pool.submit(_download, chat, avatar_root() / relative)] = (row, relative)
+        fetched = 0
+        for future, (row, relative) in jobs.items():
+            if future.result():
+                row.avatar_path = str(relative)
+                fetched += 1
+    db.session.commit()
+    return fetched
+
+
+# -- a seam driver's avatars: URLs the service handed out (hostile), fetched only from the service's own origin --
+AVATAR_MAX_BYTES = 1024 * 1024  # a head image is a few KB; anything near this is not one
+AVATAR_TIMEOUT = (5, 15)
+
+
+def same_origin(url: str, origin: str) -> bool:
+    """``url`` is on ``origin`` (scheme, host, port and path prefix of the gateway's base URL)."""
+    try:
+        target, base = urlsplit(url), urlsplit(origin)
+        ports = (target.port or DEFAULT_PORTS.get(target.scheme), base.port or DEFAULT_PORTS.get(base.scheme))
+    except ValueError:
+        return False
+    prefix = base.path.rstrip("/") + "/"
+    return (target.scheme == base.scheme and (target.hostname or "") == (base.hostname or "") and ports[0] == ports[1]
+            and target.path.startswith(prefix) and not target.username and not target.password)
+
+
+def download_avatar_url(url: str, target: Path, policy: Policy) -> bool:
+    """One head image, through libs/netguard (checked URL and connection, no redirect), at most AVATAR_MAX_BYTES,
+    an image or nothing; written to ``target.part`` and renamed when whole."""
+    part = target.with_name(target.name + ".part")
+    try:
+        response = fetch("GET", url, policy, stream=True, timeout=AVATAR_TIMEOUT)
+    except (OutboundRefused, requests.RequestException) as exc:
+        logger.info("avatar not fetched: %s", exc)
+        return False
+    try:
+        if response.status_code != 200 or not response.headers.get("Content-Type", "").startswith("image/"):
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = 0
+        with open(part, "wb") as handle:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > AVATAR_MAX_BYTES:
+                    raise ValueError("too large for an avatar")
+                handle.write(chunk)
+        if size == 0:
+            return False
+        os.replace(part, target)
+        return True
+    except (OSError, ValueError, requests.RequestException) as exc:
+        logger.info("avatar not fetched: %s", exc)
+        return False
+    finally:
+        response.close()
+        part.unlink(missing_ok=True)
+
+
+def fetch_url_avatars(list_urls: Callable[[], dict[str, str]], account_id: int, origin: str, policy: Policy,
+                      limit: int = PER_SYNC) -> int:
+    """Due avatars of a seam driver's chats (``list_urls()``: chat id → the ``avatar_url`` its listing gave, asked
+    only when something is due). A URL off the gateway's ``origin`` is skipped (the real gateway hands out WeChat
+    CDN URLs: never fetched from here), the rest go through libs/netguard with the gateway's own host allowed (it
+    is the operator's configured service)."""
+    host = (urlsplit(origin).hostname or "").lower()
+    policy = replace(policy, allow_hosts=policy.allow_hosts | {host}) if host else policy
+    due: list[tuple[Group | Contact, str]] = [(row, "groups") for row in _due_groups(account_id, limit)]
+    due += [(row, "contacts") for row in _due_contacts(account_id, limit - len(due))]
+    if not due:
+        return 0
+    urls = list_urls()
+    now = utcnow()
+    jobs = {}
+    with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as pool:
+        for row, folder in due:
+            if isinstance(row, Contact):
+                row.avatar_fetched_at = now  # also when skipped or failed: retried tomorrow
+            url = urls.get(row.puid or "", "")
+            if url and same_origin(url, origin):
+                relative = Path(str(account_id)) / folder / f"{row.id}.jpg"
+                jobs[pool.submit(download_avatar_url, url, avatar_root() / relative, policy)] = (row, relative)
         fetched = 0
         for future, (row, relative) in jobs.items():
             if future.result():

@@ -9,15 +9,19 @@ from __future__ import annotations
 import logging
 import uuid
 
+from flask import current_app
+
+from drivers.types import Capability
 from libs import metrics
 from libs.events import publish
+from libs.netguard import current_policy
 from wechat import seam_snapshot
-from wechat.driver_factory import seam_driver
+from wechat.driver_factory import avatar_origin, seam_driver
 from wechat.lease import Lease
 from wechat.seam import is_driver
 from wechat.state import BotState
 from wechat.sync import store as sync
-from wechat.sync.avatars import fetch_avatars
+from wechat.sync.avatars import fetch_avatars, fetch_url_avatars
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +71,22 @@ def run_sync(bot, account_id: int, state: BotState, what: str = "all") -> list[d
 
 def run_avatars(bot, account_id: int, state: BotState) -> int | None:
     """Download the avatars that are due (wechat/sync/avatars.py); None when another download is running."""
-    if is_driver(bot):
-        return 0  # the seam has no avatar download yet (docs/DRIVERS.md): the dashboard shows initials
+    seam = is_driver(bot)
+    origin = avatar_origin(current_app.config) if seam else None
+    if seam and (origin is None or Capability.AVATARS not in bot.capabilities):
+        return 0  # the driver gives no avatar URLs the product may fetch: the dashboard shows initials
     lease = Lease(state.client, state.key("avatars"), SYNC_LEASE_SECONDS)
     owner = uuid.uuid4().hex
     if not lease.acquire(owner):
         return None
     try:
-        fetched = fetch_avatars(bot, account_id)
+        if seam:
+            def urls() -> dict[str, str]:
+                return {chat.id: chat.avatar_url for chat in [*bot.friends(), *bot.mps(), *bot.groups()]}
+
+            fetched = fetch_url_avatars(urls, account_id, origin, current_policy())
+        else:
+            fetched = fetch_avatars(bot, account_id)
     finally:
         lease.release(owner)
     publish("sync", {"kind": "avatars", "done": 1, "total": 1, "fetched": fetched}, client=state.client)

@@ -1,0 +1,82 @@
+"""A seam driver's avatar URLs are hostile: fetched only from the gateway's own origin, through libs/netguard, as an
+image of at most AVATAR_MAX_BYTES, never following a redirect. A local HTTP server stands in for the gateway."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from extensions import db
+from libs.netguard import Policy
+from models.wechat import Contact, Group
+from wechat.accounts import ensure_account
+from wechat.sync.avatars import AVATAR_MAX_BYTES, avatar_root, fetch_url_avatars, same_origin
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class Gateway(BaseHTTPRequestHandler):
+    seen: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.path)
+        kind, body = {"/gw/avatar/ok.png": ("image/png", PNG), "/gw/avatar/html.png": ("text/html", b"<html>"),
+                      "/gw/avatar/big.png": ("image/png", b"x" * (AVATAR_MAX_BYTES + 1))}.get(
+            self.path, ("", b""))
+        if self.path == "/gw/avatar/redirect.png":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data")
+            self.end_headers()
+            return
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", kind or "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Gateway.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/gw"
+    server.shutdown()
+    server.server_close()
+
+
+def test_same_origin():
+    origin = "http://127.0.0.1:8059/gw"
+    assert same_origin("http://127.0.0.1:8059/gw/avatar/a.png", origin)
+    for url in ("https://127.0.0.1:8059/gw/a.png", "http://127.0.0.1:8060/gw/a.png", "http://127.0.0.1:8059/gwx/a",
+                "http://localhost:8059/gw/a.png", "http://user:pw@127.0.0.1:8059/gw/a.png", "http://127.0.0.1:bad/gw",
+                "https://wx.qlogo.cn/mmhead/ver_1/abc/132", "file:///etc/passwd", ""):
+        assert not same_origin(url, origin), url
+
+
+def test_only_the_gateways_own_images_are_kept(app, gateway):
+    account = ensure_account("wxid_me", "Bot")
+    names = ("ok", "html", "big", "redirect", "cdn", "missing")
+    db.session.add_all([Contact(account_id=account.id, puid=f"wxid_{n}", nick_name=n, is_friend=True) for n in names])
+    db.session.add(Group(account_id=account.id, puid="1@chatroom", nick_name="g"))
+    db.session.commit()
+    urls = {f"wxid_{n}": f"{gateway}/avatar/{n}.png" for n in names}
+    urls["wxid_cdn"] = "https://wx.qlogo.cn/mmhead/ver_1/abc/132"  # what a real gateway gives: never fetched here
+    urls["1@chatroom"] = f"{gateway}/avatar/ok.png"
+    assert fetch_url_avatars(lambda: urls, account.id, gateway, Policy()) == 2  # loopback allowed: it is the gateway
+    kept = {c.puid: c.avatar_path for c in db.session.execute(db.select(Contact)).scalars()}
+    assert [p for p, path in kept.items() if path] == ["wxid_ok"]
+    assert (avatar_root() / kept["wxid_ok"]).read_bytes() == PNG
+    assert db.session.execute(db.select(Group)).scalar_one().avatar_path
+    assert "/gw/avatar/cdn.png" not in Gateway.seen and not list(Path(avatar_root()).rglob("*.part"))
+    # Nothing is due again today: no second round of requests.
+    seen = len(Gateway.seen)
+    listed = []
+    assert fetch_url_avatars(lambda: listed.append(1) or urls, account.id, gateway, Policy()) == 0
+    assert len(Gateway.seen) == seen and listed == []  # not even a listing of the contacts
