@@ -45,7 +45,6 @@ def downgrade():
         batch_op.drop_constraint('fk_audit_log_account_id_accounts', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_audit_log_account_id'))
         batch_op.drop_column('account_id')
-    op.drop_index(op.f('ix_account_grants_account_id'), table_name='account_grants')
-    op.drop_table('account_grants')
+    op.drop_table('account_grants')  # its indexes go with it (MySQL refuses to drop one a foreign key needs)
     with op.batch_alter_table('admin_users', schema=None) as batch_op:
         batch_op.drop_column('role')
