@@ -11,8 +11,10 @@ wiring, the dispatcher, the tasks): the web process must not load what only the 
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.wiring.import_graph import imported as imported_modules
+from tests.wiring.import_graph import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = {"app", "commands", "config", "extensions", "libs", "models", "views", "wechat", "drivers", "plugins",
@@ -35,29 +37,6 @@ ENTRY_PACKAGES = {"bench", "scripts"}
 WORKER_ONLY = {"wechat.listener", "wechat.driver_listener", "wechat.worker_wiring", "wechat.dispatch",
                "wechat.runtime", "wechat.signals", "wechat.tasks", "wechat.driver_factory", "wechat.event_spool",
                "wechat.batch"}
-SKIP = {".venv", "tests", "migrations", "node_modules", "instance"}
-
-
-def sources(root: Path):
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root)
-        if relative.parts[0] in SKIP or any(part.startswith(".") for part in relative.parts):
-            continue
-        yield relative.as_posix(), path
-
-
-def imported(path: Path) -> set[str]:
-    """Every module the file imports, at the top or inside a function (relative imports count as its own package)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
-
-
 def package_of(name: str) -> str:
     return name.split("/")[0].removesuffix(".py")
 
@@ -67,7 +46,7 @@ def is_leaf(root: Path, module: str) -> bool:
     path = root.joinpath(*module.split(".")).with_suffix(".py")
     if not path.exists():
         return False
-    return not any(name.split(".")[0] in OURS for name in imported(path))
+    return not any(name.split(".")[0] in OURS for name in imported_modules(path, with_names=True))
 
 
 def is_module(root: Path, module: str) -> bool:
@@ -80,7 +59,7 @@ def violations(root: Path) -> list[str]:
         package = package_of(name)
         if name in ENTRY_POINTS or package in ENTRY_PACKAGES or package not in ALLOWED:
             continue
-        modules = imported(path)
+        modules = imported_modules(path, with_names=True)
         for module in sorted(modules):
             top = module.split(".")[0]
             if top not in OURS or top == package:

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.wiring.import_graph import imported as imports
+from tests.wiring.import_graph import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP = {".venv", "tests", "drivers", "node_modules", "instance", "migrations"}
@@ -25,32 +27,13 @@ DRIVER_FACTORY = "wechat/driver_factory.py"
 SEAM = {"drivers", "drivers.types", "drivers.interface", "drivers.group_errors"}
 
 
-def product_files(root: Path):
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root)
-        if relative.parts[0] in SKIP or any(part.startswith(".") for part in relative.parts):
-            continue
-        yield relative.as_posix(), path
-
-
-def imports(path: Path) -> set[str]:
-    """Every module a file imports, at the top or inside a function."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return found
-
-
 def protocol_violations(root: Path, allowed: set[str]) -> list[str]:
-    return [f"{name} imports {module}" for name, path in product_files(root) if name not in allowed
+    return [f"{name} imports {module}" for name, path in sources(root, SKIP) if name not in allowed
             for module in sorted(imports(path)) if module.split(".")[0] in PROTOCOL_LIBRARIES]
 
 
 def driver_package_violations(root: Path) -> list[str]:
-    return [f"{name} imports {module}" for name, path in product_files(root) if name != DRIVER_FACTORY
+    return [f"{name} imports {module}" for name, path in sources(root, SKIP) if name != DRIVER_FACTORY
             for module in sorted(imports(path)) if module.startswith("drivers.") and module not in SEAM]
 
 

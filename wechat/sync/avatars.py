@@ -74,18 +74,34 @@ def fetch_avatars(bot, account_id: int, limit: int = PER_SYNC) -> int:
     caller's database session.
     """
     chats = {chat.puid: chat for chat in [*bot.friends(), *bot.groups(), *bot.mps()] if chat.puid}
+
+    def download_for(row: Group | Contact):
+        chat = chats.get(row.puid)
+        return None if chat is None else (lambda target: _download(chat, target))
+
+    return _fetch_due(_due(account_id, limit), account_id, download_for)
+
+
+def _due(account_id: int, limit: int) -> list[tuple[Group | Contact, str]]:
     due: list[tuple[Group | Contact, str]] = [(row, "groups") for row in _due_groups(account_id, limit)]
-    due += [(row, "contacts") for row in _due_contacts(account_id, limit - len(due))]
+    return due + [(row, "contacts") for row in _due_contacts(account_id, limit - len(due))]
+
+
+def _fetch_due(due: list[tuple[Group | Contact, str]], account_id: int,
+               download_for: Callable[[Group | Contact], Callable[[Path], bool] | None]) -> int:
+    """Download each due row's picture (``download_for`` gives the download, or None to skip the row) several at a
+    time, then store the paths of those that worked; a contact counts as tried either way (retried tomorrow, not on
+    every sync)."""
     now = utcnow()
     jobs = {}
     with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as pool:
         for row, folder in due:
             if isinstance(row, Contact):
-                row.avatar_fetched_at = now  # also on failure: retried tomorrow, not on every sync
-            chat = chats.get(row.puid)
-            if chat is not None:
+                row.avatar_fetched_at = now
+            download = download_for(row)
+            if download is not None:
                 relative = Path(str(account_id)) / folder / f"{row.id}.jpg"
-                jobs[pool.submit(_download, chat, avatar_root() / relative)] = (row, relative)
+                jobs[pool.submit(download, avatar_root() / relative)] = (row, relative)
         fetched = 0
         for future, (row, relative) in jobs.items():
             if future.result():
@@ -152,25 +168,15 @@ def fetch_url_avatars(list_urls: Callable[[], dict[str, str]], account_id: int, 
     is the operator's configured service)."""
     host = (urlsplit(origin).hostname or "").lower()
     policy = replace(policy, allow_hosts=policy.allow_hosts | {host}) if host else policy
-    due: list[tuple[Group | Contact, str]] = [(row, "groups") for row in _due_groups(account_id, limit)]
-    due += [(row, "contacts") for row in _due_contacts(account_id, limit - len(due))]
+    due = _due(account_id, limit)
     if not due:
         return 0
     urls = list_urls()
-    now = utcnow()
-    jobs = {}
-    with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as pool:
-        for row, folder in due:
-            if isinstance(row, Contact):
-                row.avatar_fetched_at = now  # also when skipped or failed: retried tomorrow
-            url = urls.get(row.puid or "", "")
-            if url and same_origin(url, origin):
-                relative = Path(str(account_id)) / folder / f"{row.id}.jpg"
-                jobs[pool.submit(download_avatar_url, url, avatar_root() / relative, policy)] = (row, relative)
-        fetched = 0
-        for future, (row, relative) in jobs.items():
-            if future.result():
-                row.avatar_path = str(relative)
-                fetched += 1
-    db.session.commit()
-    return fetched
+
+    def download_for(row: Group | Contact):
+        url = urls.get(row.puid or "", "")
+        if not (url and same_origin(url, origin)):
+            return None
+        return lambda target: download_avatar_url(url, target, policy)
+
+    return _fetch_due(due, account_id, download_for)
