@@ -144,7 +144,7 @@ class DriverListener(Listener):
 
     def _serve_driver(self, driver: Driver) -> str:
         self.bot = driver
-        runtime.set_bot(driver)
+        runtime.set_bot(driver, self.settings.account)
         try:
             self.state.clear_wechat_health()
         except Exception:
@@ -182,7 +182,7 @@ class DriverListener(Listener):
                 return self._driver_logged_out(self._session_ended)
             self._arrived.wait(POLL_SECONDS)
         reason = self.stop_reason or "stopped"
-        runtime.clear_bot()
+        runtime.clear_bot(self.settings.account)
         if reason == "logout":
             self._quiet = True
             try:
@@ -234,7 +234,7 @@ class DriverListener(Listener):
             logger.warning("could not record the WeChat connection state", exc_info=True)
 
     def _driver_logged_out(self, reason: str = "") -> str:
-        runtime.clear_bot()
+        runtime.clear_bot(self.settings.account)
         self.end_message = "logged out (from the phone, or the session ended)" + (f": {reason}" if reason else "")
         self.state.set_login("logged_out", message=self.end_message[:300])
         return "logged_out"
