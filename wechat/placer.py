@@ -29,6 +29,7 @@ WORKERS_KEY = "wx:workers"
 UNKNOWN = "?"  # a lease (or a launch) whose worker is not known yet: held, not free
 STALE_PERIODS = 3  # a worker silent this many periods is dead
 FORGET_PERIODS = 120  # and its heartbeat is removed after this many
+STARTUP_PERIODS = 2  # a new worker announces itself, then waits this many periods before its first decision
 
 
 def live_workers(client: redis.Redis, now: float, interval: float) -> dict[str, int]:
@@ -82,6 +83,14 @@ class Placer:
             pass
 
     def _run(self) -> None:
+        # Announce this worker first and decide only after the others had a chance to do the same: workers that
+        # start together then agree on the share at once instead of taking everything and handing it over again.
+        try:
+            self.client.hset(WORKERS_KEY, self.hostname, json.dumps({"at": time.time(), "cap": self.cap}))
+        except redis.RedisError:
+            pass
+        if self._stop.wait(STARTUP_PERIODS * self.interval):
+            return
         while not self._stop.is_set():
             try:
                 self.tick()
