@@ -146,6 +146,8 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         # often each worker looks at the placement (its heartbeat; a worker silent for 3 periods counts as dead).
         "WORKER_MAX_ACCOUNTS": _env_int("WORKER_MAX_ACCOUNTS", 20),
         "PLACEMENT_INTERVAL": float(os.environ.get("PLACEMENT_INTERVAL", "5")),
+        # Beat schedules only while it holds a Redis lock of this many seconds; a standby beat takes over after it.
+        "BEAT_LOCK_TTL": float(os.environ.get("BEAT_LOCK_TTL", "30")),
         "SYNC_INTERVAL_MINUTES": float(os.environ.get("SYNC_INTERVAL_MINUTES", "30")),
         # Keep archived messages this many days (0: forever).
         "MESSAGE_RETENTION_DAYS": _env_int("MESSAGE_RETENTION_DAYS", 0),

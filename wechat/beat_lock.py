@@ -71,13 +71,14 @@ class LockedScheduler(PersistentScheduler):
             flask_app = getattr(self.app, "flask_app", None)
             client = flask_app.extensions["redis"] if flask_app is not None else redis.Redis.from_url(
                 self.app.conf.broker_url)
-            self._lock = BeatLock(client)
+            ttl = float(flask_app.config.get("BEAT_LOCK_TTL", LOCK_TTL)) if flask_app is not None else LOCK_TTL
+            self._lock = BeatLock(client, ttl=ttl)
         return self._lock
 
     def tick(self, *args, **kwargs) -> float:
         lock = self._beat_lock()
         if not lock.hold():
-            return STANDBY_SECONDS
+            return min(STANDBY_SECONDS, lock.ttl / 3)
         return min(super().tick(*args, **kwargs), lock.ttl / 3)
 
     def close(self) -> None:
