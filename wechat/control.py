@@ -66,7 +66,9 @@ def launch_listener(app: Flask | None = None, replace: bool = False, force: bool
     if not (state.mark_launch() or force):
         return None
     kwargs = {"account": account, **({"worker": worker} if worker else {})}
-    result = celery_app(app).send_task("wechat.listener", kwargs=kwargs)
+    # A launch meant for one worker expires with its de-duplication mark: if that worker died before taking it,
+    # a worker restarted under the same name must not start a stale listener later (placement launches again).
+    result = celery_app(app).send_task("wechat.listener", kwargs=kwargs, expires=30 if worker else None)
     logger.info("listener task %s sent for %s%s", result.id, account, f" to {worker}" if worker else "")
     return result.id
 
