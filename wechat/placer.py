@@ -75,12 +75,9 @@ class Placer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop placing and say so at once (the others need not wait for this heartbeat to go stale)."""
+        """Stop placing; the loop then removes this worker's heartbeat (the others need not wait for it to go
+        stale). No I/O here: this runs in the worker's shutdown signal handler, where gevent may not block."""
         self._stop.set()
-        try:
-            self.client.hdel(WORKERS_KEY, self.hostname)
-        except redis.RedisError:
-            pass
 
     def _run(self) -> None:
         # Announce this worker first and decide only after the others had a chance to do the same: workers that
@@ -89,14 +86,17 @@ class Placer:
             self.client.hset(WORKERS_KEY, self.hostname, json.dumps({"at": time.time(), "cap": self.cap}))
         except redis.RedisError:
             pass
-        if self._stop.wait(STARTUP_PERIODS * self.interval):
-            return
+        self._stop.wait(STARTUP_PERIODS * self.interval)
         while not self._stop.is_set():
             try:
                 self.tick()
             except Exception:  # Redis or the database briefly away: try again next period
                 logger.warning("placement tick failed", exc_info=True)
             self._stop.wait(self.interval)
+        try:
+            self.client.hdel(WORKERS_KEY, self.hostname)
+        except redis.RedisError:
+            pass
 
     def tick(self) -> Decision:
         from wechat.slots import running_slots

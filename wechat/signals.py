@@ -34,8 +34,8 @@ def start_listener(sender=None, **kwargs) -> None:
 @worker_shutting_down.connect
 def stop_listener(sig=None, how=None, exitcode=None, **kwargs) -> None:
     # Warm shutdown waits for running tasks, and a listener would run forever: end them ourselves.
-    placer.stop()
     for account, listener in runtime.listeners().items():
         logger.info("worker shutting down (%s): stopping the listener of %s, keeping the WeChat session", sig,
                     account)
         listener.stop("shutdown", shutting_down=True)
+    placer.stop()  # after the listeners: it only sets an event (no I/O in this handler, gevent may not block here)
