@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:  # noqa: PLR0915  (one linear s
         db.session.commit()
     env = {"REDIS_URL": redis_server.url, "DATABASE_URL": database_url, "SECRET_KEY": "bench-secret",
            "INSTANCE_PATH": str(folder / "instance"), "WECHAT_DRIVER": "padpro", "PADPRO_BASE_URL": sandbox.base_url,
-           "PADPRO_KEY": "sandbox-gateway-key", "PLACEMENT_INTERVAL": "2", "LISTENER_LEASE_TTL": "8",
+           "PADPRO_KEY": "sandbox-gateway-key", "PADPRO_HTTP_SYNC_SECONDS": "5", "PLACEMENT_INTERVAL": "2",
+           "LISTENER_LEASE_TTL": "8",
            "WORKER_MAX_ACCOUNTS": str(args.accounts), "SEND_DELAY_MIN": "0.05", "SEND_DELAY_MAX": "0.1"}
     workers = []
 
