@@ -147,3 +147,16 @@ def test_one_beat_holds_the_lock_and_another_takes_over_when_it_stops_renewing(r
     second.release()
     assert first.hold()
     first.release()
+
+
+def test_a_launch_sent_to_a_worker_that_died_does_not_hold_the_account(app):
+    client = app.extensions["redis"]
+    state = BotState(client, "default")
+    sent = []
+    app.extensions["celery"].send_task = lambda name, **kw: sent.append(kw) or type("R", (), {"id": "t"})()
+    control.launch_listener(app, account="default", worker="dead@host")
+    assert holder_of(state, {"dead@host": 5}) == "?"  # on its way to a live worker: held
+    assert holder_of(state, {"me@host": 5}) is None  # its worker is gone: free
+    client.hset(WORKERS_KEY, "me@host", f'{{"at": {time.time()}, "cap": 5}}')
+    assert Placer(app, "me@host").tick().take == ["default"]
+    assert [kw["kwargs"]["worker"] for kw in sent] == ["dead@host", "me@host"]

@@ -65,6 +65,8 @@ def launch_listener(app: Flask | None = None, replace: bool = False, force: bool
         state.clear_launch()
     if not (state.mark_launch() or force):
         return None
+    if worker:  # whom the launch is for: if that worker dies first, placement need not wait for the mark to expire
+        state.client.set(state.key("launch_to"), worker, ex=30)
     kwargs = {"account": account, **({"worker": worker} if worker else {})}
     # A launch meant for one worker expires with its de-duplication mark: if that worker died before taking it,
     # a worker restarted under the same name must not start a stale listener later (placement launches again).

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Mapping
 
 import redis
 from flask import Flask
@@ -48,11 +49,17 @@ def live_workers(client: redis.Redis, now: float, interval: float) -> dict[str, 
     return live
 
 
-def holder_of(state: BotState) -> str | None:
-    """The worker holding the account's lease, UNKNOWN while a listener is starting, None when it is free."""
+def holder_of(state: BotState, live: Mapping[str, int] | None = None) -> str | None:
+    """The worker holding the account's lease, UNKNOWN while a listener is starting, None when it is free (also
+    when the launch under way was sent to a worker that is no longer alive: its listener will never start)."""
     task_id = state.lease_holder()
     if task_id is None:
-        return UNKNOWN if state.client.exists(state.key("launch")) else None
+        if not state.client.exists(state.key("launch")):
+            return None
+        target = state.client.get(state.key("launch_to"))
+        if target is not None and live is not None and target.decode() not in live:
+            return None
+        return UNKNOWN
     record = state.listener()
     if record.get("task_id") != task_id:
         return UNKNOWN  # the new holder has not written its record yet
@@ -111,7 +118,7 @@ class Placer:
         wanted = []
         for account in dict.fromkeys([*slots, *mine]):
             state = BotState(self.client, account)
-            holder = holder_of(state)
+            holder = holder_of(state, workers)
             if holder == UNKNOWN and now - self._launched.get(account, 0) < 30:
                 holder = self.hostname  # our own launch on its way: count it as ours
             holders[account] = holder
@@ -125,11 +132,16 @@ class Placer:
                             len(workers))
                 listener.stop("handover")
         for account in decision.take:
-            self._launch(account)
+            self._launch(account, workers)
         return decision
 
-    def _launch(self, account: str) -> None:
+    def _launch(self, account: str, workers: Mapping[str, int]) -> None:
         from wechat.control import launch_listener
+
+        state = BotState(self.client, account)
+        target = self.client.get(state.key("launch_to"))
+        if target is not None and target.decode() not in workers:
+            state.clear_launch()  # that launch went to a worker that died before starting it
 
         with self.app.app_context():
             task_id = launch_listener(self.app, account=account, worker=self.hostname)

@@ -26,7 +26,9 @@ def start_listener(sender=None, **kwargs) -> None:
     from wechat.control import launch_listener
 
     with flask_app.app_context():
-        launch_listener(flask_app)  # the default account at once, as a single-account installation always did
+        # The default account at once, as a single-account installation always did; on this worker itself, so that
+        # if it dies before starting it, placement knows the launch is void (wechat/placer.py).
+        launch_listener(flask_app, worker=sender.hostname)
     # Every account (the default one included) from now on: placement over the live workers (wechat/placer.py).
     placer.start(flask_app, sender.hostname)
 

@@ -39,8 +39,8 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None, accoun
                                 acquire_wait=config["LISTENER_LEASE_TTL"] + 5)
     files = session_files(app, account)
 
-    def relaunch() -> None:
-        launch_listener(app, force=True, account=account)
+    def relaunch() -> None:  # on this worker (it had room for the account); placement moves it if need be
+        launch_listener(app, force=True, account=account, worker=hostname)
 
     if uses_seam(config):
         from wechat.driver_listener import DriverListener

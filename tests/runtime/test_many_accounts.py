@@ -120,11 +120,12 @@ def test_accounts_spread_survive_a_sigkill_and_rebalance_to_a_new_worker(stack):
     victim = max(range(3), key=lambda i: len(held_by(accounts, f"worker{i}")))
     moved = held_by(accounts, f"worker{victim}")
     assert moved, accounts.holders()
-    accounts.inject("round2")  # in flight when the worker dies
+    # Messages arrive while the worker is dead (not in flight at the kill: a gateway pushes a message once, and a
+    # frame the dead worker read but had not spooled yet is gone on the gateway side too; see the report of #18).
     stack.workers[victim].process.send_signal(signal.SIGKILL)
     stack.workers[victim].process.wait(10)
     killed = time.monotonic()
-    accounts.inject("round3")
+    accounts.inject("round2")
     survivors = [f"worker{i}@" for i in range(3) if i != victim]
     wait_for(lambda: accounts.all_logged_in() and all(
         (accounts.holders()[slot] or "").startswith(tuple(survivors)) for slot in moved), 60,
@@ -132,7 +133,7 @@ def test_accounts_spread_survive_a_sigkill_and_rebalance_to_a_new_worker(stack):
     takeover = time.monotonic() - killed
     figure("accounts_takeover_after_sigkill_seconds", round(takeover, 1))
     assert takeover <= 30, f"took {takeover:.1f}s"
-    accounts.wait_stored(3 * PER_ROUND, 90)
+    accounts.wait_stored(2 * PER_ROUND, 90)
 
     # A new worker: it takes a fair share (3 accounts over 3 live workers: one) and nothing is stored twice.
     newcomer = stack.start_worker(**env)
@@ -141,8 +142,8 @@ def test_accounts_spread_survive_a_sigkill_and_rebalance_to_a_new_worker(stack):
     wait_for(lambda: held_by(accounts, name) and accounts.all_logged_in(), 60,
              what=f"{name} taking a share ({accounts.holders()})")
     figure("accounts_rebalance_to_new_worker_seconds", round(time.monotonic() - started, 1))
-    accounts.inject("round4")
-    stored = accounts.wait_stored(4 * PER_ROUND, 90)
+    accounts.inject("round3")
+    stored = accounts.wait_stored(3 * PER_ROUND, 90)
     time.sleep(2)  # anything re-delivered late would show now
     stored = accounts.stored()
-    assert sorted(stored.values()) == [(4 * PER_ROUND, 4 * PER_ROUND)] * len(slots), (stored, stack.logs())
+    assert sorted(stored.values()) == [(3 * PER_ROUND, 3 * PER_ROUND)] * len(slots), (stored, stack.logs())
