@@ -1,5 +1,5 @@
 """CLI commands: `flask create-admin`, `flask create-token`, `flask ensure-admin`, `flask deactivate-admin`,
-`flask revoke-sessions`."""
+`flask revoke-sessions`, `flask accounts add|list|pause|resume` (WeChat accounts the workers run, wechat/slots.py)."""
 
 from __future__ import annotations
 
@@ -139,6 +139,76 @@ def revoke_sessions(username: str) -> None:
     click.echo(f"every session and token of {admin.username!r} is revoked")
 
 
+@click.group("accounts")
+def accounts() -> None:
+    """WeChat accounts the workers run: the default one (WECHAT_ACCOUNT) plus these."""
+
+
+@accounts.command("add")
+@click.argument("slot")
+@click.option("--driver", help="itchat or padpro (default: WECHAT_DRIVER).")
+@click.option("--setting", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A driver setting: base_url, key (the gateway's; a secret), wechat_base_url, login_mode.")
+def add_account_command(slot: str, driver: str | None, settings: tuple[str, ...]) -> None:
+    """Add an account SLOT (its Redis keys wx:SLOT:*, bot queue wechat.SLOT); a worker starts its listener."""
+    from wechat.slots import SlotError, add_account
+
+    pairs = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter("use NAME=VALUE", param_hint="--setting")
+        pairs[name.strip()] = value.strip()
+    try:
+        account = add_account(slot, driver.strip().lower() if driver else None, pairs)
+    except SlotError as exc:
+        raise click.BadParameter(str(exc), param_hint="SLOT") from None
+    record("cli", "account.add", target=slot, detail={"driver": account.driver, "settings": sorted(pairs)})
+    db.session.commit()
+    click.echo(f"account {slot!r} added (id {account.id}); a worker starts its listener within a few seconds")
+
+
+@accounts.command("list")
+def list_accounts_command() -> None:
+    """The accounts that run (the default first), with their driver and whether paused; never a key."""
+    from flask import current_app
+
+    from models.wechat import Account
+
+    click.echo(f"{current_app.config['WECHAT_ACCOUNT']}	{current_app.config['WECHAT_DRIVER']}	(default)")
+    for account in db.session.execute(db.select(Account).where(Account.slot.is_not(None))
+                                      .order_by(Account.id)).scalars():
+        state = "paused" if account.paused else "running"
+        click.echo(f"{account.slot}	{account.driver or current_app.config['WECHAT_DRIVER']}	{state}	"
+                   f"{account.nick_name}")
+
+
+def _set_paused(slot: str, paused: bool) -> None:
+    from wechat.slots import slot_row
+
+    account = slot_row(slot)
+    if account is None:
+        raise click.BadParameter(f"no account slot {slot!r} (the default one is paused by stopping it)",
+                                 param_hint="SLOT")
+    account.paused = paused
+    record("cli", "account.pause" if paused else "account.resume", target=slot)
+    db.session.commit()
+    click.echo(f"account {slot!r} {'paused' if paused else 'resumed'}")
+
+
+@accounts.command("pause")
+@click.argument("slot")
+def pause_account_command(slot: str) -> None:
+    """No worker starts this account's listener any more (a running one is handed over and not taken again)."""
+    _set_paused(slot, True)
+
+
+@accounts.command("resume")
+@click.argument("slot")
+def resume_account_command(slot: str) -> None:
+    _set_paused(slot, False)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (create_admin, create_token, ensure_admin, deactivate_admin, revoke_sessions):
+    for command in (create_admin, create_token, ensure_admin, deactivate_admin, revoke_sessions, accounts):
         app.cli.add_command(command)

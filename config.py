@@ -78,15 +78,20 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
         "timezone": "UTC",
         # A listener runs for hours: never prefetch work behind it, and never late-ack it (see wechat/tasks.py).
         "worker_prefetch_multiplier": 1,
-        # The bot's tasks go to the queue of the process holding the bot: routed here, in one place.
+        # The bot's tasks go to the queue of the process holding the account's bot, and a listener launched for
+        # a worker to that worker's own queue (worker_direct): routed here, in one place (libs/queues.py).
         "task_routes": task_routes(account),
+        "worker_direct": True,
+        # However many beats run (one per machine, or `worker -B`), one of them schedules (wechat/beat_lock.py).
+        "beat_scheduler": "wechat.beat_lock:LockedScheduler",
         "beat_schedule": {
             "wechat-watchdog": {"task": "wechat.watchdog", "schedule": watchdog_seconds},
             "wechat-notify-unread": {"task": "wechat.notify_unread", "schedule": 60.0},
             "wechat-purge-messages": {"task": "wechat.purge_messages", "schedule": 3600.0},
             "wechat-purge-uploads": {"task": "wechat.purge_uploads", "schedule": 3600.0},
-            # Expires: a sync queued while nobody is logged in is dropped, not piled up for the next login.
-            "wechat-sync": {"task": "wechat.sync", "schedule": sync_minutes * 60, "args": ["all"],
+            # One sync per account, each to its bot queue; expires: a sync queued while nobody is logged in is
+            # dropped, not piled up for the next login.
+            "wechat-sync": {"task": "wechat.sync_all", "schedule": sync_minutes * 60, "args": ["all"],
                             "options": {"expires": 120}},
             # Scheduled messages; a tick that waited too long is dropped (the next one does its work).
             "wechat-run-schedules": {"task": "wechat.run_schedules", "schedule": 30.0, "options": {"expires": 25}},
@@ -137,6 +142,12 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "LISTENER_LEASE_TTL": float(os.environ.get("LISTENER_LEASE_TTL", "15")),
         "LISTENER_HEARTBEAT": float(os.environ.get("LISTENER_HEARTBEAT", "2")),
         "WATCHDOG_INTERVAL": float(os.environ.get("WATCHDOG_INTERVAL", "10")),
+        # Many accounts over many workers (wechat/placement.py): how many accounts one worker runs at most, and how
+        # often each worker looks at the placement (its heartbeat; a worker silent for 3 periods counts as dead).
+        "WORKER_MAX_ACCOUNTS": _env_int("WORKER_MAX_ACCOUNTS", 20),
+        "PLACEMENT_INTERVAL": float(os.environ.get("PLACEMENT_INTERVAL", "5")),
+        # Beat schedules only while it holds a Redis lock of this many seconds; a standby beat takes over after it.
+        "BEAT_LOCK_TTL": float(os.environ.get("BEAT_LOCK_TTL", "30")),
         "SYNC_INTERVAL_MINUTES": float(os.environ.get("SYNC_INTERVAL_MINUTES", "30")),
         # Keep archived messages this many days (0: forever).
         "MESSAGE_RETENTION_DAYS": _env_int("MESSAGE_RETENTION_DAYS", 0),

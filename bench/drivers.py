@@ -63,9 +63,9 @@ def timed_sync(app, connection, account_of, state) -> dict:
 
 
 def sync_phase(args, folder: Path, redis_server) -> dict:
-    from libs.wx.puid_map import IndexedPuidMap
     from tests.fixtures.sandbox import login_bot, start_sandbox, stop_bot, stop_sandbox
     from wechat.accounts import account_of_bot, ensure_account
+    from wechat.driver_factory import itchat
     from wechat.state import BotState
 
     sandbox = start_sandbox("--friends", str(args.friends), "--groups", str(args.groups), "--members",
@@ -91,7 +91,7 @@ def sync_phase(args, folder: Path, redis_server) -> dict:
 
         timer = Timer()
         bot = login_bot(sandbox, timeout=300)
-        bot.puid_map = IndexedPuidMap(str(folder / "puid.pkl"))  # as libs/wx/connection.create_bot does
+        bot.puid_map = itchat.IndexedPuidMap(str(folder / "puid.pkl"))  # as libs/wx/connection.create_bot does
         login_seconds = timer.seconds()
         app = migrated_app(f"sqlite:///{folder / 'sync-itchat.db'}", folder / "instance-itchat", redis_server.url)
         results["itchat"] = {**timed_sync(app, bot, lambda b: account_of_bot(b).id, state),

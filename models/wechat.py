@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -28,6 +28,15 @@ class Account(db.Model):
     avatar_path: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The account's listener slot (wechat/slots.py): its Redis keys `wx:<slot>:*` and bot queue `wechat.<slot>`.
+    # NULL: an account seen by the configured default slot (WECHAT_ACCOUNT), as every account was before #18.
+    slot: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # Its driver (None: WECHAT_DRIVER) and the driver's settings (e.g. the gateway's base_url and key; the key is
+    # a secret: never logged, never shown).
+    driver: Mapped[str | None] = mapped_column(String(16))
+    driver_settings: Mapped[dict | None] = mapped_column(JSON)
+    # A paused account is not placed on any worker (its listener is not started).
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Contact(db.Model):

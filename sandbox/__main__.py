@@ -33,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--saved-groups", type=float, default=0.5,
                         help="share of the seeded groups saved to contacts (only those are in webwxgetcontact)")
     parser.add_argument("--account", default="wxpy机器人", help="the bot account's nick name")
+    parser.add_argument("--accounts", type=int, default=0,
+                        help="further accounts a1..aN, each with a world of its own under /a/<name>/")
     parser.add_argument("--web-login-refused", action="store_true", help="answer 1203 to the plain web login")
     parser.add_argument("--rate-limit", type=_rate, default=None, metavar="SENDS/SECONDS",
                         help="answer Ret 1205 beyond this many sends per window (off by default)")
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     token = guard.new_token()
     # Written before the port opens: a client that finds the sandbox up can already read this run's token.
     guard.write_token_file(args.token_file or guard.default_token_file(), token)
-    app = create_app(spec, settings, token=token)
+    app = create_app(spec, settings, token=token, accounts=args.accounts)
     if args.rate_limit:
         from sandbox.core import RateLimiter
 

@@ -8,6 +8,7 @@ import logging
 import gevent
 from flask import Flask, Response, request
 
+from sandbox import accounts as accounts_module
 from sandbox import control, gateway, guard, phone, protocol, protocol_login, protocol_media
 from sandbox.core import Sandbox, Settings
 from sandbox.seeding import WorldSpec
@@ -16,11 +17,13 @@ logger = logging.getLogger(__name__)
 PROTOCOL_BLUEPRINTS = {"wx", "wx_login", "wx_media", "gateway", "gateway_ws"}  # faults hit both faces
 
 
-def create_app(spec: WorldSpec | None = None, settings: Settings | None = None, token: str | None = None) -> Flask:
+def create_app(spec: WorldSpec | None = None, settings: Settings | None = None, token: str | None = None,
+               accounts: int = 0, mount_accounts: bool = True) -> Flask:
     """The sandbox app; tests can drive it with Flask's test client (e.g. to check the loopback rule).
 
     `token` is what control calls must send in X-Sandbox-Token (sandbox/guard.py); a fresh one when not given,
-    readable as `app.config["SANDBOX_CONTROL_TOKEN"]`.
+    readable as `app.config["SANDBOX_CONTROL_TOKEN"]`. `accounts`: further accounts a1..aN, each a world of its
+    own under /a/<name>/ (sandbox/accounts.py); more can be added with POST /_sandbox/accounts.
     """
     spec = spec or WorldSpec()
     settings = settings or Settings()
@@ -36,6 +39,12 @@ def create_app(spec: WorldSpec | None = None, settings: Settings | None = None, 
     gateway.register(app)  # the WeChatPadPro-style face on the same world (sandbox/gateway/)
     app.before_request(guard.guard_sandbox_routes)  # first: nothing under /_sandbox runs for a refused caller
     app.before_request(_inject_faults)
+    if mount_accounts:
+        settings_copy, token_copy = dataclasses.replace(settings), app.config[guard.TOKEN_CONFIG]
+        dispatcher = accounts_module.mount(app, lambda account_spec: create_app(
+            account_spec, dataclasses.replace(settings_copy), token=token_copy, mount_accounts=False))
+        for number in range(1, accounts + 1):
+            dispatcher.add(f"a{number}")
     return app
 
 

@@ -220,6 +220,31 @@ def rate_limit() -> Response:
     return jsonify({"rate_limit": sandbox().limiter.describe()})
 
 
+@bp.get("/accounts")
+def list_accounts() -> Response:
+    """The further accounts this sandbox hosts (sandbox/accounts.py); the root paths are the default account."""
+    dispatcher = current_app.extensions.get("sandbox_accounts")
+    return jsonify({"accounts": dispatcher.describe() if dispatcher else []})
+
+
+@bp.post("/accounts")
+def add_account() -> Response:
+    """A further account with a world of its own under /a/<name>/: {"name", and optionally "friends", "groups",
+    "members", "mps", "seed", "saved_groups", "nick_name"}. Only on the root (an account hosts no accounts)."""
+    from sandbox.accounts import AccountError
+
+    dispatcher = current_app.extensions.get("sandbox_accounts")
+    if dispatcher is None:
+        raise BadRequest("accounts are added on the root sandbox, not inside an account")
+    data = _json()
+    name = data.pop("name", None)
+    try:
+        dispatcher.add(name, **data)
+    except (AccountError, WorldError, TypeError) as exc:
+        raise BadRequest(str(exc)) from exc
+    return jsonify({"accounts": dispatcher.describe()}), 201
+
+
 @bp.post("/reset")
 def reset() -> Response:
     """A new world (missing parameters: the process's start values); clears sessions, log and sent list."""

@@ -82,7 +82,7 @@ def login_poll() -> Response:
     if attempt.state == CONFIRMED:
         # Point back at this sandbox, as the client addressed it: everything after login follows this host.
         mod = "mod=desktop&" if attempt.desktop else ""
-        redirect = (f"{request.host_url}cgi-bin/mmwebwx-bin/webwxnewloginpage?{mod}ticket={attempt.ticket}"
+        redirect = (f"{request.url_root}cgi-bin/mmwebwx-bin/webwxnewloginpage?{mod}ticket={attempt.ticket}"
                     f"&uuid={attempt.uuid}&lang=zh_CN&scan={int(time.time())}")
         return _js(f'window.code=200;\nwindow.redirect_uri="{redirect}";')
     if attempt.state == EXPIRED:

@@ -23,7 +23,7 @@ import pytest
 from config import celery_settings
 from libs.events import EVENT_NAMES, STREAM_EVENTS
 from libs.i18n import MESSAGE_TYPE_LABELS
-from libs.queues import bot_queue
+from libs.queues import BOT_TASKS, bot_queue
 from libs.validation import ValueInvalid
 from models.message import MESSAGE_TYPES
 from wechat import autoreply
@@ -119,8 +119,8 @@ def _stream_control_events() -> set[str]:
 
 def _routed_queues() -> set[str]:
     """Every bot task is routed by Celery's task_routes (no `queue=` at call sites: tests/wiring)."""
-    routes = celery_settings("redis://127.0.0.1:1/0", account="default")["task_routes"]
-    return {route["queue"] for route in routes.values()}
+    (router,) = celery_settings("redis://127.0.0.1:1/0", account="default")["task_routes"]
+    return {router(name, [], {}, {})["queue"] for name in BOT_TASKS}
 
 
 LISTS = [

@@ -146,7 +146,7 @@ class DriverListener(Listener):
 
     def _serve_driver(self, driver: Driver) -> str:
         self.bot = driver
-        runtime.set_bot(driver)
+        runtime.set_bot(driver, self.settings.account)
         try:
             self.state.clear_wechat_health()
         except Exception:
@@ -184,7 +184,7 @@ class DriverListener(Listener):
                 return self._driver_logged_out(self._session_ended)
             self._arrived.wait(POLL_SECONDS)
         reason = self.stop_reason or "stopped"
-        runtime.clear_bot()
+        runtime.clear_bot(self.settings.account)
         if reason == "logout":
             self._quiet = True
             try:
@@ -238,7 +238,7 @@ class DriverListener(Listener):
     def _driver_logged_out(self, reason: str = "") -> str:
         """The gateway reports the session gone (kicked, logged out on the phone, expired): the same session-end
         path as the itchat side's (wechat/session_end.py): the dashboard's notice, the webhook, a fresh QR."""
-        runtime.clear_bot()
+        runtime.clear_bot(self.settings.account)
         login = self.state.recorded_login()
         logged_in_at = login.get("updated_at") if login.get("state") == "logged_in" else None
         kind = "web" if getattr(self.driver, "name", "") == "itchat" else "gateway"

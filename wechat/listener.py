@@ -79,7 +79,7 @@ class Listener:
             # This launch is settled: let the watchdog launch again at once if the holder dies.
             self.state.clear_launch()
             return "busy"
-        runtime.set_listener(self)
+        runtime.set_listener(self, self.settings.account)
         self.state.listener_started(self.task_id, self.hostname)
         self._start_thread(self._heartbeat_loop, "listener-heartbeat")
         reason = "killed"  # what remains if the task itself is killed (revoke with terminate) mid-way
@@ -89,8 +89,8 @@ class Listener:
         finally:
             self._end_loops(keep_session=reason not in ("logged_out", "refused"))
             self._consume(False)
-            runtime.clear_bot()
-            runtime.set_listener(None)
+            runtime.clear_bot(self.settings.account)
+            runtime.clear_listener(self, self.settings.account)
             self.state.release(self.task_id, reason, message=self.end_message or reason,
                                keep_login=reason == "refused")
         if reason.startswith("halted"):
@@ -192,7 +192,7 @@ class Listener:
     def _serve(self, bot) -> str:
         self.bot = bot
         itchat.save_session(bot, self.files, self.checkpoint)
-        runtime.set_bot(bot)
+        runtime.set_bot(bot, self.settings.account)
         try:
             self.state.clear_wechat_health()  # a new session starts healthy; an old outage is no longer news
         except Exception:
@@ -214,7 +214,7 @@ class Listener:
                 itchat.save_session(bot, self.files, self.checkpoint)
                 last_save = time.monotonic()
         reason = self.stop_reason or "stopped"
-        runtime.clear_bot()
+        runtime.clear_bot(self.settings.account)
         if reason == "logout":
             self._logout(bot)
             return "logged_out"
@@ -270,7 +270,7 @@ class Listener:
         self.state.set_login("logged_out", message=self.end_message)
 
     def _logged_out(self, bot) -> str:
-        runtime.clear_bot()
+        runtime.clear_bot(self.settings.account)
         self.files.forget_session()
         refused = itchat.refusal_after_login(bot.core)
         if refused is not None:  # the session ended at its first synccheck: a refused login, not a logout

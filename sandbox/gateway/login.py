@@ -46,7 +46,7 @@ def get_login_qr() -> Response:
     key_state().attempt_uuid = attempt.uuid
     payload = "http://weixin.qq.com/x/" + attempt.uuid
     return ok({"Key": request.args.get("key", ""), "Txt": "建议返回data=之后内容自定义生成二维码",
-               "QrCodeUrl": f"{request.host_url}login/qrcode.png?data={payload}",
+               "QrCodeUrl": f"{request.url_root}login/qrcode.png?data={payload}",
                "baseResp": {"ret": 0, "errMsg": {}}})
 
 

@@ -6,16 +6,38 @@ import ast
 from pathlib import Path
 
 from config import celery_settings
-from libs.queues import BOT_TASKS, bot_queue
+from libs.queues import BOT_TASKS, LISTENER_TASK, bot_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("app.py", "config.py", "libs", "views", "wechat", "drivers")
 
 
-def test_every_bot_task_is_routed_to_the_account_queue():
-    routes = celery_settings("redis://127.0.0.1:1/0", account="shop")["task_routes"]
-    assert routes == {name: {"queue": "wechat.shop"} for name in BOT_TASKS}
+def route(name: str, **kwargs):
+    (router,) = celery_settings("redis://127.0.0.1:1/0", account="shop")["task_routes"]
+    return router(name, [], kwargs, {})
+
+
+def test_every_bot_task_is_routed_to_the_queue_of_the_account_it_names():
+    for name in BOT_TASKS:
+        assert route(name) == {"queue": "wechat.shop"}  # no account named: the installation's default
+        assert route(name, account="tea") == {"queue": "wechat.tea"}
     assert bot_queue("shop") == "wechat.shop"
+    assert route("wechat.ping", account="tea") is None and route(LISTENER_TASK, account="tea") is None
+
+
+def test_a_listener_for_a_worker_goes_to_that_workers_own_queue():
+    queue = route(LISTENER_TASK, account="tea", worker="w1@host")["queue"]
+    assert (queue.name, queue.exchange.name, queue.routing_key) == ("w1@host.dq2", "C.dq2", "w1@host")
+    assert celery_settings("redis://127.0.0.1:1/0")["worker_direct"] is True
+
+
+def test_celery_routes_a_sent_task_by_its_account_argument(app):
+    """Through Celery's own router (what send_task uses), not only our function."""
+    celery = app.extensions["celery"]
+    routed = celery.amqp.router.route({}, "wechat.sync", args=["all"], kwargs={"account": "tea"})
+    assert routed["queue"].name == "wechat.tea"
+    routed = celery.amqp.router.route({}, "wechat.sync", args=["all"], kwargs={})
+    assert routed["queue"].name == bot_queue(app.config["WECHAT_ACCOUNT"])
 
 
 def test_the_beat_sync_has_no_queue_of_its_own():

@@ -210,7 +210,10 @@ class JobRunner:
         return status
 
 
-def unfinished_job_ids() -> list[int]:
-    return db.session.execute(
-        db.select(SendJob.id).where(SendJob.status.in_(("pending", "running"))).order_by(SendJob.id)
-    ).scalars().all()
+def unfinished_job_ids(with_accounts: bool = False) -> list:
+    """Ids of the jobs still to finish; with_accounts: (id, account_id) pairs."""
+    columns = (SendJob.id, SendJob.account_id) if with_accounts else (SendJob.id,)
+    rows = db.session.execute(
+        db.select(*columns).where(SendJob.status.in_(("pending", "running"))).order_by(SendJob.id)
+    ).all()
+    return [tuple(row) if with_accounts else row[0] for row in rows]
