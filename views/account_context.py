@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_login import current_user
 
 from extensions import db
@@ -102,7 +102,8 @@ def live_account() -> Account | None:
 
     if "live_account" in g:  # once per request: the resolver, owns_slot and the views all ask
         return g.live_account
-    login = control.bot_state().login()
+    # The default slot's bot (rows with a slot of their own have their own live state: owns_slot).
+    login = control.bot_state(account=current_app.config["WECHAT_ACCOUNT"]).login()
     if login.get("state") == "logged_in" and login.get("puid"):
         account = ensure_account(login["puid"], login.get("nick_name", ""))
     else:
@@ -141,7 +142,16 @@ def current_context() -> AccountContext:
     context = g.get("account_context")
     if context is None:
         context = g.account_context = resolve(current_user, bool(g.get("auth_via_token")))
+        use_slot(context.account)
     return context
+
+
+def use_slot(account: Account | None) -> None:
+    """Point this request's bot state, commands and queues (wechat/control.py) at the listener slot serving
+    `account`: its own slot (an account added with `flask accounts add`), else the default one."""
+    from wechat import control
+
+    control.use_account(account.slot if account is not None and account.slot else None)
 
 
 def current_account() -> Account | None:
@@ -170,12 +180,15 @@ def authorize_request():
     needed = roles.needed_role(request.endpoint, request.method)
     explicit = HEADER in request.headers or QUERY in request.args
     if not explicit and (current_user.is_owner or needed == "none"):
+        if isinstance(session.get(SESSION_KEY), int) and not g.get("auth_via_token"):
+            current_context()  # an account picked in the switcher: its slot's state, not the default one's
         return None
     try:
         context = resolve(current_user, bool(g.get("auth_via_token")))
     except AccountRefused as refused:
         return _refuse(refused.status, refused.message, refused.code, refused.field)
     g.account_context = context
+    use_slot(context.account)
     # An account named explicitly must be one the admin may see, on every route (self-service ones too): a client
     # is never told anything "about" an account that is not theirs.
     if context.explicit and context.role == "none":
@@ -204,6 +217,8 @@ def owns_slot(account: Account | None) -> bool:
         # No account yet (a fresh installation; members without one were refused by the guard): the live state is
         # the installation's, shown as before.
         return True
+    if account.slot:
+        return True  # an account with a listener slot of its own (wechat/slots.py): its state is its slot's
     live = live_account()
     return live is not None and live.id == account.id
 
