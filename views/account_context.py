@@ -105,7 +105,12 @@ def live_account() -> Account | None:
     # The default slot's bot (rows with a slot of their own have their own live state: owns_slot).
     login = control.bot_state(account=current_app.config["WECHAT_ACCOUNT"]).login()
     if login.get("state") == "logged_in" and login.get("puid"):
+        known = db.session.execute(db.select(Account.id).where(Account.puid == login["puid"])).scalar_one_or_none()
         account = ensure_account(login["puid"], login.get("nick_name", ""))
+        if known is None:
+            # Kept at once: the page names this id in every call it makes (a row that rolled back with this request
+            # would make them all "unknown account" until the first sync created it again).
+            db.session.commit()
     else:
         account = login_account(login)
     g.live_account = account
