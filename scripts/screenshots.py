@@ -39,8 +39,9 @@ DEMO_WORLD = {
     **WORLD,
     "explicit_friends": ["张三", "李四", "王五", "Alice 🌸", "赵敏", "周芷若"],
     "explicit_groups": [
-        {"name": "Python 交流群 1", "members": ["张三", "李四", "王五", "赵敏", "Alice 🌸", "周芷若"], "owner": "self"},
-        {"name": "周末爬山小分队 ⛰", "members": ["李四", "王五", "赵敏"], "owner": "李四"},
+        {"name": "Python 交流群 1", "members": ["张三", "李四", "王五", "赵敏", "Alice 🌸", "周芷若"], "owner": "self",
+         "saved": True},  # saved to contacts, as an operator does with the groups the bot runs
+        {"name": "周末爬山小分队 ⛰", "members": ["李四", "王五", "赵敏"], "owner": "李四", "saved": True},
     ],
 }
 
