@@ -33,7 +33,7 @@ KINDS = {"Text": MessageKind.TEXT, "Picture": MessageKind.IMAGE, "Recording": Me
          "Video": MessageKind.VIDEO, "Attachment": MessageKind.FILE, "Sharing": MessageKind.LINK,
          "Card": MessageKind.CARD, "Map": MessageKind.LOCATION, "Note": MessageKind.SYSTEM,
          "System": MessageKind.SYSTEM, "Friends": MessageKind.OTHER}
-MEDIA_KINDS = {MessageKind.IMAGE, MessageKind.VOICE, MessageKind.VIDEO, MessageKind.FILE}
+MEDIA_KINDS = {MessageKind.IMAGE, MessageKind.VOICE, MessageKind.VIDEO, MessageKind.FILE, MessageKind.EMOJI}
 # Bounded and anchored on literal tags: the content is hostile input and may be long.
 _RECALLED = re.compile(r"<msgid>\s*([0-9]{1,30})\s*</msgid>")
 _OLD_RECALLED = re.compile(r"<oldmsgid>\s*([0-9]{1,30})\s*</oldmsgid>")
