@@ -53,11 +53,13 @@ def groups_for(directory) -> Any:
 def member_infos(directory, group_id: str) -> list[flows.MemberInfo]:
     infos = []
     for member in directory.members(group_id, fresh=True):
-        names = frozenset(n for n in (member.nick_name, member.display_name) if n)
         chat = directory.chat(member.id)
+        remark = chat.name if chat.kind == "friend" else ""  # the friend's name as the bot sees it (remark first)
+        names = frozenset(n for n in (member.nick_name, member.display_name, remark) if n)
         infos.append(flows.MemberInfo(puid=member.id, names=names,
                                       display=member.display_name or member.nick_name or member.id,
-                                      is_friend=chat.kind == "friend"))
+                                      is_friend=chat.kind == "friend", display_name=member.display_name or "",
+                                      nick_name=member.nick_name or ""))
     return infos
 
 
@@ -101,6 +103,8 @@ def automate(event, ctx: BotContext) -> None:
         if event.kind is GroupNoteKind.JOIN and _owns(directory, event.group_id):
             names = list(event.member_names) or joined_names(event.text)
             directory.forget()  # the member lists changed
+            # @ them by their group display name where a note names them by nick name.
+            names = flows.mention_names(names, member_infos(directory, event.group_id))
             flows.welcome(env, event.group_id, directory.chat(event.group_id, True).name, names)
     elif event.is_group:
         on_group_message(event, env, ctx)
