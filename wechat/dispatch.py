@@ -248,6 +248,12 @@ def install_dispatcher(ctx: BotContext) -> None:
     driver = itchat.driver_for(bot)
     names = itchat.ChatDirectory(bot)  # UserName -> puid lookups for the conversion
     ctx.bot = driver
+    try:  # the account row exists, committed, before the first message (a web request would insert it otherwise,
+        # and may hold that write on SQLite while it waits for this bot)
+        with ctx.app.app_context():
+            ctx.account_id()
+    except Exception:
+        logger.exception("could not store the account of this login yet")
     _BATCH_END.setdefault("itchat.release_held", lambda done: getattr(done.bot, "release_held", lambda: None)())
     batch_ends = getattr(bot, "batch_end_hooks", None)
     if batch_ends is None:

@@ -101,7 +101,8 @@ def to_event(msg: Any, directory: ChatDirectory) -> Event | None:
         chat_id = me.puid or ""
     return MessageEvent(
         msg_id=msg_id, kind=kind, chat_id=chat_id, sender_id=sender_id, is_group=is_group, text=text,
-        create_time=created, mentions_self=bool(raw.get("IsAt")), file_name=raw.get("FileName") or "",
+        create_time=created, mentions_self=bool(raw.get("IsAt") or raw.get("isAt")),  # itchat writes isAt
+        file_name=raw.get("FileName") or "",
         file_size=int(raw.get("FileSize") or 0) if str(raw.get("FileSize") or "").isdigit() else 0,
         url=raw.get("Url") or "", raw_type=int(msg_type or 0), app_type=int(raw.get("AppMsgType") or 0),
         raw=raw.get("Content") or "", media_ref=msg_id if kind in MEDIA_KINDS and msg_id else "",

@@ -36,6 +36,9 @@ def test_messages_carry_puids_and_the_wxpy_message():
     assert isinstance(event, MessageEvent) and event.native is group_text
     assert (event.msg_id, event.kind, event.chat_id, event.sender_id, event.is_group, event.text) == \
         ("1", MessageKind.TEXT, "puid-group", "puid-member", True, "群里")
+    assert not event.mentions_self
+    group_text.raw["isAt"] = True  # itchat's spelling (produce_group_chat)
+    assert event_of(group_text).mentions_self
     mine = event_of(Msg(bot, 2, sender=FRIEND, outgoing=True))
     assert (mine.chat_id, mine.sender_id, mine.is_group) == ("puid-friend", "puid-me", False)
     picture = event_of(Msg(bot, 3, kind="Picture", text=""))
