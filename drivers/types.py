@@ -7,7 +7,8 @@ compared without dragging a protocol's objects along. Ids are the driver's own (
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 class Capability(enum.Flag):
@@ -164,6 +165,14 @@ class MessageEvent:
     # What the driver needs to fetch the media later (``Driver.download_media``): opaque to the product, made by
     # the driver from the message; '' when the message has no media the driver can fetch.
     media_ref: str = ""
+    articles: tuple[tuple[str, str], ...] = ()  # (title, url) of each article an MP pushed (): not parsed
+    native: Any = field(default=None, compare=False, repr=False, hash=False)  # see LOCAL_FIELDS
+
+
+# Fields that live only in the process that made the event: the event spool leaves them out, equality ignores them.
+# ``native`` is the protocol's own message object, for plugins written against it (the itchat driver's wxpy Message,
+# for the community ``export()`` plugins); None on other drivers.
+LOCAL_FIELDS = frozenset({"native"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +187,7 @@ class FriendRequestEvent:
     encrypt_user: str = ""
     scene: int = 0
     create_time: int = 0
+    native: Any = field(default=None, compare=False, repr=False, hash=False)  # see LOCAL_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +199,7 @@ class GroupNoteEvent:
     member_names: tuple[str, ...] = ()
     member_ids: tuple[str, ...] = ()
     create_time: int = 0
+    native: Any = field(default=None, compare=False, repr=False, hash=False)  # see LOCAL_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +208,18 @@ class RecallEvent:
     chat_id: str
     recalled_msg_id: str
     text: str = ""  # the service's note, e.g. '"Bob" 撤回了一条消息'
+    create_time: int = 0
+    native: Any = field(default=None, compare=False, repr=False, hash=False)  # see LOCAL_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class ChatsListedEvent:
+    """The phone listed chats the bot may hold on no contact list (web WeChat's type-51 status notify names the
+    chats open on the phone, among them groups not saved to contacts): ``groups`` are (id, name) pairs. Weaker
+    evidence than a message: the product learns the groups but does not treat them as active."""
+
+    msg_id: str
+    groups: tuple[tuple[str, str], ...] = ()
     create_time: int = 0
 
 
@@ -210,7 +233,8 @@ class LogoutEvent:
     reason: str = ""
 
 
-Event = MessageEvent | FriendRequestEvent | GroupNoteEvent | RecallEvent | LoginStateEvent | LogoutEvent
+Event = (MessageEvent | FriendRequestEvent | GroupNoteEvent | RecallEvent | ChatsListedEvent | LoginStateEvent
+         | LogoutEvent)
 
 
 # -- errors: what a driver raises --------------------------------------------------------------------------

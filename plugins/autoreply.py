@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from wxpy import Friend, Group
-
 from wechat import autoreply
 from wechat.plugins.api import current_call
 
@@ -13,8 +11,8 @@ from wechat.plugins.api import current_call
 def incoming(msg: Any) -> autoreply.Incoming | None:
     """The message as the rules see it (None for chats rules never answer: MPs, the bot's own notes)."""
     chat = msg.chat
-    kind = getattr(chat, "kind", None)  # a seam driver's chat (wechat/plugins/seam_message.py) says its kind
-    if isinstance(chat, Group) or kind == "group":
+    kind = getattr(chat, "kind", None)  # the neutral message's chat says its kind (wechat/plugins/seam_message.py)
+    if kind == "group":
         text = msg.text or ""
         if "@" in text:  # only then: the bot's own member (its group nickname) means building every member
             bot = msg.bot
@@ -24,7 +22,7 @@ def incoming(msg: Any) -> autoreply.Incoming | None:
                 names.append(getattr(own, "display_name", None))
             text = autoreply.strip_mentions(text, names)
         return autoreply.Incoming(text=text.strip(), in_group=True, chat_puid=chat.puid, is_at=bool(msg.is_at))
-    if isinstance(chat, Friend) or kind == "friend":
+    if kind == "friend":
         return autoreply.Incoming(text=(msg.text or "").strip(), in_group=False, chat_puid=chat.puid)
     return None
 
@@ -48,6 +46,7 @@ class AutoReplyPlugin:
     name = "autoreply"
     description = "按关键字自动回复（规则在管理后台设置）。"
     msg_types = "Text"
+    neutral = True  # reads the neutral message on every driver (docs/PLUGINS.md)
 
     @classmethod
     def main(cls, msg) -> str | None:

@@ -13,6 +13,7 @@ class HelpPlugin:
     patterns = [r"^(?:@\S+\s+)*(?:help|帮助)\s*$"]
     exclusive = True
     msg_types = "Text"
+    neutral = True  # reads the neutral message on every driver (docs/PLUGINS.md)
 
     @classmethod
     def main(cls, msg) -> str:

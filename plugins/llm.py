@@ -21,7 +21,6 @@ import time
 from typing import Any
 
 import requests
-from wxpy import Friend, Group
 
 from libs import netguard
 from libs.validation import ValueInvalid
@@ -102,6 +101,7 @@ class LLMPlugin:
     name = "llm"
     description = "AI 聊天：私聊直接提问，群里 @我 提问。"
     msg_types = "Text"
+    neutral = True  # reads the neutral message on every driver (docs/PLUGINS.md)
     enabled = False  # needs an endpoint first
     settings = {
         "base_url": "",
@@ -136,14 +136,15 @@ class LLMPlugin:
     @classmethod
     def main(cls, msg) -> str | None:
         chat = msg.chat
-        if isinstance(chat, Group):
+        kind = getattr(chat, "kind", None)  # the neutral message's chat (wechat/plugins/seam_message.py)
+        if kind == "group":
             if not msg.is_at:
                 return None
             bot = msg.bot
             text = autoreply.strip_mentions(msg.text or "", [bot.self.name, bot.self.nick_name])
             member = msg.member
             speaker = member.name if member is not None else ""
-        elif isinstance(chat, Friend):
+        elif kind == "friend":
             text, speaker = (msg.text or "").strip(), ""
         else:
             return None

@@ -1,7 +1,8 @@
 """The archive stores a batch with one INSERT and one commit: every message once (duplicates in a batch, re-delivery
 across batches), reported handled only after the commit; events, unread count and counters in one Redis round
 trip. The app's real SQLite database and Redis; wxpy's messages and bot are small stand-ins (tests/runtime has
-the real thing)."""
+the real thing), turned into the seam's events by the itchat driver's own converter (drivers/itchat/events.py) and
+handled through the ItchatDriver (its lists read from the stand-in's itchat lists)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from sqlalchemy import event
 
 from app import create_app
 from drivers.itchat.directory import ChatDirectory
+from drivers.itchat.driver import ItchatDriver
+from drivers.itchat.events import to_event
+from drivers.types import Contact, Group, Member, SelfInfo
 from extensions import db
 from libs import metrics
 from libs.events import STREAM_KEY
@@ -26,6 +30,7 @@ from wechat.dispatch import BotContext, dispatch, end_batch, handlers
 from wechat.messages import archive
 from wechat.messages.insert import insert_new
 from wechat.messages.unread import chat_unread
+from wechat.seam import SeamDirectory
 from wechat.state import BotState
 
 ME, FRIEND, GROUP, MEMBER = "@me", "@friend", "@@group", "@member"
@@ -82,9 +87,37 @@ class Core:
 
 
 class Bot:
+    alive = True
+
     def __init__(self) -> None:
         self.downloads: list[str] = []
         self.self, self.core, self.puid_map = Me(), Core(self.downloads), PuidMap()
+
+
+class Driver(ItchatDriver):
+    """The ItchatDriver (its media download included) with lists read straight from the stand-in's itchat lists."""
+
+    def __init__(self, bot: Bot) -> None:
+        super().__init__(bot)
+
+    def _puid(self, user_name: str) -> str:
+        return self.bot.puid_map.user_names.get(user_name, "")
+
+    def self_info(self) -> SelfInfo:
+        return SelfInfo(self.bot.self.puid, self.bot.self.nick_name)
+
+    def friends(self) -> list[Contact]:
+        return [Contact(self._puid(row["UserName"]), row["NickName"]) for row in self.bot.core.memberList]
+
+    def mps(self) -> list[Contact]:
+        return []
+
+    def groups(self) -> list[Group]:
+        return [Group(self._puid(row["UserName"]), row["NickName"]) for row in self.bot.core.chatroomList
+                if self._puid(row["UserName"])]
+
+    def group_members(self, group_id: str) -> list[Member]:
+        return [Member(self._puid(MEMBER), "王", display_name="老王")]
 
 
 class Msg:
@@ -109,17 +142,22 @@ def ctx(app, bot):
     import wechat.messages.archive  # noqa: F401  (registers the handler)
 
     done: list = []
-    context = BotContext(app, BotState(get_redis()), bot, after_message=[lambda msg: done.append(msg.id)],
+    context = BotContext(app, BotState(get_redis()), Driver(bot), after_message=[lambda msg: done.append(msg.id)],
                          entries=[entry for entry in handlers() if entry.name == "archive"])
     context.done = done
     metrics.reset_backoff()
     return context
 
 
+def event_of(msg):
+    """What the itchat driver dispatches for a wxpy message (wechat/dispatch.py install_dispatcher)."""
+    return to_event(msg, ChatDirectory(msg.bot))
+
+
 def receive(ctx: BotContext, messages) -> None:
-    """One webwxsync batch: each message dispatched, then the end of the batch."""
+    """One webwxsync batch: each message dispatched as its event, then the end of the batch."""
     for msg in messages:
-        dispatch(msg, ctx)
+        dispatch(event_of(msg), ctx, msg)
     end_batch(ctx)
 
 
@@ -217,7 +255,8 @@ def test_media_is_downloaded_before_storing_and_not_again_on_redelivery(ctx, bot
 def test_a_full_batch_is_stored_before_the_batch_ends(ctx, bot):
     ctx.batch_size = 3
     for number in range(1, 8):
-        dispatch(Msg(bot, number), ctx)
+        msg = Msg(bot, number)
+        dispatch(event_of(msg), ctx, msg)
     assert len(stored()) == 6 and ctx.done == [1, 2, 3, 4, 5, 6]
     end_batch(ctx)
     assert len(stored()) == 7 and ctx.done == list(range(1, 8))
@@ -252,14 +291,15 @@ def test_a_batch_that_cannot_be_committed_is_not_reported_and_comes_again(ctx, b
     finally:
         lock.execute("ROLLBACK")
         lock.close()
-    restarted = BotContext(ctx.app, ctx.state, bot, after_message=ctx.after_message, entries=ctx.entries)
+    restarted = BotContext(ctx.app, ctx.state, ctx.bot, after_message=ctx.after_message, entries=ctx.entries)
     receive(restarted, [Msg(bot, 1), Msg(bot, 2), Msg(bot, 3), Msg(bot, 4)])  # re-delivered from the older key
     assert [msg_id for msg_id, _ in stored()] == ["1", "2", "3", "4"]
     assert ctx.done == [1, 1, 2, 3, 4]
 
 
 def test_a_row_that_can_never_be_stored_does_not_take_the_batch_with_it(ctx, bot):
-    items = [(msg, archive.build_record(msg, ctx.directory())) for msg in (Msg(bot, 1), Msg(bot, 2), Msg(bot, 3))]
+    items = [(event, archive.event_record(event, ctx.directory()))
+             for event in (event_of(Msg(bot, number)) for number in (1, 2, 3))]
     items[1][1]["type"] = None  # NOT NULL: the multi-row INSERT fails as a whole
     stored_records = archive.store_batch(items, ctx.account_id())
     assert [record["msg_id"] for record in stored_records] == ["1", "3"]
@@ -277,7 +317,8 @@ def test_the_batch_insert_skips_duplicates_and_returns_ids_on_real_engines(engin
         db.session.add(account)
         db.session.commit()
         bot = Bot()
-        records = [archive.build_record(Msg(bot, number, text=f"第{number}条 🎉"), ChatDirectory(bot))
+        directory = SeamDirectory(Driver(bot))
+        records = [archive.event_record(event_of(Msg(bot, number, text=f"第{number}条 🎉")), directory)
                    for number in (1, 2, 3)]
         row = {column: None for column in archive.RECORD_COLUMNS}
         first = insert_new([{**row, **records[0], "account_id": account.id}])

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from drivers.itchat.events import msg_id_of
 from drivers.itchat.media import MediaRequest, MediaTooLarge, download
 from extensions import db
 from libs import metrics
 from libs.redis_client import get_redis
 from models.message import Message
-from tests.test_archive_batch import Bot, Msg, Response, receive
+from tests.test_archive_batch import Bot, Driver, Msg, Response, receive
 from wechat.dispatch import BotContext, handlers
 from wechat.messages import archive
 from wechat.messages import media as archive_media
@@ -29,7 +30,7 @@ def bot():
 @pytest.fixture
 def ctx(app, bot):
     metrics.reset_backoff()
-    return BotContext(app, BotState(get_redis()), bot,
+    return BotContext(app, BotState(get_redis()), Driver(bot),
                       entries=[entry for entry in handlers() if entry.name == "archive"])
 
 
@@ -129,7 +130,7 @@ def test_download_streams_in_chunks_and_declared_sizes_stop_it_before_the_body(t
 
 @pytest.mark.parametrize("msg_id", ["../1", "1/../../2", "１２３", "12a", "1" * 33, "-1", "1.0", " 1", ""])
 def test_only_decimal_msg_ids_are_archived(msg_id):
-    assert archive.wechat_msg_id({"MsgId": msg_id}) == ""
+    assert msg_id_of({"MsgId": msg_id}) == ""
 
 
 def test_media_paths_take_only_the_number_and_a_plain_extension(ctx, bot):

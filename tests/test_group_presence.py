@@ -100,12 +100,13 @@ def test_group_messages_store_their_group(app):
 def test_a_status_notify_teaches_the_groups_open_on_the_phone(app):
     from types import SimpleNamespace
 
+    from drivers.itchat.directory import ChatDirectory
+    from drivers.itchat.events import notified_group_names, to_event
     from libs.redis_client import get_redis
-    from tests.test_archive_batch import Bot
-    from wechat.builtin_handlers import learn_notified_groups
+    from tests.test_archive_batch import Bot, Driver
+    from wechat.builtin_handlers import learn_listed_groups
     from wechat.dispatch import BotContext
     from wechat.state import BotState
-    from wechat.sync.group_presence import notified_group_names
 
     assert notified_group_names("@a,@@x,@@y,@@x,filehelper", ["@@y"]) == ["@@x"]
     bot, fetched = Bot(), []
@@ -116,8 +117,9 @@ def test_a_status_notify_teaches_the_groups_open_on_the_phone(app):
 
     bot.core.update_chatroom = update_chatroom
     bot.puid_map.user_names["@@open"] = "puid-open"
-    ctx = BotContext(app, BotState(get_redis()), bot)
-    learn_notified_groups(SimpleNamespace(raw={"MsgType": 51, "StatusNotifyUserName": "@friend,@@group,@@open"}), ctx)
+    ctx = BotContext(app, BotState(get_redis()), Driver(bot))
+    notify = SimpleNamespace(bot=bot, raw={"MsgType": 51, "StatusNotifyUserName": "@friend,@@group,@@open"})
+    learn_listed_groups(to_event(notify, ChatDirectory(bot)), ctx)
     assert fetched == [["@@open"]]  # the group itchat already held is not fetched again
     assert db.session.execute(db.select(Group.nick_name).where(Group.puid == "puid-open")).scalar_one() == \
         "手机上打开的群"

@@ -49,23 +49,10 @@ class Listed:
 
 # -- how each copy holds its names ------------------------------------------------------------------------------
 def _archive_types() -> set[str]:
-    """Every type wechat/archive.message_type can give a stored message."""
-    from wechat.messages.archive import WXPY_TYPES, message_type
+    """Every type wechat/messages/archive.event_record can give a stored message."""
+    from wechat.messages.archive import EVENT_TYPES
 
-    special = [{"MsgType": 47}, {"MsgType": 10000}, {"Type": "SomethingNew"}]
-    return set(WXPY_TYPES.values()) | {message_type(raw) for raw in special}
-
-
-def _wxpy_type_names() -> set[str]:
-    from wechat.messages.archive import WXPY_TYPES
-
-    return set(WXPY_TYPES)
-
-
-def _relayed_wxpy_types() -> set[str]:
-    from wechat.automation.handlers import MEDIA_TYPES
-
-    return set(MEDIA_TYPES)
+    return set(EVENT_TYPES.values())
 
 
 def _bench_types() -> set[str]:
@@ -126,15 +113,14 @@ def _routed_queues() -> set[str]:
 LISTS = [
     Listed("message types", source=lambda: set(MESSAGE_TYPES), copies={
         "libs/i18n.py MESSAGE_TYPE_LABELS": lambda: set(MESSAGE_TYPE_LABELS),
-        "wechat/messages/archive.py message_type()": _archive_types,
+        # Rows stored before the neutral events may also say "friends" (a friend request) or "note".
+        "wechat/messages/archive.py EVENT_TYPES": _archive_types,
         "bench/data.py TYPE_WEIGHTS": _bench_types,
         "media types (wechat/messages/media.py, views/messages.py)": _media_types,
         "static/js/pages/messages.js, chats.js": _pages_js_types,
     }, subset=frozenset({"media types (wechat/messages/media.py, views/messages.py)",
+                         "wechat/messages/archive.py EVENT_TYPES",
                          "static/js/pages/messages.js, chats.js"})),
-    Listed("wxpy type names", source=_wxpy_type_names, copies={
-        "wechat/automation/handlers.py MEDIA_TYPES": _relayed_wxpy_types,
-    }, subset=frozenset({"wechat/automation/handlers.py MEDIA_TYPES"})),
     Listed("SSE events", source=lambda: set(EVENT_NAMES), copies={
         "publish(...) calls": _published_events,
     }, subset=frozenset({"publish(...) calls"})),

@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from drivers.itchat.events import kind_of
 from extensions import db
 from libs.emoji_markup import normalize_emoji
 from models import Account, Contact, Group, Membership, Message
-from wechat.messages.archive import message_type
+from wechat.messages.archive import EVENT_TYPES
 from wechat.messages.retention import purge_expired
 from wechat.sync.diff import diff_rows
 from wechat.sync.store import remove_orphans, sync_groups, sync_people
@@ -38,6 +39,9 @@ def test_emoji_markup_becomes_unicode():
 
 
 def test_message_types_follow_wxpy_with_emoticons_and_notes_split_out():
+    def message_type(raw: dict) -> str:  # the itchat driver's kind, stored as the archive names it
+        return EVENT_TYPES[kind_of(raw).value]
+
     assert message_type({"Type": "Text", "MsgType": 1}) == "text"
     assert message_type({"Type": "Picture", "MsgType": 47}) == "emoticon"
     assert message_type({"Type": "Note", "MsgType": 10000}) == "system"

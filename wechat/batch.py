@@ -1,6 +1,6 @@
 """What the message handlers of one webwxsync batch share (see wechat/dispatch.py).
 
-- `messages`: the batch's messages, in order, waiting for the end-of-batch flushes;
+- `messages`: the batch's (event, source) pairs, in order, waiting for the end-of-batch flushes;
 - `collect` / `take`: what a collecting handler (the archive) keeps until its flush;
 - `count` and `redis`: metric counters and Redis commands, sent in ONE pipeline round trip after the flushes,
   instead of a round trip (and a gevent hub switch) per message each.

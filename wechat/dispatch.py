@@ -1,9 +1,10 @@
-"""One wxpy handler that hands every message to our handlers in order, a webwxsync batch at a time.
+"""Every event a driver reports, handed to our handlers in order, a batch at a time.
 
-wxpy gives each message to a single registered handler, but the archive, the automation rules and the plugins
-all need to see every message. So the bot gets one catch-all handler, run synchronously in wxpy's listening
-loop (messages are handled in the order WeChat delivered them), which calls each of our handlers inside an app
-context. A failing handler is logged and the others still run.
+Handlers see the seam's neutral events (drivers.types) on every driver. On the itchat driver the bot gets one
+catch-all wxpy handler, run synchronously in wxpy's listening loop (messages are handled in the order WeChat
+delivered them), which turns each wxpy Message into its event (drivers/itchat/events.py) and dispatches it; a
+seam driver's events come from wechat/driver_listener.py. Each handler runs inside an app context; a failing
+handler is logged and the others still run.
 
 Batches: itchat fetches up to hundreds of messages per webwxsync, and one commit per message was most of the
 loop's cost. So a handler may *collect* messages and register a `flush` that stores them all at once; the
@@ -38,7 +39,7 @@ class BotContext:
 
     app: Flask
     state: BotState
-    bot: Any
+    bot: Any  # the seam driver (drivers.interface.Driver); install_dispatcher puts the itchat driver here
     after_message: list[Callable[[Any], None]] = field(default_factory=list)  # a message is handled (checkpoint)
     cache: dict[str, Any] = field(default_factory=dict)  # per-login memo for handlers (account id, lookups)
     on_halt: Callable[[str], None] = lambda reason: None  # the listener stops the bot (keeping the session)
@@ -48,31 +49,21 @@ class BotContext:
     entries: list[Entry] | None = None  # the handlers to run; None: every registered one
 
     def directory(self):
-        """The fast chat lookup shared by every handler of this login: drivers/itchat/directory.py on the itchat path,
-        wechat/seam.py's SeamDirectory on a seam driver."""
+        """The chat lookup by the driver's ids shared by every handler of this login (wechat/seam.py)."""
         if "directory" not in self.cache:
-            from wechat.seam import directory_of, is_driver
+            from wechat.seam import directory_of
 
-            if is_driver(self.bot):
-                self.cache["directory"] = directory_of(self.bot)
-            else:
-                from wechat.driver_factory import itchat
-
-                self.cache["directory"] = itchat.ChatDirectory(self.bot)
+            self.cache["directory"] = directory_of(self.bot)
         return self.cache["directory"]
 
     def account_id(self) -> int:
         """The Account row of this bot (created on first use)."""
         if "account_id" not in self.cache:
             from extensions import db
-            from wechat.accounts import account_of_bot, ensure_account
-            from wechat.seam import is_driver
+            from wechat.accounts import ensure_account
 
-            if is_driver(self.bot):
-                me = self.directory().me()
-                self.cache["account_id"] = ensure_account(me.id, me.nick_name).id
-            else:
-                self.cache["account_id"] = account_of_bot(self.bot).id
+            me = self.directory().me()
+            self.cache["account_id"] = ensure_account(me.id, me.nick_name).id
             db.session.commit()
         return self.cache["account_id"]
 
@@ -87,13 +78,6 @@ class Entry:
     name: str
     handler: Handler
     flush: Flush | None = None  # set for a collecting handler: stores what it collected, at the end of a batch
-    on_event: Handler | None = None  # the same handler for a seam driver's neutral events (drivers.types)
-
-    def handler_for(self, msg: Any) -> Handler | None:
-        """What runs on `msg`: the wxpy handler for a wxpy message, `on_event` for a seam event (None: skip)."""
-        from wechat.seam import is_event
-
-        return self.on_event if is_event(msg) else self.handler
 
 
 # Lower priority runs first. The received counter (-100), the archive stores before anything reacts (0), then the
@@ -101,10 +85,13 @@ class Entry:
 _HANDLERS: list[Entry] = []
 # Called before the first message of each batch (e.g. to see whether cached settings changed).
 _BATCH_START: dict[str, Callable[[BotContext], None]] = {}
+# Called once a batch is handled (the itchat driver lets go of the batch's wxpy Messages).
+_BATCH_END: dict[str, Callable[[BotContext], None]] = {}
 
 
 def message_handler(name: str, priority: int = 50, flush: Flush | None = None) -> Callable[[Handler], Handler]:
-    """Decorator: run `handler(msg, ctx)` for every message the bot sees (its own messages included).
+    """Decorator: run `handler(event, ctx)` for every event the bot sees (its own messages included): the seam's
+    neutral events (drivers.types), on every driver.
 
     With `flush`, the handler only collects (e.g. in `ctx.batch`) and `flush(ctx)` stores the batch; it may raise
     MustNotLose. Handlers of a higher priority see a message only after that flush.
@@ -115,22 +102,6 @@ def message_handler(name: str, priority: int = 50, flush: Flush | None = None) -
         _HANDLERS.append(Entry(priority, name, handler, flush))
         _HANDLERS.sort(key=lambda entry: (entry.priority, entry.name))
         return handler
-
-    return register
-
-
-def event_handler(name: str) -> Callable[[Handler], Handler]:
-    """Decorator: the seam-event side of the handler registered as `name` (same priority, same flush).
-
-    A handler without one does not see a seam driver's events: a feature works on a seam driver once its module
-    registers this (the itchat path keeps calling the wxpy handler)."""
-
-    def register(handler: Handler) -> Handler:
-        for number, entry in enumerate(_HANDLERS):
-            if entry.name == name:
-                _HANDLERS[number] = Entry(entry.priority, entry.name, entry.handler, entry.flush, handler)
-                return handler
-        raise LookupError(f"no message handler {name!r} to add an event handler to")
 
     return register
 
@@ -176,12 +147,9 @@ def _run(entries: list[Entry], msg: Any, ctx: BotContext) -> bool:
     """Run handlers on one message; False when one of them halted the loop."""
     with ctx.app.app_context():
         for entry in entries:
-            handler = entry.handler_for(msg)
-            if handler is None:
-                continue
             started = time.monotonic()
             try:
-                handler(msg, ctx)
+                entry.handler(msg, ctx)
             except MustNotLose as exc:
                 _halt(ctx, exc)
                 return False
@@ -212,7 +180,9 @@ def _send_redis(ctx: BotContext) -> None:
         ctx.batch.send_redis(ctx.state.client)
 
 
-def dispatch(msg: Any, ctx: BotContext) -> None:
+def dispatch(msg: Any, ctx: BotContext, source: Any = None) -> None:
+    """Run the handlers on event `msg`; `source` (the itchat driver's wxpy Message) is what the `after_message`
+    callbacks get once it is handled (default: the event itself)."""
     if ctx.halted:
         return  # not handled, not reported: re-delivered after the restart
     if not ctx.batch.messages:
@@ -224,7 +194,7 @@ def dispatch(msg: Any, ctx: BotContext) -> None:
     all_stages = stages(ctx.entries if ctx.entries is not None else _HANDLERS)
     if not _run(all_stages[0], msg, ctx):
         return
-    ctx.batch.messages.append(msg)
+    ctx.batch.messages.append((msg, msg if source is None else source))
     if len(all_stages) == 1 or len(ctx.batch.messages) >= ctx.batch_size:  # nothing collects, or a full batch
         end_batch(ctx)
 
@@ -241,21 +211,24 @@ def end_batch(ctx: BotContext, last: Any = None) -> None:
     all_stages = stages(ctx.entries if ctx.entries is not None else _HANDLERS) if messages else []
     for number, stage in enumerate(all_stages):
         if number:  # the first stage ran as each message arrived
-            for msg in messages:
-                if not _run(stage, msg, ctx):
+            for msg, _ in messages:
+                if msg is not None and not _run(stage, msg, ctx):
                     return
         if stage and stage[-1].flush is not None and not _flush(stage[-1], ctx):
             return
     _send_redis(ctx)
     ctx.batch.messages = []
-    for msg in [*messages, last] if last is not None else messages:
+    for hook in list(_BATCH_END.values()):
+        hook(ctx)
+    sources = [source for _, source in messages]
+    for msg in [*sources, last] if last is not None else sources:
         for callback in ctx.after_message:
             callback(msg)
 
 
 # Modules whose @message_handler functions every bot runs; a feature adds its module here.
 HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.messages.archive", "wechat.automation.handlers",
-                   "wechat.automation.seam_handlers", "wechat.plugins.handler", "wechat.insights.handler")
+                   "wechat.plugins.handler", "wechat.insights.handler")
 
 
 def load_handlers() -> None:
@@ -264,13 +237,44 @@ def load_handlers() -> None:
 
 
 def install_dispatcher(ctx: BotContext) -> None:
+    """Wire the itchat driver's held wxpy Bot (`ctx.bot`) to the handlers: its one catch-all handler turns each
+    wxpy Message into the neutral event (drivers/itchat/events.py) and dispatches it in the bot's own loop, and its
+    batch-end hook ends the dispatcher's batch (so the SyncKey checkpoint follows the archive's commit). From here
+    on `ctx.bot` is the ItchatDriver over that Bot."""
+    from wechat.driver_factory import itchat
+
     load_handlers()
-    batch_ends = getattr(ctx.bot, "batch_end_hooks", None)
+    bot = ctx.bot
+    driver = itchat.driver_for(bot)
+    names = itchat.ChatDirectory(bot)  # UserName -> puid lookups for the conversion
+    ctx.bot = driver
+    try:  # the account row exists, committed, before the first message (a web request would insert it otherwise,
+        # and may hold that write on SQLite while it waits for this bot)
+        with ctx.app.app_context():
+            ctx.account_id()
+    except Exception:
+        logger.exception("could not store the account of this login yet")
+    _BATCH_END.setdefault("itchat.release_held", lambda done: getattr(done.bot, "release_held", lambda: None)())
+    batch_ends = getattr(bot, "batch_end_hooks", None)
     if batch_ends is None:
         ctx.batch_size = 1  # nobody tells us where a batch ends: every message is one
     else:
         batch_ends.append(lambda last: end_batch(ctx, last))
 
-    @ctx.bot.register(except_self=False, run_async=False)
+    @bot.register(except_self=False, run_async=False)
     def on_message(msg):
-        dispatch(msg, ctx)
+        if ctx.halted:
+            return
+        try:
+            event = itchat.to_event(msg, names)
+        except Exception:  # a message we cannot read is reported handled, never retried forever
+            logger.exception("could not read message %s", getattr(msg, "id", "?"))
+            event = None
+        if event is None:  # nothing to handle; reported with its batch (after what came before it is stored)
+            ctx.batch.messages.append((None, msg))
+            return
+        media_ref = getattr(event, "media_ref", "")
+        if media_ref:
+            driver.hold(media_ref, msg)
+        dispatch(event, ctx, msg)
+

@@ -22,12 +22,14 @@ from drivers import types as seam
 logger = logging.getLogger(__name__)
 
 EVENT_CLASSES = {cls.__name__: cls for cls in (seam.MessageEvent, seam.FriendRequestEvent, seam.GroupNoteEvent,
-                                                seam.RecallEvent, seam.LoginStateEvent, seam.LogoutEvent)}
+                                                seam.RecallEvent, seam.ChatsListedEvent, seam.LoginStateEvent,
+                                                seam.LogoutEvent)}
 SPOOL_MAX = 200_000  # events kept at most (a dispatcher stuck for hours must not fill Redis)
 
 
 def dump(event: Any) -> str:
-    fields = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    fields = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)
+              if f.name not in seam.LOCAL_FIELDS}  # a protocol's object stays in its process
     return json.dumps({"type": type(event).__name__, "fields": fields}, ensure_ascii=False)
 
 
@@ -35,7 +37,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(item) for item in value]
     return value
 
 
@@ -47,7 +49,7 @@ def load(raw: bytes | str) -> Any | None:
         hints = typing.get_type_hints(cls, vars(seam))
         values = {}
         for f in dataclasses.fields(cls):
-            if f.name in data["fields"]:
+            if f.name in data["fields"] and f.name not in seam.LOCAL_FIELDS:
                 values[f.name] = _typed(hints[f.name], data["fields"][f.name])
         return cls(**values)
     except Exception as exc:  # noqa: BLE001 - a bad entry is dropped, never crashes the dispatcher
@@ -60,6 +62,9 @@ def _typed(hint: Any, value: Any) -> Any:
         return hint(value)
     origin = typing.get_origin(hint)
     if origin is tuple:
+        inner = typing.get_args(hint)[0]
+        if typing.get_origin(inner) is tuple:  # pairs such as MessageEvent.articles
+            return tuple(tuple(str(part) for part in item) for item in value)
         return tuple(str(v) for v in value)
     if hint in (str, int, bool) and not isinstance(value, hint):
         raise ValueError(f"expected {hint.__name__}, got {type(value).__name__}")

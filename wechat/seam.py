@@ -1,7 +1,7 @@
 """The product's side of the driver seam: telling a seam driver from the wxpy bot, and naming chats by id.
 
-While the itchat driver's handlers still see wxpy objects, a few places take either a wxpy Bot or a seam driver
-(the dispatcher, the account lookup); they ask `is_driver` here, in one way. Commands and the sync take the
+The listener hands the itchat driver a wxpy Bot and the dispatcher wraps it (wechat/dispatch.py); a few places
+that may still hold the Bot ask `is_driver` here, in one way. Commands and the sync take the
 driver (wechat/driver_factory.seam_driver).
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 
 from drivers.interface import Driver
 from drivers.types import (
+    ChatsListedEvent,
     Contact,
     DriverError,
     FriendRequestEvent,
@@ -28,7 +29,8 @@ from drivers.types import (
     SelfInfo,
 )
 
-EVENT_TYPES = (MessageEvent, FriendRequestEvent, GroupNoteEvent, RecallEvent, LoginStateEvent, LogoutEvent)
+EVENT_TYPES = (MessageEvent, FriendRequestEvent, GroupNoteEvent, RecallEvent, ChatsListedEvent, LoginStateEvent,
+               LogoutEvent)
 NAMES_MAX_AGE = 600.0  # seconds before an unknown id makes the directory list the contacts again
 MISS_REFRESH_GAP = 30.0  # at most one listing per this many seconds for ids nobody knows (hostile ids are free)
 

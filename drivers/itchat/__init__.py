@@ -12,6 +12,7 @@
 | ``contacts`` | the contact refresh (paged, batchgetcontact capped, merged like itchat) |
 | ``directory`` | fast chat lookups by UserName for every message |
 | ``inbound`` | guards on hostile inbound text and XML |
+| ``events`` | a wxpy Message → the seam's neutral event (ids = puids) |
 | ``media`` | streamed media downloads with a size cap |
 | ``sender`` | text and media sends with a ClientMsgId per part |
 | ``login_mode`` | web or UOS login, and the refusals WeChat answers with |
@@ -34,7 +35,8 @@ NAME = "itchat"
 CAPABILITIES = (Capability.SEND_TEXT | Capability.SEND_IMAGE | Capability.SEND_FILE | Capability.SEND_EMOJI
                 | Capability.ACCEPT_FRIEND | Capability.ADD_FRIEND | Capability.CREATE_GROUP
                 | Capability.RENAME_GROUP | Capability.ADD_MEMBERS | Capability.INVITE_MEMBERS
-                | Capability.REMOVE_MEMBERS | Capability.SET_REMARK | Capability.RECEIVE_RECALLS)
+                | Capability.REMOVE_MEMBERS | Capability.SET_REMARK | Capability.RECEIVE_RECALLS
+                | Capability.DOWNLOAD_MEDIA)
 ID_STABILITY = IdStability.PER_LOGIN  # UserNames change per login: the product maps them to puids
 
 # Public name -> the module of this package that defines it.
@@ -50,6 +52,7 @@ _PUBLIC = {
     "SendFailed": "sender", "client_msg_id": "sender", "send_media": "sender", "send_text": "sender",
     "refresh_contacts": "contacts", "MEMBER_BATCH": "contacts",
     "mp_articles": "inbound",
+    "to_event": "events",
     "IndexedPuidMap": "puid_map",
     "apply_compat": "compat",
     "install_resilience": "resilience", "watch_connection": "resilience",

@@ -34,6 +34,7 @@ from drivers.types import (
     Group,
     LoginQr,
     LoginState,
+    MediaTooLarge,
     Member,
     Mention,
     NotLoggedIn,
@@ -132,6 +133,7 @@ class ItchatDriver:
         self._rooms: dict[str, dict] = {}
         # Groups this driver changed: WeChat does not always tell, so their member list is fetched once again.
         self._changed: set[str] = set()
+        self._held: dict[str, Any] = {}  # MsgId -> the batch's wxpy Message (download_media)
 
     # -- login: the listener logs the Bot in (wxpy's QR callback, the loop gate); the driver only reports ----------
     def login_qr(self) -> LoginQr:
@@ -153,9 +155,36 @@ class ItchatDriver:
         return []
 
     def download_media(self, event, sink, max_bytes: int) -> int:
-        """Not through the seam yet: the archive streams itchat media from the wxpy message it handles (this driver
-        lacks Capability.DOWNLOAD_MEDIA, so nothing asks)."""
-        raise Unsupported("the itchat driver's media are fetched from the wxpy message (drivers/itchat/media.py)")
+        """A received message's media, streamed into `sink` within `max_bytes` (drivers/itchat/media.py). The
+        event's ``media_ref`` is the message's MsgId; the wxpy Message it names is the event's ``native`` one, or
+        one the listener's loop holds while its batch runs (``hold``): web WeChat fetches media by that login's
+        MsgId and skey, so only messages of the running login can be fetched."""
+        from drivers.itchat.media import MediaTooLarge as ItchatTooLarge
+        from drivers.itchat.media import NoMedia, download_message_media_to
+
+        msg = getattr(event, "native", None) or self._held.get(getattr(event, "media_ref", "") or "")
+        if msg is None or not getattr(event, "media_ref", ""):
+            raise Rejected("this message's media cannot be fetched (not received by this login)")
+        if not self.bot.alive:
+            raise NotLoggedIn("WeChat is not logged in")
+        from requests import RequestException
+
+        try:
+            return download_message_media_to(msg, sink, max_bytes)
+        except ItchatTooLarge as exc:
+            raise MediaTooLarge.over(exc.limit, exc.size) from exc
+        except NoMedia as exc:
+            raise Rejected(f"no media to fetch: {exc}") from exc
+        except RequestException as exc:
+            raise Unavailable(f"cannot reach WeChat ({type(exc).__name__})") from exc
+
+    def hold(self, msg_id: str, msg: Any) -> None:
+        """Keep the wxpy Message `msg_id` names until ``release_held`` (the end of its batch), for download_media."""
+        if msg_id:
+            self._held[msg_id] = msg
+
+    def release_held(self) -> None:
+        self._held.clear()
 
     # -- lists ------------------------------------------------------------------------------------------------
     @seam_errors

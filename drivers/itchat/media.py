@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 CHUNK = 64 * 1024
 TIMEOUT = (10, 60)  # connect, and between two chunks: a stalled download does not hold the loop forever
@@ -71,6 +71,19 @@ def download(session: Any, request: MediaRequest, target: Path, max_bytes: int) 
 
     Raises MediaTooLarge (nothing left on disk) when the server declares, or sends, more than `max_bytes`."""
     part = target.with_name(target.name + ".part")
+    try:
+        with open(part, "wb") as handle:
+            written = download_to(session, request, handle, max_bytes)
+        os.replace(part, target)
+        return written
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def download_to(session: Any, request: MediaRequest, sink: BinaryIO, max_bytes: int) -> int:
+    """Stream the media into `sink` in chunks; returns its size. Raises MediaTooLarge when the server declares, or
+    sends, more than `max_bytes` (the caller discards what `sink` holds)."""
     response = session.get(request.url, params=request.params, headers=request.headers, stream=True,
                            timeout=TIMEOUT)
     try:
@@ -80,17 +93,12 @@ def download(session: Any, request: MediaRequest, target: Path, max_bytes: int) 
         if size is not None and size > max_bytes:
             raise MediaTooLarge(max_bytes, size)
         written = 0
-        with open(part, "wb") as handle:
-            for chunk in response.iter_content(CHUNK):
-                written += len(chunk)
-                if written > max_bytes:
-                    raise MediaTooLarge(max_bytes)
-                handle.write(chunk)
-        os.replace(part, target)
+        for chunk in response.iter_content(CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise MediaTooLarge(max_bytes)
+            sink.write(chunk)
         return written
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
     finally:
         response.close()
 
@@ -102,3 +110,12 @@ def download_message_media(msg: Any, target: Path, max_bytes: int) -> int:
     if request is None:
         raise NoMedia(f"message type {msg.raw.get('MsgType')} carries no media")
     return download(core.s, request, target, max_bytes)
+
+
+def download_message_media_to(msg: Any, sink: BinaryIO, max_bytes: int) -> int:
+    """Stream a wxpy message's media into `sink` (see `download_to`)."""
+    core = msg.bot.core
+    request = media_request(core, msg.raw)
+    if request is None:
+        raise NoMedia(f"message type {msg.raw.get('MsgType')} carries no media")
+    return download_to(core.s, request, sink, max_bytes)

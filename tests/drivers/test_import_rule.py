@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OURS = {"app", "commands", "config", "drivers", "extensions", "libs", "models", "plugins", "sandbox", "tests",
         "views", "wechat", "migrations", "bench", "scripts"}
-SEAM = {"drivers", "drivers.types", "drivers.interface", "drivers.group_errors"}
+SEAM = {"drivers", "drivers.types", "drivers.interface", "drivers.group_errors", "drivers.group_notes"}
 
 
 def imported_modules(root: Path, path: Path) -> list[str]:

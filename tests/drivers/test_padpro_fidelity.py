@@ -21,7 +21,7 @@ from tests.drivers.test_padpro_sandbox import wait_for
 from wechat import seam_commands
 from wechat.accounts import ensure_account
 from wechat.bot_commands import CommandError
-from wechat.builtin_handlers import mark_left_when_removed_event
+from wechat.builtin_handlers import mark_left_when_removed
 from wechat.messages.archive import event_record, store_batch
 from wechat.seam import directory_of
 from wechat.sending.jobs import JobRunner, create_send_job
@@ -188,7 +188,7 @@ def test_the_bot_removed_from_a_group_marks_it_left(app, sandbox, padpro, langua
     sandbox.control("world", {"op": "remove_member", "group": group["name"], "nick_name": me.nick_name})
     note, _ = wait_for(padpro, GroupNoteEvent)
     assert note.group_id == said.chat_id and note.member_ids == (me.id,)
-    mark_left_when_removed_event(note, types.SimpleNamespace(account_id=lambda: account_id))
+    mark_left_when_removed(note, types.SimpleNamespace(account_id=lambda: account_id))
     stored = db.session.execute(db.select(Group).where(Group.puid == said.chat_id)).scalar_one()
     assert stored.left_reason == "removed" and stored.left_at is not None
     assert said.chat_id not in {g.id for g in padpro.groups()}  # and the driver lists it no more

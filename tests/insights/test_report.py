@@ -152,19 +152,18 @@ class Directory:
 
 
 def test_the_bot_records_join_and_removal_notes_of_groups(app):
-    from types import SimpleNamespace
-
+    from drivers.types import GroupNoteEvent, GroupNoteKind, MessageEvent, MessageKind
     from wechat.dispatch import BotContext
     from wechat.insights.handler import membership_note
 
     account_id = account()
     ctx = BotContext(app=app, state=None, bot=None, cache={"directory": Directory(), "account_id": account_id})
     at = int(NOW.timestamp())
-    for sender, text in (("@@g", '"张三"邀请"李四"、"王五"加入了群聊'), ("@@g", '你将"坏人"移出了群聊'),
-                         ("@@g", '"张三"修改群名为"新群"'), ("@p", '你邀请"李四"加入了群聊')):
-        membership_note(SimpleNamespace(raw={"MsgType": 10000, "FromUserName": sender, "CreateTime": at},
-                                        text=text), ctx)
-    membership_note(SimpleNamespace(raw={"MsgType": 1, "FromUserName": "@@g"}, text='你将"x"移出了群聊'), ctx)
+    for text in ('"张三"邀请"李四"、"王五"加入了群聊', '你将"坏人"移出了群聊', '"张三"修改群名为"新群"'):
+        membership_note(GroupNoteEvent("1", "g1", GroupNoteKind.OTHER, text, create_time=at), ctx)
+    # A note outside a group, and a text that reads like a note, are no membership changes.
+    membership_note(MessageEvent("2", MessageKind.SYSTEM, "p1", "", False, text='你邀请"李四"加入了群聊'), ctx)
+    membership_note(MessageEvent("3", MessageKind.TEXT, "g1", "m1", True, text='你将"x"移出了群聊'), ctx)
     rows = db.session.execute(db.select(MembershipEvent).order_by(MembershipEvent.id)).scalars()
     assert [(e.group_puid, e.kind, e.member_name, e.source, e.occurred_at) for e in rows] == [
         ("g1", "join", "李四", "note", NOW), ("g1", "join", "王五", "note", NOW), ("g1", "leave", "坏人", "note", NOW)]

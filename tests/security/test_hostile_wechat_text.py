@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from drivers.itchat.directory import ChatInfo
 from drivers.itchat.inbound import guarded, mp_articles, parse_xml
 from libs.emoji_markup import normalize_emoji
 from libs.text_limits import MAX_MATCHED_CHARS, Budget
@@ -64,12 +63,13 @@ def test_commands_notes_and_keywords_are_linear(shape):
 
 def test_the_automation_gate_on_every_group_text_is_cheap():
     """could_trigger runs on every group text, even with vote-kick off (it parses the kick command)."""
+    from drivers.types import MessageEvent, MessageKind
     from wechat.automation.handlers import could_trigger
 
     current = {"relay_sets": [], "group_patterns": [], "mp_forwarding": []}
-    group = ChatInfo(kind="group", user_name="@@g", name="g", puid="g1")
     for shape, text in HOSTILE_TEXTS.items():
-        spent, triggered = cpu(could_trigger, {"MsgType": 1, "Type": "Text", "Text": text}, current, group)
+        event = MessageEvent("1", MessageKind.TEXT, "g1", "m1", True, text=text)
+        spent, triggered = cpu(could_trigger, event, current, "group")
         assert spent < CPU_BOUND and not triggered, shape
 
 

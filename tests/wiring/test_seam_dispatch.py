@@ -1,5 +1,5 @@
-"""Seam events through the product's handlers (wechat/dispatch.py `event_handler`): the archive stores them under
-the driver's ids with the directory's names, a wxpy-only handler never sees them, membership notes reach insights.
+"""Seam events through the product's handlers (wechat/dispatch.py `message_handler`): the archive stores them under
+the driver's ids with the directory's names, membership notes reach insights.
 
 The driver here is a small in-memory implementation of drivers.interface.Driver (the live padpro path runs in
 tests/runtime, tests/automation and tests/plugins against the sandbox's gateway face)."""
@@ -25,7 +25,7 @@ from drivers.types import (
     Unavailable,
     Unsupported,
 )
-from wechat.dispatch import BotContext, Entry, dispatch, end_batch, handlers, load_handlers
+from wechat.dispatch import BotContext, dispatch, end_batch, handlers, load_handlers
 
 
 class MemoryDriver:
@@ -125,13 +125,6 @@ def test_events_are_archived_under_the_drivers_ids_with_names(app, ctx):
     assert rows["1004"].is_outgoing and rows["1004"].sender_puid == "wxid_me"
     assert rows["1005"].type == "system"
     assert ctx.bot.listings == 1  # names came from one listing, not one per event
-
-
-def test_a_wxpy_only_handler_never_sees_a_seam_event(app, ctx):
-    seen = []
-    ctx.entries = [Entry(0, "wxpy-only", lambda msg, ctx: seen.append(msg))]
-    dispatch(MessageEvent("7", MessageKind.TEXT, "wxid_alice", "wxid_alice", False, text="x"), ctx)
-    assert seen == []
 
 
 def test_a_join_note_reaches_the_membership_events(app, ctx):

@@ -9,5 +9,5 @@ Where is what:
 - `blacklist` — the blacklist in SQL (Contact.is_blacklisted);
 - `routing`   — where MP articles and relayed group messages go;
 - `actions`   — doing things as the bot: paced sends through send jobs, paced group operations, audit;
-- `handlers`  — the one @message_handler that routes each message to the rules.
+- `handlers`  — the one @message_handler that routes each event (drivers.types, any driver) to the rules.
 """

@@ -1,8 +1,10 @@
-"""The automation's wxpy side: read each message, pick the rule, hand plain data to `flows`.
+"""The automation: read each event (drivers.types), pick the rule, hand plain data to `flows`.
 
-Runs in the bot's process inside the dispatcher (wechat/dispatch.py), after the archive and the bookkeeping.
-Messages the bot itself sent (including what the owner types on the phone) never trigger a rule: that is what
-keeps the relay from relaying its own output (an echo of a relayed message looks like any other message of ours).
+Runs in the bot's process inside the dispatcher (wechat/dispatch.py), after the archive and the bookkeeping, on
+every driver. Friend requests (accept, keyword invite with overflow into a new numbered group), keyword messages
+from friends, join notes in owned groups (welcome), vote-kick and relay in groups, MP article forwarding. Messages
+the bot itself sent (including what the owner types on the phone) never trigger a rule: that is what keeps the
+relay from relaying its own output.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import logging
 from typing import Any
 
 from flask import current_app
-from wxpy import MP, Friend, Group
 
+from drivers.types import FriendRequestEvent, GroupNoteEvent, GroupNoteKind, MessageEvent, MessageKind
 from libs.uploads import UploadError, parse_extensions, save_upload, upload_root
 from wechat.automation import flows, settings
 from wechat.automation.actions import BotActions
@@ -22,44 +24,8 @@ from wechat.automation.notes import joined_names
 from wechat.automation.routing import relay_targets
 from wechat.automation.votekick import RedisVoteStore, VoteKick, parse_kick
 from wechat.dispatch import BotContext, message_handler
-from wechat.driver_factory import itchat
-from wechat.sync.group_presence import numbered_groups
 
 logger = logging.getLogger(__name__)
-
-MEDIA_TYPES = {"Picture": "图片", "Video": "视频", "Attachment": "文件", "Recording": "语音"}
-
-
-def group_info(group, with_members: bool = True) -> GroupInfo:
-    members = group.members
-    puids = frozenset(m.puid for m in members if m.puid) if with_members else frozenset()
-    return GroupInfo(puid=group.puid, name=group.name or "", size=len(members), member_puids=puids)
-
-
-def groups_for(bot, account_id: int) -> Any:
-    """Numbered groups from the database (the bot's live list lacks groups not saved to contacts, and inviting
-    from it opened a duplicate "…1群"), refreshed by the live view where the bot has one."""
-    def lookup(template: str) -> list[GroupInfo]:
-        live = [group_info(g) for g in bot.groups() if number_of(g.name or "", template) is not None]
-        return numbered_groups(account_id, template, live)
-
-    return lookup
-
-
-def member_infos(bot, group) -> list[flows.MemberInfo]:
-    friends = {f.puid: f for f in bot.friends()}
-    infos = []
-    for member in group.members:
-        puid = member.puid
-        if not puid:
-            continue
-        friend = friends.get(puid)
-        names = frozenset(n for n in (member.nick_name, member.display_name, member.name) if n)
-        infos.append(flows.MemberInfo(puid=puid, names=names, display=member.name or member.nick_name or puid,
-                                      is_friend=friend is not None,
-                                      remark=(friend.remark_name or "") if friend is not None else "",
-                                      display_name=member.display_name or "", nick_name=member.nick_name or ""))
-    return infos
 
 
 def cached_settings(ctx: BotContext) -> dict[str, Any]:
@@ -67,101 +33,122 @@ def cached_settings(ctx: BotContext) -> dict[str, Any]:
     return settings.cached(ctx.account_id())
 
 
-def could_trigger(raw: dict, current: dict[str, Any], chat: itchat.ChatInfo) -> bool:
-    """A cheap test on the raw message: most messages trigger no rule, and building wxpy's chat objects for
-    them costs milliseconds on a large account."""
-    if raw.get("MsgType") == 37:
+MEDIA_LABELS = {MessageKind.IMAGE: "图片", MessageKind.VIDEO: "视频", MessageKind.FILE: "文件",
+                MessageKind.VOICE: "语音"}
+
+
+def group_info(directory, group) -> GroupInfo:
+    members = directory.members(group.id)
+    return GroupInfo(puid=group.id, name=group.name or "", size=len(members) or group.member_count,
+                     member_puids=frozenset(m.id for m in members if m.id))
+
+
+def groups_for(directory) -> Any:
+    def lookup(template: str) -> list[GroupInfo]:
+        return [group_info(directory, g) for g in directory.groups() if number_of(g.name or "", template) is not None]
+
+    return lookup
+
+
+def member_infos(directory, group_id: str) -> list[flows.MemberInfo]:
+    infos = []
+    for member in directory.members(group_id, fresh=True):
+        chat = directory.chat(member.id)
+        remark = chat.name if chat.kind == "friend" else ""  # the friend's name as the bot sees it (remark first)
+        names = frozenset(n for n in (member.nick_name, member.display_name, remark) if n)
+        infos.append(flows.MemberInfo(puid=member.id, names=names,
+                                      display=member.display_name or member.nick_name or member.id,
+                                      is_friend=chat.kind == "friend", display_name=member.display_name or "",
+                                      nick_name=member.nick_name or ""))
+    return infos
+
+
+def _owns(directory, group_id: str) -> bool:
+    group = directory.group(group_id)
+    return group is not None and bool(group.owner_id) and group.owner_id == directory.me().id
+
+
+def could_trigger(event: Any, current: dict[str, Any], chat_kind: str) -> bool:
+    """A cheap test first: most messages trigger no rule, and naming their chat and sender costs lookups."""
+    if isinstance(event, FriendRequestEvent | GroupNoteEvent):
         return True
-    if chat.kind == "group":
-        if raw.get("MsgType") == 10000 or relay_targets(current["relay_sets"], chat.puid or ""):
+    if not isinstance(event, MessageEvent):
+        return False
+    if chat_kind == "group":
+        if event.kind is MessageKind.SYSTEM or relay_targets(current["relay_sets"], event.chat_id):
             return True
-        return raw.get("Type") == "Text" and parse_kick(raw.get("Text") or "") is not None
-    if chat.kind == "mp":
-        return any(rule["mp"] == chat.puid for rule in current["mp_forwarding"])
-    return raw.get("Type") == "Text" and keyword_in_message(raw.get("Text") or "", current["group_patterns"]) \
-        is not None
+        return event.kind is MessageKind.TEXT and parse_kick(event.text) is not None
+    if chat_kind == "mp":
+        return any(rule["mp"] == event.chat_id for rule in current["mp_forwarding"])
+    return event.kind is MessageKind.TEXT and keyword_in_message(event.text, current["group_patterns"]) is not None
 
 
 @message_handler("automation", priority=50)
-def automate(msg, ctx: BotContext) -> None:
-    bot = ctx.bot
-    raw = msg.raw
-    if raw.get("FromUserName") == bot.self.user_name:
+def automate(event, ctx: BotContext) -> None:
+    if not isinstance(event, FriendRequestEvent | GroupNoteEvent | MessageEvent):
+        return
+    directory = ctx.directory()
+    if isinstance(event, MessageEvent) and event.sender_id == directory.me().id:
         return
     current = cached_settings(ctx)
-    if not could_trigger(raw, current, ctx.directory().chat(raw.get("FromUserName") or "", lambda: msg.chat)):
+    chat_kind = "group" if isinstance(event, MessageEvent) and event.is_group else \
+        directory.chat(event.chat_id).kind if isinstance(event, MessageEvent) else ""
+    if not could_trigger(event, current, chat_kind):
         return
     account_id = ctx.account_id()
-    env = flows.Env(settings=current, actions=BotActions(bot, account_id), groups_for=groups_for(bot, account_id))
-    if raw.get("MsgType") == 37:
-        card = msg.card
-        flows.handle_friend_request(env, card.puid, card.puid, card.nick_name or "", msg.text or "")
-        return
-    chat = msg.chat
-    if isinstance(chat, Group):
-        on_group_message(msg, chat, env, ctx)
-    elif isinstance(chat, MP):
-        on_mp_message(msg, chat, env)
-    elif isinstance(chat, Friend) and msg.type == "Text":
-        pattern = keyword_in_message(msg.text or "", env.settings["group_patterns"])
-        if pattern is not None:
-            flows.invite_by_keyword(env, chat.puid, chat.name, pattern, reason=f"keyword {pattern[0]}")
+    env = flows.Env(settings=current, actions=BotActions(ctx.bot, account_id), groups_for=groups_for(directory))
+    if isinstance(event, FriendRequestEvent):
+        flows.handle_friend_request(env, event.user_id, event.user_id, event.nick_name, event.text)
+    elif isinstance(event, GroupNoteEvent):
+        if event.kind is GroupNoteKind.JOIN and _owns(directory, event.group_id):
+            names = list(event.member_names) or joined_names(event.text)
+            directory.forget()  # the member lists changed
+            # @ them by their group display name where a note names them by nick name.
+            names = flows.mention_names(names, member_infos(directory, event.group_id))
+            flows.welcome(env, event.group_id, directory.chat(event.group_id, True).name, names)
+    elif event.is_group:
+        on_group_message(event, env, ctx)
+    else:
+        chat = directory.chat(event.chat_id)
+        if chat.kind == "mp":
+            if event.kind is MessageKind.LINK:
+                flows.forward_mp_articles(env, chat.id, chat.name, list(event.articles) or [(event.text, event.url)])
+        elif chat.kind == "friend" and event.kind is MessageKind.TEXT:
+            pattern = keyword_in_message(event.text, env.settings["group_patterns"])
+            if pattern is not None:
+                flows.invite_by_keyword(env, chat.id, chat.name, pattern, reason=f"keyword {pattern[0]}")
 
 
-def on_group_message(msg, group, env: flows.Env, ctx: BotContext) -> None:
-    if msg.type in ("Note", "System") or msg.raw.get("MsgType") == 10000:
-        names = joined_names(msg.text or "")
-        if names and group.is_owner:
-            flows.welcome(env, group.puid, group.name, flows.mention_names(names, member_infos(ctx.bot, group)))
-        return
-    member = msg.member
-    sender_name = member.name if member is not None else "?"
-    if msg.type == "Text":
-        target = parse_kick(msg.text or "")
-        if target is not None and group.is_owner and member is not None:
+def on_group_message(event: MessageEvent, env: flows.Env, ctx: BotContext) -> None:
+    directory = ctx.directory()
+    group = directory.chat(event.chat_id, True)
+    sender_name = directory.member_name(group.id, event.sender_id) or "?"
+    if event.kind is MessageKind.TEXT:
+        target = parse_kick(event.text)
+        if target is not None and _owns(directory, group.id):
             votes = VoteKick(RedisVoteStore(ctx.state.client, ctx.state.key("automation")),
                              env.settings["kick_quorum"], env.settings["kick_period_minutes"])
-            protected = {bot_puid for bot_puid in (ctx.bot.self.puid,) if bot_puid}
-            owner = group.owner
-            if owner is not None and owner.puid:
-                protected.add(owner.puid)
-            flows.vote_kick(env, votes, group.puid, group.name, member.puid, target, member_infos(ctx.bot, group),
-                            protected)
+            protected = {directory.me().id}
+            flows.vote_kick(env, votes, group.id, group.name, event.sender_id, target,
+                            member_infos(directory, group.id), protected)
             return
-        flows.relay(env, group.puid, group.name, sender_name, msg.text or "")
-    elif msg.type == "Sharing":
-        flows.relay(env, group.puid, group.name, sender_name, f"{msg.text or ''}\n{msg.url or ''}".strip())
-    elif msg.type in MEDIA_TYPES and relay_targets(env.settings["relay_sets"], group.puid):
-        upload_id = store_media(msg, ctx.account_id())
-        label = MEDIA_TYPES[msg.type]
-        flows.relay(env, group.puid, group.name, sender_name, "" if upload_id else f"[{label}]",
+        flows.relay(env, group.id, group.name, sender_name, event.text)
+    elif event.kind is MessageKind.LINK:
+        flows.relay(env, group.id, group.name, sender_name, f"{event.text}\n{event.url}".strip())
+    elif event.kind in MEDIA_LABELS and relay_targets(env.settings["relay_sets"], group.id):
+        # The file the archive kept (it ran first, within the media limits); its label when it was not kept.
+        upload_id = store_archived_media(ctx.account_id(), event.msg_id, event.file_name, event.kind.value)
+        flows.relay(env, group.id, group.name, sender_name, "" if upload_id else f"[{MEDIA_LABELS[event.kind]}]",
                     files=[upload_id] if upload_id else None)
 
 
-def on_mp_message(msg, mp, env: flows.Env) -> None:
-    if msg.type != "Sharing":
-        return
-    articles = itchat.mp_articles(msg.raw.get("Content"))  # not wxpy's msg.articles: it parses with no limits
-    if not articles:
-        articles = [(msg.text or "", msg.url or "")]
-    flows.forward_mp_articles(env, mp.puid, mp.name, articles)
-
-
-def store_media(msg, account_id: int) -> str | None:
-    """Keep a message's file as an upload, so a send job can re-send it (paced, resumable).
-
-    The file is the one the archive saved (it runs first, streaming within the media limits;
-    wechat/messages/archive.py):
-    nothing is downloaded a second time, and media the archive skipped is relayed as a text label. Content we
-    would refuse from an admin (executables, HTML...) is refused here too.
-    """
-    from wechat.messages.archive import wechat_msg_id
-
-    return store_archived_media(account_id, wechat_msg_id(msg.raw), msg.file_name, msg.type)
-
-
 def store_archived_media(account_id: int, msg_id: str, file_name: str | None, what: str) -> str | None:
-    """The archived file of message `msg_id` as an upload id (see `store_media`); None when it was not kept."""
+    """The archived file of message `msg_id` as an upload id, so a send job can re-send it (paced, resumable);
+    None when it was not kept.
+
+    The file is the one the archive saved (it runs first, streaming within the media limits): nothing is
+    downloaded a second time, and media the archive skipped is relayed as a text label. Content we would refuse
+    from an admin (executables, HTML...) is refused here too."""
     from extensions import db
     from libs.files import inside
     from models.message import Message

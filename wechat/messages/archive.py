@@ -22,8 +22,7 @@ from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
 from libs.uploads import sanitize_name
 from models.message import Message
-from wechat.dispatch import BotContext, MustNotLose, event_handler, message_handler
-from wechat.driver_factory import itchat
+from wechat.dispatch import BotContext, MustNotLose, message_handler
 from wechat.messages.insert import insert_new
 from wechat.messages.media import (
     MEDIA_NOT_FETCHED,
@@ -35,70 +34,16 @@ from wechat.messages.media import (
 )
 from wechat.messages.notifications import after_arrived, queue_arrived
 from wechat.messages.payload import EVENT_TEXT_LIMIT, message_payload
-from wechat.messages.recalls import mark_recalled, recalled_msg_id, recaller
+from wechat.messages.recalls import mark_recalled, recaller
 from wechat.messages.unread import queue_chat_arrivals
 from wechat.sync.group_presence import groups_active
 
 logger = logging.getLogger(__name__)
 
-WXPY_TYPES = {"Text": "text", "Picture": "picture", "Recording": "recording", "Video": "video",
-              "Attachment": "attachment", "Sharing": "sharing", "Card": "card", "Friends": "friends",
-              "Map": "map", "Note": "note", "System": "system"}
 RETRY_FIRST_DELAY = 0.5
 RETRY_GIVE_UP_AFTER = 60.0
 RECORD_COLUMNS = ("msg_id", "type", "chat_kind", "chat_puid", "chat_name", "sender_puid", "sender_name",
                   "is_outgoing", "text", "url", "file_name", "file_path", "file_size", "media_status", "created_at")
-
-
-# Not messages: 51 is the status notify the phone sends after every login (its recent chats, for the client's
-# chat list); it would otherwise be archived as an empty "system" message from the bot to itself.
-NOT_MESSAGES = frozenset({51})
-
-
-def is_message(raw: dict) -> bool:
-    return raw.get("MsgType") not in NOT_MESSAGES
-
-
-def message_type(raw: dict) -> str:
-    if raw.get("MsgType") == 47:
-        return "emoticon"
-    if raw.get("MsgType") == 10000:
-        return "system"
-    return WXPY_TYPES.get(raw.get("Type"), "unknown")
-
-
-def wechat_msg_id(raw: dict) -> str:
-    """The message's MsgId, or "" (not archived) when the server sent anything but a plain decimal number."""
-    msg_id = str(raw.get("MsgId") or raw.get("NewMsgId") or "")
-    return msg_id if MSG_ID.fullmatch(msg_id) else ""
-
-
-def build_record(msg, directory: itchat.ChatDirectory) -> dict[str, Any]:
-    """The row for a wxpy message (no I/O besides lookups in the bot's memory)."""
-    raw = msg.raw
-    me = msg.bot.self
-    outgoing = raw.get("FromUserName") == me.user_name
-    chat_user = raw.get("ToUserName") if outgoing else raw.get("FromUserName")
-    chat: itchat.ChatInfo = directory.chat(chat_user or "", lambda: msg.chat)
-    kind = message_type(raw)
-    if outgoing:
-        sender_puid, sender_name = me.puid, me.name or ""
-    elif chat.kind == "group":
-        actual = raw.get("ActualUserName") or ""
-        sender_puid = directory.member_puid(actual, lambda: msg.member)
-        sender_name = normalize_emoji(raw.get("ActualNickName") or "")
-    else:
-        sender_puid, sender_name = chat.puid, chat.name
-    text = msg.text if isinstance(msg.text, str) else ""
-    recall_of = recalled_msg_id(raw.get("Content") or "") if raw.get("MsgType") == 10002 else None
-    return {
-        "recall_of": recall_of,
-        "msg_id": wechat_msg_id(raw), "type": kind, "chat_kind": chat.kind, "chat_puid": chat.puid,
-        "chat_name": chat.name[:255], "sender_puid": sender_puid, "sender_name": sender_name[:255],
-        "is_outgoing": outgoing, "text": normalize_emoji(text), "url": raw.get("Url") or None,
-        "file_name": sanitize_name(raw.get("FileName")) if kind == "attachment" else None,
-        "created_at": datetime.fromtimestamp(int(raw.get("CreateTime") or 0) or datetime.now(UTC).timestamp(), UTC),
-    }
 
 
 def message_event(record: dict[str, Any]) -> dict[str, Any]:
@@ -222,26 +167,16 @@ def flush_archive(ctx: BotContext) -> None:
         announce(store_batch(items, ctx.account_id(), MediaGate.for_context(ctx)), ctx)
 
 
-@message_handler("archive", priority=0, flush=flush_archive)
-def archive_message(msg, ctx: BotContext) -> None:
-    """Collect the message; `flush_archive` stores the batch."""
-    if not is_message(msg.raw):
-        return
-    record = build_record(msg, ctx.directory())
-    if record["msg_id"]:
-        ctx.batch.collect("archive", (msg, record))
-
-
-# -- a seam driver's events (drivers.types) ------------------------------------------------------------------------
+# -- the events (drivers.types), on every driver ----------------------------------------------------------------
 EVENT_TYPES = {"text": "text", "image": "picture", "voice": "recording", "video": "video", "emoji": "emoticon",
                "file": "attachment", "link": "sharing", "card": "card", "location": "map", "system": "system",
                "other": "unknown"}
 
 
 def event_record(event, directory) -> dict[str, Any] | None:
-    """The row for a seam event (MessageEvent, GroupNoteEvent, RecallEvent); None for other events.
+    """The row for an event (MessageEvent, GroupNoteEvent, RecallEvent); None for other events.
 
-    Ids are the driver's own (stable wxids on padpro), stored where the itchat path stores puids."""
+    Ids are the driver's own: stable wxids on padpro, the puids of the puid map on itchat."""
     from drivers.types import GroupNoteEvent, MessageEvent, RecallEvent
 
     me = directory.me()
@@ -280,9 +215,9 @@ def event_record(event, directory) -> dict[str, Any] | None:
     }
 
 
-@event_handler("archive")
+@message_handler("archive", priority=0, flush=flush_archive)
 def archive_event(event, ctx: BotContext) -> None:
-    """Collect a seam event; `flush_archive` stores the batch like the wxpy messages'."""
+    """Collect the event's row; `flush_archive` stores the batch."""
     record = event_record(event, ctx.directory())
     if record is not None and record["msg_id"]:
         ctx.batch.collect("archive", (event, record))

@@ -17,7 +17,6 @@ from flask import current_app
 
 from drivers.types import MediaTooLarge as SeamMediaTooLarge
 from libs.files import inside
-from wechat.driver_factory import itchat
 from wechat.messages.media_limits import DailyBudget, MediaLimits, allowance, free_bytes, skipped_status
 
 logger = logging.getLogger(__name__)
@@ -106,18 +105,17 @@ def save_media(msg, record: dict[str, Any], account_id: int, gate: MediaGate | N
             size = copy_to(target, most)
         elif gate.driver is not None:
             size = download_event_media(gate.driver, msg, target, most)
-        else:
-            size = itchat.download_message_media(msg, target, most)
-    except (itchat.MediaTooLarge, SeamMediaTooLarge) as exc:
+        else:  # no driver to ask (one archive media path: the driver's download_media, on every driver)
+            record["media_status"] = MEDIA_NOT_FETCHED
+            return
+    except SeamMediaTooLarge as exc:
         record["media_status"] = skipped_status(gate.limits, exc.size, binding)
         logger.info("media of message %s skipped: %s", record["msg_id"], exc)
         return
     except Exception as exc:
-        if gate.driver is not None:  # a seam driver's failure is reported with the row (its error, not a trace)
-            record["media_status"] = MEDIA_NOT_FETCHED
-            logger.warning("could not download the media of message %s: %s", record["msg_id"], exc)
-        else:
-            logger.warning("could not download the media of message %s", record["msg_id"], exc_info=True)
+        # The driver's failure is reported with the row (its error, not a trace).
+        record["media_status"] = MEDIA_NOT_FETCHED
+        logger.warning("could not download the media of message %s: %s", record["msg_id"], exc)
         return
     if gate.budget is not None:
         gate.budget.add(chat, size)

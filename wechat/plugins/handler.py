@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from drivers.types import MessageEvent
 from wechat.automation import settings as automation_settings
 from wechat.automation.invites import keyword_in_message, keyword_in_request
-from wechat.dispatch import BotContext, event_handler, message_handler, on_batch_start
+from wechat.dispatch import BotContext, message_handler, on_batch_start
 from wechat.plugins import registry
 from wechat.plugins.api import PluginCall
 from wechat.plugins.matcher import MessageView, select_plugins
 from wechat.plugins.runner import run_call
+from wechat.plugins.seam_message import SeamMessage, seam_message
 
 
 def is_invite_keyword(text: str, msg_type: str, group_patterns: list[list[str]]) -> bool:
@@ -22,11 +24,6 @@ def is_invite_keyword(text: str, msg_type: str, group_patterns: list[list[str]])
     return keyword_in_message(text, group_patterns) is not None
 
 
-def message_view(msg: Any, bot: Any) -> MessageView:
-    return MessageView(text=msg.text or "", msg_type=msg.type or "", chat=msg.chat,
-                       is_self=msg.raw.get("FromUserName") == bot.self.user_name)
-
-
 @on_batch_start("plugins.reload")
 def follow_plugin_reloads(ctx: BotContext) -> None:
     """A reload asked in the dashboard (another process) applies from the next batch of messages on."""
@@ -34,29 +31,33 @@ def follow_plugin_reloads(ctx: BotContext) -> None:
 
 
 @message_handler("plugins", priority=100)
-def run_plugins(msg: Any, ctx: BotContext) -> None:
-    _run_plugins(msg, ctx, lambda: message_view(msg, ctx.bot))
-
-
-@event_handler("plugins")
-def run_plugins_on_event(event: Any, ctx: BotContext) -> None:
-    """A seam driver's message: plugins get a SeamMessage (wechat/plugins/seam_message.py)."""
-    from drivers.types import MessageEvent
-    from wechat.plugins.seam_message import seam_message
-
-    if not isinstance(event, MessageEvent) or not registry.enabled_plugins(ctx.app):
+def run_plugins(event: Any, ctx: BotContext) -> None:
+    """Plugins see messages. A plugin for the community interface gets the protocol's own message where the
+    driver keeps one (the itchat driver's wxpy Message, `event.native`: friend requests and notes included, as
+    before the seam), else the neutral SeamMessage; a `neutral` plugin always gets the SeamMessage."""
+    native = getattr(event, "native", None)
+    if native is None and not isinstance(event, MessageEvent):
         return
-    msg = seam_message(event, ctx.directory())
-    is_self = event.sender_id == msg.bot.self.puid
-    _run_plugins(msg, ctx, lambda: MessageView(text=msg.text or "", msg_type=msg.type, chat=msg.chat, is_self=is_self))
-
-
-def _run_plugins(msg: Any, ctx: BotContext, make_view) -> None:
     enabled = registry.enabled_plugins(ctx.app)
     if not enabled:
         return
+    directory = ctx.directory()
+    seam: list[SeamMessage] = []
+
+    def neutral() -> SeamMessage:  # built once, and only when a plugin takes it
+        if not seam:
+            seam.append(seam_message(event, directory))
+        return seam[0]
+
+    if native is not None:  # match on what the plugin will read (wxpy type names, chat classes)
+        sender = getattr(event, "sender_id", None)
+        view = MessageView(text=native.text if isinstance(native.text, str) else "", msg_type=native.type or "",
+                           chat=native.chat, is_self=sender is not None and sender == directory.me().id)
+    else:
+        msg = neutral()
+        view = MessageView(text=msg.text or "", msg_type=msg.type, chat=msg.chat,
+                           is_self=event.sender_id == msg.bot.self.puid)
     account_id = ctx.account_id()
-    view = make_view()
     patterns = automation_settings.cached(account_id)["group_patterns"]
     specs = [spec for spec, _ in enabled]
     chosen = select_plugins(specs, view, is_invite_keyword(view.text, view.msg_type, patterns))
@@ -65,7 +66,9 @@ def _run_plugins(msg: Any, ctx: BotContext, make_view) -> None:
     values = {spec.name: plugin_settings for spec, plugin_settings in enabled}
     limit = float(ctx.app.config["PLUGIN_TIME_LIMIT"])
     for spec in chosen:
+        if (spec.neutral or native is None) and not isinstance(event, MessageEvent):
+            continue  # the neutral message is a chat message's
         call = PluginCall(spec=spec, settings=dict(values[spec.name]), account_id=account_id, state=ctx.state,
                           bot=ctx.bot, app=ctx.app, enabled=specs,
                           time_limit=min(limit, spec.time_limit or limit))
-        run_call(call, msg)
+        run_call(call, native if native is not None and not spec.neutral else neutral())

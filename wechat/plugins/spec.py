@@ -40,6 +40,9 @@ class PluginSpec:
     chats: tuple[Any, ...] | None = None  # chat classes, chat objects or puids; None: every chat
     run_async: bool = True
     except_self: bool = True
+    # True: `main` gets the neutral message (wechat/plugins/seam_message.py) on every driver; False (the community
+    # interface): the itchat driver's wxpy Message there, the neutral message on other drivers (docs/PLUGINS.md).
+    neutral: bool = False
     enabled_by_default: bool = True
     time_limit: float | None = None  # seconds; capped by PLUGIN_TIME_LIMIT
     settings: dict[str, Any] = field(default_factory=dict)  # name -> default (its type is the setting's type)
@@ -149,7 +152,8 @@ def spec_from_object(obj: Any, source: str) -> PluginSpec:
         exclude_patterns=compile_patterns(getattr(obj, "exclude_patterns", None), "exclude_patterns"),
         msg_types=_names(getattr(obj, "msg_types", None)), chats=_chats(getattr(obj, "chats", None)),
         run_async=bool(getattr(obj, "run_async", True)), except_self=bool(getattr(obj, "except_self", True)),
-        enabled_by_default=bool(getattr(obj, "enabled", True)), time_limit=time_limit,
+        neutral=bool(getattr(obj, "neutral", False)), enabled_by_default=bool(getattr(obj, "enabled", True)),
+        time_limit=time_limit,
         settings=settings, limits=_limits(getattr(obj, "limits", None), settings), secrets=secrets,
         secret_bindings=dict(bindings), source=source, obj=obj,
     )

@@ -12,7 +12,6 @@ Plain functions over SQL, independent of the WeChat driver.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -25,7 +24,6 @@ from wechat.automation.naming import GroupInfo, number_of
 logger = logging.getLogger(__name__)
 
 LEFT_REASONS = ("removed", "dissolved", "operator")
-MAX_NOTIFIED = 500  # group names taken from one status notify
 
 
 def mark_group_left(account_id: int, group_puid: str, reason: str, at: datetime | None = None) -> bool:
@@ -38,14 +36,6 @@ def mark_group_left(account_id: int, group_puid: str, reason: str, at: datetime 
     if result.rowcount:
         logger.info("group %s marked left (%s)", group_puid, reason)
     return bool(result.rowcount)
-
-
-def notified_group_names(names: str, known: Iterable[str], limit: int = MAX_NOTIFIED) -> list[str]:
-    """The group UserNames in a status notify's (type 51) StatusNotifyUserName that the bot does not hold yet:
-    the chats open on the phone, which may include groups no list shows. Bounded: the field is the server's."""
-    held = set(known)
-    found = [name for name in dict.fromkeys((names or "").split(",")) if name.startswith("@@") and name not in held]
-    return found[:limit]
 
 
 def groups_active(account_id: int, seen: dict[str, tuple[str, datetime]], clear_left: bool = True) -> None:
