@@ -67,7 +67,8 @@ class SeamDirectory:
         self._groups: dict[str, Group] = {}
         self._loaded_at: float | None = None
         self._me: SelfInfo | None = None
-        self._members: dict[str, tuple[float, list[Member]]] = {}
+        # group id -> (listed at, its members, the same by member id: every archived group message asks for a name)
+        self._members: dict[str, tuple[float, list[Member], dict[str, Member]]] = {}
 
     def me(self) -> SelfInfo:
         if self._me is None:
@@ -129,12 +130,16 @@ class SeamDirectory:
 
     def members(self, group_id: str, fresh: bool = False) -> list[Member]:
         """A group's members (listed once per group, again with `fresh` or after NAMES_MAX_AGE)."""
+        return self._listed(group_id, fresh)[1]
+
+    def _listed(self, group_id: str, fresh: bool = False) -> tuple[float, list[Member], dict[str, Member]]:
         cached = self._members.get(group_id)
         if cached is None or fresh or self.clock() - cached[0] > NAMES_MAX_AGE:
-            cached = (self.clock(), self.driver.group_members(group_id))
+            members = self.driver.group_members(group_id)
+            cached = (self.clock(), members, {member.id: member for member in members})
             with self._lock:
                 self._members[group_id] = cached
-        return cached[1]
+        return cached
 
     def member_anywhere(self, member_id: str) -> Member | None:
         """``member_id`` as a member of one of the bot's groups: the groups whose members are listed already first,
@@ -142,16 +147,14 @@ class SeamDirectory:
         groups = self.groups()
         listed = [group.id for group in groups if group.id in self._members]
         for group_id in [*listed, *(group.id for group in groups if group.id not in self._members)]:
-            for member in self.members(group_id):
-                if member.id == member_id:
-                    return member
+            member = self._listed(group_id)[2].get(member_id)
+            if member is not None:
+                return member
         return None
 
     def member_name(self, group_id: str, member_id: str) -> str:
-        for member in self.members(group_id):
-            if member.id == member_id:
-                return member.display_name or member.nick_name
-        return ""
+        member = self._listed(group_id)[2].get(member_id)
+        return (member.display_name or member.nick_name) if member is not None else ""
 
     def forget(self) -> None:
         """After a command changed the lists (a new friend, a new group): list again on the next miss."""
