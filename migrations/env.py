@@ -111,6 +111,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite's batch mode rebuilds a table (copy, DROP, rename). With foreign keys on (libs/sqlite_tuning.py)
+            # the DROP of a parent table such as `accounts` is an implicit DELETE that cascades into every child
+            # table: a migration would empty the archive. The pragma only takes effect outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -119,6 +125,9 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the connection goes back to the app's pool
+            connection.commit()
 
 
 if context.is_offline_mode():
