@@ -1,5 +1,6 @@
 """CLI commands: `flask create-admin`, `flask create-token`, `flask ensure-admin`, `flask deactivate-admin`,
-`flask revoke-sessions`, `flask accounts add|list|pause|resume` (WeChat accounts the workers run, wechat/slots.py)."""
+`flask revoke-sessions`, `flask accounts add|list|pause|resume` (WeChat accounts the workers run,
+wechat/workers/slots.py)."""
 
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ def accounts() -> None:
               help="A driver setting: base_url, key (the gateway's; a secret), wechat_base_url, login_mode.")
 def add_account_command(slot: str, driver: str | None, settings: tuple[str, ...]) -> None:
     """Add an account SLOT (its Redis keys wx:SLOT:*, bot queue wechat.SLOT); a worker starts its listener."""
-    from wechat.slots import SlotError, add_account
+    from wechat.workers.slots import SlotError, add_account
 
     pairs = {}
     for item in settings:
@@ -184,7 +185,7 @@ def list_accounts_command() -> None:
 
 
 def _set_paused(slot: str, paused: bool) -> None:
-    from wechat.slots import slot_row
+    from wechat.workers.slots import slot_row
 
     account = slot_row(slot)
     if account is None:

@@ -82,8 +82,8 @@ def celery_settings(redis_url: str, account: str = "default", sync_minutes: floa
         # a worker to that worker's own queue (worker_direct): routed here, in one place (libs/queues.py).
         "task_routes": task_routes(account),
         "worker_direct": True,
-        # However many beats run (one per machine, or `worker -B`), one of them schedules (wechat/beat_lock.py).
-        "beat_scheduler": "wechat.beat_lock:LockedScheduler",
+        # However many beats run (one per machine, or `worker -B`), one of them schedules (wechat/workers/beat_lock.py).
+        "beat_scheduler": "wechat.workers.beat_lock:LockedScheduler",
         "beat_schedule": {
             "wechat-watchdog": {"task": "wechat.watchdog", "schedule": watchdog_seconds},
             "wechat-notify-unread": {"task": "wechat.notify_unread", "schedule": 60.0},
@@ -142,8 +142,9 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "LISTENER_LEASE_TTL": float(os.environ.get("LISTENER_LEASE_TTL", "15")),
         "LISTENER_HEARTBEAT": float(os.environ.get("LISTENER_HEARTBEAT", "2")),
         "WATCHDOG_INTERVAL": float(os.environ.get("WATCHDOG_INTERVAL", "10")),
-        # Many accounts over many workers (wechat/placement.py): how many accounts one worker runs at most, and how
-        # often each worker looks at the placement (its heartbeat; a worker silent for 3 periods counts as dead).
+        # Many accounts over many workers (wechat/workers/placement.py): how many accounts one worker runs at most,
+        # and how often each worker looks at the placement (its heartbeat; a worker silent for 3 periods counts as
+        # dead).
         "WORKER_MAX_ACCOUNTS": _env_int("WORKER_MAX_ACCOUNTS", 20),
         "PLACEMENT_INTERVAL": float(os.environ.get("PLACEMENT_INTERVAL", "5")),
         # Beat schedules only while it holds a Redis lock of this many seconds; a standby beat takes over after it.

@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> None:  # noqa: PLR0915  (one linear s
     from extensions import db
     from tests.fixtures.processes import RedisServer, start_worker, wait_for
     from tests.fixtures.sandbox import start_sandbox, stop_sandbox
-    from wechat.placer import holder_of
-    from wechat.slots import add_account
-    from wechat.state import BotState
+    from wechat.bot.state import BotState
+    from wechat.workers.placer import holder_of
+    from wechat.workers.slots import add_account
 
     args = parse_args(argv)
     quiet_logs()

@@ -28,7 +28,7 @@ GATEWAY_KEY = "sandbox-gateway-key"  # pre-issued by the sandbox's gateway face
 
 def login_padpro(sandbox, timeout: float = 300.0):
     from drivers.types import LoginState
-    from wechat.driver_factory import build_driver  # the one way the product builds a driver
+    from wechat.bot.driver_factory import build_driver  # the one way the product builds a driver
 
     driver = build_driver({"WECHAT_DRIVER": "padpro", "PADPRO_BASE_URL": sandbox.base_url, "PADPRO_KEY": GATEWAY_KEY,
                            "PADPRO_HTTP_SYNC_SECONDS": 3600})
@@ -65,8 +65,8 @@ def timed_sync(app, connection, account_of, state) -> dict:
 def sync_phase(args, folder: Path, redis_server) -> dict:
     from tests.fixtures.sandbox import login_bot, start_sandbox, stop_bot, stop_sandbox
     from wechat.accounts import account_of_bot, ensure_account
-    from wechat.driver_factory import itchat
-    from wechat.state import BotState
+    from wechat.bot.driver_factory import itchat
+    from wechat.bot.state import BotState
 
     sandbox = start_sandbox("--friends", str(args.friends), "--groups", str(args.groups), "--members",
                             str(args.members), "--mps", str(args.mps), "--seed", "7", "--saved-groups", "1",

@@ -95,7 +95,7 @@ def run_worker_phases(args, folder: Path, sandbox, redis_server, senders: list[d
                       extra_env: dict[str, str] | None = None) -> dict:
     """The worker phases in `folder` (its own database); `extra_env` picks the driver (bench/drivers.py)."""
     from tests.fixtures.processes import start_worker, wait_for
-    from wechat.state import BotState
+    from wechat.bot.state import BotState
 
     redis_server.client().flushall()
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,7 +139,7 @@ def login_held_bot(sandbox, folder: Path, timeout: float = 60.0):
     """The worker's Bot class (not yet releasing its loop), logged in through the QR flow like login_bot()."""
     import itchat.config
 
-    from wechat.driver_factory import itchat as itchat_driver
+    from wechat.bot.driver_factory import itchat as itchat_driver
 
     itchat_driver.apply_compat()
     itchat.config.BASE_URL = sandbox.base_url

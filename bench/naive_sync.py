@@ -17,7 +17,7 @@ from sqlalchemy import select
 from extensions import db
 from models.types import utcnow
 from models.wechat import Contact, Group, Membership
-from wechat.seam_snapshot import CONTACT_FIELDS
+from wechat.bot.snapshot import CONTACT_FIELDS
 
 GROUP_FIELDS = ("nick_name", "is_owner", "owner_puid", "member_count")
 

@@ -106,7 +106,7 @@ class PhaseClock:
 
 
 def install_clock() -> PhaseClock:
-    from wechat import seam_snapshot
+    from wechat.bot import snapshot as seam_snapshot
     from wechat.sync import store as sync
 
     clock = PhaseClock()
@@ -169,10 +169,10 @@ def main() -> None:
     from extensions import db
     from tests.fixtures.processes import RedisServer
     from tests.fixtures.sandbox import login_bot, start_sandbox, stop_bot, stop_sandbox
-    from wechat import seam_snapshot
     from wechat.accounts import account_of_bot
-    from wechat.driver_factory import itchat, seam_driver
-    from wechat.state import BotState
+    from wechat.bot import snapshot as seam_snapshot
+    from wechat.bot.driver_factory import itchat, seam_driver
+    from wechat.bot.state import BotState
     from wechat.sync.runner import run_sync
 
     folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))

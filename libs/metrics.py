@@ -66,7 +66,7 @@ def incr(name: str, amount: int = 1) -> None:
 
 def queue_counts(pipe: redis.client.Pipeline, counts: Mapping[str, int]) -> None:
     """Queue `incr` for several counters on a pipeline: the message loop sends them once per batch, together with
-    its events (wechat/batch.py), instead of one round trip per message."""
+    its events (wechat/bot/batch.py), instead of one round trip per message."""
     for name, amount in counts.items():
         if not NAME.match(name):
             logger.warning("metrics: invalid counter name %r", name)

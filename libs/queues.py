@@ -19,7 +19,7 @@ LISTENER_TASK = "wechat.listener"
 
 
 def bot_queue(account: str) -> str:
-    """The queue only the listener of `account` consumes (wechat/listener.py)."""
+    """The queue only the listener of `account` consumes (wechat/bot/listener.py)."""
     return f"wechat.{account}"
 
 

@@ -28,7 +28,7 @@ class Account(db.Model):
     avatar_path: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The account's listener slot (wechat/slots.py): its Redis keys `wx:<slot>:*` and bot queue `wechat.<slot>`.
+    # The account's listener slot (wechat/workers/slots.py): its Redis keys `wx:<slot>:*` and bot queue `wechat.<slot>`.
     # NULL: an account seen by the configured default slot (WECHAT_ACCOUNT), as every account was before #18.
     slot: Mapped[str | None] = mapped_column(String(40), unique=True)
     # Its driver (None: WECHAT_DRIVER) and the driver's settings (e.g. the gateway's base_url and key; the key is

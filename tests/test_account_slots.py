@@ -1,5 +1,5 @@
-"""Many accounts, worker side, without processes: which accounts run (wechat/slots.py), the CLI that adds one,
-binding a slot at login, the placement tick against a real Redis (wechat/placer.py), and beat's lock."""
+"""Many accounts, worker side, without processes: which accounts run (wechat/workers/slots.py), the CLI that adds one,
+binding a slot at login, the placement tick against a real Redis (wechat/workers/placer.py), and beat's lock."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import pytest
 from extensions import db
 from models.send_job import SendJob
 from models.wechat import Account
-from wechat import control, runtime
-from wechat.beat_lock import BeatLock
-from wechat.placer import WORKERS_KEY, Placer, holder_of
-from wechat.slots import PLACEHOLDER, SlotError, account_config, add_account, bind_slot, running_slots
-from wechat.state import BotState
+from wechat import control
+from wechat.bot import runtime
+from wechat.bot.state import BotState
+from wechat.workers.beat_lock import BeatLock
+from wechat.workers.placer import WORKERS_KEY, Placer, holder_of
+from wechat.workers.slots import PLACEHOLDER, SlotError, account_config, add_account, bind_slot, running_slots
 
 
 def test_a_fresh_installation_runs_the_default_account_only(app):

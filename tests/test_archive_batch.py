@@ -26,12 +26,12 @@ from libs.redis_client import get_redis
 from models.message import Message
 from models.wechat import Account
 from tests.fixtures.databases import engine_url  # noqa: F401  (fixture)
-from wechat.dispatch import BotContext, dispatch, end_batch, handlers
+from wechat.bot.dispatch import BotContext, dispatch, end_batch, handlers
+from wechat.bot.seam import SeamDirectory
+from wechat.bot.state import BotState
 from wechat.messages import archive
 from wechat.messages.insert import insert_new
 from wechat.messages.unread import chat_unread
-from wechat.seam import SeamDirectory
-from wechat.state import BotState
 
 ME, FRIEND, GROUP, MEMBER = "@me", "@friend", "@@group", "@member"
 
@@ -150,7 +150,7 @@ def ctx(app, bot):
 
 
 def event_of(msg):
-    """What the itchat driver dispatches for a wxpy message (wechat/dispatch.py install_dispatcher)."""
+    """What the itchat driver dispatches for a wxpy message (wechat/bot/dispatch.py install_dispatcher)."""
     return to_event(msg, ChatDirectory(msg.bot))
 
 

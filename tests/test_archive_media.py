@@ -15,11 +15,11 @@ from libs import metrics
 from libs.redis_client import get_redis
 from models.message import Message
 from tests.test_archive_batch import Bot, Driver, Msg, Response, receive
-from wechat.dispatch import BotContext, handlers
+from wechat.bot.dispatch import BotContext, handlers
+from wechat.bot.state import BotState
 from wechat.messages import archive
 from wechat.messages import media as archive_media
 from wechat.messages.media_limits import MB, MediaLimits, allowance, skipped_status
-from wechat.state import BotState
 
 
 @pytest.fixture

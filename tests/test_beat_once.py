@@ -1,4 +1,4 @@
-"""Beat runs once however many beats are started (wechat/beat_lock.py): two real `celery beat` processes on one
+"""Beat runs once however many beats are started (wechat/workers/beat_lock.py): two real `celery beat` processes on one
 Redis, only one sends the schedule; SIGKILL it and the other takes over once the lock expires."""
 
 from __future__ import annotations

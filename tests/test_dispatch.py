@@ -4,8 +4,8 @@ the loop."""
 
 import pytest
 
-from wechat import dispatch as dispatch_module
-from wechat.dispatch import BotContext, Entry, MustNotLose, dispatch, end_batch, on_batch_start
+from wechat.bot import dispatch as dispatch_module
+from wechat.bot.dispatch import BotContext, Entry, MustNotLose, dispatch, end_batch, on_batch_start
 
 
 class FakeMessage:

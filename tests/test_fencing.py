@@ -8,9 +8,9 @@ import json
 import pytest
 
 from libs.events import STREAM_KEY
-from wechat.fence import FencedWrite
-from wechat.lease import Lease
-from wechat.state import BotState, derive_login
+from wechat.bot.fence import FencedWrite
+from wechat.bot.lease import Lease
+from wechat.bot.state import BotState, derive_login
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from drivers.group_errors import group_op_error
 from drivers.itchat.driver import response_error
 from wechat.automation.actions import BotActions, CommandError, GroupOpPacer
-from wechat.seam_commands import command_error
+from wechat.bot.commands import command_error
 from wechat.sending.pacing import Pacer
 
 # wxpy issue 49: what itchat hands back for a refused creation (ErrMsg translated, the server's text in RawMsg).

@@ -104,9 +104,9 @@ def test_a_status_notify_teaches_the_groups_open_on_the_phone(app):
     from drivers.itchat.events import notified_group_names, to_event
     from libs.redis_client import get_redis
     from tests.test_archive_batch import Bot, Driver
-    from wechat.builtin_handlers import learn_listed_groups
-    from wechat.dispatch import BotContext
-    from wechat.state import BotState
+    from wechat.bot.builtin_handlers import learn_listed_groups
+    from wechat.bot.dispatch import BotContext
+    from wechat.bot.state import BotState
 
     assert notified_group_names("@a,@@x,@@y,@@x,filehelper", ["@@y"]) == ["@@x"]
     bot, fetched = Bot(), []

@@ -11,8 +11,9 @@ import pytest
 from drivers.itchat.connection import SessionFiles
 from drivers.itchat.loops import LoopStopped
 from libs.events import STREAM_KEY
-from wechat import control, worker_wiring
-from wechat.listener import Listener, ListenerSettings
+from wechat import control
+from wechat.bot import worker_wiring
+from wechat.bot.listener import Listener, ListenerSettings
 
 
 def queued(app, queue: str) -> list[dict]:

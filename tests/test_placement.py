@@ -1,4 +1,4 @@
-"""wechat/placement.py over many shapes: every worker applying the same rule reaches a placement where every
+"""wechat/workers/placement.py over many shapes: every worker applying the same rule reaches a placement where every
 account runs, nobody exceeds its cap, nobody holds more than ceil(N/W)+1 while another has room, and a dead worker's
 accounts (leases expired) are taken by the others."""
 
@@ -9,7 +9,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wechat.placement import fair_share, place
+from wechat.workers.placement import fair_share, place
 
 
 def converge(accounts: list[str], caps: dict[str, int], holders: dict[str, str | None], seed: int,

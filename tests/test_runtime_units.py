@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from drivers.itchat.login_mode import LoginRefused, file_and_sync_urls, make_process_login_info, parse_login_xml
 from drivers.itchat.sender import client_msg_id, file_appmsg
+from wechat.bot.lease import Lease
 from wechat.control import needs_relaunch
-from wechat.lease import Lease
 from wechat.sending.pacing import Pacer
 
 

@@ -1,9 +1,9 @@
-"""Telling the operator a WeChat session ended by itself (wechat/session_end.py)."""
+"""Telling the operator a WeChat session ended by itself (wechat/bot/session_end.py)."""
 
 from __future__ import annotations
 
 from libs import netguard
-from wechat.session_end import describe_duration, notify_webhook, session_end_message
+from wechat.bot.session_end import describe_duration, notify_webhook, session_end_message
 
 
 def test_the_message_says_how_long_the_session_lasted_and_what_to_do():

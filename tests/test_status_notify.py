@@ -5,8 +5,8 @@ from drivers.itchat.directory import ChatDirectory
 from drivers.itchat.events import to_event
 from drivers.types import ChatsListedEvent, GroupNoteEvent, MessageEvent
 from tests.test_archive_batch import Bot, Driver, Msg
+from wechat.bot.seam import SeamDirectory
 from wechat.messages.archive import event_record
-from wechat.seam import SeamDirectory
 
 
 def test_status_notify_is_not_archived():

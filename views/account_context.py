@@ -223,7 +223,7 @@ def owns_slot(account: Account | None) -> bool:
         # the installation's, shown as before.
         return True
     if account.slot:
-        return True  # an account with a listener slot of its own (wechat/slots.py): its state is its slot's
+        return True  # an account with a listener slot of its own (wechat/workers/slots.py): its state is its slot's
     live = live_account()
     return live is not None and live.id == account.id
 

@@ -16,9 +16,10 @@ bp = Blueprint("dashboard", __name__)
 
 def cannot(capability: str) -> str:
     """In templates: why the logged-in driver cannot do `capability` (e.g. "send_file"), or "" when it can or
-    nothing is known (not logged in). The control it names is greyed out with this reason (wechat/capabilities)."""
+    nothing is known (not logged in). The control it names is greyed out with this reason (wechat/bot/capabilities)."""
     from drivers.types import Capability
-    from wechat import capabilities, control
+    from wechat import control
+    from wechat.bot import capabilities
 
     flag = Capability.__members__[capability.upper()]  # a typo is a 500 in tests, not a silent "can"
     try:

@@ -13,7 +13,8 @@ from models.audit import record
 from models.send_job import SendJob
 from views.account_context import current_account, current_context, require_live
 from views.schemas.jobs import JobAnswer, JobDetail, Jobs, Resent, SendIn
-from wechat import capabilities, control
+from wechat import control
+from wechat.bot import capabilities
 from wechat.sending.jobs import JobInvalid, cancel_job, create_send_job, job_as_dict, publish_job, resend_uncertain
 from wechat.sending.media_limits import send_refusal
 

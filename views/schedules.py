@@ -16,7 +16,8 @@ from models.wechat import Account
 from views.account_context import current_account, require_account
 from views.schemas.common import PageQuery
 from views.schemas.schedules import ScheduleAnswer, Schedules
-from wechat import capabilities, control
+from wechat import control
+from wechat.bot import capabilities
 from wechat.schedules import service
 
 bp = Blueprint("schedules", __name__, url_prefix="/api")

@@ -28,8 +28,9 @@ from views.schemas.wechat import (
     RemarkIn,
     Status,
 )
-from wechat import capabilities, control
-from wechat.builtin_handlers import friend_requests
+from wechat import control
+from wechat.bot import capabilities
+from wechat.bot.builtin_handlers import friend_requests
 
 bp = Blueprint("wechat", __name__, url_prefix="/api")
 
@@ -89,7 +90,7 @@ def status():
     return jsonify({
         "degraded": degraded,
         "wechat": wechat,
-        # What the lease holder says (wechat/state.py derive_login): `no_listener` while nobody holds the lease.
+        # What the lease holder says (wechat/bot/state.py derive_login): `no_listener` while nobody holds the lease.
         "login": {k: v for k, v in login.items() if k not in ("uuid", "generation")},
         "account": {"nick_name": login.get("nick_name"), "puid": login.get("puid")}
         if login["state"] == "logged_in" else None,
@@ -101,7 +102,7 @@ def status():
             "starts": listener.get("starts", 0),
         },
         "paused": state.paused(),
-        # The logged-in driver and what it can do (wechat/capabilities.py): the dashboard greys out the rest.
+        # The logged-in driver and what it can do (wechat/bot/capabilities.py): the dashboard greys out the rest.
         "driver": capabilities.summary(login),
         # Why the last session ended (WeChat ends web sessions after a day or three), until the next login.
         "session_end": state.session_end(),

@@ -21,7 +21,7 @@ def ensure_account(puid: str, nick_name: str) -> Account:
 
 def account_of_bot(bot) -> Account:
     """The account of the live connection: a wxpy Bot (its puid) or a seam driver (its own, stable id)."""
-    from wechat.seam import directory_of, is_driver
+    from wechat.bot.seam import directory_of, is_driver
 
     if is_driver(bot):
         me = directory_of(bot).me()

@@ -21,6 +21,6 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.autodiscover_tasks(["wechat"], related_name="tasks", force=True)
     celery_app.flask_app = app  # the worker's signal handlers need the Flask app that built this Celery app
     app.extensions["celery"] = celery_app
-    import wechat.signals  # noqa: F401  (connects the worker signal handlers)
+    import wechat.bot.signals  # noqa: F401  (connects the worker signal handlers)
 
     return celery_app

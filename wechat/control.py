@@ -1,8 +1,8 @@
 """Starting, watching and talking to the listener, from any process (web, beat, worker): the web-facing side.
 
-The listener itself runs in a worker (wechat/listener.py, built by wechat/worker_wiring.py); this module sends it
-work over Celery and reads its state from Redis, so the web process never opens a WeChat session of its own, and
-importing it loads nothing of the bot (views and metrics import it).
+The listener itself runs in a worker (wechat/bot/listener.py, built by wechat/bot/worker_wiring.py); this module
+sends it work over Celery and reads its state from Redis, so the web process never opens a WeChat session of its
+own, and importing it loads nothing of the bot (views and metrics import it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Flask, current_app, g, has_app_context
 
-from wechat.state import BotState
+from wechat.bot.state import BotState
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +22,8 @@ NOT_LOGGED_IN = {"ok": False, "error": "not_logged_in", "message": "WeChat is no
 
 
 # -- which account ------------------------------------------------------------------------------------------------
-# Every function below takes the account (its slot, wechat/slots.py) explicitly; when it is not given, the account
-# chosen for the current app context (`use_account`: a task of one account, or the web request's account), else
+# Every function below takes the account (its slot, wechat/workers/slots.py) explicitly; when it is not given, the
+# account chosen for the current app context (`use_account`: a task of one account, or the web request's account), else
 # the installation's default account (WECHAT_ACCOUNT), which keeps single-account callers as they were.
 def use_account(account: str | None) -> None:
     """Make `account` the one this app context works for (the task shells and the web's account resolver)."""
@@ -78,7 +78,7 @@ def launch_listener(app: Flask | None = None, replace: bool = False, force: bool
 def request_new_qr(app: Flask | None = None, account: str | None = None) -> dict[str, Any]:
     """The dashboard's "new QR code". A listener waiting for a scan replaces its QR code in its own login loop
     (never a second QR loop beside it); with no listener, or one that ended (refused, logged out), a fresh listener
-    is sent, replacing whatever still runs (it takes over under the fencing rule, wechat/fence.py)."""
+    is sent, replacing whatever still runs (it takes over under the fencing rule, wechat/bot/fence.py)."""
     app = app or current_app
     account = account or current_account(app)
     state = bot_state(app, account)
@@ -149,7 +149,8 @@ def send_to_bot(name: str, args: list, app: Flask | None = None, expires: float 
 
 
 def enqueue_send_job(job_id: int, app: Flask | None = None, account: str | None = None) -> None:
-    """Queue a send job for the account it belongs to (its row's slot, wechat/slots.py) unless `account` says."""
+    """Queue a send job for the account it belongs to (its row's slot, wechat/workers/slots.py) unless `account`
+    says."""
     if account is None:
         account = _job_account(job_id, app)
     send_to_bot("wechat.send_job", [job_id], app, account=account)
@@ -158,7 +159,7 @@ def enqueue_send_job(job_id: int, app: Flask | None = None, account: str | None 
 def _job_account(job_id: int, app: Flask | None) -> str | None:
     from extensions import db
     from models.send_job import SendJob
-    from wechat.slots import slot_of_account
+    from wechat.workers.slots import slot_of_account
 
     if not has_app_context():
         with app.app_context():

@@ -1,8 +1,8 @@
-"""Celery tasks: thin shells over plain functions (wechat/control.py, worker_wiring.py, bot_commands.py,
+"""Celery tasks: thin shells over plain functions (wechat/control.py, bot/worker_wiring.py, bot/command_runner.py,
 sending/jobs.py).
 
-Every task of one account takes it as its `account` keyword (a slot, wechat/slots.py; None: the default account);
-the router (libs/queues.py) reads the same argument to send the bot's tasks to the account's queue. Periodic
+Every task of one account takes it as its `account` keyword (a slot, wechat/workers/slots.py; None: the default
+account); the router (libs/queues.py) reads the same argument to send the bot's tasks to the account's queue. Periodic
 tasks that concern every account (watchdog, sync, unread notifications) fan out over the accounts that run.
 """
 
@@ -13,9 +13,10 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from wechat import control, runtime, worker_wiring
-from wechat.bot_commands import run_command
-from wechat.lease import Lease
+from wechat import control
+from wechat.bot import runtime, worker_wiring
+from wechat.bot.command_runner import run_command
+from wechat.bot.lease import Lease
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +44,14 @@ def _use(account: str | None) -> str:
 
 
 def _running_slots() -> list[str]:
-    from wechat.slots import running_slots
+    from wechat.workers.slots import running_slots
 
     return running_slots()
 
 
 @shared_task(name="wechat.watchdog", ignore_result=True, soft_time_limit=30)
 def watchdog() -> int:
-    """Beat: every account that should run (wechat/slots.py) gets its listener relaunched if it died."""
+    """Beat: every account that should run (wechat/workers/slots.py) gets its listener relaunched if it died."""
     launched = 0
     for account in _running_slots():
         try:
@@ -73,7 +74,7 @@ def bot_command(name: str, kwargs: dict, account: str | None = None) -> dict:
 
 @shared_task(name="wechat.notify_session_end", ignore_result=True, soft_time_limit=30)
 def notify_session_end(message: str, account: str) -> bool:
-    from wechat.session_end import notify_webhook
+    from wechat.bot.session_end import notify_webhook
 
     return notify_webhook(current_app.config["SESSION_END_WEBHOOK_URL"],
                           {"event": "wechat.session_ended", "account": account, "message": message})

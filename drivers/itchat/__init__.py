@@ -19,7 +19,7 @@
 | ``group_errors`` | what web WeChat's answers to group operations mean |
 | ``driver`` | ``ItchatDriver``: the seam's ``Driver`` over the logged-in Bot (ids = puids) |
 
-Product code reaches these only through ``wechat/driver_factory.py`` (the one product module that imports a driver
+Product code reaches these only through ``wechat/bot/driver_factory.py`` (the one product module that imports a driver
 package) and the public names below; they resolve on first use, so importing the package never imports wxpy.
 """
 

@@ -120,7 +120,7 @@ def _held_bot_class():
 
         def __init__(self, *args, gate: LoopGate | None = None, **kwargs):
             # Called with the last message taken from the queue whenever the queue is empty after it: the end of
-            # a webwxsync batch, where the dispatcher stores what it collected (wechat/dispatch.py).
+            # a webwxsync batch, where the dispatcher stores what it collected (wechat/bot/dispatch.py).
             self.batch_end_hooks: list[Callable] = []
             self.chat_index = WxpyChats(self)
             self.gate = gate

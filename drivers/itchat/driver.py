@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 RATE_LIMIT_CODES = {1205}  # "operation too frequent"
 NOT_REACHABLE_CODE = 1204  # the recipient is not a friend, or is the bot itself (wxpy issue 141)
-# The product refuses these before asking (wechat/seam_commands.py); the driver guards its own sends as well.
+# The product refuses these before asking (wechat/bot/commands.py); the driver guards its own sends as well.
 NOT_FRIEND = "WeChat will not deliver to {name}: a group member who is not a friend of the bot (1204)"
 TO_SELF = "WeChat will not deliver a message from the bot to itself (1204)"
 MENTION_SEPARATOR = "\u2005"  # what WeChat clients put after a typed @name

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from extensions import db
 from models.wechat import Account
-from wechat.slots import add_account
-from wechat.state import BotState
+from wechat.bot.state import BotState
+from wechat.workers.slots import add_account
 
 
 def test_the_named_accounts_slot_answers_for_it(app, client, api_token):

@@ -11,9 +11,9 @@ from extensions import db
 from libs.events import STREAM_KEY
 from libs.redis_client import get_redis
 from models.message import Message
+from wechat.bot.seam import ChatName
 from wechat.messages.archive import media_root
 from wechat.messages.sent import archive_sent
-from wechat.seam import ChatName
 
 
 class Directory:

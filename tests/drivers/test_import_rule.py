@@ -95,13 +95,13 @@ def test_nothing_outside_reaches_into_a_driver():
 def test_the_rule_catches_violations(tmp_path):
     (tmp_path / "drivers" / "padpro").mkdir(parents=True)
     (tmp_path / "drivers" / "padpro" / "x.py").write_text(
-        "import wechat.listener\nfrom libs import redis_client\nfrom drivers.padpro import shapes\n"
+        "import wechat.bot.listener\nfrom libs import redis_client\nfrom drivers.padpro import shapes\n"
         "from drivers.types import Capability\nimport requests\nfrom libs.text_limits import matchable\n")
     (tmp_path / "drivers" / "other.py").write_text("from drivers.padpro.client import GatewayClient\n")
     for module in ("client", "ws", "shapes"):
         (tmp_path / "drivers" / "padpro" / f"{module}.py").write_text("")
     (tmp_path / "wechat").mkdir()
-    (tmp_path / "wechat" / "listener.py").write_text(
+    (tmp_path / "wechat" / "bot" / "listener.py").write_text(
         "from drivers.padpro.ws import WsConnection\nfrom drivers.padpro import PadProDriver\n"
         "from drivers.types import MessageEvent\n")
     (tmp_path / "libs").mkdir()
@@ -112,12 +112,12 @@ def test_the_rule_catches_violations(tmp_path):
     (tmp_path / "views.py").write_text("from drivers.padpro import shapes\nfrom drivers import padpro\n")
     assert driver_violations(tmp_path) == [
         "drivers.other imports drivers.padpro.client",
-        "drivers.padpro.x imports wechat.listener",
+        "drivers.padpro.x imports wechat.bot.listener",
         "drivers.padpro.x imports libs.redis_client",
         "drivers.types imports drivers.interface",
         "drivers.types imports libs.text_limits",
     ]
     assert outside_violations(tmp_path) == [
         "views imports drivers.padpro.shapes",
-        "wechat.listener imports drivers.padpro.ws",
+        "wechat.bot.listener imports drivers.padpro.ws",
     ]

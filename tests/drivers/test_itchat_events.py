@@ -22,7 +22,7 @@ from drivers.types import (
     Rejected,
 )
 from tests.test_archive_batch import FRIEND, GROUP, Bot, Msg
-from wechat import event_spool
+from wechat.bot import event_spool
 
 
 def event_of(msg):

@@ -83,7 +83,7 @@ def test_refusals_are_the_seams_errors(sandbox, itchat_driver):
 def test_the_command_table_keeps_the_send_jobs_client_msg_ids_on_itchat(sandbox, bots, tmp_path):  # noqa: F811
     """seam_commands passes each part's ClientMsgId to the itchat driver: a repeated part carries the same id (the
     sandbox's friendly setting answers it with the first delivery; without the id it would deliver twice)."""
-    from wechat.seam_commands import send_message
+    from wechat.bot.commands import send_message
 
     sandbox.reset(settings={"dedupe_client_msg_id": True})
     bot = bots.login()

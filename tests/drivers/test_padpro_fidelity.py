@@ -18,12 +18,12 @@ from models import Group, Message
 from models.send_job import SendJob
 from tests.drivers.conftest import GATEWAY_KEY, login
 from tests.drivers.test_padpro_sandbox import wait_for
-from wechat import seam_commands
 from wechat.accounts import ensure_account
-from wechat.bot_commands import CommandError
-from wechat.builtin_handlers import mark_left_when_removed
+from wechat.bot import commands as seam_commands
+from wechat.bot.builtin_handlers import mark_left_when_removed
+from wechat.bot.command_runner import CommandError
+from wechat.bot.seam import directory_of
 from wechat.messages.archive import event_record, store_batch
-from wechat.seam import directory_of
 from wechat.sending.jobs import JobRunner, create_send_job
 from wechat.sending.pacing import Pacer
 from wechat.sync.group_presence import groups_active

@@ -153,7 +153,7 @@ class Directory:
 
 def test_the_bot_records_join_and_removal_notes_of_groups(app):
     from drivers.types import GroupNoteEvent, GroupNoteKind, MessageEvent, MessageKind
-    from wechat.dispatch import BotContext
+    from wechat.bot.dispatch import BotContext
     from wechat.insights.handler import membership_note
 
     account_id = account()

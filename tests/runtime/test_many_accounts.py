@@ -15,9 +15,9 @@ import pytest
 
 from extensions import db
 from tests.fixtures.processes import wait_for
-from wechat.placer import holder_of
-from wechat.slots import add_account
-from wechat.state import BotState
+from wechat.bot.state import BotState
+from wechat.workers.placer import holder_of
+from wechat.workers.slots import add_account
 
 SMALL = {"friends": 4, "groups": 1, "members": 4, "mps": 0}
 PER_ROUND = 10

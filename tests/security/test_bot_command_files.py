@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from libs.uploads import UploadNotFound, resolve_upload, save_upload, upload_root
-from wechat.bot_commands import CommandError, run_command, uploads_to_send
+from wechat.bot.command_runner import CommandError, run_command, uploads_to_send
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 

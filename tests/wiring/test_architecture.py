@@ -34,9 +34,9 @@ ALLOWED = {
 ENTRY_POINTS = {"app.py", "commands.py", "wechat/__init__.py", "libs/launcher.py"}
 ENTRY_PACKAGES = {"bench", "scripts"}
 # The worker side of the bot: only the worker (tasks, listener) imports these.
-WORKER_ONLY = {"wechat.listener", "wechat.driver_listener", "wechat.worker_wiring", "wechat.dispatch",
-               "wechat.runtime", "wechat.signals", "wechat.tasks", "wechat.driver_factory", "wechat.event_spool",
-               "wechat.batch"}
+WORKER_ONLY = {"wechat.listener", "wechat.bot.driver_listener", "wechat.bot.worker_wiring", "wechat.bot.dispatch",
+               "wechat.bot.runtime", "wechat.bot.signals", "wechat.tasks", "wechat.bot.driver_factory",
+               "wechat.bot.event_spool", "wechat.bot.batch"}
 def package_of(name: str) -> str:
     return name.split("/")[0].removesuffix(".py")
 
@@ -92,7 +92,7 @@ def test_the_rule_catches_each_kind_of_mistake(tmp_path):
 
     write("libs/metrics.py", "def f():\n    from wechat.control import bot_state\n")
     write("wechat/messages/archive.py", "from views.uploads import resolve\n")
-    write("views/status.py", "from wechat.listener import Listener\n")
+    write("views/status.py", "from wechat.bot.listener import Listener\n")
     write("libs/auth.py", "from models.admin import AdminUser\n")
     write("models/admin.py", "from libs.auth import current\n")
     write("models/audit.py", "from libs.validation import fit\n")
@@ -104,7 +104,7 @@ def test_the_rule_catches_each_kind_of_mistake(tmp_path):
         "models/admin.py imports libs.auth (models import only leaf libs modules)",
         "sandbox/world.py imports models.message (sandbox → models)",
         "sandbox/world.py imports models.message.Message (sandbox → models)",
-        "views/status.py imports wechat.listener (the worker side of the bot)",
+        "views/status.py imports wechat.bot.listener (the worker side of the bot)",
         "wechat/messages/archive.py imports views.uploads (wechat → views)",
         "wechat/messages/archive.py imports views.uploads.resolve (wechat → views)",
     ]

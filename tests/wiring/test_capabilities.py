@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from drivers.types import Capability, IdStability, Unsupported
-from wechat import capabilities
-from wechat.driver_factory import ITCHAT_CAPABILITIES, capability_names, login_fields
+from wechat.bot import capabilities
+from wechat.bot.driver_factory import ITCHAT_CAPABILITIES, capability_names, login_fields
 
 PADPRO_LIKE = login_fields("padpro", ITCHAT_CAPABILITIES & ~Capability.SEND_FILE, IdStability.STABLE)
 

@@ -1,4 +1,4 @@
-"""wechat/driver_factory.py: the one product module that builds a driver; wrong settings say what, never the key."""
+"""wechat/bot/driver_factory.py: the one product module that builds a driver; wrong settings say what, never the key."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from drivers.interface import Driver
 from drivers.types import IdStability
-from wechat.driver_factory import DriverConfigError, build_driver, driver_name, uses_seam
+from wechat.bot.driver_factory import DriverConfigError, build_driver, driver_name, uses_seam
 
 KEY = "very-secret-gateway-key-123"
 

@@ -1,4 +1,4 @@
-"""The event spool between the driver listener's receiver and its dispatcher (wechat/event_spool.py)."""
+"""The event spool between the driver listener's receiver and its dispatcher (wechat/bot/event_spool.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from drivers.types import (
     MessageKind,
     RecallEvent,
 )
-from wechat.event_spool import EventSpool, dump, load
+from wechat.bot.event_spool import EventSpool, dump, load
 
 EVENTS = [
     MessageEvent("1", MessageKind.IMAGE, "g@chatroom", "wxid_a", True, text="<x>", mentioned_ids=("wxid_me",),

@@ -2,7 +2,7 @@
 
 - wxpy/itchat are imported only by the itchat driver (drivers/itchat) and the product modules listed below that
   still read wxpy objects; a new import elsewhere fails here.
-- A driver package (drivers.padpro, ...) is imported by exactly one product module: wechat/driver_factory.py.
+- A driver package (drivers.padpro, ...) is imported by exactly one product module: wechat/bot/driver_factory.py.
 - drivers/ import nothing of ours but the seam: tests/drivers/test_import_rule.py.
 """
 
@@ -20,7 +20,7 @@ PROTOCOL_LIBRARIES = {"wxpy", "itchat"}
 # bench, which builds wxpy messages to feed the bare wxpy loop. Handlers, commands and the sync are driver-neutral
 # (the itchat driver turns each wxpy Message into the seam's event: drivers/itchat/events.py).
 ITCHAT_PATH = {"bench/ingest.py"}
-DRIVER_FACTORY = "wechat/driver_factory.py"
+DRIVER_FACTORY = "wechat/bot/driver_factory.py"
 SEAM = {"drivers", "drivers.types", "drivers.interface", "drivers.group_errors", "drivers.group_notes"}
 
 

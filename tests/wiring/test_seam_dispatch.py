@@ -1,4 +1,4 @@
-"""Seam events through the product's handlers (wechat/dispatch.py `message_handler`): the archive stores them under
+"""Seam events through the product's handlers (wechat/bot/dispatch.py `message_handler`): the archive stores them under
 the driver's ids with the directory's names, membership notes reach insights.
 
 The driver here is a small in-memory implementation of drivers.interface.Driver (the live padpro path runs in
@@ -25,7 +25,7 @@ from drivers.types import (
     Unavailable,
     Unsupported,
 )
-from wechat.dispatch import BotContext, dispatch, end_batch, handlers, load_handlers
+from wechat.bot.dispatch import BotContext, dispatch, end_batch, handlers, load_handlers
 
 
 class MemoryDriver:

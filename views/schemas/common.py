@@ -39,7 +39,7 @@ class OkTask(Ok):
 
 
 class CommandResult(BaseModel):
-    """What a bot command answered (wechat/bot_commands.py): `ok` and the command's own fields."""
+    """What a bot command answered (wechat/bot/command_runner.py): `ok` and the command's own fields."""
 
     model_config = {"extra": "allow"}
     ok: bool

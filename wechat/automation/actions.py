@@ -20,8 +20,8 @@ from flask import current_app
 
 from extensions import db
 from models.audit import record
-from wechat import bot_commands
-from wechat.bot_commands import CommandError
+from wechat.bot import command_runner as bot_commands
+from wechat.bot.command_runner import CommandError
 from wechat.control import enqueue_send_job
 from wechat.sending.jobs import RATE_LIMIT_RETRIES, JobInvalid, create_send_job
 from wechat.sending.pacing import Pacer
@@ -99,7 +99,7 @@ class BotActions:
 
     # -- group operations --------------------------------------------------------------------------------------
     def _op(self, op: str | Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-        """One group operation through the connection's bot command (wechat/seam_commands.py, every driver).
+        """One group operation through the connection's bot command (wechat/bot/commands.py, every driver).
         "Too frequent" (1205, or Ret 1 "操作太频繁" for group operations) is retried after the same back-off as
         sends, then raised with its reason; a capability the driver lacks is skipped with an audit entry and
         reported to the flow like any refusal."""

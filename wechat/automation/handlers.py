@@ -1,6 +1,6 @@
 """The automation: read each event (drivers.types), pick the rule, hand plain data to `flows`.
 
-Runs in the bot's process inside the dispatcher (wechat/dispatch.py), after the archive and the bookkeeping, on
+Runs in the bot's process inside the dispatcher (wechat/bot/dispatch.py), after the archive and the bookkeeping, on
 every driver. Friend requests (accept, keyword invite with overflow into a new numbered group), keyword messages
 from friends, join notes in owned groups (welcome), vote-kick and relay in groups, MP article forwarding. Messages
 the bot itself sent (including what the owner types on the phone) never trigger a rule: that is what keeps the
@@ -23,7 +23,7 @@ from wechat.automation.naming import GroupInfo, number_of
 from wechat.automation.notes import joined_names
 from wechat.automation.routing import relay_targets
 from wechat.automation.votekick import RedisVoteStore, VoteKick, parse_kick
-from wechat.dispatch import BotContext, message_handler
+from wechat.bot.dispatch import BotContext, message_handler
 
 logger = logging.getLogger(__name__)
 

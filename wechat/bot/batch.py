@@ -1,4 +1,4 @@
-"""What the message handlers of one webwxsync batch share (see wechat/dispatch.py).
+"""What the message handlers of one webwxsync batch share (see wechat/bot/dispatch.py).
 
 - `messages`: the batch's (event, source) pairs, in order, waiting for the end-of-batch flushes;
 - `collect` / `take`: what a collecting handler (the archive) keeps until its flush;

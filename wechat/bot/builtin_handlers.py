@@ -10,9 +10,9 @@ from drivers.types import ChatsListedEvent, FriendRequestEvent, GroupNoteEvent, 
 from extensions import db
 from models.types import utcnow
 from wechat.automation.notes import bot_removed_from_group
-from wechat.dispatch import BotContext, message_handler, on_batch_start
+from wechat.bot.dispatch import BotContext, message_handler, on_batch_start
+from wechat.bot.state import BotState
 from wechat.plugins import config_cache
-from wechat.state import BotState
 from wechat.sync.group_presence import groups_active, mark_group_left
 
 FRIEND_REQUEST_TTL = 3 * 24 * 3600

@@ -1,7 +1,7 @@
-"""What the active driver can do, read from the login record (wechat/state.py), for the web side and automation.
+"""What the active driver can do, read from the login record (wechat/bot/state.py), for the web side and automation.
 
 The listener writes the driver's name and capabilities into the fenced login record when it logs in
-(wechat/driver_factory.login_fields); the API refuses what is missing with 409 (views/errors.py maps the seam's
+(wechat/bot/driver_factory.login_fields); the API refuses what is missing with 409 (views/errors.py maps the seam's
 `Unsupported`), the dashboard greys it out, automation skips it with an audit entry. While nobody is logged in
 nothing is known and nothing is refused here: the worker checks again when it runs the command.
 """

@@ -1,6 +1,6 @@
 """What the dashboard can ask the live bot to do: the shared home of the command table's errors and its runner.
 
-The commands themselves are wechat/seam_commands.py, one table for every driver (the itchat driver's wxpy Bot is
+The commands themselves are wechat/bot/commands.py, one table for every driver (the itchat driver's wxpy Bot is
 reached through drivers/itchat's ItchatDriver). Each returns a JSON-able dict or raises CommandError with a stable
 code the API maps to a status: not_found, not_owner, not_reachable, invalid, rate_limited, wechat_error,
 unsupported (the driver lacks the capability: 409), and not_logged_in (raised before any of these run).
@@ -54,8 +54,8 @@ def uploads_to_send(files: Any, driver: str = "itchat") -> list:
 
 
 def commands_for(bot) -> dict[str, Any]:
-    """The command table (wechat/seam_commands.py); each command takes the live connection, whichever driver."""
-    from wechat import seam_commands
+    """The command table (wechat/bot/commands.py); each command takes the live connection, whichever driver."""
+    from wechat.bot import commands as seam_commands
 
     return seam_commands.COMMANDS
 

@@ -1,5 +1,5 @@
 """The bot commands, one table for every driver (drivers.interface.Driver; the itchat driver's wxpy Bot is reached
-through its ItchatDriver, wechat/driver_factory.seam_driver). wechat/bot_commands.py runs them.
+through its ItchatDriver, wechat/bot/driver_factory.seam_driver). wechat/bot/command_runner.py runs them.
 
 Each command checks the capability first (`require`): what the driver cannot do answers `unsupported`, which the
 API maps to 409 and automation skips with an audit entry. Driver errors map in one place (`command_error`):
@@ -19,10 +19,10 @@ from typing import Any
 from drivers.group_errors import RATE_LIMIT_CODE, group_op_error
 from drivers.interface import Driver, require
 from drivers.types import Capability, DriverError, NotLoggedIn, RateLimited, Rejected, Unsupported
-from wechat.bot_commands import INVITE_ABOVE, MAX_GROUP_SIZE, CommandError, uploads_to_send
-from wechat.driver_factory import seam_driver
+from wechat.bot.command_runner import INVITE_ABOVE, MAX_GROUP_SIZE, CommandError, uploads_to_send
+from wechat.bot.driver_factory import seam_driver
+from wechat.bot.seam import ChatName, SeamDirectory, directory_of
 from wechat.messages.sent import archive_sent
-from wechat.seam import ChatName, SeamDirectory, directory_of
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def remove_members(driver: Driver, group: str, members: list[str]) -> dict[str, 
 def accept_friend(driver: Driver, user_name: str, verify_content: str = "") -> dict[str, Any]:
     """Accept the stored request of `user_name` (the seam needs the request's ticket, kept by builtin_handlers)."""
     require(driver, Capability.ACCEPT_FRIEND)
-    from wechat.builtin_handlers import friend_request_event
+    from wechat.bot.builtin_handlers import friend_request_event
     from wechat.control import bot_state
 
     request = friend_request_event(bot_state(), user_name) if isinstance(user_name, str) else None

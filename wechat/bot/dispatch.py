@@ -3,7 +3,7 @@
 Handlers see the seam's neutral events (drivers.types) on every driver. On the itchat driver the bot gets one
 catch-all wxpy handler, run synchronously in wxpy's listening loop (messages are handled in the order WeChat
 delivered them), which turns each wxpy Message into its event (drivers/itchat/events.py) and dispatches it; a
-seam driver's events come from wechat/driver_listener.py. Each handler runs inside an app context; a failing
+seam driver's events come from wechat/bot/driver_listener.py. Each handler runs inside an app context; a failing
 handler is logged and the others still run.
 
 Batches: itchat fetches up to hundreds of messages per webwxsync, and one commit per message was most of the
@@ -25,8 +25,8 @@ from typing import Any
 
 from flask import Flask
 
-from wechat.batch import Batch
-from wechat.state import BotState
+from wechat.bot.batch import Batch
+from wechat.bot.state import BotState
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ class BotContext:
     entries: list[Entry] | None = None  # the handlers to run; None: every registered one
 
     def directory(self):
-        """The chat lookup by the driver's ids shared by every handler of this login (wechat/seam.py)."""
+        """The chat lookup by the driver's ids shared by every handler of this login (wechat/bot/seam.py)."""
         if "directory" not in self.cache:
-            from wechat.seam import directory_of
+            from wechat.bot.seam import directory_of
 
             self.cache["directory"] = directory_of(self.bot)
         return self.cache["directory"]
@@ -227,7 +227,7 @@ def end_batch(ctx: BotContext, last: Any = None) -> None:
 
 
 # Modules whose @message_handler functions every bot runs; a feature adds its module here.
-HANDLER_MODULES = ("wechat.builtin_handlers", "wechat.messages.archive", "wechat.automation.handlers",
+HANDLER_MODULES = ("wechat.bot.builtin_handlers", "wechat.messages.archive", "wechat.automation.handlers",
                    "wechat.plugins.handler", "wechat.insights.handler")
 
 
@@ -241,7 +241,7 @@ def install_dispatcher(ctx: BotContext) -> None:
     wxpy Message into the neutral event (drivers/itchat/events.py) and dispatches it in the bot's own loop, and its
     batch-end hook ends the dispatcher's batch (so the SyncKey checkpoint follows the archive's commit). From here
     on `ctx.bot` is the ItchatDriver over that Bot."""
-    from wechat.driver_factory import itchat
+    from wechat.bot.driver_factory import itchat
 
     load_handlers()
     bot = ctx.bot

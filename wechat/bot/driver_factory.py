@@ -1,8 +1,9 @@
 """Which WeChat driver runs: the one product module that imports a driver package (docs/DRIVERS.md).
 
 `itchat` is the wxpy/itchat stack of drivers/itchat, still driven by the listener's own login loop
-(wechat/listener.py), which reaches the driver's public names as `driver_factory.itchat.<name>`; every other name
-builds a seam driver (drivers.interface.Driver) that the seam listener (wechat/driver_listener.py) logs in and polls.
+(wechat/bot/listener.py), which reaches the driver's public names as `driver_factory.itchat.<name>`; every other
+name builds a seam driver (drivers.interface.Driver) that the seam listener (wechat/bot/driver_listener.py) logs in
+and polls.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def build_driver(config: Mapping[str, Any]) -> Driver:
 def seam_driver(connection: Any) -> Driver:
     """The seam driver of the live connection: a seam driver itself, or the ItchatDriver over the listener's wxpy
     Bot (one per Bot). Commands and the sync work on this, whichever driver runs."""
-    from wechat.seam import is_driver
+    from wechat.bot.seam import is_driver
 
     return connection if is_driver(connection) else itchat.driver_for(connection)
 
@@ -80,7 +81,7 @@ def capability_names(capabilities: Capability) -> str:
 
 
 def login_fields(name: str, capabilities: Capability, id_stability: IdStability) -> dict[str, str]:
-    """What the login record says about the connection (wechat/state.py; the API and the dashboard read it)."""
+    """What the login record says about the connection (wechat/bot/state.py; the API and the dashboard read it)."""
     return {"driver": name, "capabilities": capability_names(capabilities), "id_stability": id_stability.value}
 
 

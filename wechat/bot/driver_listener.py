@@ -1,13 +1,13 @@
 """The listener on a seam driver (drivers.interface.Driver): same lease, fencing, heartbeat, queue and endings as
-wechat/listener.py, but the login and the events go through the seam instead of wxpy's threads.
+wechat/bot/listener.py, but the login and the events go through the seam instead of wxpy's threads.
 
 - login: the gateway may still hold the session (`login_state` is logged in at once); else a QR code from
   `login_qr` is drawn into the PNG the dashboard shows (stored where the itchat path's QR callback stores it),
   then `login_state` is polled every second (scanned, logged in, expired → a new code; "new QR code" from the
-  dashboard → a new code). Every write carries the lease generation (wechat/state.py + wechat/fence.py).
-- serving: a receiver thread polls `poll_events` and spools every event in Redis at once (wechat/event_spool.py:
+  dashboard → a new code). Every write carries the lease generation (wechat/bot/state.py + wechat/bot/fence.py).
+- serving: a receiver thread polls `poll_events` and spools every event in Redis at once (wechat/bot/event_spool.py:
   a gateway never sends a pushed message again, so nothing may wait in memory); this task's loop takes up to 200
-  spooled events as one dispatcher batch (wechat/dispatch.py: the archive commits before anything reacts) and
+  spooled events as one dispatcher batch (wechat/bot/dispatch.py: the archive commits before anything reacts) and
   removes them only after the batch. A LogoutEvent (or NotLoggedIn) ends the session, after what came before it,
   like a phone logout on the itchat path. The driver's name and capabilities are part of the
   login record, so the API and the dashboard know what to grey out.
@@ -25,13 +25,13 @@ from collections.abc import Callable
 
 from drivers.interface import Driver
 from drivers.types import DriverError, LoginState, LoginStateEvent, LogoutEvent, NotLoggedIn
-from wechat import runtime
-from wechat.dispatch import BotContext, dispatch, end_batch, load_handlers
-from wechat.driver_factory import DriverConfigError, login_fields
-from wechat.event_spool import EventSpool
-from wechat.listener import Listener
-from wechat.seam import directory_of
-from wechat.session_end import session_end_message
+from wechat.bot import runtime
+from wechat.bot.dispatch import BotContext, dispatch, end_batch, load_handlers
+from wechat.bot.driver_factory import DriverConfigError, login_fields
+from wechat.bot.event_spool import EventSpool
+from wechat.bot.listener import Listener
+from wechat.bot.seam import directory_of
+from wechat.bot.session_end import session_end_message
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class DriverListener(Listener):
         return reason
 
     def _receive(self, driver: Driver, spool: EventSpool) -> None:
-        """The receiver: poll the driver and spool every event at once (wechat/event_spool.py), so a worker that
+        """The receiver: poll the driver and spool every event at once (wechat/bot/event_spool.py), so a worker that
         dies keeps nothing in memory the gateway will not send again. A logout ends the session once the
         dispatcher has handled everything spooled before it."""
         errors, held = 0, []
@@ -237,7 +237,7 @@ class DriverListener(Listener):
 
     def _driver_logged_out(self, reason: str = "") -> str:
         """The gateway reports the session gone (kicked, logged out on the phone, expired): the same session-end
-        path as the itchat side's (wechat/session_end.py): the dashboard's notice, the webhook, a fresh QR."""
+        path as the itchat side's (wechat/bot/session_end.py): the dashboard's notice, the webhook, a fresh QR."""
         runtime.clear_bot(self.settings.account)
         login = self.state.recorded_login()
         logged_in_at = login.get("updated_at") if login.get("state") == "logged_in" else None

@@ -1,4 +1,4 @@
-"""Fenced writes: Redis applies a batch of writes only for the newest generation of a lease (wechat/lease.py).
+"""Fenced writes: Redis applies a batch of writes only for the newest generation of a lease (wechat/bot/lease.py).
 
 A listener that was replaced (a refresh, a lost lease, a killed task whose threads lived on) may still be running
 code that writes the login state, the QR image or the heartbeat. Every such write carries the writer's generation,

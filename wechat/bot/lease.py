@@ -1,7 +1,7 @@
 """A Redis lease: a lock with a TTL that its holder renews, so a crashed holder's lock expires by itself.
 
 Each successful acquire also hands out a generation (a fencing token) kept next to the lock, strictly larger than
-any before it: the holder passes it with every write that only the current holder may make (wechat/fence.py), so a
+any before it: the holder passes it with every write that only the current holder may make (wechat/bot/fence.py), so a
 holder that lost the lease, but does not know yet, cannot overwrite its successor.
 """
 

@@ -2,8 +2,8 @@
 
 Life of a listener (one Celery task):
 1. take the account's Redis lease (only one listener per account, cluster-wide) and with it a generation (a fencing
-   token, wechat/lease.py): every write of the login state, QR image, heartbeat and account identity carries it,
-   and Redis drops it once a newer listener holds the lease (wechat/fence.py); give up if another holds it;
+   token, wechat/bot/lease.py): every write of the login state, QR image, heartbeat and account identity carries it,
+   and Redis drops it once a newer listener holds the lease (wechat/bot/fence.py); give up if another holds it;
 2. consume the account's bot queue, so bot commands reach this process;
 3. log in (QR code → Redis + SSE, or at once from the saved session), then run until one of:
    logout (dashboard or phone), the bot's loop stopping, a stop request, worker shutdown, or the lease lost;
@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from libs.queues import bot_queue
-from wechat import runtime
-from wechat.driver_factory import itchat, itchat_login_fields
-from wechat.session_end import session_end_message
-from wechat.state import BotState
+from wechat.bot import runtime
+from wechat.bot.driver_factory import itchat, itchat_login_fields
+from wechat.bot.session_end import session_end_message
+from wechat.bot.state import BotState
 
 logger = logging.getLogger(__name__)
 

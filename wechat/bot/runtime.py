@@ -2,7 +2,7 @@
 
 Bot commands run as Celery tasks in the process whose listener holds the account (routed to the account's queue,
 which only that process consumes), and find the account's live bot here. Nothing else in the process should hold
-a reference to a bot. A worker may run several accounts (wechat/placer.py): every slot is keyed by account;
+a reference to a bot. A worker may run several accounts (wechat/workers/placer.py): every slot is keyed by account;
 `account=None` means the process's default account (WECHAT_ACCOUNT, set when the worker starts).
 """
 
@@ -45,7 +45,7 @@ def clear_bot(account: str | None = None) -> None:
 
 def current_bot(account: str | None = None) -> Any:
     bot = _bots.get(_name(account))
-    # A seam driver (wechat/driver_listener.py) is set only while logged in; a wxpy Bot says so itself.
+    # A seam driver (wechat/bot/driver_listener.py) is set only while logged in; a wxpy Bot says so itself.
     if bot is None or not getattr(bot, "alive", True):
         raise BotNotReady("WeChat is not logged in")
     return bot

@@ -1,8 +1,8 @@
 """The product's side of the driver seam: telling a seam driver from the wxpy bot, and naming chats by id.
 
-The listener hands the itchat driver a wxpy Bot and the dispatcher wraps it (wechat/dispatch.py); a few places
+The listener hands the itchat driver a wxpy Bot and the dispatcher wraps it (wechat/bot/dispatch.py); a few places
 that may still hold the Bot ask `is_driver` here, in one way. Commands and the sync take the
-driver (wechat/driver_factory.seam_driver).
+driver (wechat/bot/driver_factory.seam_driver).
 """
 
 from __future__ import annotations

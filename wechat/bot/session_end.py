@@ -1,7 +1,7 @@
 """A WeChat session that ended by itself: tell the operator (dashboard, optional webhook); a fresh QR follows.
 
 Real web sessions end on their own after a day or three (synccheck retcode 1100), or when the phone logs the web
-client out. The listener then shows a new QR code at once (wechat/listener.py); this module says what happened, in
+client out. The listener then shows a new QR code at once (wechat/bot/listener.py); this module says what happened, in
 words for the dashboard, and posts it to SESSION_END_WEBHOOK_URL when one is set. That URL is an operator's choice
 and goes through libs/netguard.py like every configured outgoing fetch. Plain functions, independent of the driver.
 """

@@ -7,7 +7,8 @@ import logging
 
 from celery.signals import worker_ready, worker_shutting_down
 
-from wechat import placer, runtime
+from wechat.bot import runtime
+from wechat.workers import placer
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +28,9 @@ def start_listener(sender=None, **kwargs) -> None:
 
     with flask_app.app_context():
         # The default account at once, as a single-account installation always did; on this worker itself, so that
-        # if it dies before starting it, placement knows the launch is void (wechat/placer.py).
+        # if it dies before starting it, placement knows the launch is void (wechat/workers/placer.py).
         launch_listener(flask_app, worker=sender.hostname)
-    # Every account (the default one included) from now on: placement over the live workers (wechat/placer.py).
+    # Every account (the default one included) from now on: placement over the live workers (wechat/workers/placer.py).
     placer.start(flask_app, sender.hostname)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from drivers.interface import Driver
 from drivers.types import Contact
 from libs.emoji_markup import normalize_emoji
-from wechat.seam import directory_of
+from wechat.bot.seam import directory_of
 
 CONTACT_FIELDS = ("nick_name", "remark_name", "sex", "province", "city", "signature")
 

@@ -4,7 +4,7 @@ Keys are per account slot (`WECHAT_ACCOUNT`, "default"), since before the scan n
 will be. Every change of login or listener state is also published as an SSE event.
 
 One writer at a time: the login state, QR image, heartbeat and account identity are written only by the listener
-holding the lease, with its generation (wechat/fence.py), and read back through the lease (`derive_login`), so a
+holding the lease, with its generation (wechat/bot/fence.py), and read back through the lease (`derive_login`), so a
 replaced listener can neither overwrite its successor nor be believed after it died.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import redis
 
-from wechat.fence import FencedWrite
-from wechat.lease import Lease
+from wechat.bot.fence import FencedWrite
+from wechat.bot.lease import Lease
 
 # `no_listener`: nobody holds the lease. Read so whenever it is free; written (with the reason) by a listener giving
 # the lease up and by the watchdog after a listener died, so the SSE `login` event says it too.

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from wechat.bot.dispatch import BotContext, install_dispatcher
+from wechat.bot.driver_factory import build_driver, itchat, uses_seam
+from wechat.bot.listener import Listener, ListenerSettings
 from wechat.control import bot_state, celery_app, enqueue_send_job, launch_listener, send_to_bot
-from wechat.dispatch import BotContext, install_dispatcher
-from wechat.driver_factory import build_driver, itchat, uses_seam
-from wechat.listener import Listener, ListenerSettings
-from wechat.slots import account_config, default_slot
+from wechat.workers.slots import account_config, default_slot
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,8 @@ def session_files(app: Flask, account: str | None = None) -> itchat.SessionFiles
 
 
 def build_listener(task_id: str, hostname: str, app: Flask | None = None, account: str | None = None) -> Listener:
-    """The listener of `account` (a slot, wechat/slots.py; the default one when not given), on its own driver."""
+    """The listener of `account` (a slot, wechat/workers/slots.py; the default one when not given), on its own
+    driver."""
     app = app or current_app._get_current_object()
     account = account or default_slot(app)
     with app.app_context():
@@ -42,7 +43,7 @@ def build_listener(task_id: str, hostname: str, app: Flask | None = None, accoun
         launch_listener(app, force=True, account=account, worker=hostname)
 
     if uses_seam(config):
-        from wechat.driver_listener import DriverListener
+        from wechat.bot.driver_listener import DriverListener
 
         return DriverListener(state, files, settings, task_id, hostname, relaunch=relaunch,
                               on_ready=lambda driver: after_login(app, account, driver),
@@ -74,8 +75,8 @@ def after_login(app: Flask, account: str | None = None, bot=None) -> None:
 
 def bind_login(app: Flask, account: str, bot) -> None:
     from extensions import db
-    from wechat.seam import directory_of, is_driver
-    from wechat.slots import bind_slot
+    from wechat.bot.seam import directory_of, is_driver
+    from wechat.workers.slots import bind_slot
 
     if is_driver(bot):
         me = directory_of(bot).me()
@@ -95,7 +96,7 @@ def resume_send_jobs(app: Flask, account: str | None = None) -> int:
     """After a login, send every unfinished job of this account again (a per-job lease keeps a job from running
     twice). Jobs of no account belong to the default one."""
     from wechat.sending.jobs import unfinished_job_ids
-    from wechat.slots import slot_of_account
+    from wechat.workers.slots import slot_of_account
 
     account = account or default_slot(app)
     with app.app_context():

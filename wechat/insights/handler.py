@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from drivers.types import GroupNoteEvent
 from extensions import db
-from wechat.dispatch import BotContext, message_handler
+from wechat.bot.dispatch import BotContext, message_handler
 from wechat.insights.events import note_changes, record_changes
 from wechat.insights.notes import membership_changes
 

@@ -1,7 +1,7 @@
 """The message archive: every message the bot sees is stored once (by WeChat MsgId), media saved to disk.
 
 Runs first among the message handlers, in the bot's process. It collects the messages of a webwxsync batch and
-stores them when the batch ends (wechat/dispatch.py calls `flush_archive`): one query for the MsgIds already
+stores them when the batch ends (wechat/bot/dispatch.py calls `flush_archive`): one query for the MsgIds already
 stored, the media of the new ones, then one multi-row INSERT that also skips any MsgId stored meanwhile, and ONE
 commit — instead of a query, an INSERT and a commit per message. The dispatcher reports the messages handled only
 after that commit, which is what lets the session checkpoint move the SyncKey past them (drivers/itchat/checkpoint.py).
@@ -22,7 +22,7 @@ from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
 from libs.uploads import sanitize_name
 from models.message import Message
-from wechat.dispatch import BotContext, MustNotLose, message_handler
+from wechat.bot.dispatch import BotContext, MustNotLose, message_handler
 from wechat.messages.insert import insert_new
 from wechat.messages.media import (
     MEDIA_NOT_FETCHED,

@@ -55,8 +55,8 @@ class MediaGate:
 
     @classmethod
     def for_context(cls, ctx: Any) -> MediaGate:
-        """From a dispatcher context (wechat/dispatch.py BotContext): the app's settings and its Redis state."""
-        from wechat.seam import is_driver
+        """From a dispatcher context (wechat/bot/dispatch.py BotContext): the app's settings and its Redis state."""
+        from wechat.bot.seam import is_driver
 
         return cls(MediaLimits.from_config(ctx.app.config), DailyBudget(ctx.state.client, ctx.state.key("media")),
                    driver=ctx.bot if is_driver(ctx.bot) else None)

@@ -7,7 +7,7 @@ import threading
 from redis.client import Pipeline
 
 from libs.events import publish, publish_many
-from wechat.state import BotState
+from wechat.bot.state import BotState
 
 THROTTLE_MS = 1000
 

@@ -19,7 +19,7 @@ from flask import has_app_context
 
 from libs.emoji_markup import normalize_emoji
 from libs.events import publish_many
-from wechat.driver_factory import itchat
+from wechat.bot.driver_factory import itchat
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class _UploadCopy:
 
 
 def sent_record(me, chat, kind: str, payload: Any, msg_id: str, now: datetime) -> dict[str, Any]:
-    """The archive record of one part WeChat accepted (`me`: the driver's SelfInfo, `chat`: a wechat.seam ChatName)."""
+    """The archive record of one part WeChat accepted (`me`: the driver's SelfInfo, `chat`: a wechat.bot.seam
+    ChatName)."""
     upload = kind != "text"
     return {"msg_id": str(msg_id), "type": UPLOAD_TYPES.get(payload.kind, "attachment") if upload else "text",
             "chat_kind": chat.kind, "chat_puid": chat.id, "chat_name": normalize_emoji(chat.name or "")[:255],
@@ -53,7 +54,7 @@ def sent_record(me, chat, kind: str, payload: Any, msg_id: str, now: datetime) -
 
 def archive_sent(directory, chat, sent: list[tuple[str, Any, str]]) -> None:
     """Store and announce the parts in `sent` ((kind, payload, the driver's msg_id) each; a part without an id is
-    not stored). `directory` names the bot (`me()`, wechat/seam.py), `chat` is where it went. Never raises: the
+    not stored). `directory` names the bot (`me()`, wechat/bot/seam.py), `chat` is where it went. Never raises: the
     message is out, and a failure to archive it must not turn the send into a failed (and retried) one."""
     if not sent or not has_app_context():
         return

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from redis.client import Pipeline
 
+from wechat.bot.state import BotState
 from wechat.messages.notifications import publish_unread
-from wechat.state import BotState
 
 # KEYS: the hash, the global counter. ARGV: the chat. Returns the chat's count before (0 when it had none).
 _MARK_READ = """

@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Flask, g
 
+from wechat.bot.state import BotState
 from wechat.plugins.spec import PluginSpec
-from wechat.state import BotState
 
 
 @dataclass

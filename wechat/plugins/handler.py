@@ -9,7 +9,7 @@ from typing import Any
 from drivers.types import MessageEvent
 from wechat.automation import settings as automation_settings
 from wechat.automation.invites import keyword_in_message, keyword_in_request
-from wechat.dispatch import BotContext, message_handler, on_batch_start
+from wechat.bot.dispatch import BotContext, message_handler, on_batch_start
 from wechat.plugins import registry
 from wechat.plugins.api import PluginCall
 from wechat.plugins.matcher import MessageView, select_plugins

@@ -87,7 +87,7 @@ class SeamMessage:
 
 
 def seam_message(event: MessageEvent, directory) -> SeamMessage:
-    """Build the plugin's message from a seam event and the driver's directory (wechat/seam.py)."""
+    """Build the plugin's message from a seam event and the driver's directory (wechat/bot/seam.py)."""
     chat_name = directory.chat(event.chat_id, event.is_group)
     me = directory.me()
     member = None

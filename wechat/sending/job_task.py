@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from libs import metrics
 from libs.uploads import resolve_upload, upload_root
-from wechat import control, runtime
-from wechat.bot_commands import CommandError, commands_for
+from wechat import control
+from wechat.bot import runtime
+from wechat.bot.command_runner import CommandError, commands_for
 from wechat.sending.jobs import JobRunner
 from wechat.sending.lane import SendLane
 from wechat.sending.pacing import Pacer

@@ -22,9 +22,9 @@ from libs.events import publish
 from libs.validation import column_length
 from models.send_job import SendJob, SendJobItem
 from models.types import utcnow
-from wechat.bot_commands import CommandError
-from wechat.driver_factory import itchat
-from wechat.runtime import BotNotReady
+from wechat.bot.command_runner import CommandError
+from wechat.bot.driver_factory import itchat
+from wechat.bot.runtime import BotNotReady
 from wechat.sending.lane import SendLane
 from wechat.sending.pacing import Pacer
 

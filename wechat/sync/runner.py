@@ -15,11 +15,11 @@ from drivers.types import Capability
 from libs import metrics
 from libs.events import publish
 from libs.netguard import current_policy
-from wechat import seam_snapshot
-from wechat.driver_factory import avatar_origin, seam_driver
-from wechat.lease import Lease
-from wechat.seam import is_driver
-from wechat.state import BotState
+from wechat.bot import snapshot as seam_snapshot
+from wechat.bot.driver_factory import avatar_origin, seam_driver
+from wechat.bot.lease import Lease
+from wechat.bot.seam import is_driver
+from wechat.bot.state import BotState
 from wechat.sync import store as sync
 from wechat.sync.avatars import fetch_avatars, fetch_url_avatars
 

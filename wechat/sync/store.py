@@ -17,8 +17,8 @@ from sqlalchemy import delete, exists, insert, select, update
 from extensions import db
 from models.types import utcnow
 from models.wechat import Contact, Group, Membership
+from wechat.bot.snapshot import CONTACT_FIELDS
 from wechat.insights.events import record_sync_changes
-from wechat.seam_snapshot import CONTACT_FIELDS
 from wechat.sync.diff import Diff, diff_rows
 
 logger = logging.getLogger(__name__)

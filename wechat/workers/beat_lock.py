@@ -2,7 +2,7 @@
 
 Every beat process (a `beat` service per machine, or `celery worker -B`) runs this scheduler; the one holding the
 lease `wx:beat:lock` ticks as usual and renews it at every tick, the others stand by and try to take it every few
-seconds. A beat that dies stops renewing: within LOCK_TTL another one takes over. The lease is wechat/lease.py's
+seconds. A beat that dies stops renewing: within LOCK_TTL another one takes over. The lease is wechat/bot/lease.py's
 (compare-and-renew, compare-and-release), so a beat that stalled past the TTL cannot renew its successor's lock.
 """
 
@@ -16,7 +16,7 @@ import uuid
 import redis
 from celery.beat import PersistentScheduler
 
-from wechat.lease import Lease
+from wechat.bot.lease import Lease
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Which accounts a worker runs: a plain function over what Redis says (no I/O here; wechat/placer.py feeds it).
+"""Which accounts a worker runs: a plain function over what Redis says (no I/O here; wechat/workers/placer.py feeds it).
 
 Inputs: the accounts that should run (not paused), the live workers (their heartbeats, each with its cap) and who
 holds which account's lease. Output for one worker: the free accounts it should try to take, and the accounts it

@@ -1,7 +1,7 @@
-"""The worker's placement loop: applies wechat/placement.py every PLACEMENT_INTERVAL seconds.
+"""The worker's placement loop: applies wechat/workers/placement.py every PLACEMENT_INTERVAL seconds.
 
 Each tick it (1) writes this worker's heartbeat and cap into one Redis hash (`wx:workers`), (2) reads the accounts
-that should run (wechat/slots.py), who holds their leases (the listener record of the lease's holder names its
+that should run (wechat/workers/slots.py), who holds their leases (the listener record of the lease's holder names its
 worker) and the live workers, then (3) launches listeners for the free accounts it should take, on itself (Celery's
 worker_direct queue, libs/queues.py), and asks its own listeners of the accounts it should hand over to stop
 (reason `handover`: no logout, the session is kept, the lease is given up; another worker takes the account on its
@@ -20,9 +20,9 @@ from collections.abc import Mapping
 import redis
 from flask import Flask
 
-from wechat import runtime
-from wechat.placement import Decision, place
-from wechat.state import BotState
+from wechat.bot import runtime
+from wechat.bot.state import BotState
+from wechat.workers.placement import Decision, place
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class Placer:
             pass
 
     def tick(self) -> Decision:
-        from wechat.slots import running_slots
+        from wechat.workers.slots import running_slots
 
         now = time.time()
         self.client.hset(WORKERS_KEY, self.hostname, json.dumps({"at": now, "cap": self.cap}))

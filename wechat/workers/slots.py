@@ -1,7 +1,7 @@
 """Which WeChat accounts run, and how each one connects: the configured default plus the accounts table.
 
 An account's *slot* names everything of it that exists before anyone scans a QR code: its Redis keys
-(`wx:<slot>:*`, wechat/state.py), its bot queue (`wechat.<slot>`, libs/queues.py), its session files and its
+(`wx:<slot>:*`, wechat/bot/state.py), its bot queue (`wechat.<slot>`, libs/queues.py), its session files and its
 listener. The default slot is `WECHAT_ACCOUNT` ("default") with the installation's own driver settings, so a
 single-account installation needs no row; further accounts are rows of `accounts` with a slot (added with
 `flask accounts add`), each with its driver and the driver's settings. Until its first login such a row holds a
@@ -85,7 +85,7 @@ def account_config(slot: str, app: Flask | None = None) -> dict[str, Any]:
 
 def add_account(slot: str, driver: str | None = None, settings: dict[str, str] | None = None) -> Account:
     """A new account row for `slot` (the caller commits). Unknown settings are refused, never stored."""
-    from wechat.driver_factory import DRIVERS
+    from wechat.bot.driver_factory import DRIVERS
 
     check_slot(slot)
     if driver is not None and driver not in DRIVERS:
