@@ -100,7 +100,7 @@ def test_the_rule_catches_violations(tmp_path):
     (tmp_path / "drivers" / "other.py").write_text("from drivers.padpro.client import GatewayClient\n")
     for module in ("client", "ws", "shapes"):
         (tmp_path / "drivers" / "padpro" / f"{module}.py").write_text("")
-    (tmp_path / "wechat").mkdir()
+    (tmp_path / "wechat" / "bot").mkdir(parents=True)
     (tmp_path / "wechat" / "bot" / "listener.py").write_text(
         "from drivers.padpro.ws import WsConnection\nfrom drivers.padpro import PadProDriver\n"
         "from drivers.types import MessageEvent\n")
