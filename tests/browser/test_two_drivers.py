@@ -15,6 +15,7 @@ import uuid
 
 import pytest
 from playwright.sync_api import expect
+from prometheus_client.parser import text_string_to_metric_families
 
 from extensions import db
 from models.admin import AccountGrant, AdminUser
@@ -195,3 +196,34 @@ def test_an_operator_of_a_gets_403_on_b_for_every_route(browser, live, two, oper
     assert json_routes and all(code == "role" for *_, code in json_routes), json_routes
     assert own[0] == 200 and set(A["friends"]) <= set(own[1]) and not set(B["friends"]) & set(own[1]), own
     assert not [p for p in problems if "page error" in p or "Content Security" in p], problems
+
+
+def test_metrics_have_each_accounts_own_series(live, two):
+    """/metrics (the scraper's bearer token) labels each account's series by its slot: both logged in, and the
+    archive's counter of each account equals that account's archived messages (counted by the message loop of
+    that account's driver)."""
+    app, accounts = live.stack.app, two["accounts"]
+    slots = {"default": two["a"], two["slot"]: two["b"]}
+    for slot, side in (("default", A), (two["slot"], B)):
+        accounts.control(slot, "messages", {"from": side["friends"][1], "type": "text", "content": "metrics " + slot})
+
+    def series() -> dict[str, dict[str, float]]:
+        text = live.stack.api("GET", "/metrics").get_data(as_text=True)
+        found: dict[str, dict[str, float]] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if "account" in sample.labels:
+                    found.setdefault(sample.name, {})[sample.labels["account"]] = sample.value
+        return found
+
+    def counted() -> dict | None:
+        found = series()
+        stored = {slot: float(len(stored_texts(app, account_id))) for slot, account_id in slots.items()}
+        done = all(f"metrics {slot}" in stored_texts(app, account_id) for slot, account_id in slots.items())
+        return found if done and found.get("wechat_admin_account_messages_stored_total") == stored else None
+
+    found = wait_for(counted, 30, interval=0.5, what=f"per-account stored counters ({series()})")
+    assert found["wechat_admin_logged_in"] == {"default": 1.0, two["slot"]: 1.0}
+    assert found["wechat_admin_listener_up"] == {"default": 1.0, two["slot"]: 1.0}
+    assert set(found["wechat_admin_unread_messages"]) == set(slots)
+    assert not {A["nick"], B["nick"]} & {account for values in found.values() for account in values}
