@@ -155,6 +155,7 @@ class AccountReaders:
     bot_state: Callable[[str], Any]  # a slot's BotState (wechat/state.py)
     unread: Callable[[Any], int]  # unread messages of a BotState (wechat/messages/notifications.unread)
     failed_jobs: Callable[[], Mapping[str, int]]  # slot → send jobs that failed (a database read)
+    login_states: tuple[str, ...] = ()  # every login state there is (wechat/state.LOGIN_STATES)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ class AccountFigures:
 
     listener_up: int
     logged_in: int
+    login_state: str
     heartbeat_age: float
     listener_starts: int
     consecutive_errors: int
@@ -192,8 +194,8 @@ class RedisCollector:
         healthy = age is not None and age < 3 * self.app.config["LISTENER_HEARTBEAT"]
         return AccountFigures(
             listener_up=int(healthy and listener.get("status") == "running"),
-            logged_in=int(login["state"] == "logged_in"), heartbeat_age=math.nan if age is None else age,
-            listener_starts=int(listener.get("starts", 0)),
+            logged_in=int(login["state"] == "logged_in"), login_state=login["state"],
+            heartbeat_age=math.nan if age is None else age, listener_starts=int(listener.get("starts", 0)),
             consecutive_errors=state.wechat_health()["consecutive_errors"], unread=self.readers.unread(state))
 
     def collect(self) -> Iterator:
@@ -231,6 +233,13 @@ class RedisCollector:
         for slot, figure in figures.items():
             starts.add_metric([slot], figure.listener_starts)
         yield starts
+        # A state set: 1 for the state each account is in, 0 for the others (label values from our own list only).
+        login_state = GaugeMetricFamily(f"{PREFIX}_login_state", "1 for the login state the account is in",
+                                        labels=["account", "state"])
+        for slot, figure in figures.items():
+            for state in self.readers.login_states:
+                login_state.add_metric([slot, state], int(figure.login_state == state))
+        yield login_state
         yield from self._failed_jobs(slots)
         length = GaugeMetricFamily(f"{PREFIX}_queue_length", "tasks waiting in a Celery queue", labels=["queue"])
         for name, value in queues.items():

@@ -16,6 +16,7 @@ from wechat.control import bot_state
 from wechat.messages.notifications import unread
 from wechat.sending.figures import failed_jobs_per_slot
 from wechat.slots import default_slot, running_slots
+from wechat.state import LOGIN_STATES
 
 bp = Blueprint("metrics", __name__)
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def account_readers(app: Flask) -> AccountReaders:
             return [default_slot(app)]
 
     return AccountReaders(slots=slots, bot_state=lambda slot: bot_state(app, account=slot), unread=unread,
-                          failed_jobs=lambda: failed_jobs_per_slot(app))
+                          failed_jobs=lambda: failed_jobs_per_slot(app), login_states=LOGIN_STATES)
 
 
 @bp.get("/metrics")

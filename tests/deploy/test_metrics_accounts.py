@@ -17,6 +17,7 @@ from wechat.batch import Batch
 from wechat.control import bot_state
 from wechat.messages.notifications import queue_arrived
 from wechat.slots import SLOT, add_account
+from wechat.state import LOGIN_STATES
 
 HOSTILE_NICK = 'evil"} 1\nwechat_admin_logged_in{account="forged"} 1\n\\'
 DEFAULT, SECOND = (("account", "default"),), (("account", "second"),)
@@ -76,9 +77,14 @@ def test_every_running_account_has_its_own_series(client, api_token, two_account
     text = response.get_data(as_text=True)
     samples = scrape(client, headers={"Authorization": f"Bearer {api_token}"})
 
-    accounts = {labels for family in samples.values() for labels in family if labels and labels[0][0] == "account"}
-    assert accounts == {DEFAULT, SECOND}, accounts  # not the paused slot, not "gone", nothing forged
+    accounts = {dict(labels)["account"] for family in samples.values() for labels in family
+                if "account" in dict(labels)}
+    assert accounts == {"default", "second"}, accounts  # not the paused slot, not "gone", nothing forged
     assert samples["wechat_admin_logged_in"] == {DEFAULT: 1, SECOND: 0}
+    states = samples["wechat_admin_login_state"]
+    assert {labels for labels, value in states.items() if value == 1} == {
+        (("account", "default"), ("state", "logged_in")), (("account", "second"), ("state", "no_listener"))}
+    assert len(states) == 2 * len(LOGIN_STATES)  # a state set: every state of every account, 0 or 1
     assert samples["wechat_admin_listener_up"] == {DEFAULT: 1, SECOND: 0}
     assert samples["wechat_admin_listener_starts_total"] == {DEFAULT: 1, SECOND: 0}
     assert samples["wechat_admin_wechat_consecutive_errors"] == {DEFAULT: 2, SECOND: 0}
