@@ -114,10 +114,18 @@ def reset_backoff() -> None:
 
 
 def queue_length(client: redis.Redis, queue: str) -> int:
+    return queue_lengths(client, [queue])[queue]
+
+
+def queue_lengths(client: redis.Redis, queues: list[str]) -> dict[str, int]:
+    """Tasks waiting in each queue (every priority), in one round trip however many accounts have a queue."""
     pipe = client.pipeline(transaction=False)
-    for suffix in PRIORITY_SUFFIXES:
-        pipe.llen(queue + suffix)
-    return sum(pipe.execute())
+    for queue in queues:
+        for suffix in PRIORITY_SUFFIXES:
+            pipe.llen(queue + suffix)
+    lengths = pipe.execute()
+    step = len(PRIORITY_SUFFIXES)
+    return {queue: sum(lengths[i * step:(i + 1) * step]) for i, queue in enumerate(queues)}
 
 
 def _decoded(raw: dict) -> dict[str, str]:
@@ -209,7 +217,7 @@ class RedisCollector:
             durations = _decoded(client.hgetall(DURATIONS_KEY))
             per_account = _decoded(client.hgetall(ACCOUNT_COUNTERS_KEY))
             figures = {slot: self._figures(self.readers.bot_state(slot)) for slot in slots}
-            queues = {name: queue_length(client, name) for name in ("celery", *map(bot_queue, slots))}
+            queues = queue_lengths(client, ["celery", *map(bot_queue, slots)])
         except redis.RedisError:
             logger.warning("metrics scrape: Redis unavailable", exc_info=True)
             up.add_metric([], 0)
