@@ -26,6 +26,7 @@ from tests.fixtures.processes import wait_for
 from tests.fixtures.routes import concrete_url, guarded_routes
 from tests.fixtures.sandbox import DEFAULT_WORLD
 from tests.fixtures.sandbox_accounts import SandboxAccounts
+from wechat.slots import PLACEHOLDER
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +71,7 @@ def two(live):
     def ids():
         with app.app_context():
             rows = {(row.slot, row.id) for row in db.session.execute(db.select(Account)).scalars()
-                    if not row.puid.startswith("slot:")}
+                    if not row.puid.startswith(PLACEHOLDER)}
             db.session.rollback()
         by_slot = dict(rows)
         return by_slot if len(rows) == 2 and None in by_slot and slot in by_slot else None
@@ -134,7 +135,10 @@ def test_a_message_into_each_world_shows_in_its_own_account_only(web, live, two)
     expect(page.locator("#messages .message", has_text=A["message"])).to_be_visible(timeout=30000)
     wait_for(lambda: B["message"] in stored_texts(app, two["b"]), 30, what="B's message archived under B")
     assert B["message"] not in stored_texts(app, two["a"]) and A["message"] not in stored_texts(app, two["b"])
-    page.wait_for_timeout(500)  # B's live event, had the stream let it through, would be on the page by now
+    # A marker sent to A after B's message was archived (and so published): once it shows, B's event would have
+    # shown before it, had A's stream let it through.
+    accounts.control("default", "messages", {"from": A["friends"][1], "type": "text", "content": "甲号的标记"})
+    expect(page.locator("#messages .message", has_text="甲号的标记")).to_be_visible(timeout=30000)
     shows_only(page, "#messages", [A["message"]], [B["message"]])
     page.reload()  # and the list fetched again
     shows_only(page, "#messages", [A["message"]], [B["message"]])
