@@ -6,14 +6,11 @@ there without the same decision here fails this test.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from libs.auth import PUBLIC_ENDPOINTS
 from libs.sse import get_hub
 from tests.accounts.conftest import World
-from tests.test_auth import concrete_url as sample_url
+from tests.fixtures.routes import concrete_url, guarded_routes
 
 # Only an owner: admins and grants, the installation-wide plugin configuration, a new WeChat login, metrics.
 OWNER_ONLY = {
@@ -31,15 +28,6 @@ SELF_SERVICE = {
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def concrete_url(rule) -> str:
-    """A URL the rule really matches: `<any(contacts, groups):kind>` takes its first choice (a "1" there would
-    match no route, and a 404 before routing proves nothing about the guard)."""
-    url = rule.rule
-    for choices, name in re.findall(r"<any\(([^)]*)\):(\w+)>", url):
-        url = url.replace(f"<any({choices}):{name}>", choices.split(",")[0].strip())
-    return sample_url(type(rule)(url, endpoint=rule.endpoint)) if "<" in url else url
-
-
 def expected_refusal(role: str, on_a: bool, endpoint: str, method: str) -> bool:
     """Whether `role` (operator/viewer of A, owner, or a member with no grant) is refused on A or on B."""
     if role == "owner":
@@ -53,20 +41,12 @@ def expected_refusal(role: str, on_a: bool, endpoint: str, method: str) -> bool:
     return role == "viewer" and method in WRITES
 
 
-def _routes(app):
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_ENDPOINTS:
-            continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield rule, method
-
-
 @pytest.mark.parametrize("role", ["owner", "operator", "viewer", "none"])
 def test_every_route_with_every_role_on_both_accounts(app, client, world: World, role):
     hub = get_hub(app.config["REDIS_URL"])
     checked = refused_count = 0
     try:
-        for rule, method in _routes(app):
+        for rule, method in guarded_routes(app):
             for account, on_a in ((world.a, True), (world.b, False)):
                 url = concrete_url(rule)
                 adapter = app.url_map.bind("localhost")

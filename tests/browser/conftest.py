@@ -100,9 +100,10 @@ def live(request, sandbox_server: SandboxServer, migrated_db, redis_server, tmp_
     """A stack with one worker and the web app on a real server; the WeChat login is left to the tests.
 
     Its driver is itchat unless a module asks for another: `pytest.mark.parametrize("live", ["padpro"],
-    indirect=True)` (the sandbox serves both faces; tests/runtime/conftest.py DRIVERS)."""
+    indirect=True)` (the sandbox serves both faces; tests/runtime/conftest.py DRIVERS). A module may set
+    `SANDBOX_WORLD` (the root account's world instead of WORLD) and `WORKER_ENV` (more settings for the worker)."""
     driver = getattr(request, "param", "itchat")
-    sandbox_server.reset(**WORLD)
+    sandbox_server.reset(**getattr(request.module, "SANDBOX_WORLD", WORLD))
     redis_server.client().flushall()
     folder = tmp_path_factory.mktemp("browser-stack")
     db_path = folder / "stack.db"
@@ -125,7 +126,7 @@ def live(request, sandbox_server: SandboxServer, migrated_db, redis_server, tmp_
         db.session.add_all([admin, token])
         db.session.commit()
     stack = Stack(app=app, sandbox=sandbox_server, env=env, folder=folder, token=clear)
-    stack.start_worker()
+    stack.start_worker(**getattr(request.module, "WORKER_ENV", {}))
     try:
         with LiveServer(app) as server:
             wait_for(lambda: stack.client().get("/healthz").status_code == 200, 10, what="web app")

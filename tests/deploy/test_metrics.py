@@ -62,8 +62,9 @@ def test_counters_durations_and_gauges(client, api_token, app):
     assert samples["wechat_admin_sync_seconds_sum"][(("kind", "contacts"),)] == 2.0
     assert samples["wechat_admin_sync_seconds_last"][(("kind", "groups"),)] == 2.0
     assert samples["wechat_admin_queue_length"] == {(("queue", "celery"),): 2, (("queue", "wechat.default"),): 1}
-    assert samples["wechat_admin_listener_up"][()] == 0 and samples["wechat_admin_logged_in"][()] == 0
-    assert samples["wechat_admin_listener_starts_total"][()] == 0
+    default = (("account", "default"),)  # the default account's series (tests/deploy/test_metrics_accounts.py: many)
+    assert samples["wechat_admin_listener_up"][default] == 0 and samples["wechat_admin_logged_in"][default] == 0
+    assert samples["wechat_admin_listener_starts_total"][default] == 0
 
 
 def test_listener_gauges_follow_the_heartbeat(client, api_token, app):
@@ -74,9 +75,10 @@ def test_listener_gauges_follow_the_heartbeat(client, api_token, app):
     state.listener_started("task-1", "worker1@host")
     state.set_login("logged_in", nick_name="bot")
     samples = scrape(client, headers={"Authorization": f"Bearer {api_token}"})
-    assert samples["wechat_admin_listener_up"][()] == 1 and samples["wechat_admin_logged_in"][()] == 1
-    assert 0 <= samples["wechat_admin_listener_heartbeat_age_seconds"][()] < 5
-    assert samples["wechat_admin_listener_starts_total"][()] == 1
+    default = (("account", "default"),)
+    assert samples["wechat_admin_listener_up"][default] == 1 and samples["wechat_admin_logged_in"][default] == 1
+    assert 0 <= samples["wechat_admin_listener_heartbeat_age_seconds"][default] < 5
+    assert samples["wechat_admin_listener_starts_total"][default] == 1
 
 
 def test_a_counter_from_another_process_is_visible(client, api_token, app, tmp_path):

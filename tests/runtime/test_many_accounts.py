@@ -13,11 +13,8 @@ import uuid
 
 import pytest
 
-from extensions import db
 from tests.fixtures.processes import wait_for
-from wechat.bot.state import BotState
-from wechat.workers.placer import holder_of
-from wechat.workers.slots import add_account
+from tests.fixtures.sandbox_accounts import SandboxAccounts
 
 SMALL = {"friends": 4, "groups": 1, "members": 4, "mps": 0}
 PER_ROUND = 10
@@ -27,42 +24,8 @@ def figure(name: str, value) -> None:
     print(f"FIGURE {name} = {value}")
 
 
-class Accounts:
-    def __init__(self, stack, slots: list[str]) -> None:
-        self.stack, self.slots = stack, slots
-        self.client = stack.app.extensions["redis"]
-
-    def base(self, slot: str) -> str:
-        return self.stack.sandbox.base_url + ("" if slot == "default" else f"/a/{slot}")
-
-    def control(self, slot: str, path: str, body=None):
-        response = self.stack.sandbox.http.request("GET" if body is None else "POST",
-                                                   f"{self.base(slot)}/_sandbox/{path}", json=body, timeout=60)
-        response.raise_for_status()
-        return response.json()
-
-    def state(self, slot: str) -> str:
-        return BotState(self.client, slot).login()["state"]
-
-    def holders(self) -> dict[str, str | None]:
-        return {slot: holder_of(BotState(self.client, slot)) for slot in self.slots}
-
-    def all_logged_in(self) -> bool:
-        return all(self.state(slot) == "logged_in" for slot in self.slots)
-
-    def scan_until_logged_in(self, timeout: float) -> None:
-        """The phones scan whatever QR code their account shows (a handover may replace a code), until all are in."""
-        deadline = time.monotonic() + timeout
-        while not self.all_logged_in():
-            assert time.monotonic() < deadline, f"not all logged in: {self.states()} {self.holders()}"
-            for slot in self.slots:
-                if self.state(slot) == "waiting":
-                    self.stack.sandbox.http.post(f"{self.base(slot)}/_sandbox/scan", json={"confirm": True},
-                                                 timeout=30)
-            time.sleep(1)
-
-    def states(self) -> dict[str, str]:
-        return {slot: self.state(slot) for slot in self.slots}
+class Accounts(SandboxAccounts):
+    """The accounts of this test, and the messages of its rounds."""
 
     def inject(self, tag: str) -> None:
         for slot in self.slots:
@@ -94,22 +57,15 @@ def held_by(accounts: Accounts, worker_name: str) -> list[str]:
 @pytest.mark.parametrize("driver", ["padpro"])
 def test_accounts_spread_survive_a_sigkill_and_rebalance_to_a_new_worker(stack):
     stack.sandbox.reset(**SMALL)
-    slots = ["default"]
+    accounts = Accounts(stack, ["default"])
     for _ in range(2):
-        name = f"m{uuid.uuid4().hex[:8]}"
-        stack.sandbox.control("accounts", {"name": name, **SMALL})
-        with stack.app.app_context():
-            add_account(name, "padpro", {"base_url": f"{stack.sandbox.base_url}/a/{name}",
-                                         "key": "sandbox-gateway-key"})
-            db.session.commit()
-        slots.append(name)
-    accounts = Accounts(stack, slots)
+        accounts.add_padpro(f"m{uuid.uuid4().hex[:8]}", **SMALL)
     env = {"PLACEMENT_INTERVAL": "1", "WORKER_MAX_ACCOUNTS": "5"}
     for _ in range(3):
         stack.start_worker(**env)
     accounts.scan_until_logged_in(90)
     # Spread: nobody holds more than ceil(N/W)+1 (3 accounts, 3 workers: at most 2), every account is held.
-    share = math.ceil(len(slots) / 3)
+    share = math.ceil(len(accounts.slots) / 3)
     wait_for(lambda: all(accounts.holders().values()) and all(
         len(held_by(accounts, f"worker{i}")) <= share + 1 for i in range(3)), 60,
         what=f"a fair spread ({accounts.holders()})")
@@ -146,4 +102,4 @@ def test_accounts_spread_survive_a_sigkill_and_rebalance_to_a_new_worker(stack):
     stored = accounts.wait_stored(3 * PER_ROUND, 90)
     time.sleep(2)  # anything re-delivered late would show now
     stored = accounts.stored()
-    assert sorted(stored.values()) == [(3 * PER_ROUND, 3 * PER_ROUND)] * len(slots), (stored, stack.logs())
+    assert sorted(stored.values()) == [(3 * PER_ROUND, 3 * PER_ROUND)] * len(accounts.slots), (stored, stack.logs())

@@ -46,15 +46,16 @@ class Batch:
         """`queue(pipe)` adds commands to the batch's pipeline; `then(results)` gets their results."""
         self.commands.append((queue, then))
 
-    def send_redis(self, client: redis.Redis) -> None:
-        """Send everything queued in one round trip. A Redis failure is logged, never raised: it must not keep
-        messages that are already stored from being reported handled."""
+    def send_redis(self, client: redis.Redis, account: str | None = None) -> None:
+        """Send everything queued in one round trip (the counters also count for `account`, the bot's slot). A
+        Redis failure is logged, never raised: it must not keep messages that are already stored from being
+        reported handled."""
         counts, self.counts = self.counts, Counter()
         commands, self.commands = self.commands, []
         if not counts and not commands:
             return
         pipe = client.pipeline(transaction=False)
-        metrics.queue_counts(pipe, counts)
+        metrics.queue_counts(pipe, counts, account)
         spans = []
         for queue, then in commands:
             start = len(pipe)

@@ -177,7 +177,7 @@ def _flush(entry: Entry, ctx: BotContext) -> bool:
 
 def _send_redis(ctx: BotContext) -> None:
     if ctx.state is not None:
-        ctx.batch.send_redis(ctx.state.client)
+        ctx.batch.send_redis(ctx.state.client, ctx.state.account)
 
 
 def dispatch(msg: Any, ctx: BotContext, source: Any = None) -> None:

@@ -24,9 +24,10 @@ def check_upload(upload_id: str) -> str:
 def run_job(job_id: int, config, keep_alive: Callable[[], object]) -> str:
     def send(to: str, text: str, files: list[str], msg_ids: list[int]) -> None:
         keep_alive()
-        bot = runtime.current_bot(control.current_account())
+        account = control.current_account()
+        bot = runtime.current_bot(account)
         result = commands_for(bot)["send_message"](bot, to=to, text=text, files=files, msg_ids=msg_ids)
-        metrics.incr("sends_ok" if result.get("ok") else "sends_failed")
+        metrics.incr("sends_ok" if result.get("ok") else "sends_failed", account=account)
         if not result.get("ok"):
             raise CommandError(result.get("error", "wechat_error"), result.get("message", ""))
 
