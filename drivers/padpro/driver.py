@@ -80,7 +80,7 @@ class PadProDriver:
                 state, wxid = LoginState.EXPIRED, ""
             if state is LoginState.LOGGED_IN:
                 self._qr_pending = False
-                self.inbox.logged_in_as(wxid)
+                self.inbox.logged_in_as(wxid, fresh=True)
                 if not self.inbox.self_id:
                     self.self_info()
                 self.inbox.prime()
@@ -161,6 +161,14 @@ class PadProDriver:
         for event in events:
             self._learn_group(getattr(event, "group_id", "") or getattr(event, "chat_id", ""))
         return events
+
+    def resume_from(self, checkpoint: str | None) -> None:
+        """Optional seam member: sync first from the product's last acknowledged checkpoint (``inbox``)."""
+        self.inbox.resume_from(checkpoint)
+
+    def acknowledge(self) -> str | None:
+        """Optional seam member: everything ``poll_events`` returned is stored; the checkpoint to keep, or None."""
+        return self.inbox.acknowledge()
 
     def _learn_notified(self) -> None:
         """The phone's recent chats (type-51 status notify), taken from the inbox by the receiver or a listing."""

@@ -5,6 +5,14 @@ and asks ``GetLoginStatus`` whether the account is still in (a logout or kick be
 outage nothing). Every ``http_sync_interval`` seconds ``HttpSyncMsg`` runs as a safety net. Messages are
 deduplicated by their server id, so a message seen on both paths (or twice after a reconnect) comes once.
 
+Delivery checkpoint: the WebSocket and ``HttpSyncMsg`` hand each message out once, so a worker killed between
+reading a message and storing it would lose it. After a poll that handed anything out, the inbox syncs once more
+from its own sync key (``/other/GetRedisSyncMsg`` ``{"Key"}``, which reads without moving the push position and
+answers the next ``Key``): that key covers everything handed out so far. ``acknowledge()`` (called by the
+product once it has stored what ``poll`` returned) gives that key as the checkpoint to keep; ``resume_from`` on the
+next start syncs from it first, so what was read but never stored is read again (the product deduplicates by
+server id).
+
 An outage is reported, not hidden: while the gateway's HTTP API cannot be reached, or its WebSocket refuses
 ``WS_FAILURES_FOR_OUTAGE`` connections in a row, ``poll`` raises ``Unavailable`` (with the reason) whenever it has
 no events to hand over; the product shows WeChat as degraded and polls on, and the next connection that works
@@ -59,9 +67,17 @@ class Inbox:
         self.notified: list[str] = []  # chat ids from status notifies, for the driver to learn groups from
         self._pending: list[Event] = []  # events of the HTTP sync made right after a login (prime)
         self.outage: str | None = None  # why the gateway cannot be reached (None: it can)
+        self._sync_key: str | None = None  # the keyed sync's position (None: not known yet; '': the login's start)
+        self._keyed_due = False  # handed something out (or resumed) since the last keyed sync
+        self._baseline = False  # no checkpoint for a session we did not log in: take the position, skip the past
+        self._delivered: str | None = None  # the key covering everything handed out (acknowledge() returns it)
+        self._acked: str | None = None
+        self._fresh_login = False  # this inbox saw the QR login: everything of the login is new (key '')
 
-    def logged_in_as(self, wxid: str) -> None:
+    def logged_in_as(self, wxid: str, *, fresh: bool = False) -> None:
         self.logged_in = True
+        if fresh:  # a new login: its messages start at the login, so a sync from the empty key reads them all
+            self._fresh_login, self._sync_key, self._keyed_due, self._baseline = True, "", False, False
         self.self_id = wxid or self.self_id
         self._failures, self._next_connect, self._next_http_sync = 0, 0.0, 0.0
 
@@ -71,7 +87,53 @@ class Inbox:
         next poll; called before the receiver polls (the listener logs in first)."""
         self._pending += self._http_sync()
 
+    def resume_from(self, checkpoint: str | None) -> None:
+        """Start from the product's last acknowledged checkpoint: the first poll syncs from it, so messages read
+        but never stored before a crash come again. None (nothing stored yet) for a session this inbox did not
+        log in takes the current position without handing out the past (WeChatPadPro issue 37: a gateway
+        re-sends the whole login after a restart; replaying it would answer old messages)."""
+        if self._fresh_login:
+            return  # a QR login of this inbox starts at the login whatever an older session left behind
+        self._sync_key = checkpoint or ""
+        self._baseline = checkpoint is None
+        self._keyed_due = True
+
+    def acknowledge(self) -> str | None:
+        """The product stored everything ``poll`` returned: the checkpoint to keep (None when it did not move)."""
+        if self._delivered is None or self._delivered == self._acked:
+            return None
+        self._acked = self._delivered
+        return self._acked
+
     def poll(self, timeout: float) -> list[Event]:
+        events = self._poll(timeout)
+        if (events or self._keyed_due) and self.logged_in and self._sync_key is not None:
+            events += self._keyed_sync()
+        return events
+
+    def _keyed_sync(self) -> list[Event]:
+        """Sync from the inbox's key: its answer's key covers every message handed out until now."""
+        try:
+            raw, key, more = shapes.keyed_sync(self.client.post("/other/GetRedisSyncMsg", {"Key": self._sync_key}))
+        except DriverError as exc:
+            logger.info("gateway keyed sync failed: %s", exc)
+            self._keyed_due = True  # try again after the next poll; the checkpoint stays where it was
+            return []
+        if not key:
+            return []  # a gateway without keyed syncs: no checkpoint (the product keeps today's behaviour)
+        baseline, self._baseline = self._baseline, False
+        self._sync_key, self._keyed_due = key, more
+        if baseline:
+            self._baseline = more  # the past may take several answers
+            for message in raw:
+                self._fresh(self._events_of(message))  # remembered as seen, not handed out
+            self._delivered = key
+            return []
+        events = [e for message in raw for e in self._fresh(self._events_of(message))]
+        self._delivered = key
+        return events
+
+    def _poll(self, timeout: float) -> list[Event]:
         deadline = self._clock() + timeout
         events, self._pending = self._pending, []
         if self.logged_in and self._clock() >= self._next_http_sync:

@@ -7,6 +7,7 @@ contacts and members as recorded in mounten2657/smplote's client docstrings.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import time
@@ -208,3 +209,22 @@ def status_notify(world: World) -> dict[str, Any]:
             "content": s(content), "status": 3, "img_status": 1, "img_buf": {"len": 0},
             "create_time": int(time.time()), "msg_source": "", "push_content": "", "new_msg_id": msg_id,
             "msg_seq": 0, "Wxid": me}
+
+
+_KEY_PREFIX = b"sandbox-sync:"
+
+
+def sync_key_of(position: int) -> str:
+    """The sync key of a log position, base64 like a Go gateway's ``KeyBuf`` ([]byte in JSON); opaque to clients."""
+    return base64.b64encode(_KEY_PREFIX + str(position).encode()).decode()
+
+
+def position_of_key(key: Any) -> int | None:
+    """The log position of a sync key, or None for anything that is not one of ours."""
+    try:
+        raw = base64.b64decode(str(key or ""), validate=True)
+    except (ValueError, TypeError):
+        return None
+    if not raw.startswith(_KEY_PREFIX) or not raw[len(_KEY_PREFIX):].isdigit():
+        return None
+    return int(raw[len(_KEY_PREFIX):])
