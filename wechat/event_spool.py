@@ -26,8 +26,8 @@ from drivers import types as seam
 logger = logging.getLogger(__name__)
 
 EVENT_CLASSES = {cls.__name__: cls for cls in (seam.MessageEvent, seam.FriendRequestEvent, seam.GroupNoteEvent,
-                                                seam.RecallEvent, seam.ChatsListedEvent, seam.LoginStateEvent,
-                                                seam.LogoutEvent)}
+                                                seam.RecallEvent, seam.ChatsListedEvent, seam.GroupLeftEvent,
+                                                seam.LoginStateEvent, seam.LogoutEvent)}
 SPOOL_MAX = 200_000  # events kept at most (a dispatcher stuck for hours must not fill Redis)
 SEEN_MAX = 50_000  # spooled server ids remembered (a re-read after a crash covers far fewer)
 

@@ -24,6 +24,7 @@ from drivers.types import (
     Event,
     FriendRequestEvent,
     Group,
+    GroupLeftEvent,
     IdStability,
     LoginQr,
     LoginState,
@@ -159,6 +160,10 @@ class PadProDriver:
         events = self.inbox.poll(timeout)
         self._learn_notified()
         for event in events:
+            if isinstance(event, GroupLeftEvent):  # the service says the bot is out: listed no more
+                with self._learning:
+                    self._seen_groups.pop(event.group_id, None)
+                continue
             self._learn_group(getattr(event, "group_id", "") or getattr(event, "chat_id", ""))
         return events
 

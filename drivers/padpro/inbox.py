@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 from drivers.padpro import shapes
 from drivers.padpro.client import GatewayClient
-from drivers.padpro.events import notified_chats, to_events
+from drivers.padpro.events import contact_events, notified_chats, to_events
 from drivers.padpro.ws import WsConnection, WsError
 from drivers.types import (
     DriverError,
@@ -114,7 +114,8 @@ class Inbox:
     def _keyed_sync(self) -> list[Event]:
         """Sync from the inbox's key: its answer's key covers every message handed out until now."""
         try:
-            raw, key, more = shapes.keyed_sync(self.client.post("/other/GetRedisSyncMsg", {"Key": self._sync_key}))
+            data = self.client.post("/other/GetRedisSyncMsg", {"Key": self._sync_key})
+            raw, key, more = shapes.keyed_sync(data)
         except DriverError as exc:
             logger.info("gateway keyed sync failed: %s", exc)
             self._keyed_due = True  # try again after the next poll; the checkpoint stays where it was
@@ -131,7 +132,7 @@ class Inbox:
             return []
         events = [e for message in raw for e in self._fresh(self._events_of(message))]
         self._delivered = key
-        return events
+        return events + contact_events(data, self.self_id)
 
     def _poll(self, timeout: float) -> list[Event]:
         deadline = self._clock() + timeout
@@ -190,14 +191,17 @@ class Inbox:
 
     def _http_sync(self) -> list[Event]:
         self._next_http_sync = self._clock() + self.http_sync_interval
+        self._keyed_due = True  # the safety net also reads contact changes the WebSocket never pushes
         try:
-            raw = shapes.synced_messages(self.client.post("/message/HttpSyncMsg", {"Count": 0}))
+            data = self.client.post("/message/HttpSyncMsg", {"Count": 0})
         except NotLoggedIn:
             return self._after_drop()
         except DriverError as exc:
             logger.info("gateway HTTP sync failed: %s", exc)
             return []
-        return [e for message in raw for e in self._fresh(self._events_of(message))]
+        raw = shapes.synced_messages(data)
+        return [e for message in raw for e in self._fresh(self._events_of(message))] + \
+            contact_events(data, self.self_id)
 
     def _frame_events(self, frame: str) -> list[Event]:
         try:

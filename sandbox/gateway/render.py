@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from sandbox.events import Message, next_msg_id
+from sandbox.events import ContactChange, Message, next_msg_id
 from sandbox.gateway.ids import wxid_of
 from sandbox.world import FILEHELPER, FMESSAGE, SELF_ID, Group, Mp, Person, World
 
@@ -104,11 +104,14 @@ def message(world: World, msg: Message, msg_seq: int) -> dict[str, Any]:
         push = f"{sender_nick} : {msg.text}"
     else:
         push = ""
+    msg_type = msg.msg_type
+    if group is not None and "dissolved_by" in msg.extra:
+        msg_type, content = 10002, f"{wxid_of(world, group.id)}:\n{_dissolved_xml(world, msg.extra['dissolved_by'])}"
     return {
         "msg_id": msg.msg_id % 2_000_000_000,
         "from_user_name": s(FMESSAGE if msg.msg_type == FRIEND_REQUEST else wxid_of(world, msg.from_id)),
         "to_user_name": s(wxid_of(world, msg.to_id)),
-        "msg_type": msg.msg_type,
+        "msg_type": msg_type,
         "content": s(content),
         "status": 3,
         "img_status": 1,
@@ -121,6 +124,33 @@ def message(world: World, msg: Message, msg_seq: int) -> dict[str, Any]:
         # LangBot reads the receiving account from the message itself (its quote handling).
         "Wxid": me,
     }
+
+
+def _dissolved_xml(world: World, owner_id: str) -> str:
+    """The iPad protocol's dissolve note: a 10002 sysmsgtemplate naming the owner (GeWe's recorded callback,
+    ``new_tmpl_type_succeed_contact``, template ``群主"$identity$"已解散该群聊``)."""
+    owner = world.people[owner_id]
+    return ('<sysmsg type="sysmsgtemplate"><sysmsgtemplate><content_template type="new_tmpl_type_succeed_contact">'
+            '<plain><![CDATA[]]></plain><template><![CDATA[群主"$identity$"已解散该群聊]]></template><link_list>'
+            '<link name="identity" type="link_profile"><memberlist><member>'
+            f"<username>{xml_escape(wxid_of(world, owner_id))}</username>"
+            f"<nickname>{xml_escape(owner.nick_name)}</nickname>"
+            "</member></memberlist></link></link_list></content_template></sysmsgtemplate></sysmsg>")
+
+
+def contact_changes(world: World, entries: list) -> dict[str, list[dict[str, Any]]]:
+    """The contact changes among log entries as a sync answer carries them: ``ModContacts`` (the contact's details,
+    a group with its member list) and ``DelContacts`` (``UserName``, ``DeleteContactScen``: GeWe's recorded
+    callback for a group the bot left)."""
+    mods, dels = [], []
+    for entry in entries:
+        if not isinstance(entry, ContactChange):
+            continue
+        if entry.deleted:
+            dels.append({"UserName": s(wxid_of(world, entry.entity_id)), "DeleteContactScen": 0})
+        elif (found := detail(world, entry.entity_id)) is not None:
+            mods.append(found)
+    return {"ModContacts": mods, "DelContacts": dels}
 
 
 def _head(world: World, entity_id: str) -> dict[str, str]:
