@@ -44,6 +44,7 @@ from drivers.types import (
 logger = logging.getLogger(__name__)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 WS_FAILURES_FOR_OUTAGE = 2
+KEYED_RETRY_SECONDS = 30.0
 
 
 class Inbox:
@@ -73,6 +74,7 @@ class Inbox:
         self._delivered: str | None = None  # the key covering everything handed out (acknowledge() returns it)
         self._acked: str | None = None
         self._fresh_login = False  # this inbox saw the QR login: everything of the login is new (key '')
+        self._keyed_retry_at = 0.0  # after a failed keyed sync: not before this (a gateway without it is not hammered)
 
     def logged_in_as(self, wxid: str, *, fresh: bool = False) -> None:
         self.logged_in = True
@@ -107,7 +109,8 @@ class Inbox:
 
     def poll(self, timeout: float) -> list[Event]:
         events = self._poll(timeout)
-        if (events or self._keyed_due) and self.logged_in and self._sync_key is not None:
+        if (events or self._keyed_due) and self.logged_in and self._sync_key is not None \
+                and self._clock() >= self._keyed_retry_at:
             events += self._keyed_sync()
         return events
 
@@ -118,10 +121,11 @@ class Inbox:
             raw, key, more = shapes.keyed_sync(data)
         except DriverError as exc:
             logger.info("gateway keyed sync failed: %s", exc)
-            self._keyed_due = True  # try again after the next poll; the checkpoint stays where it was
+            self._keyed_due, self._keyed_retry_at = True, self._clock() + KEYED_RETRY_SECONDS
+            return []  # the checkpoint stays where it was: a crash now re-reads more, never less
+        if not key:  # a gateway without keyed syncs: no checkpoint (a read-but-unspooled message stays lost)
+            self._keyed_due, self._keyed_retry_at = False, self._clock() + KEYED_RETRY_SECONDS
             return []
-        if not key:
-            return []  # a gateway without keyed syncs: no checkpoint (the product keeps today's behaviour)
         baseline, self._baseline = self._baseline, False
         self._sync_key, self._keyed_due = key, more
         if baseline:

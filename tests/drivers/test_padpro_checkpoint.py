@@ -57,3 +57,75 @@ def test_without_a_checkpoint_a_takeover_does_not_replay_the_session(sandbox, pa
         assert taker.acknowledge()
     finally:
         taker.close()
+
+
+class FakeGateway:
+    """The gateway's HTTP edge only: scripted keyed-sync answers, nothing on the WebSocket."""
+
+    connect_timeout = 1.0
+
+    def __init__(self, keyed) -> None:
+        self.keyed = list(keyed)
+        self.calls: list[str] = []
+
+    def ws_url(self) -> str:
+        return "ws://127.0.0.1:9/ws"
+
+    def get(self, path, *args, **kwargs):
+        return {"loginState": 1}
+
+    def post(self, path, body=None, **kwargs):
+        self.calls.append(path)
+        if path == "/other/GetRedisSyncMsg":
+            answer = self.keyed.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return {"AddMsgs": []}
+
+
+def quiet_ws(url, timeout):
+    from drivers.padpro.ws import WsError
+
+    raise WsError("no WebSocket in this test")
+
+
+def inbox(gateway: FakeGateway, clock):
+    from drivers.padpro.inbox import Inbox
+
+    box = Inbox(gateway, http_sync_interval=3600, ws_connect=quiet_ws, clock=clock)
+    box.logged_in_as("wxid_me")
+    box._next_http_sync = float("inf")  # only the keyed sync under test
+    return box
+
+
+def message(n: int) -> dict:
+    return {"new_msg_id": str(1000 + n), "from_user_name": {"str": "wxid_f"}, "to_user_name": {"str": "wxid_me"},
+            "msg_type": 1, "content": {"str": f"m{n}"}}
+
+
+def test_a_failed_keyed_sync_keeps_the_checkpoint_and_waits_before_trying_again():
+    from drivers.types import Unavailable
+
+    now = [0.0]
+    gateway = FakeGateway([{"AddMsgs": [message(1)], "Key": "k1"}, Unavailable("down"),
+                           {"AddMsgs": [message(1), message(2)], "Key": "k2"}])
+    box = inbox(gateway, lambda: now[0])
+    box.resume_from("k0")
+    assert [e.text for e in box.poll(0)] == ["m1"] and box.acknowledge() == "k1"
+    box._keyed_due = True
+    assert box.poll(0) == [] and box.acknowledge() is None  # failed: the checkpoint stays k1
+    assert box.poll(0) == [] and gateway.calls.count("/other/GetRedisSyncMsg") == 2  # not again within 30 s
+    now[0] = 31.0
+    assert [e.text for e in box.poll(0)] == ["m2"] and box.acknowledge() == "k2"  # m1 once only
+
+
+def test_a_gateway_without_keyed_syncs_keeps_no_checkpoint():
+    now = [0.0]
+    gateway = FakeGateway([{"AddMsgs": []}])  # no Key: an older build
+    box = inbox(gateway, lambda: now[0])
+    box.resume_from("k0")
+    assert box.poll(0) == [] and box.acknowledge() is None
+    now[0] = 5.0
+    box.poll(0)
+    assert gateway.calls.count("/other/GetRedisSyncMsg") == 1
