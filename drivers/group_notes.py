@@ -60,3 +60,12 @@ def bot_removed(note: str) -> bool:
     note = note.strip()
     return (note.startswith('你被"') and note.endswith('"移出群聊')) or \
         note.startswith("You were removed from the group chat by ")
+
+
+def group_dissolved(note: str) -> bool:
+    """群主"X"已解散该群聊: the owner dissolved the group (every member, the bot too, is out). The iPad protocol
+    sends it as a 10002 sysmsgtemplate (``群主"$identity$"已解散该群聊``, GeWe's callback docs), desktop
+    clients as a 10000 note; the text follows the phone's language and no English form is recorded, so only
+    this one is read."""
+    note = note.strip()
+    return note.startswith("群主") and note.endswith("已解散该群聊")

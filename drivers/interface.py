@@ -60,7 +60,13 @@ class Driver(Protocol):
         """Events that arrived within ``timeout`` seconds (possibly none); each message once.
 
         Raises ``Unavailable`` while the service cannot be reached (the product shows WeChat as degraded and
-        keeps polling; the driver keeps its own reconnect back-off), never for a single dropped connection."""
+        keeps polling; the driver keeps its own reconnect back-off), never for a single dropped connection.
+
+        Optional members of a driver whose service hands each message out once (the listener uses them when
+        present): ``resume_from(checkpoint: str | None)`` before the first poll (the checkpoint last acknowledged,
+        None when none was kept) and ``acknowledge() -> str | None`` after everything polled is stored (the new
+        checkpoint to keep, None when it did not move); after a crash the driver reads again what came after the
+        checkpoint, so the product deduplicates events by ``msg_id``."""
 
     def download_media(self, event: MessageEvent, sink: BinaryIO, max_bytes: int) -> int:
         """Write the media of ``event`` (one with a ``media_ref``) to ``sink``; returns the bytes written.

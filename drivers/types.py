@@ -79,6 +79,13 @@ class GroupNoteKind(enum.Enum):
     OTHER = "other"
 
 
+class GroupLeftReason(enum.Enum):
+    """Why the service says the bot is out of a group (the product's left reasons start from these)."""
+
+    REMOVED = "removed"  # removed, or the group left the account's contacts with the bot not a member
+    DISSOLVED = "dissolved"  # the owner dissolved the group
+
+
 @dataclass(frozen=True, slots=True)
 class LoginQr:
     """A QR login attempt: ``payload`` is the text to encode in the QR image shown to the owner."""
@@ -213,6 +220,17 @@ class RecallEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupLeftEvent:
+    """Contact-level evidence that the bot is out of a group (no message of its own): the sync deleted the group
+    from the account's contacts (DelContacts) or changed it with a member list that lacks the bot (ModContacts).
+    Weaker than a note: the product records it only for a group not already marked left."""
+
+    group_id: str
+    reason: GroupLeftReason = GroupLeftReason.REMOVED
+    create_time: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ChatsListedEvent:
     """The phone listed chats the bot may hold on no contact list (web WeChat's type-51 status notify names the
     chats open on the phone, among them groups not saved to contacts): ``groups`` are (id, name) pairs. Weaker
@@ -233,8 +251,8 @@ class LogoutEvent:
     reason: str = ""
 
 
-Event = (MessageEvent | FriendRequestEvent | GroupNoteEvent | RecallEvent | ChatsListedEvent | LoginStateEvent
-         | LogoutEvent)
+Event = (MessageEvent | FriendRequestEvent | GroupNoteEvent | RecallEvent | ChatsListedEvent | GroupLeftEvent
+         | LoginStateEvent | LogoutEvent)
 
 
 # -- errors: what a driver raises --------------------------------------------------------------------------

@@ -59,3 +59,10 @@ def bot_removed(sb: Sandbox, by_id: str) -> str:
     if sb.settings.note_language == "en":
         return f"You were removed from the group chat by {_who(sb, by_id, True)}"
     return f"你被{_who(sb, by_id, False)}移出群聊"
+
+
+def dissolved(sb: Sandbox, owner_id: str) -> str:
+    """群主"X"已解散该群聊, what members see when the owner dissolves a group (a desktop client's 10000 note; the iPad
+    protocol carries the same text as a sysmsgtemplate, sandbox/gateway/render.py). No English form is recorded,
+    so the note stays Chinese whatever ``note_language`` says (a guess)."""
+    return f'群主"{sb.world.people[owner_id].nick_name}"已解散该群聊'

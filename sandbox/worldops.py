@@ -94,6 +94,20 @@ def remove_member(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
     return {"group": group.nick_name, "members": len(group.member_ids)}
 
 
+def dissolve_group(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
+    """The owner (a member other than the bot) dissolves the group from the phone: every member sees the dissolve
+    note, then the group is empty and leaves the bot's contacts (DelContactList / DelContacts)."""
+    group = sb.world.group(_text(data, "group"))
+    if not group.has(SELF_ID):
+        raise WorldError("the bot is not in this group")
+    if group.owner_id == SELF_ID:
+        raise WorldError("the bot owns this group: only another owner's dissolution is modelled")
+    owner_id = group.owner_id
+    sb.push(10000, group.id, SELF_ID, text=notes.dissolved(sb, owner_id), extra={"dissolved_by": owner_id})
+    sb.leave_group(group, list(group.member_ids))
+    return {"group": group.nick_name, "members": 0}
+
+
 def set_note_language(sb: Sandbox, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("language") not in ("zh", "en"):
         raise WorldError("'language' must be 'zh' or 'en'")
@@ -133,5 +147,5 @@ OPS: dict[str, Callable[[Sandbox, dict[str, Any]], dict[str, Any]]] = {
     "remove_friend": remove_friend, "add_friend": add_friend, "rename_group": rename_group,
     "leave_group": leave_group, "add_mp": add_mp, "remove_mp": remove_mp, "set_refused": set_refused,
     "set_invite_accept": set_invite_accept, "set_display_name": set_display_name, "remove_member": remove_member,
-    "set_note_language": set_note_language,
+    "set_note_language": set_note_language, "dissolve_group": dissolve_group,
 }

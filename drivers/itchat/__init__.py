@@ -52,7 +52,7 @@ _PUBLIC = {
     "SendFailed": "sender", "client_msg_id": "sender", "send_media": "sender", "send_text": "sender",
     "refresh_contacts": "contacts", "MEMBER_BATCH": "contacts",
     "mp_articles": "inbound",
-    "to_event": "events",
+    "to_event": "events", "to_events": "events", "SYSTEM_TYPE": "events",
     "IndexedPuidMap": "puid_map",
     "apply_compat": "compat",
     "install_resilience": "resilience", "watch_connection": "resilience",

@@ -20,6 +20,7 @@ from drivers.types import (
     ChatsListedEvent,
     Event,
     FriendRequestEvent,
+    GroupLeftEvent,
     GroupNoteEvent,
     GroupNoteKind,
     MessageEvent,
@@ -51,6 +52,40 @@ def kind_of(raw: dict) -> MessageKind:
     if raw.get("MsgType") == 10000:
         return MessageKind.SYSTEM
     return KINDS.get(raw.get("Type"), MessageKind.OTHER)
+
+
+SYSTEM_TYPE = "System"  # wxpy's SYSTEM: itchat's own messages, e.g. the ModContactList of groups ("chatrooms")
+
+
+def to_events(msg: Any, directory: ChatDirectory) -> list[Event]:
+    """Every neutral event of one wxpy Message: the message's (``to_event``), or for itchat's "chatrooms" System
+    message (its ModContactList of groups, applied to the local lists) a ``GroupLeftEvent`` per group whose member
+    list no longer holds the bot (web WeChat sends the changed group with its members; an empty list says
+    nothing: a dissolved group's may be empty)."""
+    raw = msg.raw
+    if raw.get("Type") == SYSTEM_TYPE:  # itchat's own notices: only its group changes carry evidence
+        return groups_without_bot(msg, directory) if raw.get("SystemInfo") == "chatrooms" else []
+    event = to_event(msg, directory)
+    return [event] if event is not None else []
+
+
+def groups_without_bot(msg: Any, directory: ChatDirectory) -> list[Event]:
+    names = raw_names if isinstance(raw_names := msg.raw.get("Text"), list) else []
+    me = msg.bot.self.user_name
+    search = msg.bot.core.storageClass.search_chatrooms
+    found: list[Event] = []
+    for user_name in [n for n in names if isinstance(n, str)][:MAX_NOTIFIED]:
+        room = search(userName=user_name)
+        members = (room or {}).get("MemberList") or []
+        if not members or any(m.get("UserName") == me for m in members):
+            continue
+        try:
+            puid = directory.chat(user_name, lambda name=user_name: msg.bot.groups().search(user_name=name)[0]).puid
+        except (IndexError, LookupError):
+            puid = None
+        if puid:
+            found.append(GroupLeftEvent(puid))
+    return found
 
 
 def to_event(msg: Any, directory: ChatDirectory) -> Event | None:

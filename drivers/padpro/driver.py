@@ -24,6 +24,7 @@ from drivers.types import (
     Event,
     FriendRequestEvent,
     Group,
+    GroupLeftEvent,
     IdStability,
     LoginQr,
     LoginState,
@@ -80,7 +81,7 @@ class PadProDriver:
                 state, wxid = LoginState.EXPIRED, ""
             if state is LoginState.LOGGED_IN:
                 self._qr_pending = False
-                self.inbox.logged_in_as(wxid)
+                self.inbox.logged_in_as(wxid, fresh=True)
                 if not self.inbox.self_id:
                     self.self_info()
                 self.inbox.prime()
@@ -159,8 +160,20 @@ class PadProDriver:
         events = self.inbox.poll(timeout)
         self._learn_notified()
         for event in events:
+            if isinstance(event, GroupLeftEvent):  # the service says the bot is out: listed no more
+                with self._learning:
+                    self._seen_groups.pop(event.group_id, None)
+                continue
             self._learn_group(getattr(event, "group_id", "") or getattr(event, "chat_id", ""))
         return events
+
+    def resume_from(self, checkpoint: str | None) -> None:
+        """Optional seam member: sync first from the product's last acknowledged checkpoint (``inbox``)."""
+        self.inbox.resume_from(checkpoint)
+
+    def acknowledge(self) -> str | None:
+        """Optional seam member: everything ``poll_events`` returned is stored; the checkpoint to keep, or None."""
+        return self.inbox.acknowledge()
 
     def _learn_notified(self) -> None:
         """The phone's recent chats (type-51 status notify), taken from the inbox by the receiver or a listing."""

@@ -16,10 +16,12 @@ from drivers.group_notes import bot_removed as _bot_removed
 from drivers.group_notes import note_kind as _note_kind
 from drivers.group_notes import note_names as _note_names
 from drivers.padpro import media, xmlsafe
-from drivers.padpro.shapes import integer, pick, text
+from drivers.padpro.shapes import contact, integer, pick, text
 from drivers.types import (
     Event,
     FriendRequestEvent,
+    Group,
+    GroupLeftEvent,
     GroupNoteEvent,
     GroupNoteKind,
     MessageEvent,
@@ -79,6 +81,34 @@ def notified_chats(raw: dict[str, Any]) -> list[str]:
         return []
     names = xmlsafe.find_text(xmlsafe.parse(msg.content), "op/username")
     return [n for n in dict.fromkeys(p.strip() for p in names.split(",")) if n][:MAX_NOTIFIED]
+
+
+MAX_CONTACT_CHANGES = 5000  # entries read from one sync answer (the lists are the gateway's)
+
+
+def contact_events(data: Any, self_id: str) -> list[Event]:
+    """Contact-level evidence in a sync answer that the bot is out of a group: a group in ``DelContacts`` (GeWe's
+    recorded ``DelContacts`` callback: ``UserName``, ``DeleteContactScen``), or in ``ModContacts`` with
+    ``deleteFlag`` 1 or a member list that lacks the bot. Never raises."""
+    if not isinstance(data, dict):
+        return []
+    found: list[Event] = []
+    deleted = pick(data, "DelContacts", "DelContactList", "delContacts", default=[])
+    for entry in (deleted if isinstance(deleted, list) else [])[:MAX_CONTACT_CHANGES]:
+        wxid = text(pick(entry, "UserName", "userName", "user_name", default="")) if isinstance(entry, dict) \
+            else text(entry)
+        if wxid.endswith("@chatroom"):
+            found.append(GroupLeftEvent(wxid))
+    changed = pick(data, "ModContacts", "ModContactList", "modContacts", default=[])
+    for entry in (changed if isinstance(changed, list) else [])[:MAX_CONTACT_CHANGES]:
+        group = contact(entry) if isinstance(entry, dict) else None
+        if not isinstance(group, Group):
+            continue
+        flagged = integer(pick(entry, "deleteFlag", "DeleteFlag", default=0)) == 1
+        lacks_bot = bool(self_id) and bool(group.members) and all(m.id != self_id for m in group.members)
+        if flagged or lacks_bot:
+            found.append(GroupLeftEvent(group.id))
+    return found
 
 
 def to_events(raw: dict[str, Any], self_id: str) -> list[Event]:
@@ -146,6 +176,18 @@ def _group_note(msg: RawMessage, group_id: str, note: str, self_id: str = "") ->
                           member_names=_note_names(note, kind), create_time=msg.create_time)
 
 
+def _template_text(template: Any) -> str:
+    """The note a template shows: each ``$name$`` replaced by its link's nicknames (``群主"$identity$"已解散该群聊``
+    → ``群主"Owner"已解散该群聊``), joined by the link's ``<separator>`` (、 when none)."""
+    note = xmlsafe.find_text(template, "template")
+    for link in template.findall(".//link")[:20]:
+        name = link.get("name", "")
+        if name and f"${name}$" in note:
+            nicks = [xmlsafe.find_text(m, "nickname") for m in link.findall(".//member")[:100]]
+            note = note.replace(f"${name}$", (xmlsafe.find_text(link, "separator") or "、").join(nicks))
+    return note
+
+
 def _sysmsg(msg: RawMessage, body: str, chat_id: str, group_id: str) -> list[Event]:
     """10002: recalls (``revokemsg``) and, in groups, template notes for invitations and removals."""
     root = xmlsafe.parse(body)
@@ -162,8 +204,7 @@ def _sysmsg(msg: RawMessage, body: str, chat_id: str, group_id: str) -> list[Eve
         link_name = "names" if note_kind is GroupNoteKind.JOIN else "kickoutname"
         found = template.findall(f".//link[@name='{link_name}']//member")
         return [GroupNoteEvent(
-            msg_id=msg.msg_id, group_id=group_id, kind=note_kind,
-            text=xmlsafe.find_text(template, "template"),
+            msg_id=msg.msg_id, group_id=group_id, kind=note_kind, text=_template_text(template),
             member_names=tuple(xmlsafe.find_text(m, "nickname") for m in found),
             member_ids=tuple(i for i in (xmlsafe.find_text(m, "username") for m in found) if i),
             create_time=msg.create_time)]

@@ -5,6 +5,14 @@ and asks ``GetLoginStatus`` whether the account is still in (a logout or kick be
 outage nothing). Every ``http_sync_interval`` seconds ``HttpSyncMsg`` runs as a safety net. Messages are
 deduplicated by their server id, so a message seen on both paths (or twice after a reconnect) comes once.
 
+Delivery checkpoint: the WebSocket and ``HttpSyncMsg`` hand each message out once, so a worker killed between
+reading a message and storing it would lose it. After a poll that handed anything out, the inbox syncs once more
+from its own sync key (``/other/GetRedisSyncMsg`` ``{"Key"}``, which reads without moving the push position and
+answers the next ``Key``): that key covers everything handed out so far. ``acknowledge()`` (called by the
+product once it has stored what ``poll`` returned) gives that key as the checkpoint to keep; ``resume_from`` on the
+next start syncs from it first, so what was read but never stored is read again (the product deduplicates by
+server id).
+
 An outage is reported, not hidden: while the gateway's HTTP API cannot be reached, or its WebSocket refuses
 ``WS_FAILURES_FOR_OUTAGE`` connections in a row, ``poll`` raises ``Unavailable`` (with the reason) whenever it has
 no events to hand over; the product shows WeChat as degraded and polls on, and the next connection that works
@@ -21,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 from drivers.padpro import shapes
 from drivers.padpro.client import GatewayClient
-from drivers.padpro.events import notified_chats, to_events
+from drivers.padpro.events import contact_events, notified_chats, to_events
 from drivers.padpro.ws import WsConnection, WsError
 from drivers.types import (
     DriverError,
@@ -36,6 +44,7 @@ from drivers.types import (
 logger = logging.getLogger(__name__)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 WS_FAILURES_FOR_OUTAGE = 2
+KEYED_RETRY_SECONDS = 30.0
 
 
 class Inbox:
@@ -59,9 +68,18 @@ class Inbox:
         self.notified: list[str] = []  # chat ids from status notifies, for the driver to learn groups from
         self._pending: list[Event] = []  # events of the HTTP sync made right after a login (prime)
         self.outage: str | None = None  # why the gateway cannot be reached (None: it can)
+        self._sync_key: str | None = None  # the keyed sync's position (None: not known yet; '': the login's start)
+        self._keyed_due = False  # handed something out (or resumed) since the last keyed sync
+        self._baseline = False  # no checkpoint for a session we did not log in: take the position, skip the past
+        self._delivered: str | None = None  # the key covering everything handed out (acknowledge() returns it)
+        self._acked: str | None = None
+        self._fresh_login = False  # this inbox saw the QR login: everything of the login is new (key '')
+        self._keyed_retry_at = 0.0  # after a failed keyed sync: not before this (a gateway without it is not hammered)
 
-    def logged_in_as(self, wxid: str) -> None:
+    def logged_in_as(self, wxid: str, *, fresh: bool = False) -> None:
         self.logged_in = True
+        if fresh:  # a new login: its messages start at the login, so a sync from the empty key reads them all
+            self._fresh_login, self._sync_key, self._keyed_due, self._baseline = True, "", False, False
         self.self_id = wxid or self.self_id
         self._failures, self._next_connect, self._next_http_sync = 0, 0.0, 0.0
 
@@ -71,7 +89,56 @@ class Inbox:
         next poll; called before the receiver polls (the listener logs in first)."""
         self._pending += self._http_sync()
 
+    def resume_from(self, checkpoint: str | None) -> None:
+        """Start from the product's last acknowledged checkpoint: the first poll syncs from it, so messages read
+        but never stored before a crash come again. None (nothing stored yet) for a session this inbox did not
+        log in takes the current position without handing out the past (WeChatPadPro issue 37: a gateway
+        re-sends the whole login after a restart; replaying it would answer old messages)."""
+        if self._fresh_login:
+            return  # a QR login of this inbox starts at the login whatever an older session left behind
+        self._sync_key = checkpoint or ""
+        self._baseline = checkpoint is None
+        self._keyed_due = True
+
+    def acknowledge(self) -> str | None:
+        """The product stored everything ``poll`` returned: the checkpoint to keep (None when it did not move)."""
+        if self._delivered is None or self._delivered == self._acked:
+            return None
+        self._acked = self._delivered
+        return self._acked
+
     def poll(self, timeout: float) -> list[Event]:
+        events = self._poll(timeout)
+        if (events or self._keyed_due) and self.logged_in and self._sync_key is not None \
+                and self._clock() >= self._keyed_retry_at:
+            events += self._keyed_sync()
+        return events
+
+    def _keyed_sync(self) -> list[Event]:
+        """Sync from the inbox's key: its answer's key covers every message handed out until now."""
+        try:
+            data = self.client.post("/other/GetRedisSyncMsg", {"Key": self._sync_key})
+            raw, key, more = shapes.keyed_sync(data)
+        except DriverError as exc:
+            logger.info("gateway keyed sync failed: %s", exc)
+            self._keyed_due, self._keyed_retry_at = True, self._clock() + KEYED_RETRY_SECONDS
+            return []  # the checkpoint stays where it was: a crash now re-reads more, never less
+        if not key:  # a gateway without keyed syncs: no checkpoint (a read-but-unspooled message stays lost)
+            self._keyed_due, self._keyed_retry_at = False, self._clock() + KEYED_RETRY_SECONDS
+            return []
+        baseline, self._baseline = self._baseline, False
+        self._sync_key, self._keyed_due = key, more
+        if baseline:
+            self._baseline = more  # the past may take several answers
+            for message in raw:
+                self._fresh(self._events_of(message))  # remembered as seen, not handed out
+            self._delivered = key
+            return []
+        events = [e for message in raw for e in self._fresh(self._events_of(message))]
+        self._delivered = key
+        return events + contact_events(data, self.self_id)
+
+    def _poll(self, timeout: float) -> list[Event]:
         deadline = self._clock() + timeout
         events, self._pending = self._pending, []
         if self.logged_in and self._clock() >= self._next_http_sync:
@@ -128,14 +195,17 @@ class Inbox:
 
     def _http_sync(self) -> list[Event]:
         self._next_http_sync = self._clock() + self.http_sync_interval
+        self._keyed_due = True  # the safety net also reads contact changes the WebSocket never pushes
         try:
-            raw = shapes.synced_messages(self.client.post("/message/HttpSyncMsg", {"Count": 0}))
+            data = self.client.post("/message/HttpSyncMsg", {"Count": 0})
         except NotLoggedIn:
             return self._after_drop()
         except DriverError as exc:
             logger.info("gateway HTTP sync failed: %s", exc)
             return []
-        return [e for message in raw for e in self._fresh(self._events_of(message))]
+        raw = shapes.synced_messages(data)
+        return [e for message in raw for e in self._fresh(self._events_of(message))] + \
+            contact_events(data, self.self_id)
 
     def _frame_events(self, frame: str) -> list[Event]:
         try:

@@ -253,3 +253,11 @@ def synced_messages(data: Any) -> list[dict[str, Any]]:
 def chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def keyed_sync(data: Any) -> tuple[list[dict[str, Any]], str, bool]:
+    """``/other/GetRedisSyncMsg``: (messages, the next sync key, more to read). The key is ``Key`` (a Go
+    gateway's ``KeyBuf``, base64 in JSON), also read as ``key``/``SyncKey``; ``ContinueFlag`` 1 when more."""
+    key = text(pick(data, "Key", "key", "SyncKey", "KeyBuf", default="")) if isinstance(data, dict) else ""
+    more = integer(pick(data, "ContinueFlag", "continueFlag", default=0)) if isinstance(data, dict) else 0
+    return synced_messages(data), key, more > 0

@@ -175,15 +175,16 @@ def send_app_message() -> Response:
     return _send_each("AppList", _send_app, _check_app)
 
 
-def pending_messages(session: GatewaySession, limit: int) -> list[dict[str, Any]]:
-    """Messages after the session's position (contact changes are not pushed: clients re-list), advancing it."""
+def pending_entries(session: GatewaySession, limit: int) -> tuple[list[dict[str, Any]], list]:
+    """Messages after the session's position and the log entries read, advancing it (contact changes are not
+    pushed on the WebSocket: a sync answer carries them)."""
     sb = sandbox()
     entries = sb.log.since(session.position, limit)
     start = session.position
     session.position = min(session.position, sb.log.position) + len(entries)
     notify = session.take_status_notify()
     return ([notify] if notify else []) + [render.message(sb.world, e, start + n + 1)
-                                           for n, e in enumerate(entries) if isinstance(e, Message)]
+                                           for n, e in enumerate(entries) if isinstance(e, Message)], entries
 
 
 @bp.post("/message/HttpSyncMsg")
@@ -191,4 +192,28 @@ def http_sync_msg() -> Response:
     session = require_live()
     count = body().get("Count", 0)
     limit = count if isinstance(count, int) and 0 < count <= SYNC_BATCH else SYNC_BATCH
-    return ok({"AddMsgs": pending_messages(session, limit)})
+    messages, entries = pending_entries(session, limit)
+    return ok({"AddMsgs": messages, **render.contact_changes(sandbox().world, entries)})
+
+
+def _position_of(session: GatewaySession, key: Any) -> int:
+    """The log position a sync key names; an empty, foreign or stale key reads from the login's start (as the
+    real gateway re-sends everything since the login after its own restart: WeChatPadPro issues 37, 173)."""
+    position = render.position_of_key(key)
+    if position is None or not session.login_position <= position <= sandbox().log.position:
+        return session.login_position
+    return position
+
+
+@bp.post("/other/GetRedisSyncMsg")
+def get_redis_sync_msg() -> Response:
+    """A sync from the client's own key (``Key`` in, the next ``Key`` out, ``ContinueFlag`` 1 when more): it reads
+    without moving the push position, so a client that kept the key of what it stored reads the rest again."""
+    session = require_live()
+    sb = sandbox()
+    start = _position_of(session, body().get("Key"))
+    entries = sb.log.since(start, SYNC_BATCH)
+    end = start + len(entries)
+    messages = [render.message(sb.world, e, start + n + 1) for n, e in enumerate(entries) if isinstance(e, Message)]
+    return ok({"AddMsgs": messages, **render.contact_changes(sb.world, entries), "Key": render.sync_key_of(end),
+               "ContinueFlag": 1 if end < sb.log.position else 0})

@@ -7,6 +7,7 @@ contacts and members as recorded in mounten2657/smplote's client docstrings.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import time
@@ -14,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from sandbox.events import Message, next_msg_id
+from sandbox.events import ContactChange, Message, next_msg_id
 from sandbox.gateway.ids import wxid_of
 from sandbox.world import FILEHELPER, FMESSAGE, SELF_ID, Group, Mp, Person, World
 
@@ -103,11 +104,14 @@ def message(world: World, msg: Message, msg_seq: int) -> dict[str, Any]:
         push = f"{sender_nick} : {msg.text}"
     else:
         push = ""
+    msg_type = msg.msg_type
+    if group is not None and "dissolved_by" in msg.extra:
+        msg_type, content = 10002, f"{wxid_of(world, group.id)}:\n{_dissolved_xml(world, msg.extra['dissolved_by'])}"
     return {
         "msg_id": msg.msg_id % 2_000_000_000,
         "from_user_name": s(FMESSAGE if msg.msg_type == FRIEND_REQUEST else wxid_of(world, msg.from_id)),
         "to_user_name": s(wxid_of(world, msg.to_id)),
-        "msg_type": msg.msg_type,
+        "msg_type": msg_type,
         "content": s(content),
         "status": 3,
         "img_status": 1,
@@ -120,6 +124,33 @@ def message(world: World, msg: Message, msg_seq: int) -> dict[str, Any]:
         # LangBot reads the receiving account from the message itself (its quote handling).
         "Wxid": me,
     }
+
+
+def _dissolved_xml(world: World, owner_id: str) -> str:
+    """The iPad protocol's dissolve note: a 10002 sysmsgtemplate naming the owner (GeWe's recorded callback,
+    ``new_tmpl_type_succeed_contact``, template ``群主"$identity$"已解散该群聊``)."""
+    owner = world.people[owner_id]
+    return ('<sysmsg type="sysmsgtemplate"><sysmsgtemplate><content_template type="new_tmpl_type_succeed_contact">'
+            '<plain><![CDATA[]]></plain><template><![CDATA[群主"$identity$"已解散该群聊]]></template><link_list>'
+            '<link name="identity" type="link_profile"><memberlist><member>'
+            f"<username>{xml_escape(wxid_of(world, owner_id))}</username>"
+            f"<nickname>{xml_escape(owner.nick_name)}</nickname>"
+            "</member></memberlist></link></link_list></content_template></sysmsgtemplate></sysmsg>")
+
+
+def contact_changes(world: World, entries: list) -> dict[str, list[dict[str, Any]]]:
+    """The contact changes among log entries as a sync answer carries them: ``ModContacts`` (the contact's details,
+    a group with its member list) and ``DelContacts`` (``UserName``, ``DeleteContactScen``: GeWe's recorded
+    callback for a group the bot left)."""
+    mods, dels = [], []
+    for entry in entries:
+        if not isinstance(entry, ContactChange):
+            continue
+        if entry.deleted:
+            dels.append({"UserName": s(wxid_of(world, entry.entity_id)), "DeleteContactScen": 0})
+        elif (found := detail(world, entry.entity_id)) is not None:
+            mods.append(found)
+    return {"ModContacts": mods, "DelContacts": dels}
 
 
 def _head(world: World, entity_id: str) -> dict[str, str]:
@@ -208,3 +239,22 @@ def status_notify(world: World) -> dict[str, Any]:
             "content": s(content), "status": 3, "img_status": 1, "img_buf": {"len": 0},
             "create_time": int(time.time()), "msg_source": "", "push_content": "", "new_msg_id": msg_id,
             "msg_seq": 0, "Wxid": me}
+
+
+_KEY_PREFIX = b"sandbox-sync:"
+
+
+def sync_key_of(position: int) -> str:
+    """The sync key of a log position, base64 like a Go gateway's ``KeyBuf`` ([]byte in JSON); opaque to clients."""
+    return base64.b64encode(_KEY_PREFIX + str(position).encode()).decode()
+
+
+def position_of_key(key: Any) -> int | None:
+    """The log position of a sync key, or None for anything that is not one of ours."""
+    try:
+        raw = base64.b64decode(str(key or ""), validate=True)
+    except (ValueError, TypeError):
+        return None
+    if not raw.startswith(_KEY_PREFIX) or not raw[len(_KEY_PREFIX):].isdigit():
+        return None
+    return int(raw[len(_KEY_PREFIX):])

@@ -26,6 +26,7 @@ class GatewaySession(Session):
 
     def __init__(self, world: World, index: WxidIndex, position: int) -> None:
         super().__init__(VARIANT, world.uin, position)
+        self.login_position = position  # where this login's messages start (an empty sync key reads from here)
         self.world = world
         self.index = index
         self.status_notify_due = True  # the phone's type-51 notify (recent chats) comes first after the login

@@ -11,7 +11,15 @@ import pytest
 
 from drivers.group_errors import RATE_LIMITED
 from drivers.padpro import GatewayClient, PadProDriver
-from drivers.types import GroupNoteEvent, LoginState, MessageEvent, RecallEvent, Rejected
+from drivers.types import (
+    GroupLeftEvent,
+    GroupLeftReason,
+    GroupNoteEvent,
+    LoginState,
+    MessageEvent,
+    RecallEvent,
+    Rejected,
+)
 from extensions import db
 from libs.uploads import save_upload, upload_root
 from models import Group, Message
@@ -20,7 +28,7 @@ from tests.drivers.conftest import GATEWAY_KEY, login
 from tests.drivers.test_padpro_sandbox import wait_for
 from wechat.accounts import ensure_account
 from wechat.bot import commands as seam_commands
-from wechat.bot.builtin_handlers import mark_left_when_removed
+from wechat.bot.builtin_handlers import mark_left_on_evidence
 from wechat.bot.command_runner import CommandError
 from wechat.bot.seam import directory_of
 from wechat.messages.archive import event_record, store_batch
@@ -188,10 +196,64 @@ def test_the_bot_removed_from_a_group_marks_it_left(app, sandbox, padpro, langua
     sandbox.control("world", {"op": "remove_member", "group": group["name"], "nick_name": me.nick_name})
     note, _ = wait_for(padpro, GroupNoteEvent)
     assert note.group_id == said.chat_id and note.member_ids == (me.id,)
-    mark_left_when_removed(note, types.SimpleNamespace(account_id=lambda: account_id))
+    mark_left_on_evidence(note, types.SimpleNamespace(account_id=lambda: account_id))
     stored = db.session.execute(db.select(Group).where(Group.puid == said.chat_id)).scalar_one()
     assert stored.left_reason == "removed" and stored.left_at is not None
     assert said.chat_id not in {g.id for g in padpro.groups()}  # and the driver lists it no more
+
+
+def _known_group(padpro, sandbox, group: dict) -> tuple[int, str]:
+    """The account and the id of a group the archive knows (one message from it was stored)."""
+    me = padpro.self_info()
+    account_id = ensure_account(me.id, me.nick_name).id
+    sandbox.control("messages", {"from": group["members"][2], "group": group["name"], "content": "hi"})
+    said, _ = wait_for(padpro, MessageEvent)
+    groups_active(account_id, {said.chat_id: (group["name"], event_time(said))})
+    db.session.commit()
+    return account_id, said.chat_id
+
+
+def _left(group_id: str) -> tuple[str | None, bool]:
+    stored = db.session.execute(db.select(Group).where(Group.puid == group_id)).scalar_one()
+    return stored.left_reason, stored.left_at is not None
+
+
+def test_a_dissolved_group_is_marked_dissolved(app, sandbox, padpro):
+    """The owner dissolves the group: the gateway's 10002 sysmsgtemplate note (群主"X"已解散该群聊), then the group
+    in DelContacts; the group is marked dissolved, the later contact evidence does not replace the reason."""
+    group = next(g for g in sandbox.world()["groups"] if not g["owned_by_bot"])
+    account_id, group_id = _known_group(padpro, sandbox, group)
+    sandbox.control("world", {"op": "dissolve_group", "group": group["name"]})
+    note, seen = wait_for(padpro, GroupNoteEvent)
+    seen += padpro.poll_events(0.5)
+    gone = [e for e in seen if isinstance(e, GroupLeftEvent)]
+    assert note.group_id == group_id and note.text == f'群主"{group["owner"]}"已解散该群聊'
+    assert gone == [GroupLeftEvent(group_id, GroupLeftReason.REMOVED)]  # the DelContacts entry
+    ctx = types.SimpleNamespace(account_id=lambda: account_id)
+    for event in (note, *gone):
+        mark_left_on_evidence(event, ctx)
+    assert _left(group_id) == ("dissolved", True)
+    assert group_id not in {g.id for g in padpro.groups()}
+
+
+def test_a_group_the_bot_silently_left_is_marked_removed(app, sandbox, padpro):
+    """No note at all (the bot left from the phone): the group in DelContacts is the only evidence."""
+    group = next(g for g in sandbox.world()["groups"] if not g["owned_by_bot"])
+    account_id, group_id = _known_group(padpro, sandbox, group)
+    me = padpro.self_info()
+    sandbox.control("world", {"op": "leave_group", "group": group["name"], "nick_name": me.nick_name})
+    sandbox.control("world", {"op": "rename_group", "group": group["name"], "name": "改名以后"})
+    events = []
+    for _ in range(10):
+        events += padpro.poll_events(0.5)
+        if any(isinstance(e, GroupLeftEvent) for e in events):
+            break
+    # DelContacts, then the rename's ModContacts whose member list lacks the bot: the same evidence twice.
+    gone = [e for e in events if isinstance(e, GroupLeftEvent)]
+    assert gone and {e.group_id for e in gone} == {group_id}
+    for event in gone:
+        mark_left_on_evidence(event, types.SimpleNamespace(account_id=lambda: account_id))
+    assert _left(group_id) == ("removed", True)
 
 
 def event_time(event):

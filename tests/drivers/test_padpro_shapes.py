@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from drivers.group_notes import group_dissolved
 from drivers.padpro import shapes, xmlsafe
 from drivers.padpro.events import to_events
 from drivers.padpro.inbox import Inbox
@@ -196,6 +197,17 @@ def test_friend_requests_recalls_and_group_notes():
                                   content={"str": template}), ME)
     assert isinstance(note, GroupNoteEvent) and note.kind is GroupNoteKind.JOIN
     assert (note.member_ids, note.member_names) == (("wxid_j",), ("Joiner",))
+    # GeWe's recorded dissolve callback (10002 sysmsgtemplate naming the owner): a note the product reads.
+    dissolved = ('123@chatroom:\n<sysmsg type="sysmsgtemplate"><sysmsgtemplate>'
+                 '<content_template type="new_tmpl_type_succeed_contact"><plain><![CDATA[]]></plain>'
+                 '<template><![CDATA[群主"$identity$"已解散该群聊]]></template><link_list>'
+                 '<link name="identity" type="link_profile"><memberlist><member><username><![CDATA[wxid_o]]></username>'
+                 '<nickname><![CDATA[朝夕。]]></nickname></member></memberlist></link></link_list>'
+                 '</content_template></sysmsgtemplate></sysmsg>')
+    [gone] = to_events(ws_message(msg_type=10002, from_user_name={"str": "123@chatroom"},
+                                  content={"str": dissolved}), ME)
+    assert isinstance(gone, GroupNoteEvent) and gone.group_id == "123@chatroom"
+    assert gone.text == '群主"朝夕。"已解散该群聊' and group_dissolved(gone.text)
     # The sandbox's (and web WeChat's) plain 10000 notes.
     for text, kind, names in (('"A"邀请"B"、"C"加入了群聊', GroupNoteKind.JOIN, ("B", "C")),
                               ('"D"通过扫描"A"分享的二维码加入群聊', GroupNoteKind.JOIN, ("D",)),

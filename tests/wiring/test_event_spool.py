@@ -50,3 +50,28 @@ def test_events_leave_the_spool_only_when_done(redis_server):
     assert spool.peek(2) == EVENTS[:2]  # a dispatcher that died before `done` sees them again
     spool.done(2)
     assert spool.peek(10) == EVENTS[2:3] and spool.size() == 1
+
+
+def test_an_event_read_again_is_spooled_once(redis_server):
+    # A driver resuming from its checkpoint hands out again what the dead worker had spooled already.
+    client = redis_server.client()
+    client.delete("test:spool", "test:spool:seen")
+    spool = EventSpool(client, "test:spool")
+    assert spool.put(EVENTS[:3]) == 3
+    spool.done(3)  # handled and removed: the id is still remembered
+    assert spool.put(EVENTS[1:4] + [LoginStateEvent(LoginState.SCANNED)] * 2) == 3  # RecallEvent + 2 without id
+    assert [type(e) for e in spool.peek(10)] == [RecallEvent, LoginStateEvent, LoginStateEvent]
+
+
+def test_the_seen_ids_are_bounded(redis_server, monkeypatch):
+    import wechat.bot.event_spool as module
+
+    client = redis_server.client()
+    client.delete("test:spool", "test:spool:seen")
+    monkeypatch.setattr(module, "SEEN_MAX", 5)
+    spool = EventSpool(client, "test:spool")
+    for n in range(8):
+        spool.put([RecallEvent(str(100 + n), "wxid_a", "1")])
+    assert client.zcard("test:spool:seen") == 5
+    assert spool.put([RecallEvent("100", "wxid_a", "1")]) == 1  # the oldest id was forgotten
+    assert spool.put([RecallEvent("107", "wxid_a", "1")]) == 0

@@ -6,7 +6,15 @@ import json
 import time
 from datetime import UTC, datetime
 
-from drivers.types import ChatsListedEvent, FriendRequestEvent, GroupNoteEvent, MessageEvent, RecallEvent
+from drivers.group_notes import group_dissolved
+from drivers.types import (
+    ChatsListedEvent,
+    FriendRequestEvent,
+    GroupLeftEvent,
+    GroupNoteEvent,
+    MessageEvent,
+    RecallEvent,
+)
 from extensions import db
 from models.types import utcnow
 from wechat.automation.notes import bot_removed_from_group
@@ -47,14 +55,25 @@ def learn_listed_groups(event, ctx: BotContext) -> None:
 
 
 @message_handler("bot_removed_notes", priority=10)
-def mark_left_when_removed(event, ctx: BotContext) -> None:
-    """A group note saying the bot was removed (你被"X"移出群聊 / You were removed from the group chat by "X"): the
-    group is marked left."""
-    if not isinstance(event, GroupNoteEvent) or not event.group_id or not bot_removed_from_group(event.text or ""):
+def mark_left_on_evidence(event, ctx: BotContext) -> None:
+    """The service says the bot is out of a group: a note that it was removed (你被"X"移出群聊 / You were removed
+    from the group chat by "X") or that the owner dissolved the group (群主"X"已解散该群聊), both marked over any
+    earlier mark; or contact-level evidence (the group deleted from the contacts, or changed without the bot:
+    ``GroupLeftEvent``), recorded only for a group not marked left yet (a dissolved group is deleted too)."""
+    if isinstance(event, GroupLeftEvent) and event.group_id:
+        mark_group_left(ctx.account_id(), event.group_id, event.reason.value, _when(event.create_time),
+                        keep_existing=True)
         return
-    created = int(event.create_time or 0)
-    mark_group_left(ctx.account_id(), event.group_id, "removed",
-                    datetime.fromtimestamp(created, UTC) if created else None)
+    if not isinstance(event, GroupNoteEvent) or not event.group_id:
+        return
+    text = event.text or ""
+    reason = "removed" if bot_removed_from_group(text) else "dissolved" if group_dissolved(text) else None
+    if reason is not None:
+        mark_group_left(ctx.account_id(), event.group_id, reason, _when(event.create_time))
+
+
+def _when(created: int) -> datetime | None:
+    return datetime.fromtimestamp(created, UTC) if created else None
 
 
 @message_handler("friend_requests", priority=10)

@@ -261,20 +261,24 @@ def install_dispatcher(ctx: BotContext) -> None:
     else:
         batch_ends.append(lambda last: end_batch(ctx, last))
 
-    @bot.register(except_self=False, run_async=False)
     def on_message(msg):
         if ctx.halted:
             return
         try:
-            event = itchat.to_event(msg, names)
+            events = itchat.to_events(msg, names)
         except Exception:  # a message we cannot read is reported handled, never retried forever
             logger.exception("could not read message %s", getattr(msg, "id", "?"))
-            event = None
-        if event is None:  # nothing to handle; reported with its batch (after what came before it is stored)
+            events = []
+        if not events:  # nothing to handle; reported with its batch (after what came before it is stored)
             ctx.batch.messages.append((None, msg))
             return
-        media_ref = getattr(event, "media_ref", "")
-        if media_ref:
-            driver.hold(media_ref, msg)
-        dispatch(event, ctx, msg)
+        for event in events:
+            media_ref = getattr(event, "media_ref", "")
+            if media_ref:
+                driver.hold(media_ref, msg)
+            dispatch(event, ctx, msg)
+
+    # wxpy leaves System messages out of a catch-all registration; itchat's group changes come as one.
+    bot.register(except_self=False, run_async=False)(on_message)
+    bot.register(msg_types=itchat.SYSTEM_TYPE, except_self=False, run_async=False)(on_message)
 

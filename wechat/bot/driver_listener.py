@@ -6,11 +6,13 @@ wechat/bot/listener.py, but the login and the events go through the seam instead
   then `login_state` is polled every second (scanned, logged in, expired → a new code; "new QR code" from the
   dashboard → a new code). Every write carries the lease generation (wechat/bot/state.py + wechat/bot/fence.py).
 - serving: a receiver thread polls `poll_events` and spools every event in Redis at once (wechat/bot/event_spool.py:
-  a gateway never sends a pushed message again, so nothing may wait in memory); this task's loop takes up to 200
-  spooled events as one dispatcher batch (wechat/bot/dispatch.py: the archive commits before anything reacts) and
-  removes them only after the batch. A LogoutEvent (or NotLoggedIn) ends the session, after what came before it,
-  like a phone logout on the itchat path. The driver's name and capabilities are part of the
-  login record, so the API and the dashboard know what to grey out.
+  a gateway never sends a pushed message again, so nothing may wait in memory), then acknowledges them to a
+  driver that keeps a delivery checkpoint (kept in Redis; the next listener resumes from it, so what a killed
+  worker read but never spooled is read again, and the spool takes each server id once); this task's loop takes
+  up to 200 spooled events as one dispatcher batch (wechat/bot/dispatch.py: the archive commits before anything
+  reacts) and removes them only after the batch. A LogoutEvent (or NotLoggedIn) ends the session, after what came
+  before it, like a phone logout on the itchat path. The driver's name and capabilities are part of the login
+  record, so the API and the dashboard know what to grey out.
 - endings: `close()` keeps the gateway's session (worker shutdown, lost lease); only the dashboard's logout calls
   the driver's `logout`.
 """
@@ -39,6 +41,7 @@ POLL_SECONDS = 0.5  # one poll_events call: bounds how late a stop request is se
 LOGIN_POLL_SECONDS = 1.0
 RETRY_SECONDS = 2.0  # after an outage of the gateway while logging in or serving
 SPOOL_BATCH = 200  # events per dispatcher batch (the archive's BATCH_SIZE)
+CHECKPOINT = "delivery_checkpoint"  # the driver's last acknowledged position (opaque text), per account
 
 
 def qr_png(payload: str) -> bytes:
@@ -161,6 +164,7 @@ class DriverListener(Listener):
         load_handlers()
         ctx = self.make_context(driver, self.stop)
         spool = EventSpool(self.state.client, self.state.key("event_spool"))
+        self._resume(driver)
         self._start_thread(lambda: self._receive(driver, spool), "driver-receiver")
         while not self.stop_event.is_set():
             # Leftovers of a listener that died come first; then what the receiver spooled meanwhile.
@@ -223,11 +227,34 @@ class DriverListener(Listener):
                 held = []
             except Exception:  # Redis briefly down: keep them here and try again with the next poll
                 logger.warning("could not spool %d events; retrying", len(held), exc_info=True)
+            else:
+                self._acknowledge(driver)
             self._arrived.set()
             if ended is not None and not held:
                 self._session_ended = ended.reason
                 self._arrived.set()
                 return
+
+    def _resume(self, driver: Driver) -> None:
+        """Hand a driver that reads again after a crash (drivers/interface.py) the checkpoint last acknowledged:
+        what a dead worker read from the service but never spooled comes again (the spool drops what it has)."""
+        resume = getattr(driver, "resume_from", None)
+        if resume is None:
+            return
+        try:
+            stored = self.state.client.get(self.state.key(CHECKPOINT))
+            checkpoint = stored.decode() if stored else None
+        except Exception:  # unknown: read from the login's start rather than skip what may be unstored
+            logger.warning("could not read the delivery checkpoint; reading the session again", exc_info=True)
+            checkpoint = ""
+        resume(checkpoint)
+
+    def _acknowledge(self, driver: Driver) -> None:
+        """Everything polled is spooled: keep the driver's new checkpoint (an older one kept is only a re-read)."""
+        acknowledge = getattr(driver, "acknowledge", None)
+        checkpoint = acknowledge() if acknowledge is not None else None
+        if checkpoint:
+            self._report(lambda: self.state.client.set(self.state.key(CHECKPOINT), checkpoint))
 
     def _report(self, write: Callable[[], object]) -> None:
         try:

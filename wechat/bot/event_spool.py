@@ -6,6 +6,10 @@ once, and the dispatcher takes them from here and removes them only after their 
 committed): a worker killed mid-burst leaves the rest to the next listener, which handles them first; the
 archive's msg_id dedupe makes a re-handled event harmless. Events are stored as JSON (never pickle: whoever can
 write to Redis must not be able to run code in the worker).
+
+A driver that reads again after a crash (its delivery checkpoint, drivers/interface.py) hands out events that were
+already spooled: `put` keeps the last `SEEN_MAX` spooled server ids in Redis and spools an id only once, in the
+same script as the push (a worker killed between the two cannot mark an event seen without spooling it).
 """
 
 from __future__ import annotations
@@ -22,9 +26,29 @@ from drivers import types as seam
 logger = logging.getLogger(__name__)
 
 EVENT_CLASSES = {cls.__name__: cls for cls in (seam.MessageEvent, seam.FriendRequestEvent, seam.GroupNoteEvent,
-                                                seam.RecallEvent, seam.ChatsListedEvent, seam.LoginStateEvent,
-                                                seam.LogoutEvent)}
+                                                seam.RecallEvent, seam.ChatsListedEvent, seam.GroupLeftEvent,
+                                                seam.LoginStateEvent, seam.LogoutEvent)}
 SPOOL_MAX = 200_000  # events kept at most (a dispatcher stuck for hours must not fill Redis)
+SEEN_MAX = 50_000  # spooled server ids remembered (a re-read after a crash covers far fewer)
+
+# KEYS: the spool list, the seen ids (sorted set). ARGV: SPOOL_MAX, SEEN_MAX, then (msg_id, JSON) pairs; an empty
+# msg_id is always spooled. Scores count up, so the oldest ids are the ones forgotten.
+_PUT_ONCE = """
+local added = 0
+local base = tonumber(redis.call('ZCARD', KEYS[2]) > 0 and
+                      redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2] or 0)
+for i = 3, #ARGV, 2 do
+  local id = ARGV[i]
+  if id == '' or redis.call('ZADD', KEYS[2], 'NX', base + 1, id) == 1 then
+    if id ~= '' then base = base + 1 end
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    added = added + 1
+  end
+end
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[2]) - 1)
+return added
+"""
 
 
 def dump(event: Any) -> str:
@@ -72,16 +96,20 @@ def _typed(hint: Any, value: Any) -> Any:
 
 
 class EventSpool:
-    def __init__(self, client, key: str) -> None:
+    def __init__(self, client, key: str, seen_key: str | None = None) -> None:
         self.client = client
         self.key = key
+        self.seen_key = seen_key or f"{key}:seen"
+        self._put_once = client.register_script(_PUT_ONCE)
 
-    def put(self, events: list[Any]) -> None:
-        if events:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.rpush(self.key, *(dump(event) for event in events))
-            pipe.ltrim(self.key, -SPOOL_MAX, -1)
-            pipe.execute()
+    def put(self, events: list[Any]) -> int:
+        """Spool the events whose server id was not spooled before (and every event without one); how many."""
+        if not events:
+            return 0
+        args: list[Any] = [SPOOL_MAX, SEEN_MAX]
+        for event in events:
+            args += [str(getattr(event, "msg_id", "") or ""), dump(event)]
+        return int(self._put_once(keys=[self.key, self.seen_key], args=args))
 
     def peek(self, count: int) -> list[Any]:
         """The oldest `count` entries as events (malformed ones as None, so `done(len)` still removes them)."""

@@ -20,6 +20,7 @@ from drivers.types import (
     DriverError,
     FriendRequestEvent,
     Group,
+    GroupLeftEvent,
     GroupNoteEvent,
     LoginStateEvent,
     LogoutEvent,
@@ -29,8 +30,8 @@ from drivers.types import (
     SelfInfo,
 )
 
-EVENT_TYPES = (MessageEvent, FriendRequestEvent, GroupNoteEvent, RecallEvent, ChatsListedEvent, LoginStateEvent,
-               LogoutEvent)
+EVENT_TYPES = (MessageEvent, FriendRequestEvent, GroupNoteEvent, RecallEvent, ChatsListedEvent, GroupLeftEvent,
+               LoginStateEvent, LogoutEvent)
 NAMES_MAX_AGE = 600.0  # seconds before an unknown id makes the directory list the contacts again
 MISS_REFRESH_GAP = 30.0  # at most one listing per this many seconds for ids nobody knows (hostile ids are free)
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
+from drivers.types import GroupLeftReason
 from extensions import db
 from models.types import utcnow
 from models.wechat import NAME, Group, Membership
@@ -23,15 +24,20 @@ from wechat.automation.naming import GroupInfo, number_of
 
 logger = logging.getLogger(__name__)
 
-LEFT_REASONS = ("removed", "dissolved", "operator")
+# What the service can say (drivers.types.GroupLeftReason: removed, dissolved), and the operator's own mark.
+LEFT_REASONS = (*(reason.value for reason in GroupLeftReason), "operator")
 
 
-def mark_group_left(account_id: int, group_puid: str, reason: str, at: datetime | None = None) -> bool:
-    """Record that the bot is out of the group (kept, with its members and messages). False: unknown group."""
+def mark_group_left(account_id: int, group_puid: str, reason: str, at: datetime | None = None,
+                    keep_existing: bool = False) -> bool:
+    """Record that the bot is out of the group (kept, with its members and messages). False: unknown group (or,
+    with `keep_existing`, one already marked left: weaker evidence does not replace a note's reason)."""
     if reason not in LEFT_REASONS:
         raise ValueError(f"reason must be one of {', '.join(LEFT_REASONS)}")
-    result = db.session.execute(update(Group).where(Group.account_id == account_id, Group.puid == group_puid)
-                                .values(left_at=at or utcnow(), left_reason=reason))
+    query = update(Group).where(Group.account_id == account_id, Group.puid == group_puid)
+    if keep_existing:
+        query = query.where(Group.left_at.is_(None))
+    result = db.session.execute(query.values(left_at=at or utcnow(), left_reason=reason))
     db.session.commit()
     if result.rowcount:
         logger.info("group %s marked left (%s)", group_puid, reason)
