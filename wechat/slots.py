@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from drivers.types import DRIVER_NAMES as DRIVERS
 from extensions import db
 from models.wechat import Account
 
@@ -85,8 +86,6 @@ def account_config(slot: str, app: Flask | None = None) -> dict[str, Any]:
 
 def add_account(slot: str, driver: str | None = None, settings: dict[str, str] | None = None) -> Account:
     """A new account row for `slot` (the caller commits). Unknown settings are refused, never stored."""
-    from wechat.driver_factory import DRIVERS
-
     check_slot(slot)
     if driver is not None and driver not in DRIVERS:
         raise SlotError(f"driver must be one of {', '.join(DRIVERS)}")
@@ -123,6 +122,7 @@ def bind_slot(slot: str, puid: str, nick_name: str) -> Account | None:
     holder.slot = None
     db.session.flush()  # the unique slot is free before the new row takes it
     owner.slot, owner.nick_name = slot, nick_name or owner.nick_name
+    owner.archived_at = owner.archived_slot = None  # an archived WeChat user back in a slot runs again
     for name, value in moved.items():
         setattr(owner, name, value)
     if holder.puid.startswith(PLACEHOLDER):

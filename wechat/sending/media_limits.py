@@ -12,12 +12,13 @@ itself apply to both.
 
 from __future__ import annotations
 
+from drivers.types import DRIVER_NAMES as DRIVERS
+
 MB = 1024 * 1024
 CHECKUPLOAD_ABOVE = 25 * MB
 MAX_FILE = 100 * MB
 MAX_VIDEO = 20 * MB
 GATEWAY_MAX_IMAGE = 20 * MB  # the gateway face's cap (sandbox/gateway/messages.py MAX_IMAGE_BYTES)
-DRIVERS = ("itchat", "padpro")
 
 
 def send_refusal(kind: str, size: int, name: str = "", checkupload: bool = False,
