@@ -136,7 +136,6 @@ PAGE_STRINGS = {
     "account_deleted": _l("Account “{slot}” and all its data deleted."),
     "pause": _l("Pause"),
     "resume": _l("Resume"),
-    "remove": _l("Remove"),
     "badge_paused": _l("Paused"),
     "badge_archived": _l("Archived (read-only)"),
     "badge_default": _l("Default account"),

@@ -12,8 +12,6 @@ itself apply to both.
 
 from __future__ import annotations
 
-from drivers.types import DRIVER_NAMES as DRIVERS
-
 MB = 1024 * 1024
 CHECKUPLOAD_ABOVE = 25 * MB
 MAX_FILE = 100 * MB

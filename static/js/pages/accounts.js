@@ -1,7 +1,7 @@
 // All accounts (GET /api/accounts/overview): each account's login state, messages today, unread and failing send
 // jobs, kept current by the live events of every account (this page's stream is unfiltered: data-stream="all").
 // Owners also add, pause, resume and remove accounts here (views/account_admin.py).
-import { api, busy, clear, el, emptyState, failure, pageData, reportError, t, toast } from "../core.js";
+import { api, bounds, busy, clear, el, emptyState, failure, pageData, reportError, t, toast } from "../core.js";
 import { clearErrors, showError } from "../forms.js";
 import { on } from "../live.js";
 import { stateBadge } from "../status.js";
@@ -19,6 +19,8 @@ async function choose(id) {
 function badges(item) {
   if (item.archived) return el("span", { class: "badge text-bg-secondary", "data-badge": "archived", text: t("badge_archived") });
   if (item.paused) return el("span", { class: "badge text-bg-warning", "data-badge": "paused", text: t("badge_paused") });
+  // No slot of its own: the installation's default account (WECHAT_ACCOUNT), managed on the server, not here.
+  if (!item.slot) return el("span", { class: "badge text-bg-light", "data-badge": "default", text: t("badge_default") });
   return null;
 }
 
@@ -47,7 +49,7 @@ function removeForm(item) {
       value, ...(checked ? { checked: "" } : {}), ...(item.archived && value === "keep" ? { disabled: "" } : {}) }),
     el("label", { class: "form-check-label", for: `${prefix}${value}`, text }));
   const confirm = el("input", { class: "form-control form-control-sm", id: `${prefix}confirm`, autocomplete: "off",
-    maxlength: "40", "data-confirm": "" });
+    ...bounds("account", "slot"), "data-confirm": "" });
   const error = el("div", { class: "invalid-feedback", id: `${prefix}confirm-error` });
   const submit = el("button", { type: "submit", class: "btn btn-sm btn-danger", text: t("remove") });
   const form = el("form", { class: "d-flex flex-column gap-2", novalidate: "", "data-remove-form": String(item.id) },
