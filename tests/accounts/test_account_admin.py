@@ -256,3 +256,26 @@ def test_an_archive_can_be_deleted_later_with_its_old_slot_name(app):
     service.remove_account(archived, "delete", actor="tester", confirm="shop")
     db.session.expire_all()
     assert db.session.get(Account, account_id) is None
+
+
+def test_the_cli_uses_the_same_service(app, runner):
+    refused = runner.invoke(args=["accounts", "add", "shop", "--driver", "padpro", "--setting",
+                                  "base_url=javascript:alert(1)", "--setting", f"key={KEY}"])
+    assert refused.exit_code != 0 and "http" in refused.output and KEY not in refused.output
+    # The server's operator may point an account at a gateway on this machine (only the URL's form is checked).
+    added = runner.invoke(args=["accounts", "add", "shop", "--driver", "padpro", "--setting",
+                                "base_url=http://127.0.0.1:8059/", "--setting", f"key={KEY}"])
+    assert added.exit_code == 0, added.output
+    assert runner.invoke(args=["accounts", "add", "shop"]).exit_code != 0  # a duplicate
+    assert runner.invoke(args=["accounts", "remove", "shop"]).exit_code != 0  # --archive is required
+    kept = runner.invoke(args=["accounts", "remove", "shop", "--archive", "keep"])
+    assert kept.exit_code == 0 and "archived" in kept.output, kept.output
+    listed = runner.invoke(args=["accounts", "list"]).output
+    assert "shop\tpadpro\tarchived" in listed and KEY not in listed
+    wrong = runner.invoke(args=["accounts", "remove", "shop", "--archive", "delete"], input="shpo\n")
+    assert wrong.exit_code != 0 and db.session.execute(db.select(Account)).first() is not None
+    deleted = runner.invoke(args=["accounts", "remove", "shop", "--archive", "delete"], input="shop\n")
+    assert deleted.exit_code == 0, deleted.output
+    db.session.expire_all()
+    assert db.session.execute(db.select(Account)).first() is None
+    assert [entry.actor for entry in _audit("account.delete")] == ["cli"]

@@ -46,7 +46,7 @@ function removeForm(item) {
   const prefix = `remove-${item.id}-`;
   const choice = (value, text, checked) => el("div", { class: "form-check" },
     el("input", { class: "form-check-input", type: "radio", name: `archive-${item.id}`, id: `${prefix}${value}`,
-      value, ...(checked ? { checked: "" } : {}), ...(item.archived && value === "keep" ? { disabled: "" } : {}) }),
+      value, checked, disabled: item.archived && value === "keep" }),
     el("label", { class: "form-check-label", for: `${prefix}${value}`, text }));
   const confirm = el("input", { class: "form-control form-control-sm", id: `${prefix}confirm`, autocomplete: "off",
     ...bounds("account", "slot"), "data-confirm": "" });
