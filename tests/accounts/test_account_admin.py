@@ -128,6 +128,10 @@ def _placer_holding(app, slot: str) -> tuple[Placer, list[str]]:
     return Placer(app, "me@host"), stops
 
 
+def _forget_listener(slot: str) -> None:
+    runtime.clear_listener(runtime.current_listener(slot), slot)
+
+
 @pytest.mark.parametrize("change", ["pause", "keep", "delete"])
 def test_pausing_or_removing_a_running_account_stops_its_listener_on_the_next_tick(app, change):
     account = _add("shop")
@@ -141,7 +145,8 @@ def test_pausing_or_removing_a_running_account_stops_its_listener_on_the_next_ti
         assert "shop" in placer.tick().release
         assert stops == ["handover"]
     finally:
-        runtime.listeners().pop("shop", None)
+        _forget_listener("shop")
+    assert "shop" not in runtime.listeners()
 
 
 def test_removing_and_keeping_the_archive_frees_the_slot_and_keeps_the_data(app):
