@@ -284,3 +284,23 @@ def test_the_cli_uses_the_same_service(app, runner):
     db.session.expire_all()
     assert db.session.execute(db.select(Account)).first() is None
     assert [entry.actor for entry in _audit("account.delete")] == ["cli"]
+
+
+def test_an_archived_wechat_user_who_logs_in_again_is_no_archive_any_more(app):
+    from wechat.accounts import ensure_account
+    from wechat.slots import bind_slot
+
+    first = _add("shop")
+    bind_slot("shop", "wxid_user", "店铺")
+    db.session.commit()
+    service.remove_account(first, "keep", actor="tester")
+    assert db.session.get(Account, first.id).archived_at is not None
+    # In a new slot: the slot moves to the user's row, which runs again (writable) with its old archive.
+    _add("shop-2")
+    back = bind_slot("shop-2", "wxid_user", "店铺")
+    db.session.commit()
+    assert back.id == first.id and back.slot == "shop-2" and back.archived_at is None and back.archived_slot is None
+    # Through the default slot (found by puid): the same.
+    service.remove_account(back, "keep", actor="tester")
+    again = ensure_account("wxid_user", "店铺")
+    assert again.id == first.id and again.archived_at is None
