@@ -117,6 +117,7 @@ def add_account(slot: Any, driver: Any = None, settings: dict[str, Any] | None =
     clean = check_settings(effective, dict(settings or {}), guard_network)
     if slot == slots.default_slot() or slots.slot_row(slot) is not None:
         raise AccountRefused(409, f"the slot {slot!r} exists already", code="duplicate", field="slot")
+    _forget_earlier_session(slot)
     try:
         account = slots.add_account(slot, driver, clean)
         record(actor, "account.add", target=slot, ip=ip, account_id=account.id,
@@ -126,6 +127,20 @@ def add_account(slot: Any, driver: Any = None, settings: dict[str, Any] | None =
         db.session.rollback()
         raise AccountRefused(409, f"the slot {slot!r} exists already", code="duplicate", field="slot") from None
     return account
+
+
+def _forget_earlier_session(slot: str) -> None:
+    """A slot name used before (its account removed) keeps that account's WeChat session on disk: a new account in
+    it would log in as the earlier WeChat user without a scan. The session goes, once the earlier listener is gone
+    (it stops within one placement period of the removal; until then the slot is busy)."""
+    from wechat import control
+
+    if control.bot_state(account=slot).lease_holder() is not None:
+        raise AccountRefused(409, f"the slot {slot!r} was removed a moment ago and its listener is still stopping; "
+                                  "try again in a few seconds", code="slot_busy", field="slot")
+    # instance/wechat/<slot>: the session folder of drivers/itchat (SessionFiles.for_account), which the web process
+    # does not import; the instance folder is shared by every process (docker-compose.yml).
+    shutil.rmtree(Path(current_app.instance_path) / "wechat" / slot, ignore_errors=True)
 
 
 def get_account(account_id: int) -> Account:

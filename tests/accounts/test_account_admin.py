@@ -304,3 +304,20 @@ def test_an_archived_wechat_user_who_logs_in_again_is_no_archive_any_more(app):
     service.remove_account(back, "keep", actor="tester")
     again = ensure_account("wxid_user", "店铺")
     assert again.id == first.id and again.archived_at is None
+
+
+def test_a_slot_used_before_starts_without_the_earlier_session(app):
+    """The earlier account's itchat session must not log the new account in as the earlier WeChat user."""
+    session = media_root().parent / "wechat" / "shop" / "itchat.pkl"
+    account = _add("shop")
+    session.parent.mkdir(parents=True, exist_ok=True)
+    session.write_bytes(b"earlier user's session")
+    state = BotState(app.extensions["redis"], "shop")
+    assert state.acquire("task-1", 30)  # its listener runs: removal asks it to stop, it has not yet
+    service.remove_account(account, "keep", actor="tester")
+    with pytest.raises(service.AccountRefused) as refused:
+        _add("shop")
+    assert refused.value.status == 409 and refused.value.code == "slot_busy" and session.exists()
+    state.release("task-1", "handover")
+    _add("shop")
+    assert not session.exists()
