@@ -9,9 +9,10 @@ the dashboard/API (views/account_admin.py); every change writes its audit entry 
   and taken by nobody, so pausing or removing a running account stops its listener within one period.
 - remove, `keep`: the account stops running, its slot is free for a new account, its gateway settings (the key) are
   dropped and its data stays readable as an archived, read-only account (views/account_context.py refuses
-  writes). `delete`: the account row and everything of it: contacts, groups, memberships, messages and their media
-  files, conversations, send jobs, schedules, auto-reply rules, automation settings, insights, grants. Audit entries
-  stay (the record of who did what, this deletion included); their account becomes NULL.
+  writes). `delete`: first as `keep`, then, once the account's listener has let go of its slot, the account row
+  and everything of it: contacts, groups, memberships, messages and their media files, conversations, send jobs,
+  schedules, auto-reply rules, automation settings, insights, grants. Audit entries stay (the record of who did
+  what, this deletion included); their account becomes NULL.
 The default account (WECHAT_ACCOUNT: rows without a slot) is the installation's own and cannot be removed here.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +39,7 @@ from wechat import slots
 
 MAX_KEY = 256  # gateway keys are short tokens; a longer value is a paste accident, not a key
 ARCHIVE_CHOICES = ("keep", "delete")
+STOP_WAIT_PERIODS = 2  # how long a deletion waits for the account's listener to stop, in placement periods
 GATEWAY_SETTINGS = ("base_url", "key")  # padpro's; the other drivers take none of them
 URL_SETTINGS = ("base_url", "wechat_base_url")
 ANYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
@@ -212,13 +215,13 @@ def remove_account(account: Account, archive: Literal["keep", "delete"], *, acto
         record(actor, "account.archive", target=name, ip=ip, account_id=account_id)
         db.session.commit()
         return {"id": account_id, "slot": name, "archive": "keep"}
-    messages = _delete_everything(account_id)
+    messages = _delete_everything(account_id, name)
     record(actor, "account.delete", target=name, ip=ip, detail={"id": account_id, "messages": messages})
     db.session.commit()
     return {"id": account_id, "slot": name, "archive": "delete"}
 
 
-def _delete_everything(account_id: int) -> int:
+def _delete_everything(account_id: int, slot: str) -> int:
     """Every row of the account and its folders of files on disk; the number of messages deleted."""
     from wechat.messages.archive import media_root
     from wechat.messages.retention import delete_messages
@@ -231,6 +234,7 @@ def _delete_everything(account_id: int) -> int:
     account.slot, account.paused, account.driver_settings = None, True, None
     account.archived_at = account.archived_at or utcnow()
     db.session.commit()
+    _wait_until_stopped(slot)
     messages = delete_messages(Message.account_id == account_id)  # in batches, each with its media files
     # Media and pictures live in one folder per account (wechat/messages/media.py, wechat/sync/avatars.py): the
     # folder goes whole, files whose rows were already gone included.
@@ -240,6 +244,20 @@ def _delete_everything(account_id: int) -> int:
     # them on for every connection), and audit entries are kept with their account set to NULL.
     db.session.execute(delete(Account).where(Account.id == account_id))
     return messages
+
+
+def _wait_until_stopped(slot: str) -> None:
+    """Deleting under a running listener would let it write into what is being deleted (its sync finds the account
+    by puid and would create the row again). It stops within a placement period of leaving running_slots."""
+    from wechat import control
+
+    state = control.bot_state(account=slot)
+    deadline = time.monotonic() + STOP_WAIT_PERIODS * float(current_app.config["PLACEMENT_INTERVAL"]) + 1
+    while state.lease_holder() is not None:
+        if time.monotonic() > deadline:
+            raise AccountRefused(409, f"the account {slot!r} is stopped and archived (read-only) now, but its listener "
+                                      "has not let go yet; delete it again in a few seconds", code="slot_busy")
+        time.sleep(0.2)
 
 
 def describe(account: Account) -> dict[str, Any]:

@@ -16,8 +16,6 @@ def ensure_account(puid: str, nick_name: str) -> Account:
         db.session.flush()
     elif account.nick_name != nick_name:
         account.nick_name = nick_name
-    if account.archived_at is not None:  # its WeChat user logged in again: the archive runs on (not read-only)
-        account.archived_at = account.archived_slot = None
     return account
 
 

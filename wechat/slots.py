@@ -107,6 +107,9 @@ def bind_slot(slot: str, puid: str, nick_name: str) -> Account | None:
     slot (with its driver settings) to that user's row, keeping the previous user's archive under its own row."""
     holder = slot_row(slot)
     if holder is None:  # the default slot: its accounts are found by puid, as before
+        if slot == default_slot():  # an archived WeChat user logged in again: its archive runs on (writable)
+            db.session.execute(db.update(Account).where(Account.puid == puid, Account.archived_at.is_not(None))
+                               .values(archived_at=None, archived_slot=None))
         return None
     if holder.puid == puid:
         holder.nick_name = nick_name or holder.nick_name

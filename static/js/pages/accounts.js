@@ -73,7 +73,11 @@ function removeForm(item) {
       try {
         await api("DELETE", `/api/accounts/${item.id}?archive=${archive}&confirm=${encodeURIComponent(confirm.value)}`);
       } catch (failed) {
-        showError(form, failed, { prefix, aliases: { confirm: "confirm" } });
+        showError(form, failed, { prefix });
+        if (failed.status === 409) { // e.g. stopped and archived, its listener still letting go: show the new state
+          removing.delete(item.id);
+          await load();
+        }
         return;
       }
       removing.delete(item.id);
