@@ -159,6 +159,12 @@ def test_an_owner_adds_pauses_and_removes_an_account_keeping_its_archive(browser
         # Like any account: the switcher offers it, and its login page is one choice away.
         page.reload()
         expect(page.locator(f"#account-switch option[value='{new_id}']")).to_have_text("shop-2")
+        with page.expect_navigation():
+            page.locator("#account-switch").select_option(str(new_id))
+        page.goto(f"{url}/wechat")
+        expect(page.locator("#account-switch")).to_have_value(str(new_id))
+        expect(page.locator("#login-state")).not_to_be_empty()  # its own login state (no worker runs here)
+        page.goto(f"{url}/accounts")
         row.get_by_role("button", name="暂停").click()
         expect(row.locator("[data-badge=paused]")).to_have_text("已暂停")
         expect(row.get_by_role("button", name="恢复")).to_be_visible()
