@@ -1,6 +1,6 @@
 """CLI commands: `flask create-admin`, `flask create-token`, `flask ensure-admin`, `flask deactivate-admin`,
-`flask revoke-sessions`, `flask accounts add|list|pause|resume` (WeChat accounts the workers run,
-wechat/workers/slots.py)."""
+`flask revoke-sessions`, `flask accounts add|list|pause|resume|remove` (WeChat accounts the workers run: the same
+service as the dashboard, wechat/account_admin.py)."""
 
 from __future__ import annotations
 
@@ -145,6 +145,17 @@ def accounts() -> None:
     """WeChat accounts the workers run: the default one (WECHAT_ACCOUNT) plus these."""
 
 
+def _refused(refused) -> click.ClickException:
+    """A refusal of wechat/account_admin.py: bad input names its parameter; a conflict or unknown slot is plain."""
+    from wechat.workers.slots import SETTINGS
+
+    if refused.status != 400:
+        return click.ClickException(refused.message)
+    field = refused.field or ""
+    hint = "--setting" if field in SETTINGS else f"--{field}" if field in ("driver", "archive") else "SLOT"
+    return click.BadParameter(refused.message, param_hint=hint)
+
+
 @accounts.command("add")
 @click.argument("slot")
 @click.option("--driver", help="itchat or padpro (default: WECHAT_DRIVER).")
@@ -152,7 +163,7 @@ def accounts() -> None:
               help="A driver setting: base_url, key (the gateway's; a secret), wechat_base_url, login_mode.")
 def add_account_command(slot: str, driver: str | None, settings: tuple[str, ...]) -> None:
     """Add an account SLOT (its Redis keys wx:SLOT:*, bot queue wechat.SLOT); a worker starts its listener."""
-    from wechat.workers.slots import SlotError, add_account
+    from wechat.account_admin import AccountRefused, add_account
 
     pairs = {}
     for item in settings:
@@ -161,11 +172,11 @@ def add_account_command(slot: str, driver: str | None, settings: tuple[str, ...]
             raise click.BadParameter("use NAME=VALUE", param_hint="--setting")
         pairs[name.strip()] = value.strip()
     try:
-        account = add_account(slot, driver.strip().lower() if driver else None, pairs)
-    except SlotError as exc:
-        raise click.BadParameter(str(exc), param_hint="SLOT") from None
-    record("cli", "account.add", target=slot, detail={"driver": account.driver, "settings": sorted(pairs)})
-    db.session.commit()
+        # The server's operator: a gateway on the LAN or this machine is fine here (only the URL's form is checked).
+        account = add_account(slot, driver.strip().lower() if driver else None, pairs, actor="cli",
+                              guard_network=False)
+    except AccountRefused as refused:
+        raise _refused(refused) from None
     click.echo(f"account {slot!r} added (id {account.id}); a worker starts its listener within a few seconds")
 
 
@@ -176,24 +187,21 @@ def list_accounts_command() -> None:
 
     from models.wechat import Account
 
-    click.echo(f"{current_app.config['WECHAT_ACCOUNT']}	{current_app.config['WECHAT_DRIVER']}	(default)")
-    for account in db.session.execute(db.select(Account).where(Account.slot.is_not(None))
-                                      .order_by(Account.id)).scalars():
-        state = "paused" if account.paused else "running"
-        click.echo(f"{account.slot}	{account.driver or current_app.config['WECHAT_DRIVER']}	{state}	"
-                   f"{account.nick_name}")
+    click.echo(f"{current_app.config['WECHAT_ACCOUNT']}\t{current_app.config['WECHAT_DRIVER']}\t(default)")
+    for account in db.session.execute(db.select(Account).where(
+            (Account.slot.is_not(None)) | (Account.archived_at.is_not(None))).order_by(Account.id)).scalars():
+        state = "archived" if account.archived_at else "paused" if account.paused else "running"
+        click.echo(f"{account.slot or account.archived_slot}\t{account.driver or current_app.config['WECHAT_DRIVER']}"
+                   f"\t{state}\t{account.nick_name}")
 
 
 def _set_paused(slot: str, paused: bool) -> None:
-    from wechat.workers.slots import slot_row
+    from wechat.account_admin import AccountRefused, account_by_slot, set_paused
 
-    account = slot_row(slot)
-    if account is None:
-        raise click.BadParameter(f"no account slot {slot!r} (the default one is paused by stopping it)",
-                                 param_hint="SLOT")
-    account.paused = paused
-    record("cli", "account.pause" if paused else "account.resume", target=slot)
-    db.session.commit()
+    try:
+        set_paused(account_by_slot(slot), paused, actor="cli")
+    except AccountRefused as refused:
+        raise _refused(refused) from None
     click.echo(f"account {slot!r} {'paused' if paused else 'resumed'}")
 
 
@@ -208,6 +216,25 @@ def pause_account_command(slot: str) -> None:
 @click.argument("slot")
 def resume_account_command(slot: str) -> None:
     _set_paused(slot, False)
+
+
+@accounts.command("remove")
+@click.argument("slot")
+@click.option("--archive", type=click.Choice(["keep", "delete"]), required=True,
+              help="keep: stop it and free the slot, its data stays readable (read-only); delete: every row and "
+                   "file of the account (audit entries stay).")
+@click.option("--yes", is_flag=True, help="Do not ask for the slot name before deleting.")
+def remove_account_command(slot: str, archive: str, yes: bool) -> None:
+    """Remove the account SLOT (an archived one too, with --archive delete); the worker stops its listener."""
+    from wechat.account_admin import AccountRefused, account_by_slot, remove_account
+
+    try:
+        account = account_by_slot(slot)
+        confirm = slot if yes or archive == "keep" else click.prompt(f"Type {slot!r} to delete all of it")
+        remove_account(account, archive, actor="cli", confirm=confirm)
+    except AccountRefused as refused:
+        raise _refused(refused) from None
+    click.echo(f"account {slot!r} {'archived (read-only)' if archive == 'keep' else 'deleted'}")
 
 
 def register_commands(app: Flask) -> None:

@@ -10,6 +10,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+# Every driver there is, by the name WECHAT_DRIVER and an account row use (wechat/bot/driver_factory.py builds them).
+DRIVER_NAMES = ("itchat", "padpro")
+
 
 class Capability(enum.Flag):
     """What a driver can do; the product greys out, refuses (409) or skips what is missing."""

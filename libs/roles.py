@@ -15,12 +15,15 @@ from __future__ import annotations
 RANK = {"none": 0, "viewer": 1, "operator": 2, "owner": 3}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# The installation itself: admins, grants, installation-wide plugin configuration (one set for every account
-# until plugin configuration is per account), starting a WeChat login (which adds or replaces the live account),
-# and the Prometheus metrics (counts over every account).
+# The installation itself: admins, grants, which WeChat accounts run, installation-wide plugin configuration (one
+# set for every account until plugin configuration is per account), starting a WeChat login (which adds or replaces
+# the live account), and the Prometheus metrics (counts over every account).
 OWNER_ENDPOINTS = frozenset({
     "pages.list_admins", "pages.activate_admin", "pages.deactivate_admin",
     "accounts.admin_grants", "accounts.set_admin_grants",
+    # Which WeChat accounts the installation runs (views/account_admin.py): add, pause, resume, remove.
+    "account_admin.add_account", "account_admin.pause_account", "account_admin.resume_account",
+    "account_admin.remove_account",
     "plugins.update_plugin", "plugins.reload_plugins",
     "wechat.login",
     "metrics.metrics",

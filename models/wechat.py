@@ -37,6 +37,10 @@ class Account(db.Model):
     driver_settings: Mapped[dict | None] = mapped_column(JSON)
     # A paused account is not placed on any worker (its listener is not started).
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Removed by an admin who kept its archive (wechat/account_admin.py): it runs no more, its slot is free (kept
+    # here only to name it), its data stays readable and nothing of it can be changed.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_slot: Mapped[str | None] = mapped_column(String(40))
 
 
 class Contact(db.Model):

@@ -175,7 +175,8 @@ def test_pages_get_the_lists_from_their_sources(logged_in):
     assert options == ["", *MESSAGE_TYPES]  # "" is "all types"
 
 
-@pytest.mark.parametrize("path", ["/automation", "/plugins", "/schedules", "/send", "/admins", "/chats"])
+@pytest.mark.parametrize("path", ["/automation", "/plugins", "/schedules", "/send", "/admins", "/chats",
+                                  "/accounts"])
 def test_forms_render_the_servers_bounds(logged_in, path):
     html = logged_in.get(path).get_data(as_text=True)
     checked = 0
@@ -266,6 +267,29 @@ def test_schedule_bounds_are_the_validators(app):
     assert accepts(text="t" * bounds["text"]["maxlength"]) and not accepts(text="t" * (bounds["text"]["maxlength"] + 1))
     longest_cron = "0 9 * * " + ",".join(["1"] * 200)
     assert not accepts(cron=longest_cron[:bounds["cron"]["maxlength"] + 1])
+
+
+def test_account_bounds_are_the_validators(app):
+    from wechat.account_admin import AccountRefused, check_settings
+    from wechat.workers.slots import SlotError, check_slot
+
+    bounds = form_bounds()["account"]
+    longest = bounds["slot"]["maxlength"]
+    assert check_slot("s" * longest)
+    with pytest.raises(SlotError):
+        check_slot("s" * (longest + 1))
+
+    def accepts(**settings) -> bool:
+        try:
+            check_settings("padpro", {"key": "k", "base_url": "http://8.8.8.8/", **settings})
+        except AccountRefused:
+            return False
+        return True
+
+    assert accepts(key="k" * bounds["key"]["maxlength"]) and not accepts(key="k" * (bounds["key"]["maxlength"] + 1))
+    url = "http://8.8.8.8/" + "a" * bounds["base_url"]["maxlength"]
+    assert accepts(base_url=url[:bounds["base_url"]["maxlength"]])
+    assert not accepts(base_url=url[:bounds["base_url"]["maxlength"] + 1])
 
 
 def test_plugin_number_ranges_reach_the_form_and_are_the_validators(logged_in, app):

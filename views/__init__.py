@@ -7,6 +7,7 @@ import importlib
 from flask import Flask
 
 BLUEPRINT_MODULES = (
+    "account_admin",
     "accounts",
     "api",
     "auth",

@@ -185,6 +185,8 @@ def authorize_request():
     needed = roles.needed_role(request.endpoint, request.method)
     explicit = HEADER in request.headers or QUERY in request.args
     if not explicit and (current_user.is_owner or needed == "none"):
+        if needed in ("viewer", "operator") and request.method not in roles.SAFE_METHODS:
+            return _archived_refusal(current_context())  # a write needs its account now: an archive is read-only
         if isinstance(session.get(SESSION_KEY), int) and not g.get("auth_via_token"):
             current_context()  # an account picked in the switcher: its slot's state, not the default one's
         return None
@@ -204,6 +206,17 @@ def authorize_request():
         what = {"owner": "an owner", "operator": "an operator of this account",
                 "viewer": "a viewer of this account"}[needed]
         return _refuse(403, f"only {what} may {request.method} {request.path}", "role")
+    if needed in ("viewer", "operator") and request.method not in roles.SAFE_METHODS:
+        return _archived_refusal(context)
+    return None
+
+
+def _archived_refusal(context: AccountContext):
+    """A removed account whose archive was kept (wechat/account_admin.py) is read-only: every write about it is
+    refused (409), whatever the admin's role; owners may still delete it (DELETE /api/accounts/<id>)."""
+    account = context.account
+    if account is not None and account.archived_at is not None:
+        return _refuse(409, f"WeChat account {account.id} is archived: its data is read-only", "archived")
     return None
 
 

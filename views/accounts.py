@@ -116,7 +116,9 @@ def overview():
               "messages_today": int(today_counts.get(account.id, 0)),
               "unread": live_unread if account.id == live_id else 0,
               "failing_jobs": int(failing.get(account.id, 0)),
-              "listener_healthy": healthy if account.id == live_id else None} for account, role in visible]
+              "listener_healthy": healthy if account.id == live_id else None,
+              "slot": account.slot, "archived_slot": account.archived_slot, "paused": bool(account.paused),
+              "archived": account.archived_at is not None} for account, role in visible]
     return jsonify({"items": items, "timezone": current_app.config["TIMEZONE"]})
 
 

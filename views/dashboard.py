@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 
+from drivers.types import DRIVER_NAMES
 from libs.i18n import js_strings
 from views.chat_strings import CHAT_STRINGS
 
@@ -127,6 +128,22 @@ PAGE_STRINGS = {
     "uploaded_file": _l("Uploaded file"),
     "upload_missing": _l("This upload no longer exists"),
     "delete_schedule_confirm": _l("Delete the schedule “{name}” and its history?"),
+    # accounts (add, pause, resume, remove: owners)
+    "account_added": _l("Account “{slot}” added. A worker starts it within seconds; switch to it to scan its QR "
+                        "code."),
+    "account_paused": _l("Account “{slot}” paused: its listener stops."),
+    "account_resumed": _l("Account “{slot}” resumed."),
+    "account_archived": _l("Account “{slot}” removed; its archive stays readable (read-only)."),
+    "account_deleted": _l("Account “{slot}” and all its data deleted."),
+    "pause": _l("Pause"),
+    "resume": _l("Resume"),
+    "badge_paused": _l("Paused"),
+    "badge_archived": _l("Archived (read-only)"),
+    "badge_default": _l("Default account"),
+    "remove_keep": _l("Keep the archive (read-only)"),
+    "remove_delete": _l("Delete everything: contacts, groups, messages, media, jobs, schedules"),
+    "remove_confirm_label": _l("Type {slot} to confirm"),
+    "remove_confirm_mismatch": _l("Type the slot name exactly to confirm."),
     **CHAT_STRINGS,
 }
 
@@ -140,7 +157,8 @@ def page_js_strings() -> dict[str, str]:
 def _page(template: str):
     def view():
         return render_template(template, login_mode=current_app.config.get("WECHAT_LOGIN_MODE", "web"),
-                               js_strings=page_js_strings)
+                               js_strings=page_js_strings, account_drivers=DRIVER_NAMES,
+                               default_driver=current_app.config.get("WECHAT_DRIVER", "itchat"))
 
     return view
 

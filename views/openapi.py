@@ -52,13 +52,14 @@ def _account_parameters() -> dict[str, Any]:
                               "description": f"the same as the `{QUERY}` query parameter (both: they must agree)"}}
 
 
-def _areas(app: Flask) -> dict[str, str]:
-    """Documented path → the blueprint that serves it (the operation's tag)."""
-    return {re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule): rule.endpoint.partition(".")[0]
-            for rule in app.url_map.iter_rules()}
+def _areas(app: Flask) -> dict[tuple[str, str], str]:
+    """(method, documented path) → the blueprint that serves it (the operation's tag; one path may be served by two
+    blueprints, e.g. GET /api/accounts lists and POST adds)."""
+    return {(method.lower(), re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)): rule.endpoint.partition(".")[0]
+            for rule in app.url_map.iter_rules() for method in rule.methods}
 
 
-def _finish(raw: dict[str, Any], areas: dict[str, str]) -> dict[str, Any]:
+def _finish(raw: dict[str, Any], areas: dict[tuple[str, str], str]) -> dict[str, Any]:
     document = copy.deepcopy(raw)
     document["servers"] = [{"url": "/"}]
     document["components"]["securitySchemes"] = {
@@ -73,7 +74,8 @@ def _finish(raw: dict[str, Any], areas: dict[str, str]) -> dict[str, Any]:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             operation["responses"]["default"] = {"$ref": "#/components/responses/Error"}
-            operation["tags"] = operation.get("tags") or [areas.get(path, "api")]  # grouped on the reference page
+            # grouped on the reference page
+            operation["tags"] = operation.get("tags") or [areas.get((method, path), "api")]
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
                     # views register <int:…> as a row id: 0 to 2**63-1 (app.RowIdConverter)

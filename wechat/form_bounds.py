@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 
+from libs import netguard
 from libs.validation import column_length
 from models.admin import ApiToken
 from models.schedule import Schedule
-from models.wechat import Contact
-from wechat import autoreply
+from models.wechat import Account, Contact
+from wechat import account_admin, autoreply
 from wechat.automation import settings as automation
 from wechat.plugins import settings as plugin_settings
 from wechat.schedules import timing
@@ -46,4 +47,9 @@ def form_bounds() -> dict[str, dict[str, Bounds]]:
         },
         "send": {"text": {"maxlength": send_jobs.MAX_TEXT}},
         "admin": {"token_name": {"maxlength": column_length(ApiToken.name)}},
+        "account": {
+            "slot": {"maxlength": column_length(Account.slot)},
+            "base_url": {"maxlength": netguard.MAX_URL},
+            "key": {"maxlength": account_admin.MAX_KEY},
+        },
     }

@@ -12,10 +12,14 @@ from libs.sse import get_hub
 from tests.accounts.conftest import World
 from tests.fixtures.routes import concrete_url, guarded_routes
 
-# Only an owner: admins and grants, the installation-wide plugin configuration, a new WeChat login, metrics.
+# Only an owner: admins and grants, adding/pausing/removing accounts, the installation-wide plugin configuration,
+# a new WeChat login, metrics.
 OWNER_ONLY = {
     "pages.list_admins", "pages.activate_admin", "pages.deactivate_admin", "accounts.admin_grants",
     "accounts.set_admin_grants", "plugins.update_plugin", "plugins.reload_plugins", "wechat.login", "metrics.metrics",
+    # Which WeChat accounts the installation runs.
+    "account_admin.add_account", "account_admin.pause_account", "account_admin.resume_account",
+    "account_admin.remove_account",
 }
 # About the signed-in admin themself: any admin, even one without a grant, and writes too (sign out, own password,
 # own tokens, choosing the switcher's account).

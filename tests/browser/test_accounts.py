@@ -132,3 +132,71 @@ def test_an_owner_grants_access_on_the_admins_page(browser, two_accounts):
     finally:
         context.close()
     assert not [p for p in problems if "page error" in p], problems
+
+
+def test_an_owner_adds_pauses_and_removes_an_account_keeping_its_archive(browser, two_accounts):
+    """The /accounts page's forms (views/account_admin.py behind them): each step's result is on the page."""
+    app, url, (a_id, _) = two_accounts
+    context, page, problems = _new_page(browser, url, {"width": 1400, "height": 900})
+    try:
+        sign_in(page, url)
+        page.goto(f"{url}/accounts")
+        form = page.locator("#add-account-form")
+        expect(page.locator("#account-key")).to_be_hidden()  # the gateway's fields are padpro's only
+        page.select_option("#account-driver", "padpro")
+        expect(page.locator("#account-key")).to_be_visible()
+        page.select_option("#account-driver", "itchat")
+        page.fill("#account-slot", "Bad Slot")
+        form.get_by_role("button", name="添加账号").click()
+        expect(page.locator("#account-slot-error")).to_contain_text("slot")  # the server's 400, at its field
+        page.fill("#account-slot", "shop-2")
+        form.get_by_role("button", name="添加账号").click()
+        expect(page.locator("#toasts")).to_contain_text("账号“shop-2”已添加")
+        with app.app_context():
+            new_id = db.session.execute(db.select(Account.id).where(Account.slot == "shop-2")).scalar_one()
+        row = page.locator(f"tr[data-account='{new_id}']")
+        expect(row).to_contain_text("shop-2")
+        # Like any account: the switcher offers it, and its login page is one choice away.
+        page.reload()
+        expect(page.locator(f"#account-switch option[value='{new_id}']")).to_have_text("shop-2")
+        with page.expect_navigation():
+            page.locator("#account-switch").select_option(str(new_id))
+        page.goto(f"{url}/wechat")
+        expect(page.locator("#account-switch")).to_have_value(str(new_id))
+        expect(page.locator("#login-state")).not_to_be_empty()  # its own login state (no worker runs here)
+        page.goto(f"{url}/accounts")
+        row.get_by_role("button", name="暂停").click()
+        expect(row.locator("[data-badge=paused]")).to_have_text("已暂停")
+        expect(row.get_by_role("button", name="恢复")).to_be_visible()
+        row.get_by_role("button", name="移除").click()
+        removal = page.locator(f"form[data-remove-form='{new_id}']")
+        expect(removal.locator("input[value=keep]")).to_be_checked()
+        removal.locator("[data-confirm]").fill("shop")
+        removal.get_by_role("button", name="移除").click()
+        expect(removal).to_contain_text("请准确输入槽位名称以确认")  # nothing was sent
+        removal.locator("[data-confirm]").fill("shop-2")
+        removal.get_by_role("button", name="移除").click()
+        expect(page.locator("#toasts")).to_contain_text("账号“shop-2”已移除")
+        expect(row.locator("[data-badge=archived]")).to_have_text("已归档（只读）")
+        expect(row.locator("[data-action=pause]")).to_have_count(0)
+        expect(page.locator(f"tr[data-account='{a_id}'] [data-badge=default]")).to_have_text("默认账号")
+        with app.app_context():
+            archived = db.session.get(Account, new_id)
+            assert archived.slot is None and archived.archived_slot == "shop-2" and archived.archived_at is not None
+    finally:
+        context.close()
+    assert not [p for p in problems if "page error" in p or "Content Security" in p], problems
+
+
+def test_members_get_no_account_management(browser, two_accounts):
+    _, url, (a_id, _) = two_accounts
+    context, page, problems = _new_page(browser, url, {"width": 1400, "height": 900})
+    try:
+        sign_in(page, url, username=OPERATOR)
+        page.goto(f"{url}/accounts")
+        expect(page.locator(f"tr[data-account='{a_id}']")).to_contain_text("账号甲")
+        expect(page.locator("#add-account-form")).to_have_count(0)
+        expect(page.locator("[data-action]")).to_have_count(0)
+    finally:
+        context.close()
+    assert not [p for p in problems if "page error" in p], problems

@@ -77,6 +77,7 @@ BASELINES = {
     ("put", "/api/plugins/{name}"): {"settings": {"max_tokens": 100}},
     ("post", "/api/sync"): {"what": "contacts"},
     ("post", "/api/me/password"): {"current": "wrong", "new": "0123456789ab"},
+    ("post", "/api/accounts"): {"slot": "shop", "driver": "padpro", "base_url": "http://8.8.8.8/", "key": "k"},
 }
 EXTRA_KEYS = {
     ("post", "/api/schedules"): schedules.FIELDS, ("put", "/api/schedules/{schedule_id}"): schedules.FIELDS,

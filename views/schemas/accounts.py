@@ -52,6 +52,11 @@ class AccountFigures(BaseModel):
     failing_jobs: int = Field(description="send jobs of the last 7 days that failed or have failed recipients")
     listener_healthy: bool | None = Field(description="for the account the bot runs: whether its listener beats; "
                                                       "null for the others")
+    slot: str | None = Field(None, description="its own listener slot (views/account_admin.py manages those); "
+                                               "null: the default account, or archived")
+    archived_slot: str | None = Field(None, description="the slot an archived account had")
+    paused: bool = False
+    archived: bool = Field(False, description="removed with its archive kept: readable, nothing can be changed")
 
 
 class AccountsOverview(BaseModel):

@@ -13,9 +13,9 @@ from typing import Any
 
 from drivers import itchat
 from drivers.interface import Driver
-from drivers.types import Capability, IdStability
+from drivers.types import DRIVER_NAMES, Capability, IdStability
 
-DRIVERS = ("itchat", "padpro")
+DRIVERS = DRIVER_NAMES
 ITCHAT_CAPABILITIES = itchat.CAPABILITIES
 
 

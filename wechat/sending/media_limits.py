@@ -17,7 +17,6 @@ CHECKUPLOAD_ABOVE = 25 * MB
 MAX_FILE = 100 * MB
 MAX_VIDEO = 20 * MB
 GATEWAY_MAX_IMAGE = 20 * MB  # the gateway face's cap (sandbox/gateway/messages.py MAX_IMAGE_BYTES)
-DRIVERS = ("itchat", "padpro")
 
 
 def send_refusal(kind: str, size: int, name: str = "", checkupload: bool = False,

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from drivers.types import DRIVER_NAMES as DRIVERS
 from extensions import db
 from models.wechat import Account
 
@@ -85,8 +86,6 @@ def account_config(slot: str, app: Flask | None = None) -> dict[str, Any]:
 
 def add_account(slot: str, driver: str | None = None, settings: dict[str, str] | None = None) -> Account:
     """A new account row for `slot` (the caller commits). Unknown settings are refused, never stored."""
-    from wechat.bot.driver_factory import DRIVERS
-
     check_slot(slot)
     if driver is not None and driver not in DRIVERS:
         raise SlotError(f"driver must be one of {', '.join(DRIVERS)}")
@@ -108,6 +107,9 @@ def bind_slot(slot: str, puid: str, nick_name: str) -> Account | None:
     slot (with its driver settings) to that user's row, keeping the previous user's archive under its own row."""
     holder = slot_row(slot)
     if holder is None:  # the default slot: its accounts are found by puid, as before
+        if slot == default_slot():  # an archived WeChat user logged in again: its archive runs on (writable)
+            db.session.execute(db.update(Account).where(Account.puid == puid, Account.archived_at.is_not(None))
+                               .values(archived_at=None, archived_slot=None))
         return None
     if holder.puid == puid:
         holder.nick_name = nick_name or holder.nick_name
@@ -123,6 +125,7 @@ def bind_slot(slot: str, puid: str, nick_name: str) -> Account | None:
     holder.slot = None
     db.session.flush()  # the unique slot is free before the new row takes it
     owner.slot, owner.nick_name = slot, nick_name or owner.nick_name
+    owner.archived_at = owner.archived_slot = None  # an archived WeChat user back in a slot runs again
     for name, value in moved.items():
         setattr(owner, name, value)
     if holder.puid.startswith(PLACEHOLDER):
