@@ -145,6 +145,22 @@ def _forget_earlier_session(slot: str) -> None:
     # instance/wechat/<slot>: the session folder of drivers/itchat (SessionFiles.for_account), which the web process
     # does not import; the instance folder is shared by every process (docker-compose.yml).
     shutil.rmtree(Path(current_app.instance_path) / "wechat" / slot, ignore_errors=True)
+    _forget_earlier_redis_state(slot)
+
+
+def _forget_earlier_redis_state(slot: str) -> None:
+    """The earlier account's keys `wx:<slot>:*` go too: its login record, unread counts, event spool, the ids it
+    spooled and the gateway delivery checkpoint (a new account resuming the earlier gateway's sync key would read
+    another session's position). The lease keys stay: their generation counter keeps fencing out a listener of
+    the earlier account that somehow still writes."""
+    from wechat import control
+
+    state = control.bot_state(account=slot)
+    lease = state.key("lease")
+    doomed = [key for key in state.client.scan_iter(match=state.key("*"), count=500)
+              if not key.decode().startswith(lease)]
+    for start in range(0, len(doomed), 500):
+        state.client.delete(*doomed[start:start + 500])
 
 
 def get_account(account_id: int) -> Account:

@@ -337,5 +337,13 @@ def test_a_slot_used_before_starts_without_the_earlier_session(app):
         _add("shop")
     assert refused.value.status == 409 and refused.value.code == "slot_busy" and session.exists()
     state.release("task-1", "handover")
+    client = app.extensions["redis"]
+    client.set("wx:shop:delivery_checkpoint", "earlier gateway's sync key")
+    client.hset("wx:shop:unread", "chat", 3)
+    client.set("wx:shop-two:delivery_checkpoint", "another slot's, kept")  # a slot whose name starts the same
     _add("shop")
     assert not session.exists()
+    left = sorted(key.decode() for key in client.scan_iter(match="wx:shop*"))
+    assert left and all(key.startswith("wx:shop:lease") for key in left if key.startswith("wx:shop:")), left
+    assert client.get("wx:shop-two:delivery_checkpoint") == b"another slot's, kept"
+    assert state.acquire("task-2", 30) > 1  # the generation counter survived: the earlier listener stays fenced
