@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
+# BENCH_RESULTS: another folder (the benchmarks' smoke tests write there, never over the recorded figures).
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
