@@ -47,7 +47,20 @@ def machine() -> dict[str, Any]:
         commit = ""
     return {"cores": os.cpu_count(), "cpu": model, "memory_gib": round(memory_kb / 1024 / 1024, 1),
             "os": platform.platform(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "commit": commit}
+            "commit": commit, "cpu_calibration_seconds": cpu_calibration()}
+
+
+def cpu_calibration() -> float:
+    """Seconds for 20 million additions in plain Python, best of three: the same machine is not equally fast on
+    every day (a shared host), and this tells two runs' absolute figures apart from their code."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(20_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return round(best, 2)
 
 
 def percentile(values: list[float], pct: float) -> float | None:
