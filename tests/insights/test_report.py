@@ -62,6 +62,30 @@ def test_a_join_seen_by_a_note_and_a_sync_counts_once(app):
     assert db.session.execute(db.select(db.func.count()).select_from(MembershipEvent)).scalar() == 2
 
 
+
+def test_one_call_with_many_changes_repeats_and_pairs_among_its_own(app):
+    """record_changes reads the stored events once per call: what the call itself adds or confirms must still count
+    (a note twice in one batch is one event; a sync and a note of the same join in one call pair up)."""
+    from wechat.insights.events import Change
+
+    account_id = account()
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    older = at - timedelta(days=3)  # outside the pairing window: another join
+    changes = [*note_changes("g1", "join", ["nick-c"], at), *note_changes("g1", "join", ["nick-c"], at),
+               Change("g1", "join", "sync", at + timedelta(seconds=30), member_name="nick-c", member_puid="c",
+                      names=frozenset({"nick-c"})),
+               *note_changes("g1", "join", ["nick-e"], older),
+               *[Change(f"g{n}", "leave", "sync", at, member_name=f"m{n}", member_puid=f"m{n}") for n in range(2, 700)]]
+    assert record_changes(account_id, changes) == 1 + 1 + 698
+    db.session.commit()
+    joins = {(e.member_name, e.member_puid, e.source, e.confirmed)
+             for e in db.session.execute(db.select(MembershipEvent).where(MembershipEvent.kind == "join")).scalars()}
+    assert joins == {("nick-c", "c", "note", True), ("nick-e", None, "note", False)}
+    # The same notes and leaves again (a re-delivered batch): every one is a repeat. (The sync's join was merged
+    # into the note's row; a later sync never reports that join again, the membership being stored by then.)
+    again = [change for change in changes if not (change.source == "sync" and change.kind == "join")]
+    assert record_changes(account_id, again) == 0
+
 def seed(account_id: int) -> None:
     rows = []
     n = 0

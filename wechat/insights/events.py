@@ -42,7 +42,7 @@ class Change:
 class Candidate:
     """A stored, unconfirmed event of the other source that a new change may complete."""
 
-    row_id: int
+    row_id: int  # where the caller finds the row (record_changes: its index among the nearby events)
     occurred_at: datetime
     member_puid: str | None
     names: frozenset[str]
@@ -73,41 +73,89 @@ def partner(change: Change, candidates: Sequence[Candidate], window: timedelta =
     return best
 
 
-def _candidates(account_id: int, change: Change) -> tuple[list[Candidate], list[MembershipEvent]]:
-    rows = list(db.session.execute(select(MembershipEvent).where(
-        MembershipEvent.account_id == account_id, MembershipEvent.group_puid == change.group_puid,
-        MembershipEvent.kind == change.kind,
-        MembershipEvent.occurred_at >= change.occurred_at - PAIRING_WINDOW,
-        MembershipEvent.occurred_at <= change.occurred_at + PAIRING_WINDOW)).scalars())
-    others = [row for row in rows if row.source != change.source and not row.confirmed]
-    puids = [row.member_puid for row in others if row.member_puid]
-    nick_names = dict(db.session.execute(select(Contact.puid, Contact.nick_name).where(
-        Contact.account_id == account_id, Contact.puid.in_(puids))).all()) if puids else {}
-    candidates = [Candidate(row.id, row.occurred_at, row.member_puid,
-                            frozenset(n for n in (row.member_name, nick_names.get(row.member_puid or "")) if n))
-                  for row in others]
-    return candidates, rows
+class _Nearby:
+    """The stored events the changes of one call may repeat or complete, read in one query per kind and chunk of
+    groups (a sync reporting a thousand leaves asked once per leave before: 3 s of a re-sync). Rows this call
+    adds or confirms are kept here too, as the per-change queries saw them through autoflush."""
+
+    CHUNK = 500  # groups per IN list
+
+    def __init__(self, account_id: int, changes: Sequence[Change]) -> None:
+        self.account_id = account_id
+        self.rows: dict[tuple[str, str], list[MembershipEvent]] = {}
+        self.nick_names: dict[str, str] = {}
+        by_kind: dict[str, set[str]] = {}
+        for change in changes:
+            by_kind.setdefault(change.kind, set()).add(change.group_puid)
+        earliest = min(change.occurred_at for change in changes) - PAIRING_WINDOW
+        latest = max(change.occurred_at for change in changes) + PAIRING_WINDOW
+        with db.session.no_autoflush:
+            for kind, groups in by_kind.items():
+                ordered = sorted(groups)
+                for start in range(0, len(ordered), self.CHUNK):
+                    for row in db.session.execute(select(MembershipEvent).where(
+                            MembershipEvent.account_id == account_id, MembershipEvent.kind == kind,
+                            MembershipEvent.group_puid.in_(ordered[start:start + self.CHUNK]),
+                            MembershipEvent.occurred_at >= earliest,
+                            MembershipEvent.occurred_at <= latest)).scalars():
+                        self.rows.setdefault((row.group_puid, kind), []).append(row)
+        self._learn_names([row.member_puid for rows in self.rows.values() for row in rows if row.member_puid])
+
+    def _learn_names(self, puids: Iterable[str]) -> None:
+        missing = sorted({puid for puid in puids if puid not in self.nick_names})
+        for start in range(0, len(missing), self.CHUNK):
+            chunk = missing[start:start + self.CHUNK]
+            self.nick_names.update(dict.fromkeys(chunk, ""))
+            with db.session.no_autoflush:
+                self.nick_names.update(db.session.execute(select(Contact.puid, Contact.nick_name).where(
+                    Contact.account_id == self.account_id, Contact.puid.in_(chunk))).all())
+
+    def around(self, change: Change) -> list[MembershipEvent]:
+        return [row for row in self.rows.get((change.group_puid, change.kind), ())
+                if abs(row.occurred_at - change.occurred_at) <= PAIRING_WINDOW]
+
+    def candidates(self, change: Change, nearby: list[MembershipEvent]) -> list[Candidate]:
+        """The other source's unconfirmed events near the change; a Candidate's row_id is its index in `nearby`
+        (a row this call added has no id before the flush)."""
+        others = [(index, row) for index, row in enumerate(nearby)
+                  if row.source != change.source and not row.confirmed]
+        self._learn_names(row.member_puid for _, row in others if row.member_puid)
+        return [Candidate(index, row.occurred_at, row.member_puid,
+                          frozenset(n for n in (row.member_name, self.nick_names.get(row.member_puid or "")) if n))
+                for index, row in others]
+
+    def add(self, row: MembershipEvent) -> None:
+        self.rows.setdefault((row.group_puid, row.kind), []).append(row)
 
 
 def record_changes(account_id: int, changes: Iterable[Change]) -> int:
     """Store the changes (in the caller's transaction); returns how many new events there are."""
+    changes = list(changes)
+    if not changes:
+        return 0
+    stored = _Nearby(account_id, changes)
     added = 0
     for change in changes:
-        candidates, nearby = _candidates(account_id, change)
-        if is_repeat(change, [(r.source, r.kind, r.occurred_at, r.member_puid or r.member_name) for r in nearby]):
+        nearby = stored.around(change)
+        # A row is known by its puid and by its name: a note paired with a sync holds both, and the same note
+        # delivered again (a name only) is still a repeat.
+        if is_repeat(change, [(r.source, r.kind, r.occurred_at, who) for r in nearby
+                              for who in {r.member_puid, r.member_name} if who]):
             continue
-        found = partner(change, candidates)
+        found = partner(change, stored.candidates(change, nearby))
         if found is not None:
-            row = db.session.get(MembershipEvent, found.row_id)
+            row = nearby[found.row_id]
             row.confirmed = True
             row.member_puid = row.member_puid or change.member_puid
             row.member_name = row.member_name or change.member_name
             if change.source == "note":  # the note says when it happened; a sync only when it was noticed
                 row.occurred_at = change.occurred_at
             continue
-        db.session.add(MembershipEvent(account_id=account_id, group_puid=change.group_puid, kind=change.kind,
-                                       member_puid=change.member_puid, member_name=change.member_name[:255],
-                                       source=change.source, confirmed=False, occurred_at=change.occurred_at))
+        row = MembershipEvent(account_id=account_id, group_puid=change.group_puid, kind=change.kind,
+                              member_puid=change.member_puid, member_name=change.member_name[:255],
+                              source=change.source, confirmed=False, occurred_at=change.occurred_at)
+        db.session.add(row)
+        stored.add(row)
         added += 1
     db.session.flush()
     return added
