@@ -231,6 +231,7 @@ def load_phase(fleet: Fleet, tag: str, args, accounts: int) -> dict:
     load = Load(fleet, tag, args.rate, args.messages)
     before, started, start_load = fleet.cpu(), time.monotonic(), loadavg()
     load.run()
+    injected_in = time.monotonic() - started  # bursts × 1 s when the injection kept its pace
     figures = load.wait_stored(args.max_wait, args.settle)
     seconds = time.monotonic() - started
     shares = cpu_share(before, fleet.cpu(), seconds)
@@ -241,7 +242,8 @@ def load_phase(fleet: Fleet, tag: str, args, accounts: int) -> dict:
 
     product = per_message(n for n in shares if n not in ("sandbox", "benchmark"))
     everything = per_message(shares)
-    figures.update(offered_per_s=load.burst * accounts, loadavg=start_load, loadavg_end=loadavg(),
+    figures.update(offered_per_s=load.burst * accounts, injection_seconds=round(injected_in, 1),
+                   loadavg=start_load, loadavg_end=loadavg(),
                    processes=shares, product_cpu_ms_per_message=product, all_cpu_ms_per_message=everything,
                    two_cores_ceiling_per_s=round(2000 / everything) if everything else None)
     return figures
