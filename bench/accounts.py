@@ -421,7 +421,12 @@ def main(argv: list[str] | None = None) -> dict:
     print("summary:", result["summary"], flush=True)
     if not args.no_write:
         print(write_result("accounts", result))
-    shutil.rmtree(folder, ignore_errors=True)  # kept when a phase failed: the workers' logs are in it
+    lost = any(phase.get("missing") for part in (result["main"], result.get("baseline_one_worker") or {})
+               for phase in (part.get("load"), (part.get("sigkill") or {}).get("load")) if phase)
+    if lost:
+        print(f"messages missing: the workers' logs are kept in {folder}", flush=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)  # also kept when a phase failed
     return result
 
 

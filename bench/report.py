@@ -149,8 +149,12 @@ def accounts_rows(accounts: dict | None) -> list[str]:
     load = main.get("load")
     if load:
         once = "exactly once" if s["exactly_once"] else f"**{load['missing']} missing, {load['duplicates']} twice**"
-        rate = f"1 worker ({one['accounts']} accounts): {s['baseline_one_worker_throughput_per_s']} msg/s" \
-            if one else None
+        rate = None
+        if one:
+            lost = one["load"]["missing"] + one["load"]["duplicates"]
+            rate = f"1 worker ({one['accounts']} accounts): {s['baseline_one_worker_throughput_per_s']} msg/s" + (
+                f" (**{one['load']['missing']:,} missing, {one['load']['duplicates']} twice**, no kill)" if lost
+                else "")
         out += [
             _row(name, f"aggregate archive rate, {load['offered_per_s']:,}/s offered "
                  f"({load['stored']:,}/{load['messages']:,} stored, {once}; all processes "
