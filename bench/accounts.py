@@ -421,8 +421,12 @@ def main(argv: list[str] | None = None) -> dict:
     print("summary:", result["summary"], flush=True)
     if not args.no_write:
         print(write_result("accounts", result))
-    lost = any(phase.get("missing") for part in (result["main"], result.get("baseline_one_worker") or {})
-               for phase in (part.get("load"), (part.get("sigkill") or {}).get("load")) if phase)
+    # Unexplained losses keep the logs: any in a round without a kill, or at the kill beyond the victim's in-flight.
+    main, one = result["main"], result.get("baseline_one_worker") or {}
+    where = (main.get("sigkill") or {}).get("missing_where", {})
+    lost = any(phase.get("missing") for phase in (main.get("warmup"), main.get("load"), main.get("after"),
+                                                  one.get("warmup"), one.get("load")) if phase) or \
+        where.get("victim_accounts_injected_after_kill") or where.get("other_accounts")
     if lost:
         print(f"messages missing: the workers' logs are kept in {folder}", flush=True)
     else:
