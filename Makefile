@@ -20,10 +20,11 @@ lint: $(VENV)/.deps-dev
 	$(BIN)/ruff check .
 
 # Benchmarks (minutes; not part of `make test`): bench/results/*.json and the figures in docs/PERFORMANCE.md.
+# BENCH_ARGS=--quick: the smaller runs of the benchmarks that have one (bench/accounts.py: 10 accounts, not 50).
 bench: $(VENV)/.deps-dev
 	bash scripts/ensure-databases.sh
 	bash scripts/install-redis.sh
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # python3-venv is a separate Debian package; install it (as root) when the interpreter lacks ensurepip.
 $(BIN)/python:

@@ -9,7 +9,7 @@ from bench.common import RESULTS, ROOT
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
-NAMES = ("sync", "ingest", "sse", "api", "insights", "drivers")  # bench/run.py BENCHMARKS, in its order
+NAMES = ("sync", "ingest", "sse", "api", "insights", "drivers", "accounts")  # bench/run.py BENCHMARKS, in order
 
 
 def _load(name: str) -> dict | None:
@@ -121,6 +121,72 @@ def rows() -> list[str]:
                                 _verdict(value, target), head["loadavg"][0]))
     out += insights_rows(_load("insights"))
     out += drivers_rows(_load("drivers"))
+    out += accounts_rows(_load("accounts"))
+    return out
+
+
+def accounts_rows(accounts: dict | None) -> list[str]:
+    """bench/accounts.py: N accounts over W workers on one sandbox (padpro); baseline: the same load on 1 worker."""
+    if not accounts:
+        return []
+    p, s, main = accounts["parameters"], accounts["summary"], accounts["main"]
+    one = accounts.get("baseline_one_worker")
+    scale = f"{p['accounts']} accounts × ({p['friends']} friends, {p['groups']} groups × {p['members']})"
+    name = f"accounts ({s['database']}, {p['workers']} workers)"
+    out = [_row(name, f"all logged in and synced, QR confirmation → synced, worst account ({scale})", "≤ 120 s",
+                f"{s['logged_in_and_synced_s']} s",
+                f"1 worker, {one['accounts']} accounts: {one['login']['max_confirmation_to_synced_s']} s" if one
+                else None, None, _verdict(s["logged_in_and_synced_s"], 120), main["login"]["loadavg"][0])]
+    memory = main.get("memory")
+    if memory:
+        workers = memory["workers"].values()
+        out.append(_row(name, "RSS per idle account (workers' RSS / accounts)", "≤ 60 MB",
+                        f"{s['rss_per_account_mb']} MB ({memory['rss_total_mb']:,} MB / {p['accounts']}; "
+                        f"{s['rss_per_account_over_baseline_mb']} MB over the 0-account worker)",
+                        f"a worker with 0 accounts: {s['worker_with_no_account_rss_mb']} MB; workers: "
+                        + ", ".join(f"{w['rss_mb']} MB ({w['accounts']})" for w in workers), None,
+                        _verdict(s["rss_per_account_mb"], 60), memory["loadavg"][0]))
+    load = main.get("load")
+    if load:
+        once = "exactly once" if s["exactly_once"] else f"**{load['missing']} missing, {load['duplicates']} twice**"
+        rate = None
+        if one:
+            lost = one["load"]["missing"] + one["load"]["duplicates"]
+            rate = f"1 worker ({one['accounts']} accounts): {s['baseline_one_worker_throughput_per_s']} msg/s" + (
+                f" (**{one['load']['missing']:,} missing, {one['load']['duplicates']} twice**, no kill)" if lost
+                else "")
+        out += [
+            _row(name, f"aggregate archive rate, {load['offered_per_s']:,}/s offered "
+                 f"({load['stored']:,}/{load['messages']:,} stored, {once}; all processes "
+                 f"{load['all_cpu_ms_per_message']} ms CPU per message)", "≥ 1,000 msg/s",
+                 f"{s['throughput_per_s']} msg/s", rate,
+                 f"{s['throughput_ratio_vs_one_worker']}× of 1 worker" if one else None,
+                 _verdict(s["throughput_per_s"], 1000, lower_is_better=False), load["loadavg"][0]),
+            _row(name, "injection → stored row, p99", "≤ 2 s", f"{s['p99_latency_ms']} ms",
+                 f"1 worker: {s['baseline_one_worker_p99_latency_ms']} ms" if one else None, None,
+                 _verdict(s["p99_latency_ms"], 2000), load["loadavg"][0]),
+        ]
+    warmup = main.get("warmup")
+    if warmup:
+        out.append(_row(name, "an account's first message after its login (builds its chat directory), p99", "–",
+                        f"{s['first_message_after_login_p99_ms']} ms", None, None, "–", warmup["loadavg"][0]))
+    kill = main.get("sigkill")
+    if kill:
+        lost, twice = s["sigkill_round_missing_duplicates"]
+        where = kill["missing_where"]
+        outcome = "nothing lost, nothing twice" if not lost and not twice else \
+            f"**{lost} lost** ({where['victim_accounts_injected_before_kill']} pushed to the victim before the " \
+            f"kill), {twice} twice"
+        out.append(_row(name, f"SIGKILL of a worker ({kill['victim_accounts']} accounts) under load → its accounts "
+                        f"logged in elsewhere ({outcome})", "≤ 30 s", f"{s['takeover_s']} s",
+                        f"archive resumed (first post-kill message stored) after {s['archive_resumed_s']} s", None,
+                        _verdict(s["takeover_s"], 30), kill["loadavg_at_kill"][0]))
+    new = main.get("new_worker")
+    if new:
+        out.append(_row(name, f"a new worker holds a fair share ({new['fair_share']} accounts)", "≤ 60 s",
+                        f"{s['new_worker_share_s']} s", "placement after: " + ", ".join(
+                            f"{w} {n}" for w, n in new["placement"].items()), None,
+                        _verdict(s["new_worker_share_s"], 60), new["loadavg"][0]))
     return out
 
 
@@ -192,8 +258,8 @@ def render() -> str:
         lines += [f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['os']}, Python {m['python']}, "
                   f"SQLite {m['sqlite']}. Shared with other work at times: see the load averages.", ""]
         lines += ["Command: `make bench` (runs `.venv/bin/python -m bench.run`, i.e. each of the following)."]
-        lines += [f"- `.venv/bin/python -m bench.{n}`: {d['date']}, commit {d['machine']['commit']}"
-                  for n in NAMES if (d := _load(n))]
+        lines += [f"- `{d.get('command') or f'.venv/bin/python -m bench.{n}'}`: {d['date']}, commit "
+                  f"{d['machine']['commit']}" for n in NAMES if (d := _load(n))]
         lines.append("")
     lines += rows() + [""]
     api = _load("api")
