@@ -125,6 +125,9 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Connections one process keeps to Redis at most; how long a caller waits for a free one (libs/redis_client).
+        "REDIS_MAX_CONNECTIONS": _env_int("REDIS_MAX_CONNECTIONS", 1000),
+        "REDIS_POOL_TIMEOUT": float(os.environ.get("REDIS_POOL_TIMEOUT", "10")),
         "WEB_HOST": os.environ.get("WEB_HOST", "127.0.0.1"),
         "WEB_PORT": _env_int("WEB_PORT", 8100),
         "WECHAT_BASE_URL": os.environ.get("WECHAT_BASE_URL", SANDBOX_URL),
