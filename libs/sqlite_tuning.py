@@ -61,22 +61,23 @@ def _cooperatively(run) -> bool:
         pause = min(pause * 2, 0.1)
 
 
-def _do_execute(cursor, statement, parameters, context) -> bool | None:
+def _cooperative(cursor, run) -> bool | None:
+    """A dialect hook's answer: handled (True) on SQLite under gevent, else None (SQLAlchemy runs it as usual)."""
     if not isinstance(cursor, sqlite3.Cursor) or not _gevent_patched():
         return None
-    return _cooperatively(lambda: cursor.execute(statement, parameters))
+    return _cooperatively(run)
+
+
+def _do_execute(cursor, statement, parameters, context) -> bool | None:
+    return _cooperative(cursor, lambda: cursor.execute(statement, parameters))
 
 
 def _do_executemany(cursor, statement, parameters, context) -> bool | None:
-    if not isinstance(cursor, sqlite3.Cursor) or not _gevent_patched():
-        return None
-    return _cooperatively(lambda: cursor.executemany(statement, parameters))
+    return _cooperative(cursor, lambda: cursor.executemany(statement, parameters))
 
 
 def _do_execute_no_params(cursor, statement, context) -> bool | None:
-    if not isinstance(cursor, sqlite3.Cursor) or not _gevent_patched():
-        return None
-    return _cooperatively(lambda: cursor.execute(statement))
+    return _cooperative(cursor, lambda: cursor.execute(statement))
 
 
 def install() -> None:
