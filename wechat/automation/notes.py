@@ -79,15 +79,22 @@ def _scanned(text: str) -> str | None:
     if not (text.startswith('"') and text.endswith(SCANNED_END)):
         return None
     body = text[:-len(SCANNED_END)]
+    if body.endswith("你"):  # the sharer is the bot: only the marker right before 你 can match
+        k = len(body) - 1 - len(SCANNED)
+        return body[1:k] if k >= 2 and body.startswith(SCANNED, k) else None
+    if not body.endswith('"'):
+        return None
+    # the last marker followed by a quoted, non-empty sharer; indexes only, no slices, so a note made of
+    # thousands of markers costs one backward scan, not one copy of the note per marker
     end = len(body)
     while True:
         k = body.rfind(SCANNED, 2, end)
         if k < 2:
             return None
-        sharer = body[k + len(SCANNED):]
-        if sharer == "你" or (len(sharer) >= 3 and sharer[0] == '"' and sharer[-1] == '"'):
+        sharer_at = k + len(SCANNED)
+        if len(body) - sharer_at >= 3 and body[sharer_at] == '"':
             return body[1:k]
-        end = k + len(SCANNED) - 1  # try the occurrence before this one
+        end = sharer_at - 1  # try the occurrence before this one
 
 
 def _accepted(text: str) -> str | None:
