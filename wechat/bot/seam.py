@@ -70,6 +70,7 @@ class SeamDirectory:
         self._me: SelfInfo | None = None
         # group id -> (listed at, its members, the same by member id: every archived group message asks for a name)
         self._members: dict[str, tuple[float, list[Member], dict[str, Member]]] = {}
+        self._learning: dict[str, list[Any]] = {}  # lists the sync made since the last forget(), by kind
 
     def me(self) -> SelfInfo:
         if self._me is None:
@@ -77,15 +78,37 @@ class SeamDirectory:
         return self._me
 
     def refresh(self) -> None:
-        chats: dict[str, ChatName] = {}
         groups = self.driver.groups()
-        for contact in [*self.driver.friends(), *self.driver.mps()]:
+        self._install([*self.driver.friends(), *self.driver.mps()], groups)
+
+    def _install(self, contacts: list[Contact], groups: list[Group]) -> None:
+        chats: dict[str, ChatName] = {}
+        for contact in contacts:
             chats[contact.id] = ChatName(contact.id, display_name(contact), contact.kind.value)
         for group in groups:
             chats[group.id] = ChatName(group.id, group.name, "group")
         with self._lock:
             self._chats, self._groups = chats, {group.id: group for group in groups}
             self._loaded_at = self.clock()
+
+    def learned(self, kind: str, listed: list[Any]) -> None:
+        """A list the sync made anyway (wechat/bot/snapshot.py; kind: friends, mps or groups). Once all three came
+        in since the last forget(), they are this directory's names: the first message after a sync lists nothing
+        again (with fifty accounts logging in at once, those second listings were seconds of every first
+        message's latency)."""
+        with self._lock:
+            self._learning[kind] = list(listed)
+            complete = all(name in self._learning for name in ("friends", "mps", "groups"))
+            learning = self._learning if complete else {}
+            if complete:
+                self._learning = {}
+        if complete:
+            self._install([*learning["friends"], *learning["mps"]], learning["groups"])
+
+    def learned_members(self, group_id: str, members: list[Member]) -> None:
+        """A group's members the sync listed anyway: kept as this directory's listing of them."""
+        with self._lock:
+            self._members[group_id] = (self.clock(), list(members), {member.id: member for member in members})
 
     def _stale(self) -> bool:
         return self._loaded_at is None or self.clock() - self._loaded_at > MISS_REFRESH_GAP
@@ -162,6 +185,7 @@ class SeamDirectory:
         with self._lock:
             self._loaded_at = None
             self._members.clear()
+            self._learning = {}
 
 
 _directories: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -31,25 +31,34 @@ def refresh(driver: Driver) -> None:
 
 
 def friends(driver: Driver) -> dict[str, dict[str, Any]]:
-    return {row["puid"]: row for row in map(_person, driver.friends()) if row["puid"]}
+    listed = driver.friends()
+    directory_of(driver).learned("friends", listed)
+    return {row["puid"]: row for row in map(_person, listed) if row["puid"]}
 
 
 def mps(driver: Driver) -> dict[str, dict[str, Any]]:
-    return {row["puid"]: row for row in map(_person, driver.mps()) if row["puid"]}
+    listed = driver.mps()
+    directory_of(driver).learned("mps", listed)
+    return {row["puid"]: row for row in map(_person, listed) if row["puid"]}
 
 
 def groups(driver: Driver, progress: Callable[[int, int], None] = lambda done, total: None
            ) -> dict[str, dict[str, Any]]:
-    """{group id: {fields..., "members": {member id: {nick_name, display_name}}}}, one member listing per group."""
+    """{group id: {fields..., "members": {member id: {nick_name, display_name}}}}, one member listing per group.
+    The listings also become the chat directory's (wechat/bot/seam.py), which would otherwise list them again."""
     me = driver.self_info().id
+    directory = directory_of(driver)
     listed = driver.groups()
+    directory.learned("groups", listed)
     result: dict[str, dict[str, Any]] = {}
     for number, group in enumerate(listed, 1):
         if not group.id:
             continue
+        listing = list(group.members or driver.group_members(group.id))
+        directory.learned_members(group.id, listing)
         members = {m.id: {"nick_name": normalize_emoji(m.nick_name)[:255],
                           "display_name": normalize_emoji(m.display_name)[:255]}
-                   for m in (group.members or driver.group_members(group.id)) if m.id and m.id != me}
+                   for m in listing if m.id and m.id != me}
         is_owner = group.owner_id == me
         result[group.id] = {"puid": group.id, "nick_name": normalize_emoji(group.name)[:255], "is_owner": is_owner,
                             "owner_puid": group.owner_id or None, "member_count": len(members) + 1,
