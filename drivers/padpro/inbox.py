@@ -11,7 +11,9 @@ from its own sync key (``/other/GetRedisSyncMsg`` ``{"Key"}``, which reads witho
 answers the next ``Key``): that key covers everything handed out so far. ``acknowledge()`` (called by the
 product once it has stored what ``poll`` returned) gives that key as the checkpoint to keep; ``resume_from`` on the
 next start syncs from it first, so what was read but never stored is read again (the product deduplicates by
-server id).
+server id). The keyed sync runs at most every ``keyed_sync_interval`` seconds (a busy account's WebSocket hands
+out a message every few milliseconds, and one sync per poll was an HTTP round trip and a second parse per message):
+the checkpoint then lags by up to that long, which only means a crash re-reads a little more, never less.
 
 An outage is reported, not hidden: while the gateway's HTTP API cannot be reached, or its WebSocket refuses
 ``WS_FAILURES_FOR_OUTAGE`` connections in a row, ``poll`` raises ``Unavailable`` (with the reason) whenever it has
@@ -45,15 +47,18 @@ logger = logging.getLogger(__name__)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 WS_FAILURES_FOR_OUTAGE = 2
 KEYED_RETRY_SECONDS = 30.0
+KEYED_SYNC_SECONDS = 1.0  # at most one keyed sync per this long: how far the checkpoint may lag the WebSocket
 
 
 class Inbox:
     def __init__(self, client: GatewayClient, *, http_sync_interval: float = 30.0,
                  backoff: Sequence[float] = BACKOFF, dedupe_size: int = 20_000,
+                 keyed_sync_interval: float = KEYED_SYNC_SECONDS,
                  ws_connect: Callable[[str, float], WsConnection] = WsConnection.connect,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.http_sync_interval = http_sync_interval
+        self.keyed_sync_interval = keyed_sync_interval
         self.backoff = tuple(backoff)
         self._ws_connect = ws_connect
         self._clock = clock
@@ -75,6 +80,7 @@ class Inbox:
         self._acked: str | None = None
         self._fresh_login = False  # this inbox saw the QR login: everything of the login is new (key '')
         self._keyed_retry_at = 0.0  # after a failed keyed sync: not before this (a gateway without it is not hammered)
+        self._keyed_next_at = 0.0  # the next keyed sync, not before this (keyed_sync_interval)
 
     def logged_in_as(self, wxid: str, *, fresh: bool = False) -> None:
         self.logged_in = True
@@ -109,8 +115,11 @@ class Inbox:
 
     def poll(self, timeout: float) -> list[Event]:
         events = self._poll(timeout)
-        if (events or self._keyed_due) and self.logged_in and self._sync_key is not None \
-                and self._clock() >= self._keyed_retry_at:
+        self._keyed_due = self._keyed_due or bool(events)
+        now = self._clock()
+        if self._keyed_due and self.logged_in and self._sync_key is not None \
+                and now >= max(self._keyed_retry_at, self._keyed_next_at):
+            self._keyed_next_at = now + self.keyed_sync_interval
             events += self._keyed_sync()
         return events
 

@@ -3,6 +3,8 @@ never acknowledged is read again by the next driver; what it acknowledged is not
 
 from __future__ import annotations
 
+import json
+
 from drivers.padpro import GatewayClient, PadProDriver
 from drivers.types import LoginState, MessageEvent
 from tests.drivers.conftest import GATEWAY_KEY
@@ -90,10 +92,11 @@ def quiet_ws(url, timeout):
     raise WsError("no WebSocket in this test")
 
 
-def inbox(gateway: FakeGateway, clock):
+def inbox(gateway: FakeGateway, clock, keyed_sync_interval: float = 0.0):
     from drivers.padpro.inbox import Inbox
 
-    box = Inbox(gateway, http_sync_interval=3600, ws_connect=quiet_ws, clock=clock)
+    box = Inbox(gateway, http_sync_interval=3600, ws_connect=quiet_ws, clock=clock,
+                keyed_sync_interval=keyed_sync_interval)
     box.logged_in_as("wxid_me")
     box._next_http_sync = float("inf")  # only the keyed sync under test
     return box
@@ -129,3 +132,20 @@ def test_a_gateway_without_keyed_syncs_keeps_no_checkpoint():
     now[0] = 5.0
     box.poll(0)
     assert gateway.calls.count("/other/GetRedisSyncMsg") == 1
+
+
+def test_keyed_syncs_are_spaced_and_the_checkpoint_catches_up():
+    """A busy account polls many times a second: one keyed sync per interval, and the one after a quiet spell
+    still covers what was handed out meanwhile (the checkpoint lags, it never skips)."""
+    now = [0.0]
+    gateway = FakeGateway([{"AddMsgs": [message(1)], "Key": "k1"}, {"AddMsgs": [message(2)], "Key": "k2"}])
+    box = inbox(gateway, lambda: now[0], keyed_sync_interval=1.0)
+    box.resume_from("k0")
+    assert [e.text for e in box.poll(0)] == ["m1"] and box.acknowledge() == "k1"
+    box._pending = box._frame_events(json.dumps(message(2)))  # m2 pushed over the WebSocket
+    now[0] = 0.5
+    assert [e.text for e in box.poll(0)] == ["m2"]  # from the WebSocket; no keyed sync within the interval
+    assert box.acknowledge() is None and gateway.calls.count("/other/GetRedisSyncMsg") == 1
+    now[0] = 1.2
+    assert box.poll(0) == []  # nothing new to hand out, but a sync is due: m2 comes once only
+    assert box.acknowledge() == "k2" and gateway.calls.count("/other/GetRedisSyncMsg") == 2

@@ -41,6 +41,10 @@ POLL_SECONDS = 0.5  # one poll_events call: bounds how late a stop request is se
 LOGIN_POLL_SECONDS = 1.0
 RETRY_SECONDS = 2.0  # after an outage of the gateway while logging in or serving
 SPOOL_BATCH = 200  # events per dispatcher batch (the archive's BATCH_SIZE)
+# Under load, batches no closer than this (a quiet account's message is handled at once): an account receiving
+# twenty messages a second otherwise made a batch, a commit and five Redis round trips of each message.
+BATCH_GAP_SECONDS = 0.25
+RECEIVE_GAP_SECONDS = 0.1  # likewise between two polls that handed something out: one spool write for several
 CHECKPOINT = "delivery_checkpoint"  # the driver's last acknowledged position (opaque text), per account
 
 
@@ -166,7 +170,11 @@ class DriverListener(Listener):
         spool = EventSpool(self.state.client, self.state.key("event_spool"))
         self._resume(driver)
         self._start_thread(lambda: self._receive(driver, spool), "driver-receiver")
+        last_batch: float | None = None  # when the last batch short of SPOOL_BATCH was taken
         while not self.stop_event.is_set():
+            if last_batch is not None and self.stop_event.wait(
+                    max(0.0, last_batch + BATCH_GAP_SECONDS - time.monotonic())):
+                break
             # Leftovers of a listener that died come first; then what the receiver spooled meanwhile.
             self._arrived.clear()
             try:
@@ -175,6 +183,7 @@ class DriverListener(Listener):
                 logger.warning("could not read the event spool", exc_info=True)
                 self.stop_event.wait(RETRY_SECONDS)
                 continue
+            last_batch = time.monotonic() if 0 < len(events) < SPOOL_BATCH else None
             for event in events:
                 if event is not None:
                     dispatch(event, ctx)
@@ -234,6 +243,8 @@ class DriverListener(Listener):
                 self._session_ended = ended.reason
                 self._arrived.set()
                 return
+            if polled:
+                self.stop_event.wait(RECEIVE_GAP_SECONDS)
 
     def _resume(self, driver: Driver) -> None:
         """Hand a driver that reads again after a crash (drivers/interface.py) the checkpoint last acknowledged:
