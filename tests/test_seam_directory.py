@@ -72,3 +72,18 @@ def test_forget_drops_half_learned_lists():
     directory.learned("groups", driver.groups())
     directory.chat("wxid_f1")
     assert driver.calls["friends"] == 2  # the directory listed again instead of trusting the old friends list
+
+
+def test_an_unknown_chat_right_after_a_sync_still_lists_once():
+    """A group no list showed speaks right after the sync: its name is in the driver's lists by now."""
+    driver = ListingDriver()
+    snapshot.refresh(driver)
+    snapshot.friends(driver)
+    snapshot.mps(driver)
+    snapshot.groups(driver)
+    directory = directory_of(driver)
+    driver.groups = lambda: [Group("1@chatroom", "Python 1群"), Group("9@chatroom", "刚说话的群")]
+    assert directory.chat("9@chatroom", is_group=True).name == "刚说话的群"
+    listed = driver.calls["friends"]
+    assert directory.chat("8@chatroom", is_group=True).name == ""  # unknown again: not another listing so soon
+    assert driver.calls["friends"] == listed

@@ -71,6 +71,9 @@ class SeamDirectory:
         # group id -> (listed at, its members, the same by member id: every archived group message asks for a name)
         self._members: dict[str, tuple[float, list[Member], dict[str, Member]]] = {}
         self._learning: dict[str, list[Any]] = {}  # lists the sync made since the last forget(), by kind
+        # The last listing a miss made: the lists the sync hands over do not count, so the first unknown id after
+        # a sync still lists (a group no list showed that just spoke is in the driver's lists by now).
+        self._miss_listed_at: float | None = None
 
     def me(self) -> SelfInfo:
         if self._me is None:
@@ -110,12 +113,17 @@ class SeamDirectory:
         with self._lock:
             self._members[group_id] = (self.clock(), list(members), {member.id: member for member in members})
 
-    def _stale(self) -> bool:
-        return self._loaded_at is None or self.clock() - self._loaded_at > MISS_REFRESH_GAP
+    def _may_list_for_miss(self) -> bool:
+        """Whether an unknown id may list again (at most once per MISS_REFRESH_GAP)."""
+        now = self.clock()
+        if self._miss_listed_at is not None and now - self._miss_listed_at <= MISS_REFRESH_GAP:
+            return False
+        self._miss_listed_at = now
+        return True
 
     def chat(self, chat_id: str, is_group: bool = False) -> ChatName:
         found = self._chats.get(chat_id)
-        if found is None and self._stale():
+        if found is None and self._may_list_for_miss():
             self.refresh()
             found = self._chats.get(chat_id)
         if found is None:
@@ -124,7 +132,7 @@ class SeamDirectory:
         return found
 
     def group(self, group_id: str) -> Group | None:
-        if group_id not in self._groups and self._stale():
+        if group_id not in self._groups and self._may_list_for_miss():
             self.refresh()
         found = self._groups.get(group_id)
         if found is None and group_id.endswith("@chatroom"):
@@ -186,6 +194,7 @@ class SeamDirectory:
             self._loaded_at = None
             self._members.clear()
             self._learning = {}
+            self._miss_listed_at = None
 
 
 _directories: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
