@@ -50,15 +50,18 @@ end
 return ids
 """
 
-_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                            "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_HTML_SAFE_PAIRS = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029"))
 
 
 def encode_data(data: dict) -> str:
     """One-line JSON (no raw newline can end an SSE `data:` line early) with HTML-significant characters escaped."""
     if not isinstance(data, dict):
         raise TypeError(f"event data must be a dict, got {type(data).__name__}")
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_HTML_SAFE)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in _HTML_SAFE_PAIRS:  # str.replace per character: several times faster than a translate table
+        if char in text:
+            text = text.replace(char, escaped)
     if len(text.encode()) > MAX_DATA_BYTES:
         raise ValueError(f"event data is larger than {MAX_DATA_BYTES} bytes; send an id and let the page fetch it")
     return text

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 
 from drivers.padpro import shapes
 from drivers.padpro.client import GatewayClient
-from drivers.padpro.events import contact_events, notified_chats, to_events
+from drivers.padpro.events import contact_events, notified_chats, server_id, to_events
 from drivers.padpro.ws import WsConnection, WsError
 from drivers.types import (
     DriverError,
@@ -226,6 +226,8 @@ class Inbox:
         return [e for m in messages if isinstance(m, dict) for e in self._fresh(self._events_of(m))]
 
     def _events_of(self, message: dict) -> list[Event]:
+        if server_id(message) in self._seen:  # read before (the keyed sync re-reads what the WebSocket pushed)
+            return []
         self.notified += notified_chats(message)
         return to_events(message, self.self_id)
 

@@ -1,8 +1,8 @@
 """The message archive: every message the bot sees is stored once (by WeChat MsgId), media saved to disk.
 
 Runs first among the message handlers, in the bot's process. It collects the messages of a webwxsync batch and
-stores them when the batch ends (wechat/bot/dispatch.py calls `flush_archive`): one query for the MsgIds already
-stored, the media of the new ones, then one multi-row INSERT that also skips any MsgId stored meanwhile, and ONE
+stores them when the batch ends (wechat/bot/dispatch.py calls `flush_archive`): when it holds media, one query for
+the MsgIds already stored and the media of the new ones; then one multi-row INSERT that skips any MsgId stored, and ONE
 commit — instead of a query, an INSERT and a commit per message. The dispatcher reports the messages handled only
 after that commit, which is what lets the session checkpoint move the SyncKey past them (drivers/itchat/checkpoint.py).
 """
@@ -77,6 +77,10 @@ def _stored_msg_ids(account_id: int, msg_ids: list[str]) -> set[str]:
     return set(db.session.execute(query).scalars())
 
 
+def _to_fetch(record: dict[str, Any]) -> bool:
+    return record["type"] in MEDIA_TYPES and record.get("media_status") != MEDIA_NOT_FETCHED
+
+
 def _insert(account_id: int, records: list[dict[str, Any]]) -> dict[str, int]:
     # Every row has every column: one executemany statement, compiled once.
     rows = [{"account_id": account_id, **{column: record.get(column) for column in RECORD_COLUMNS}}
@@ -114,12 +118,14 @@ def store_batch(items: list[tuple[Any, dict[str, Any]]], account_id: int, gate: 
     fresh: dict[str, tuple[Any, dict[str, Any]]] = {}
     for msg, record in items:
         fresh.setdefault(record["msg_id"], (msg, record))
-    known = _with_retry(lambda: _stored_msg_ids(account_id, list(fresh)))
+    # The INSERT skips what is stored already; the query first is only for not downloading a re-delivered medium.
+    fetches = any(_to_fetch(record) for _, record in fresh.values())
+    known = _with_retry(lambda: _stored_msg_ids(account_id, list(fresh))) if fetches else set()
     records = []
     for msg_id, (msg, record) in fresh.items():
         if msg_id in known:
             continue
-        if record["type"] in MEDIA_TYPES and record.get("media_status") != MEDIA_NOT_FETCHED:
+        if _to_fetch(record):
             save_media(msg, record, account_id, gate)
         records.append(record)
     if not records:
