@@ -50,19 +50,21 @@ class RawMessage:
     short_id: str = ""  # the 32-bit ``msg_id`` next to ``new_msg_id``: what GetMsgBigImg/GetMsgVideo ask for
 
 
+def _id_of(data: dict[str, Any]) -> str:
+    return text(pick(data, "new_msg_id", "NewMsgId", "newMsgId", "msg_id", "MsgId", "msgId", default=""))
+
+
 def server_id(raw: dict[str, Any]) -> str:
     """A pushed message's server id ('' when it has none), without reading the rest of it."""
     data = pick(raw, "Data", "data", default=raw)
-    if not isinstance(data, dict):
-        return ""
-    return text(pick(data, "new_msg_id", "NewMsgId", "newMsgId", "msg_id", "MsgId", "msgId", default=""))
+    return _id_of(data) if isinstance(data, dict) else ""
 
 
 def normalize(raw: dict[str, Any]) -> RawMessage | None:
     data = pick(raw, "Data", "data", default=raw)
     if not isinstance(data, dict):
         return None
-    msg_id = server_id(raw)
+    msg_id = _id_of(data)
     if not msg_id:
         return None
     return RawMessage(
