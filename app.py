@@ -47,7 +47,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (every model must be known before migrations compare the schema)
-    from libs import sqlite_tuning
+    from libs import green_postgres, sqlite_tuning
     from libs.api import init_api
     from libs.auth import init_auth
     from libs.i18n import init_i18n
@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     from wechat.form_bounds import form_bounds
 
     sqlite_tuning.install()
+    green_postgres.install()  # a no-op unless gevent has patched this process (libs/green_postgres.py)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
