@@ -48,6 +48,11 @@ class AutoReplyPlugin:
     msg_types = "Text"
     neutral = True  # reads the neutral message on every driver (docs/PLUGINS.md)
 
+    @staticmethod
+    def wanted(account_id: int) -> bool:
+        """An account without an enabled rule answers nothing: no call (a greenlet, an app context) per message."""
+        return bool(autoreply.cached_rules(account_id))
+
     @classmethod
     def main(cls, msg) -> str | None:
         rule = rule_for(msg)

@@ -4,6 +4,7 @@ waits for nothing but the synchronous plugins, and for those at most their time 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from drivers.types import MessageEvent
@@ -15,6 +16,9 @@ from wechat.plugins.api import PluginCall
 from wechat.plugins.matcher import MessageView, select_plugins
 from wechat.plugins.runner import run_call
 from wechat.plugins.seam_message import SeamMessage, seam_message
+from wechat.plugins.spec import PluginSpec
+
+logger = logging.getLogger(__name__)
 
 
 def is_invite_keyword(text: str, msg_type: str, group_patterns: list[list[str]]) -> bool:
@@ -22,6 +26,18 @@ def is_invite_keyword(text: str, msg_type: str, group_patterns: list[list[str]])
     if msg_type == "Friends":
         return keyword_in_request(text, group_patterns) is not None
     return keyword_in_message(text, group_patterns) is not None
+
+
+def wanted(spec: PluginSpec, account_id: int) -> bool:
+    """The plugin's own cheap check that it has work on this account. A check that raises counts as wanted (and is
+    logged): the plugin's `main` and its error report stay the judge."""
+    if spec.wanted is None:
+        return True
+    try:
+        return bool(spec.wanted(account_id))
+    except Exception:
+        logger.exception("plugin %s: wanted(%s) raised; calling the plugin", spec.name, account_id)
+        return True
 
 
 @on_batch_start("plugins.reload")
@@ -60,7 +76,8 @@ def run_plugins(event: Any, ctx: BotContext) -> None:
     account_id = ctx.account_id()
     patterns = automation_settings.cached(account_id)["group_patterns"]
     specs = [spec for spec, _ in enabled]
-    chosen = select_plugins(specs, view, is_invite_keyword(view.text, view.msg_type, patterns))
+    chosen = [spec for spec in select_plugins(specs, view, is_invite_keyword(view.text, view.msg_type, patterns))
+              if wanted(spec, account_id)]
     if not chosen:
         return
     values = {spec.name: plugin_settings for spec, plugin_settings in enabled}

@@ -45,6 +45,9 @@ class PluginSpec:
     neutral: bool = False
     enabled_by_default: bool = True
     time_limit: float | None = None  # seconds; capped by PLUGIN_TIME_LIMIT
+    # account id -> whether the plugin has anything to do there now (autoreply: the account has a rule). Asked in
+    # the message loop before a call is started, so it must be cheap and do no I/O; None: always.
+    wanted: Callable[[int], bool] | None = None
     settings: dict[str, Any] = field(default_factory=dict)  # name -> default (its type is the setting's type)
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # numeric setting -> (lowest, highest)
     secrets: frozenset[str] = frozenset()  # settings never shown back in full
@@ -145,6 +148,9 @@ def spec_from_object(obj: Any, source: str) -> PluginSpec:
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, int | float)
                                    or time_limit <= 0):
         raise PluginInvalid(f"plugin {name}: time_limit must be a positive number of seconds")
+    wanted = getattr(obj, "wanted", None)
+    if wanted is not None and not callable(wanted):
+        raise PluginInvalid(f"plugin {name}: `wanted(account_id)` must be callable")
     return PluginSpec(
         name=name, main=main, description=str(getattr(obj, "description", "") or "").strip(),
         patterns=compile_patterns(patterns) or None,
@@ -153,7 +159,7 @@ def spec_from_object(obj: Any, source: str) -> PluginSpec:
         msg_types=_names(getattr(obj, "msg_types", None)), chats=_chats(getattr(obj, "chats", None)),
         run_async=bool(getattr(obj, "run_async", True)), except_self=bool(getattr(obj, "except_self", True)),
         neutral=bool(getattr(obj, "neutral", False)), enabled_by_default=bool(getattr(obj, "enabled", True)),
-        time_limit=time_limit,
+        time_limit=time_limit, wanted=wanted,
         settings=settings, limits=_limits(getattr(obj, "limits", None), settings), secrets=secrets,
         secret_bindings=dict(bindings), source=source, obj=obj,
     )
