@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import queue
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -202,6 +203,30 @@ def test_a_batch_is_stored_once_with_one_insert_and_one_commit(ctx, bot, stateme
         ("group", "puid-group", "puid-member", "老王")
 
 
+def compiled_inserts(engine) -> tuple[list, Callable[[], None]]:
+    """The compiled form of every INSERT INTO messages run on `engine` (the same object when the cache served it)."""
+    seen: list = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO MESSAGES"):
+            seen.append(context.compiled)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_batch_insert_is_compiled_once_not_for_every_batch(ctx, bot):
+    ctx.account_id()
+    seen, stop = compiled_inserts(db.engine)
+    try:
+        for first in (1, 3, 5):
+            receive(ctx, [Msg(bot, first), Msg(bot, first + 1)])
+    finally:
+        stop()
+    assert len(seen) == 3 and seen[0] is seen[1] is seen[2], "the archive's INSERT was compiled again for a batch"
+    assert [msg_id for msg_id, _ in stored()] == [str(number) for number in range(1, 7)]
+
+
 def test_the_batch_insert_fires_the_triggers_on_messages(ctx, bot):
     """Full-text search (migration 0003) is kept by triggers on `messages`: rows inserted by the batch reach it."""
     from sqlalchemy import text
@@ -324,8 +349,15 @@ def test_the_batch_insert_skips_duplicates_and_returns_ids_on_real_engines(engin
         row = {column: None for column in archive.RECORD_COLUMNS}
         first = insert_new([{**row, **records[0], "account_id": account.id}])
         db.session.commit()
+        seen, stop = compiled_inserts(db.engine)
         ids = insert_new([{**row, **record, "account_id": account.id} for record in records])  # 1 again: skipped
         db.session.commit()
+        again = insert_new([{**row, **record, "account_id": account.id} for record in records])  # all skipped
+        db.session.commit()
+        stop()
+        assert again == {}
+        if db.engine.dialect.name == "postgresql":  # compiled once (wechat/messages/insert.py)
+            assert len(seen) == 2 and seen[0] is seen[1]
         stored_ids = dict(db.session.execute(db.select(Message.msg_id, Message.id)).all())
         assert set(first) == {"1"} and ids == {"2": stored_ids["2"], "3": stored_ids["3"]}
         assert sorted(stored_ids) == ["1", "2", "3"]

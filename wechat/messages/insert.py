@@ -3,13 +3,20 @@
 The INSERT goes through the `messages` table itself (a Core insert, not the ORM), so triggers on it (full-text
 search) fire for each new row. A duplicate (account_id, msg_id) is skipped by the database, not raised: a
 re-delivered message that slipped past the archive's existence check is still stored exactly once.
+
+SQLAlchemy 2.0 compiles its SQLite and PostgreSQL `INSERT … ON CONFLICT` afresh for every execution: those dialect
+constructs opt out of the compiled cache (sqlalchemy/sqlalchemy#10445, changed in 2.1). The archive runs this
+statement for every batch of every account, so it is built here from subclasses that give the conflict clause a
+cache key (its target columns): compiled once per process, like a plain INSERT.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, select
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from extensions import db
 from models.message import Message
@@ -17,14 +24,33 @@ from models.message import Message
 UNIQUE_KEY = ("account_id", "msg_id")
 
 
+@cache
+def _cacheable_constructs(dialect: str) -> tuple[type, type]:
+    """The dialect's Insert and OnConflictDoNothing, as subclasses the compiled cache accepts."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import dml
+    else:
+        from sqlalchemy.dialects.postgresql import dml
+
+    class CachedInsert(dml.Insert):
+        inherit_cache = True  # Insert's cache key, which covers the ON CONFLICT clause (`_post_values_clause`)
+
+    class CachedOnConflictDoNothing(dml.OnConflictDoNothing):
+        # Built with index_elements only (no named constraint), so these two attributes are the whole clause.
+        _traverse_internals = [("inferred_target_elements", InternalTraversal.dp_clauseelement_list),
+                               ("inferred_target_whereclause", InternalTraversal.dp_clauseelement)]
+
+    return CachedInsert, CachedOnConflictDoNothing
+
+
 def _insert_skipping_duplicates(dialect: str) -> Insert:
     table = Message.__table__
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        return insert(table).on_conflict_do_nothing(index_elements=list(UNIQUE_KEY))
+        insert_class, on_conflict_class = _cacheable_constructs(dialect)
+        statement = insert_class(table)
+        # What the dialect's `on_conflict_do_nothing()` sets, with the cacheable clause.
+        statement._post_values_clause = on_conflict_class(index_elements=[table.c[name] for name in UNIQUE_KEY])
+        return statement
     if dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert
 
