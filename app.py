@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import build_config, celery_settings
+from config import build_config, celery_settings, engine_options
 from extensions import db, migrate
 from libs.instance_files import private_dir
 
@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     derived = celery_settings(app.config["REDIS_URL"], app.config["WECHAT_ACCOUNT"],
                               app.config["SYNC_INTERVAL_MINUTES"], app.config["WATCHDOG_INTERVAL"])
     app.config["CELERY"] = {**derived, **app.config.get("CELERY", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)

@@ -40,6 +40,21 @@ def _env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options from the final config: the pool sizes apply to a database server only (SQLite's
+    in-memory pools take neither); options set explicitly in SQLALCHEMY_ENGINE_OPTIONS win."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        size, overflow = config.get("DB_POOL_SIZE", 10), config.get("DB_MAX_OVERFLOW", 10)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise RuntimeError(f"DB_POOL_SIZE must be a whole number of at least 1, got {size!r}")
+        if isinstance(overflow, bool) or not isinstance(overflow, int) or overflow < 0:
+            raise RuntimeError(f"DB_MAX_OVERFLOW must be a whole number of at least 0, got {overflow!r}")
+        options.setdefault("pool_size", size)
+        options.setdefault("max_overflow", overflow)
+    return options
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Return SECRET_KEY from the environment, or one generated once and kept in the instance folder.
 
@@ -124,6 +139,10 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections one process keeps to a PostgreSQL/MySQL server, and how many more it may open for a burst
+        # (closed again after it). A worker stores every account's batches concurrently (libs/green_postgres.py).
+        "DB_POOL_SIZE": _env_int("DB_POOL_SIZE", 10),
+        "DB_MAX_OVERFLOW": _env_int("DB_MAX_OVERFLOW", 10),
         "REDIS_URL": redis_url,
         # Connections one process keeps to Redis at most; how long a caller waits for a free one (libs/redis_client).
         "REDIS_MAX_CONNECTIONS": _env_int("REDIS_MAX_CONNECTIONS", 1000),

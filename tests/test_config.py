@@ -70,3 +70,26 @@ def test_factory_config_wins_and_builds_celery(tmp_path):
     celery = app.extensions["celery"]
     assert celery.conf.task_serializer == "msgpack"
     assert "wechat.ping" in celery.tasks
+
+
+def test_a_database_server_gets_the_configured_pool_and_sqlite_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("DB_POOL_SIZE", "12")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "3")
+    url = "postgresql+psycopg2://u@127.0.0.1:1/db"  # never connected: the engine is only built
+    server = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url}, instance_path=str(tmp_path / "a"))
+    assert server.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True, "pool_size": 12, "max_overflow": 3}
+    with server.app_context():
+        from extensions import db
+
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (12, 3)
+    memory = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=str(tmp_path / "b"))
+    assert memory.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+
+
+@pytest.mark.parametrize(("name", "value"), [("DB_POOL_SIZE", "0"), ("DB_MAX_OVERFLOW", "-1"),
+                                             ("DB_POOL_SIZE", "ten")])
+def test_a_bad_pool_size_stops_the_start(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=name):
+        create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://u@127.0.0.1:1/db"},
+                   instance_path=str(tmp_path))
