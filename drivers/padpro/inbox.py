@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 WS_FAILURES_FOR_OUTAGE = 2
 KEYED_RETRY_SECONDS = 30.0
-KEYED_SYNC_SECONDS = 1.0  # at most one keyed sync per this long: how far the checkpoint may lag the WebSocket
+KEYED_SYNC_SECONDS = 3.0  # at most one keyed sync per this long: how far the checkpoint may lag the WebSocket
 
 
 class Inbox:
