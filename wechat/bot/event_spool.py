@@ -20,6 +20,7 @@ import functools
 import json
 import logging
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from drivers import types as seam
@@ -53,8 +54,7 @@ return added
 
 
 def dump(event: Any) -> str:
-    fields = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)
-              if f.name not in seam.LOCAL_FIELDS}  # a protocol's object stays in its process
+    fields = {name: _plain(getattr(event, name)) for name, _ in _field_converters(type(event))}
     return json.dumps({"type": type(event).__name__, "fields": fields}, ensure_ascii=False)
 
 
@@ -71,36 +71,37 @@ def load(raw: bytes | str) -> Any | None:
     try:
         data = json.loads(raw)
         cls = EVENT_CLASSES[data["type"]]
-        values = {}
-        for name, hint in _field_hints(cls):
-            if name in data["fields"]:
-                values[name] = _typed(hint, data["fields"][name])
-        return cls(**values)
+        fields = data["fields"]
+        return cls(**{name: convert(fields[name]) for name, convert in _field_converters(cls) if name in fields})
     except Exception as exc:  # noqa: BLE001 - a bad entry is dropped, never crashes the dispatcher
         logger.warning("dropping a malformed spooled event: %s", exc)
         return None
 
 
 @functools.cache
-def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
-    """(field name, type) of an event class's spooled fields. Resolving the hints evaluates every annotation, which
-    was most of a spooled event's cost (0.4 ms each): once per class."""
+def _field_converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """(field name, JSON value -> field value) of an event class's spooled fields; a protocol's own object
+    (seam.LOCAL_FIELDS) stays in its process. Resolving the type hints evaluates every annotation, which was most of
+    a spooled event's cost (0.4 ms each): once per class."""
     hints = typing.get_type_hints(cls, vars(seam))
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in seam.LOCAL_FIELDS)
+    return tuple((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls)
+                 if f.name not in seam.LOCAL_FIELDS)
 
 
-def _typed(hint: Any, value: Any) -> Any:
+def _converter(hint: Any) -> Callable[[Any], Any]:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
-    origin = typing.get_origin(hint)
-    if origin is tuple:
-        inner = typing.get_args(hint)[0]
-        if typing.get_origin(inner) is tuple:  # pairs such as MessageEvent.articles
-            return tuple(tuple(str(part) for part in item) for item in value)
-        return tuple(str(v) for v in value)
-    if hint in (str, int, bool) and not isinstance(value, hint):
-        raise ValueError(f"expected {hint.__name__}, got {type(value).__name__}")
-    return value
+        return hint
+    if typing.get_origin(hint) is tuple:
+        if typing.get_origin(typing.get_args(hint)[0]) is tuple:  # pairs such as MessageEvent.articles
+            return lambda value: tuple(tuple(str(part) for part in item) for item in value)
+        return lambda value: tuple(str(item) for item in value)
+    if hint in (str, int, bool):
+        def checked(value: Any) -> Any:
+            if not isinstance(value, hint):
+                raise ValueError(f"expected {hint.__name__}, got {type(value).__name__}")
+            return value
+        return checked
+    return lambda value: value  # optional fields and the rest: as JSON gave them
 
 
 class EventSpool:
