@@ -20,12 +20,12 @@ from wechat.bot.event_spool import EventSpool, dump, load
 EVENTS = [
     MessageEvent("1", MessageKind.IMAGE, "g@chatroom", "wxid_a", True, text="<x>", mentioned_ids=("wxid_me",),
                  mentions_self=True, create_time=5),
-    MessageEvent("11", MessageKind.LINK, "gh_mp", "gh_mp", False, articles=(("标题", "https://mp/1"), ("b", "u"))),
     FriendRequestEvent("2", "wxid_b", "B", text="hi", ticket="t", encrypt_user="v3", scene=3),
     GroupNoteEvent("3", "g@chatroom", GroupNoteKind.JOIN, "note", member_names=("C",), member_ids=("wxid_c",)),
     RecallEvent("4", "wxid_a", "1"),
     LoginStateEvent(LoginState.SCANNED),
     LogoutEvent("kicked"),
+    MessageEvent("11", MessageKind.LINK, "gh_mp", "gh_mp", False, articles=(("标题", "https://mp/1"), ("b", "u"))),
 ]
 
 
