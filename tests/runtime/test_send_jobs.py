@@ -112,13 +112,21 @@ def test_sigkill_midway_neither_loses_nor_duplicates(stack, driver):
     first.process.wait(10)
     stack.start_worker(SEND_DELAY_MIN="0.05", SEND_DELAY_MAX="0.1")
     job = wait_job(stack, job_id)
-    assert (job["status"], job["sent"], job["failed"]) == ("done", 30, 0), job
+    # A kill that lands between an item's request and its commit leaves that one item uncertain (delivered or not,
+    # the operator decides: docs/RELIABILITY.md); every other item is sent exactly once.
+    assert job["status"] == "done" and job["failed"] == 0 and job["uncertain"] <= 1, job
+    assert job["sent"] + job["uncertain"] == 30, job
     counts = deliveries(stack.sandbox.sent())
     names = {p["name"] for p in people}
     duplicates = {key: n for key, n in counts.items() if n != 1}
     assert not duplicates, duplicates
-    assert {to for kind, to in counts if kind == "text"} == names
-    assert {to for kind, to in counts if kind == attachment_kind} == names
+    name_of = {p["puid"]: p["name"] for p in people}
+    unsure = {name_of[item["to"]] for item in stack.api("GET", f"/api/jobs/{job_id}").json["items"]
+              if item["status"] == "uncertain"}
+    assert len(unsure) == job["uncertain"]
+    for kind in ("text", attachment_kind):
+        delivered = {to for sent_kind, to in counts if sent_kind == kind}
+        assert names - unsure <= delivered <= names, (kind, names - delivered)
 
 
 def test_cancel_stops_a_job(stack):
