@@ -12,7 +12,8 @@ Each account is a padpro gateway of its own under the sandbox's /a/<name>/ (benc
    listing through the gateway), so its latency is reported apart (`warmup`);
 4. load: `--messages` per account (half from a friend, half in a group), offered at `--rate` msg/s in all over
    the accounts: aggregate archive rate (stored / (last stored − first injected)), p99 injection → stored row,
-   rows vs distinct server MsgIds; the CPU each process used (which one is the bottleneck);
+   rows vs distinct server MsgIds; the CPU each process used (which one is the bottleneck); then the same load
+   offered at HEADROOM × `--rate` (no target: the 3 workers' ceiling on this host, how far the target is from it);
 5. the same load again, and a third into it the worker holding the most accounts is SIGKILLed: seconds until
    every one of its accounts runs (logged in) on another worker, and every message stored exactly once;
 6. a new worker: seconds until it holds a fair share (what the others leave when none holds more than
@@ -40,7 +41,8 @@ from bench.ingest import summarize
 
 TARGETS = {"logged_in_and_synced_s": 120.0, "rss_per_account_mb": 60.0, "throughput_per_s": 1000.0,
            "p99_latency_ms": 2000.0, "takeover_s": 30.0, "new_worker_share_s": 60.0}
-SKIPPABLE = ("worker_with_no_account", "memory", "load", "sigkill", "new_worker", "after")
+SKIPPABLE = ("worker_with_no_account", "memory", "load", "headroom", "sigkill", "new_worker", "after")
+HEADROOM = 2.0  # the headroom round offers this many times --rate: how far the 3 workers are from their ceiling
 QUICK = {"accounts": 10, "baseline_accounts": 10, "rate": 200.0, "messages": 100}
 
 
@@ -353,6 +355,8 @@ def main_pass(args, folder: Path) -> dict:
         phases.run("warmup", warmup_phase, fleet, args.max_wait, args.settle)
         phases.run("memory", memory_phase, fleet, workers, idle, args.idle)
         phases.run("load", load_phase, fleet, "load", args, args.accounts)
+        phases.run("headroom", load_phase, fleet, "headroom",
+                   argparse.Namespace(**{**vars(args), "rate": args.rate * HEADROOM}), args.accounts)
         phases.run("sigkill", takeover_phase, fleet, args)
         phases.run("new_worker", newcomer_phase, fleet, args, args.accounts)
         phases.run("after", load_phase, fleet, "after", argparse.Namespace(**{**vars(args), "messages": 10}),
@@ -383,8 +387,10 @@ def baseline_pass(args, folder: Path) -> dict:
 def summary(main: dict, baseline: dict | None) -> dict:
     """The figures the issue asks for, each beside its target in TARGETS (None: that phase was skipped)."""
     load, kill, memory = main.get("load"), main.get("sigkill"), main.get("memory")
+    headroom = main.get("headroom")
     rows, distinct = main["all_rounds_rows_distinct"]
-    rounds = [phase for phase in (main.get("warmup"), load, kill and kill["load"], main.get("after")) if phase]
+    rounds = [phase for phase in (main.get("warmup"), load, headroom, kill and kill["load"], main.get("after"))
+              if phase]
     figures = {
         "database": main["database"],
         "logged_in_and_synced_s": main["login"]["max_confirmation_to_synced_s"],
@@ -394,6 +400,10 @@ def summary(main: dict, baseline: dict | None) -> dict:
         "first_message_after_login_p99_ms": main.get("warmup", {}).get("latency", {}).get("p99_ms"),
         "throughput_per_s": load and load["throughput_per_s"], "p99_latency_ms": load and load["latency"]["p99_ms"],
         "exactly_once": load and load["missing"] == 0 and load["duplicates"] == 0,
+        "headroom_offered_per_s": headroom and headroom["offered_per_s"],
+        "headroom_throughput_per_s": headroom and headroom["throughput_per_s"],
+        "headroom_p99_latency_ms": headroom and headroom["latency"]["p99_ms"],
+        "headroom_exactly_once": headroom and headroom["missing"] == 0 and headroom["duplicates"] == 0,
         "takeover_s": kill and kill["takeover_s"], "archive_resumed_s": kill and kill["archive_resumed_s"],
         "sigkill_round_missing_duplicates": kill and [kill["load"]["missing"], kill["load"]["duplicates"]],
         "new_worker_share_s": main.get("new_worker", {}).get("seconds"),
@@ -424,7 +434,8 @@ def main(argv: list[str] | None = None) -> dict:
     # Unexplained losses keep the logs: any in a round without a kill, or at the kill beyond the victim's in-flight.
     main, one = result["main"], result.get("baseline_one_worker") or {}
     where = (main.get("sigkill") or {}).get("missing_where", {})
-    lost = any(phase.get("missing") for phase in (main.get("warmup"), main.get("load"), main.get("after"),
+    lost = any(phase.get("missing") for phase in (main.get("warmup"), main.get("load"), main.get("headroom"),
+                                                  main.get("after"),
                                                   one.get("warmup"), one.get("load")) if phase) or \
         where.get("victim_accounts_injected_after_kill") or where.get("other_accounts")
     if lost:

@@ -166,6 +166,15 @@ def accounts_rows(accounts: dict | None) -> list[str]:
                  f"1 worker: {s['baseline_one_worker_p99_latency_ms']} ms" if one else None, None,
                  _verdict(s["p99_latency_ms"], 2000), load["loadavg"][0]),
         ]
+    headroom = main.get("headroom")
+    if headroom:
+        once = "exactly once" if s["headroom_exactly_once"] else \
+            f"**{headroom['missing']} missing, {headroom['duplicates']} twice**"
+        out.append(_row(name, f"headroom: {headroom['offered_per_s']:,}/s offered ({headroom['stored']:,}/"
+                        f"{headroom['messages']:,} stored, {once}; all processes "
+                        f"{headroom['all_cpu_ms_per_message']} ms CPU per message)", "–",
+                        f"{s['headroom_throughput_per_s']} msg/s, p99 {s['headroom_p99_latency_ms']} ms", None, None,
+                        "–", headroom["loadavg"][0]))
     warmup = main.get("warmup")
     if warmup:
         out.append(_row(name, "an account's first message after its login (builds its chat directory), p99", "–",

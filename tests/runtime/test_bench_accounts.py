@@ -30,6 +30,11 @@ def test_the_accounts_benchmark_runs_at_tiny_scale():
     load = main["load"]
     assert (load["messages"], load["stored"], load["distinct_stored"]) == (8, 8, 8), load
     assert load["latency"]["p99_ms"] is not None and load["throughput_per_s"] > 0
+    # The headroom round: the same messages offered at twice the rate, each stored once.
+    headroom = main["headroom"]
+    assert headroom["offered_per_s"] == 2 * load["offered_per_s"], headroom
+    assert (headroom["messages"], headroom["stored"], headroom["distinct_stored"]) == (8, 8, 8), headroom
+    assert summary["headroom_exactly_once"] is True
     # The SIGKILL round: one account moved; whatever is missing is only what the victim held when it died (a
     # gateway pushes each message once), never a message injected after the kill or another account's.
     kill = main["sigkill"]
