@@ -29,6 +29,9 @@ def postgres_up() -> bool:
         return sock.connect_ex(("127.0.0.1", 5432)) == 0
 
 
+Sample = dict[str, dict[int, tuple[float, dict[int, float]]]]  # name -> pid -> (CPU seconds, thread -> wait)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used so far (0 once it is gone)."""
     try:
@@ -38,16 +41,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def runqueue_seconds(pid: int) -> float:
-    """Seconds the process's threads have spent runnable but waiting for a core (the scheduler's schedstat): on a
-    shared machine this tells "starved of CPU by others" from "idle, waiting for work"."""
-    total = 0
+def runqueue_seconds(pid: int) -> dict[int, float]:
+    """Per thread of the process, seconds spent runnable but waiting for a core (the scheduler's schedstat): on a
+    shared machine this tells "starved of CPU by others" from "idle, waiting for work". Per thread, because a thread
+    that ends takes its figure with it: a phase counts only the threads it saw end (cpu_share)."""
+    waits = {}
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            total += int((task / "schedstat").read_text().split()[1])
+            waits[int(task.name)] = int((task / "schedstat").read_text().split()[1]) / 1e9
         except (OSError, IndexError, ValueError):
             continue
-    return total / 1e9
+    return waits
 
 
 class Database:
@@ -226,9 +230,9 @@ class Fleet:
             pids["postgresql"] = self.db.backend_pids()
         return pids
 
-    def cpu(self) -> dict[str, dict[int, tuple[float, float]]]:
-        """Per process of the fleet (the database's backends together), per pid: (CPU seconds used, seconds waiting
-        for a core) so far."""
+    def cpu(self) -> Sample:
+        """Per process of the fleet (the database's backends together), per pid: (CPU seconds used, per thread the
+        seconds it waited for a core) so far."""
         return {name: {pid: (cpu_seconds(pid), runqueue_seconds(pid)) for pid in pids}
                 for name, pids in self.pids().items()}
 
@@ -245,18 +249,19 @@ class Fleet:
         shutil.rmtree(self.folder / "instance", ignore_errors=True)
 
 
-def cpu_share(before: dict[str, dict[int, tuple[float, float]]], after: dict[str, dict[int, tuple[float, float]]],
-              seconds: float) -> dict[str, dict[str, float]]:
+def cpu_share(before: Sample, after: Sample, seconds: float) -> dict[str, dict[str, float]]:
     """Each process over a phase, as shares of the phase's wall time: `cpu` 1.0 = one core busy all along;
     `waiting_for_cpu` 1.0 = one thread runnable all along but not running (the machine's other work had the cores).
-    A pid that appeared during the phase (a database backend) counts from zero."""
+    A pid or thread that appeared during the phase (a database backend, a greenlet pool's thread) counts from zero;
+    the wait of a thread that ended during it is not known (left out, so the figure is a lower bound)."""
     shares = {}
     for name, pids in after.items():
         if name not in before:
             continue
         earlier = before[name]
-        used = sum(cpu - earlier.get(pid, (0.0, 0.0))[0] for pid, (cpu, _) in pids.items())
-        waited = sum(wait - earlier.get(pid, (0.0, 0.0))[1] for pid, (_, wait) in pids.items())
+        used = sum(cpu - earlier.get(pid, (0.0, {}))[0] for pid, (cpu, _) in pids.items())
+        waited = sum(wait - earlier.get(pid, (0.0, {}))[1].get(tid, 0.0)
+                     for pid, (_, waits) in pids.items() for tid, wait in waits.items())
         seconds = max(seconds, 1e-3)
         shares[name] = {"cpu": round(used / seconds, 2), "waiting_for_cpu": round(waited / seconds, 2)}
     return shares
