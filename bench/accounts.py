@@ -19,7 +19,8 @@ Each account is a padpro gateway of its own under the sandbox's /a/<name>/ (benc
 6. a new worker: seconds until it holds a fair share (what the others leave when none holds more than
    ceil(accounts / live workers), the placement rule's bound: 50 over 3, 16), then a last round that
    every account must archive (all rounds exactly once);
-7. baseline: a fresh fleet (`--baseline-accounts`) with ONE worker, phases 2 and 4 only: the ratio of the rates.
+7. baseline: a fresh fleet (`--baseline-accounts`) with ONE worker, phases 2 and 4 (with its headroom round) only:
+   the ratio of the rates (at `--rate` both may keep up; the headroom rounds' ratio then compares the ceilings).
 The database is PostgreSQL when it answers on 127.0.0.1:5432 (`--database auto`), else SQLite.
 `--quick` (what `make bench` runs): 10 accounts over 3 workers, 200 msg/s; the issue's scale is the default.
 """
@@ -378,6 +379,9 @@ def baseline_pass(args, folder: Path) -> dict:
         phases.run("login", login_phase, fleet, args.max_wait)
         phases.run("warmup", warmup_phase, fleet, args.max_wait, args.settle)
         phases.run("load", load_phase, fleet, "load", args, args.baseline_accounts)
+        if "headroom" not in args.skip:
+            phases.run("headroom", load_phase, fleet, "headroom",
+                       argparse.Namespace(**{**vars(args), "rate": args.rate * HEADROOM}), args.baseline_accounts)
         phases.figures["worker_memory"] = proc_memory_mb(fleet.pid("bench0"))
     finally:
         fleet.close()
@@ -415,6 +419,11 @@ def summary(main: dict, baseline: dict | None) -> dict:
         figures["baseline_one_worker_p99_latency_ms"] = baseline["load"]["latency"]["p99_ms"]
         figures["throughput_ratio_vs_one_worker"] = ratio(load["throughput_per_s"],
                                                           baseline["load"]["throughput_per_s"])
+    if baseline and headroom and baseline.get("headroom"):  # when both keep up at --rate, this ratio tells more
+        figures["baseline_one_worker_headroom_throughput_per_s"] = baseline["headroom"]["throughput_per_s"]
+        figures["baseline_one_worker_headroom_p99_latency_ms"] = baseline["headroom"]["latency"]["p99_ms"]
+        figures["headroom_ratio_vs_one_worker"] = ratio(headroom["throughput_per_s"],
+                                                        baseline["headroom"]["throughput_per_s"])
     return figures
 
 
@@ -435,8 +444,8 @@ def main(argv: list[str] | None = None) -> dict:
     main, one = result["main"], result.get("baseline_one_worker") or {}
     where = (main.get("sigkill") or {}).get("missing_where", {})
     lost = any(phase.get("missing") for phase in (main.get("warmup"), main.get("load"), main.get("headroom"),
-                                                  main.get("after"),
-                                                  one.get("warmup"), one.get("load")) if phase) or \
+                                                  main.get("after"), one.get("warmup"), one.get("load"),
+                                                  one.get("headroom")) if phase) or \
         where.get("victim_accounts_injected_after_kill") or where.get("other_accounts")
     if lost:
         print(f"messages missing: the workers' logs are kept in {folder}", flush=True)

@@ -173,8 +173,12 @@ def accounts_rows(accounts: dict | None) -> list[str]:
         out.append(_row(name, f"headroom: {headroom['offered_per_s']:,}/s offered ({headroom['stored']:,}/"
                         f"{headroom['messages']:,} stored, {once}; all processes "
                         f"{headroom['all_cpu_ms_per_message']} ms CPU per message)", "–",
-                        f"{s['headroom_throughput_per_s']} msg/s, p99 {s['headroom_p99_latency_ms']} ms", None, None,
-                        "–", headroom["loadavg"][0]))
+                        f"{s['headroom_throughput_per_s']} msg/s, p99 {s['headroom_p99_latency_ms']} ms",
+                        f"1 worker: {s['baseline_one_worker_headroom_throughput_per_s']} msg/s, p99 "
+                        f"{s['baseline_one_worker_headroom_p99_latency_ms']} ms"
+                        if s.get("headroom_ratio_vs_one_worker") else None,
+                        f"{s['headroom_ratio_vs_one_worker']}× of 1 worker" if s.get("headroom_ratio_vs_one_worker")
+                        else None, "–", headroom["loadavg"][0]))
     warmup = main.get("warmup")
     if warmup:
         out.append(_row(name, "an account's first message after its login (builds its chat directory), p99", "–",
