@@ -27,10 +27,21 @@ def converge(accounts: list[str], caps: dict[str, int], holders: dict[str, str |
             for account in decision.release:
                 if holders.get(account) == worker:
                     holders[account] = None
-            for account in decision.take:
-                if not holders.get(account):
-                    holders[account] = worker
+            apply_takes(worker, decision, holders)
     return holders
+
+
+def apply_takes(worker: str, decision, holders: dict[str, str | None]) -> int:
+    """What the placer does with a decision: launch `take`, and for each one another worker launched first the next
+    of `spare` (wechat/workers/placer.py). How many it launched."""
+    to_launch, launched = len(decision.take), 0
+    for account in [*decision.take, *decision.spare]:
+        if launched == to_launch:
+            break
+        if not holders.get(account):
+            holders[account] = worker
+            launched += 1
+    return launched
 
 
 def check(accounts: list[str], caps: dict[str, int], holders: dict[str, str | None]) -> None:
@@ -116,3 +127,30 @@ def test_a_removed_account_is_handed_over():
 def test_a_single_default_account_runs_on_one_of_several_workers():
     holders = converge(["default"], {"w1": 50, "w2": 50, "w3": 50}, {}, 1, simultaneous=True)
     assert holders["default"] in {"w1", "w2", "w3"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(shapes)
+def test_survivors_deciding_at_once_take_a_dead_workers_accounts_in_one_tick(shape):
+    """Every survivor reaches for its own top-ranked free accounts on the same snapshot; where two reach for the same
+    one the loser launches its next spare, so nothing waits a placement period for a race it lost."""
+    n, caps_list, seed = shape
+    accounts = [f"acct{i}" for i in range(n)]
+    caps = {f"w{i}": 50 for i in range(len(caps_list))}
+    caps["doomed"] = 50
+    holders = converge(accounts, caps, {}, seed, simultaneous=True)
+    del caps["doomed"]
+    holders = {a: (None if h == "doomed" else h) for a, h in holders.items()}
+    snapshot = dict(holders)
+    for worker in random.Random(seed).sample(sorted(caps), len(caps)):
+        apply_takes(worker, place(worker, accounts, caps, snapshot), holders)
+    check(accounts, caps, holders)
+
+
+def test_spare_is_the_rest_of_the_free_accounts_in_the_same_order():
+    accounts = [f"acct{i}" for i in range(10)]
+    decision = place("w0", accounts, {"w0": 4, "w1": 10}, {})
+    assert len(decision.take) == 4 and set(decision.take) | set(decision.spare) == set(accounts)
+    assert not set(decision.take) & set(decision.spare)
+    full = place("w0", accounts, {"w0": 4, "w1": 10}, {a: "w0" for a in accounts[:4]})
+    assert full.take == [] and full.spare == []  # no room: nothing to try

@@ -11,7 +11,9 @@ should hand over. Every worker runs the same function on the same facts, so they
   others can take), so a new worker gets a fair share; a worker never holds more than its cap;
 - a dead worker's accounts stay held until their leases expire, then they are free like any other.
 Free accounts are ranked per worker by rendezvous hashing, so workers reaching for free accounts at the same moment
-mostly reach for different ones (the lease decides the rest).
+mostly reach for different ones (the lease decides the rest). The free accounts past a worker's `take` come back as
+`spare`, in the same order: when another worker launched one of `take` first, the worker launches the next spare
+instead in the same tick, rather than a placement period later (a dead worker's accounts are free all at once).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 class Decision:
     take: list[str] = field(default_factory=list)
     release: list[str] = field(default_factory=list)
+    spare: list[str] = field(default_factory=list)  # free accounts to try, in order, for any of `take` lost to a race
 
 
 def rank(worker: str, account: str) -> int:
@@ -71,8 +74,8 @@ def place(me: str, accounts: Iterable[str], workers: Mapping[str, int], holders:
         return Decision([], gone + _least_wanted(me, mine, excess))
     target = limit(me) if others_room else cap
     wanted_now = max(0, target - len(mine))
-    take = sorted(free, key=lambda account: rank(me, account), reverse=True)[:wanted_now]
-    return Decision(take, gone)
+    ranked = sorted(free, key=lambda account: rank(me, account), reverse=True)
+    return Decision(ranked[:wanted_now], gone, ranked[wanted_now:] if wanted_now else [])
 
 
 def _least_wanted(me: str, mine: list[str], count: int) -> list[str]:

@@ -131,11 +131,15 @@ class Placer:
                 logger.info("placement: handing %s over (%d accounts, %d workers)", account, len(wanted),
                             len(workers))
                 listener.stop("handover")
-        for account in decision.take:
-            self._launch(account, workers)
+        to_launch = len(decision.take)
+        for account in [*decision.take, *decision.spare]:  # one taken by another worker first: the next spare
+            if to_launch <= 0:
+                break
+            to_launch -= self._launch(account, workers)
         return decision
 
-    def _launch(self, account: str, workers: Mapping[str, int]) -> None:
+    def _launch(self, account: str, workers: Mapping[str, int]) -> bool:
+        """Launch a listener for the account here; False when none was launched (another launch was first)."""
         from wechat.control import launch_listener
 
         state = BotState(self.client, account)
@@ -145,9 +149,11 @@ class Placer:
 
         with self.app.app_context():
             task_id = launch_listener(self.app, account=account, worker=self.hostname)
-        if task_id:
-            self._launched[account] = time.time()
-            logger.info("placement: taking %s", account)
+        if not task_id:
+            return False
+        self._launched[account] = time.time()
+        logger.info("placement: taking %s", account)
+        return True
 
 
 _placer: Placer | None = None
