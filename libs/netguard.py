@@ -261,21 +261,34 @@ def guarded_session(policy: Policy | None = None) -> requests.Session:
     return session
 
 
-def fetch(method: str, url: str, policy: Policy | None = None, **kwargs: Any) -> requests.Response:
+def fetch(method: str, url: str, policy: Policy | None = None, session: requests.Session | None = None,
+          **kwargs: Any) -> requests.Response:
     """One request to a configured URL, checked before and at connect time; redirects are returned, not followed.
 
+    `session`: a `guarded_session` to reuse for many requests to one service (its connections are kept alive, and
+    each was checked when it was made, so the URL's host is not resolved again up front); anything else is refused.
     Raises OutboundRefused (the URL or an address it reached is refused) or requests.RequestException."""
     policy = policy if policy is not None else current_policy()
-    check_url(url, policy)
+    check_url(url, policy, resolve_host=session is None)
+    if session is not None:
+        adapter = session.get_adapter(url)
+        if not isinstance(adapter, GuardedAdapter) or adapter.policy != policy:
+            raise TypeError("fetch(session=...) takes a netguard.guarded_session of the same policy")
     kwargs["allow_redirects"] = False
-    with guarded_session(policy) as session:
-        try:
-            return session.request(method, url, **kwargs)
-        except requests.RequestException as exc:
-            refused = _refused_in(exc)
-            if refused is not None:
-                raise refused from None
-            raise
+    if session is not None:
+        return _request(session, method, url, kwargs)
+    with guarded_session(policy) as own:
+        return _request(own, method, url, kwargs)
+
+
+def _request(session: requests.Session, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
+    try:
+        return session.request(method, url, **kwargs)
+    except requests.RequestException as exc:
+        refused = _refused_in(exc)
+        if refused is not None:
+            raise refused from None
+        raise
 
 
 def _refused_in(exc: BaseException | None) -> OutboundRefused | None:

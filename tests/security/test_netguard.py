@@ -164,3 +164,51 @@ def test_the_llm_plugin_refuses_loopback_without_the_allow_list_and_says_nothing
 def test_refusals_are_not_wrapped_as_connection_errors():
     assert issubclass(OutboundRefused, ValueError) and not issubclass(OutboundRefused, requests.RequestException)
     assert netguard.refusal(netguard.ipaddress.ip_address("8.8.8.8")) is None
+
+
+class _KeepAlive(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps the connection open between requests, as the gateway's server does
+    paths: list[str] = []
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+
+def test_a_reused_session_keeps_one_connection_and_every_check(monkeypatch):
+    """fetch(session=guarded_session(policy)): many requests over one kept-alive connection; the URL shape is still
+    checked on every call, a new connection is still checked at connect time, and only a guarded session of the same
+    policy is taken."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _KeepAlive.paths = []
+    try:
+        port = server.server_address[1]
+        calls = stub_resolver(monkeypatch, {"gateway.lan": ["127.0.0.1"], "rebind.example": ["127.0.0.1"]})
+        policy = Policy.from_settings({"OUTBOUND_ALLOW_HOSTS": "gateway.lan"})
+        with netguard.guarded_session(policy) as session:
+            for number in range(3):
+                response = fetch("GET", f"http://gateway.lan:{port}/avatar/{number}", policy, session=session,
+                                 timeout=5)
+                assert response.status_code == 200 and response.content == b"ok"
+            assert calls == ["gateway.lan"]  # one connection, resolved and checked once, when it was made
+            with pytest.raises(OutboundRefused, match="loopback"):  # another host: a new connection, checked
+                fetch("GET", f"http://rebind.example:{port}/avatar/x", policy, session=session, timeout=5)
+            with pytest.raises(OutboundRefused, match="user name"):
+                fetch("GET", f"http://user@gateway.lan:{port}/", policy, session=session)
+        assert _KeepAlive.paths == ["/avatar/0", "/avatar/1", "/avatar/2"]
+        url = f"http://gateway.lan:{port}/avatar/0"
+        with requests.Session() as plain, pytest.raises(TypeError, match="guarded_session"):
+            fetch("GET", url, policy, session=plain)
+        with netguard.guarded_session(NOBODY) as other, pytest.raises(TypeError, match="same policy"):
+            fetch("GET", url, policy, session=other)
+        assert _KeepAlive.paths == ["/avatar/0", "/avatar/1", "/avatar/2"]
+    finally:
+        server.shutdown()
+        server.server_close()
