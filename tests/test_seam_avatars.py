@@ -4,6 +4,8 @@ image of at most AVATAR_MAX_BYTES, never following a redirect. A local HTTP serv
 from __future__ import annotations
 
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from extensions import db
 from libs.netguard import Policy
 from models.wechat import Contact, Group
 from wechat.accounts import ensure_account
+from wechat.sync import avatars
 from wechat.sync.avatars import AVATAR_MAX_BYTES, avatar_root, fetch_url_avatars, same_origin
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -80,3 +83,26 @@ def test_only_the_gateways_own_images_are_kept(app, gateway):
     listed = []
     assert fetch_url_avatars(lambda: listed.append(1) or urls, account.id, gateway, Policy()) == 0
     assert len(Gateway.seen) == seen and listed == []  # not even a listing of the contacts
+
+
+def test_downloads_are_bounded_per_process_whatever_the_accounts(monkeypatch):
+    """50 accounts' avatar tasks after a worker's logins: at most PROCESS_DOWNLOADS pictures in flight at once."""
+    monkeypatch.setattr(avatars, "PROCESS_DOWNLOADS", 3)
+    avatars._process_slots.cache_clear()
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def download(target) -> bool:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return True
+
+    try:
+        with ThreadPoolExecutor(12) as pool:  # several accounts' pools at once
+            assert all(pool.map(avatars.bounded(download), range(36)))
+    finally:
+        avatars._process_slots.cache_clear()
+    assert 2 <= most[0] <= 3, most  # concurrent, and never past the bound

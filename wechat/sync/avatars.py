@@ -6,22 +6,24 @@ pictures fill in over a few syncs instead of one sync making thousands of reques
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from extensions import db
-from libs.netguard import OutboundRefused, Policy, fetch
+from libs.netguard import OutboundRefused, Policy, fetch, guarded_session
 from models.types import utcnow
 from models.wechat import Contact, Group
 
@@ -29,6 +31,10 @@ logger = logging.getLogger(__name__)
 REFRESH_AFTER = timedelta(days=1)
 PER_SYNC = 200
 PARALLEL_DOWNLOADS = 8  # at once, like a browser loading a contact list; more would look less like one
+# At once in the whole process, whatever the number of accounts: a worker that has just logged in 50 accounts runs
+# 50 avatar batches, which would open 400 connections to the gateway at once and crowd its listeners off the CPU.
+# The pictures fill in a little later instead.
+PROCESS_DOWNLOADS = 8
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -75,40 +81,71 @@ def fetch_avatars(bot, account_id: int, limit: int = PER_SYNC) -> int:
     """
     chats = {chat.puid: chat for chat in [*bot.friends(), *bot.groups(), *bot.mps()] if chat.puid}
 
-    def download_for(row: Group | Contact):
+    def download_for(row: DueRow):
         chat = chats.get(row.puid)
         return None if chat is None else (lambda target: _download(chat, target))
 
     return _fetch_due(_due(account_id, limit), account_id, download_for)
 
 
-def _due(account_id: int, limit: int) -> list[tuple[Group | Contact, str]]:
-    due: list[tuple[Group | Contact, str]] = [(row, "groups") for row in _due_groups(account_id, limit)]
-    return due + [(row, "contacts") for row in _due_contacts(account_id, limit - len(due))]
+@dataclass(frozen=True)
+class DueRow:
+    """A chat whose picture is due, as plain values: no ORM row (and no database connection) is held while the
+    pictures download."""
+    model: type[Group] | type[Contact]
+    id: int
+    puid: str | None
+    folder: str  # "groups" or "contacts", under the account's avatar folder
 
 
-def _fetch_due(due: list[tuple[Group | Contact, str]], account_id: int,
-               download_for: Callable[[Group | Contact], Callable[[Path], bool] | None]) -> int:
-    """Download each due row's picture (``download_for`` gives the download, or None to skip the row) several at a
-    time, then store the paths of those that worked; a contact counts as tried either way (retried tomorrow, not on
-    every sync)."""
+def _due(account_id: int, limit: int) -> list[DueRow]:
+    """The due chats; the read's transaction ends here, so a batch of downloads holds no pooled connection (a worker
+    that had just logged in 50 accounts ran 50 avatar batches, which held the whole pool while the listeners waited
+    for a connection to store their first messages)."""
+    groups = _due_groups(account_id, limit)
+    rows = [DueRow(Group, row.id, row.puid, "groups") for row in groups]
+    rows += [DueRow(Contact, row.id, row.puid, "contacts") for row in _due_contacts(account_id, limit - len(groups))]
+    db.session.commit()
+    return rows
+
+
+@functools.cache
+def _process_slots() -> threading.BoundedSemaphore:
+    """Made on first use, after gevent has patched `threading` in the worker (a real lock would block its hub)."""
+    return threading.BoundedSemaphore(PROCESS_DOWNLOADS)
+
+
+def bounded(download: Callable[[Path], bool]) -> Callable[[Path], bool]:
+    """The download, waiting for one of the process's PROCESS_DOWNLOADS slots first."""
+    def run(target: Path) -> bool:
+        with _process_slots():
+            return download(target)
+    return run
+
+
+def _fetch_due(due: list[DueRow], account_id: int,
+               download_for: Callable[[DueRow], Callable[[Path], bool] | None]) -> int:
+    """Download each due chat's picture (``download_for`` gives the download, or None to skip it) several at a
+    time, then store the paths of those that worked in one short transaction; a contact counts as tried either way
+    (retried tomorrow, not on every sync)."""
     now = utcnow()
     jobs = {}
     with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as pool:
-        for row, folder in due:
-            if isinstance(row, Contact):
-                row.avatar_fetched_at = now
+        for row in due:
             download = download_for(row)
             if download is not None:
-                relative = Path(str(account_id)) / folder / f"{row.id}.jpg"
-                jobs[pool.submit(download, avatar_root() / relative)] = (row, relative)
-        fetched = 0
-        for future, (row, relative) in jobs.items():
-            if future.result():
-                row.avatar_path = str(relative)
-                fetched += 1
+                relative = Path(str(account_id)) / row.folder / f"{row.id}.jpg"
+                jobs[pool.submit(bounded(download), avatar_root() / relative)] = (row, relative)
+        fetched = [(row, relative) for future, (row, relative) in jobs.items() if future.result()]
+    tried = [row.id for row in due if row.model is Contact]
+    if tried:
+        db.session.execute(update(Contact).where(Contact.id.in_(tried)).values(avatar_fetched_at=now))
+    for model in (Group, Contact):
+        paths = [{"id": row.id, "avatar_path": str(relative)} for row, relative in fetched if row.model is model]
+        if paths:
+            db.session.execute(update(model), paths)  # by primary key, one statement for all
     db.session.commit()
-    return fetched
+    return len(fetched)
 
 
 # -- a seam driver's avatars: URLs the service handed out (hostile), fetched only from the service's own origin --
@@ -128,12 +165,13 @@ def same_origin(url: str, origin: str) -> bool:
             and target.path.startswith(prefix) and not target.username and not target.password)
 
 
-def download_avatar_url(url: str, target: Path, policy: Policy) -> bool:
+def download_avatar_url(url: str, target: Path, policy: Policy, session: requests.Session | None = None) -> bool:
     """One head image, through libs/netguard (checked URL and connection, no redirect), at most AVATAR_MAX_BYTES,
-    an image or nothing; written to ``target.part`` and renamed when whole."""
+    an image or nothing; written to ``target.part`` and renamed when whole. ``session``: a guarded session of
+    ``policy`` shared by a batch (kept-alive connections to the gateway)."""
     part = target.with_name(target.name + ".part")
     try:
-        response = fetch("GET", url, policy, stream=True, timeout=AVATAR_TIMEOUT)
+        response = fetch("GET", url, policy, session=session, stream=True, timeout=AVATAR_TIMEOUT)
     except (OutboundRefused, requests.RequestException) as exc:
         logger.info("avatar not fetched: %s", exc)
         return False
@@ -173,10 +211,11 @@ def fetch_url_avatars(list_urls: Callable[[], dict[str, str]], account_id: int, 
         return 0
     urls = list_urls()
 
-    def download_for(row: Group | Contact):
-        url = urls.get(row.puid or "", "")
-        if not (url and same_origin(url, origin)):
-            return None
-        return lambda target: download_avatar_url(url, target, policy)
+    with guarded_session(policy) as session:  # one pool of kept-alive connections for the batch, not one per picture
+        def download_for(row: DueRow):
+            url = urls.get(row.puid or "", "")
+            if not (url and same_origin(url, origin)):
+                return None
+            return lambda target: download_avatar_url(url, target, policy, session)
 
-    return _fetch_due(due, account_id, download_for)
+        return _fetch_due(due, account_id, download_for)
