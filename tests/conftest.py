@@ -119,3 +119,16 @@ def logged_in(client, admin):
     response = log_in(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """A test that failed and passed on its rerun still shows how it failed the first time (the tail of it)."""
+    reruns = terminalreporter.stats.get("rerun", [])
+    if not reruns:
+        return
+    terminalreporter.section("first failures of the tests that passed or failed on their rerun")
+    for report in reruns:
+        terminalreporter.line(f"{report.nodeid}:")
+        text = getattr(report, "longreprtext", "") or str(report.longrepr or "")
+        for line in text.splitlines()[-60:]:
+            terminalreporter.line(f"    {line}")
