@@ -106,3 +106,28 @@ def test_downloads_are_bounded_per_process_whatever_the_accounts(monkeypatch):
     finally:
         avatars._process_slots.cache_clear()
     assert 2 <= most[0] <= 3, most  # concurrent, and never past the bound
+
+
+def test_no_database_connection_is_held_while_the_pictures_download(app, gateway, monkeypatch):
+    """After a worker's logins every account downloads its avatars at once: a batch that kept its transaction open
+    held a pooled connection for the whole download, and the listeners waited for one to store their messages."""
+    account = ensure_account("wxid_me", "Bot")
+    db.session.add_all([Contact(account_id=account.id, puid=f"wxid_{n}", nick_name=str(n), is_friend=True)
+                        for n in range(3)])
+    db.session.commit()
+    pool, held = db.engine.pool, []
+
+    def listing() -> dict[str, str]:  # asked after the due rows were read, before the downloads start
+        held.append(pool.checkedout())
+        return {f"wxid_{n}": f"{gateway}/avatar/ok.png" for n in range(3)}
+
+    real = avatars.download_avatar_url
+
+    def download(*args, **kwargs) -> bool:
+        held.append(pool.checkedout())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(avatars, "download_avatar_url", download)
+    assert fetch_url_avatars(listing, account.id, gateway, Policy()) == 3
+    assert held == [0, 0, 0, 0], held
+    assert all(c.avatar_path for c in db.session.execute(db.select(Contact)).scalars())
