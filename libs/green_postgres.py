@@ -12,15 +12,11 @@ with a wait callback, are not used by this project.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
+from libs.gevent_patched import gevent_patched
+
 _installed = False
-
-
-def gevent_patched() -> bool:
-    monkey = sys.modules.get("gevent.monkey")
-    return bool(monkey and monkey.is_module_patched("socket"))
 
 
 def wait(connection: Any, timeout: float | None = None) -> None:
@@ -45,7 +41,7 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
-    if not gevent_patched():
+    if not gevent_patched("socket"):
         return False
     try:
         from psycopg2 import extensions

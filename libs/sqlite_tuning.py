@@ -15,25 +15,21 @@ after a cooperative sleep, until BUSY_SECONDS have passed.
 from __future__ import annotations
 
 import sqlite3
-import sys
 import time
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from libs.gevent_patched import gevent_patched
 
 BUSY_SECONDS = 15.0
 GEVENT_BUSY_MS = 20
 _installed = False
 
 
-def _gevent_patched() -> bool:
-    monkey = sys.modules.get("gevent.monkey")
-    return bool(monkey and monkey.is_module_patched("time"))
-
-
 def _on_connect(dbapi_connection, connection_record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
-        busy_ms = GEVENT_BUSY_MS if _gevent_patched() else int(BUSY_SECONDS * 1000)
+        busy_ms = GEVENT_BUSY_MS if gevent_patched("time") else int(BUSY_SECONDS * 1000)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -63,7 +59,7 @@ def _cooperatively(run) -> bool:
 
 def _cooperative(cursor, run) -> bool | None:
     """A dialect hook's answer: handled (True) on SQLite under gevent, else None (SQLAlchemy runs it as usual)."""
-    if not isinstance(cursor, sqlite3.Cursor) or not _gevent_patched():
+    if not isinstance(cursor, sqlite3.Cursor) or not gevent_patched("time"):
         return None
     return _cooperatively(run)
 
