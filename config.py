@@ -44,14 +44,13 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     """SQLAlchemy's engine options from the final config: the pool sizes apply to a database server only (SQLite's
     in-memory pools take neither); options set explicitly in SQLALCHEMY_ENGINE_OPTIONS win."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
-        size, overflow = config.get("DB_POOL_SIZE", 10), config.get("DB_MAX_OVERFLOW", 10)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise RuntimeError(f"DB_POOL_SIZE must be a whole number of at least 1, got {size!r}")
-        if isinstance(overflow, bool) or not isinstance(overflow, int) or overflow < 0:
-            raise RuntimeError(f"DB_MAX_OVERFLOW must be a whole number of at least 0, got {overflow!r}")
-        options.setdefault("pool_size", size)
-        options.setdefault("max_overflow", overflow)
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        return options
+    for name, option, lowest in (("DB_POOL_SIZE", "pool_size", 1), ("DB_MAX_OVERFLOW", "max_overflow", 0)):
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            raise RuntimeError(f"{name} must be a whole number of at least {lowest}, got {value!r}")
+        options.setdefault(option, value)
     return options
 
 
