@@ -95,7 +95,11 @@ class DueRow:
     model: type[Group] | type[Contact]
     id: int
     puid: str | None
-    folder: str  # "groups" or "contacts", under the account's avatar folder
+
+    @property
+    def folder(self) -> str:
+        """Under the account's avatar folder."""
+        return "groups" if self.model is Group else "contacts"
 
 
 def _due(account_id: int, limit: int) -> list[DueRow]:
@@ -103,8 +107,8 @@ def _due(account_id: int, limit: int) -> list[DueRow]:
     that had just logged in 50 accounts ran 50 avatar batches, which held the whole pool while the listeners waited
     for a connection to store their first messages)."""
     groups = _due_groups(account_id, limit)
-    rows = [DueRow(Group, row.id, row.puid, "groups") for row in groups]
-    rows += [DueRow(Contact, row.id, row.puid, "contacts") for row in _due_contacts(account_id, limit - len(groups))]
+    rows = [DueRow(Group, row.id, row.puid) for row in groups]
+    rows += [DueRow(Contact, row.id, row.puid) for row in _due_contacts(account_id, limit - len(groups))]
     db.session.commit()
     return rows
 
