@@ -252,6 +252,11 @@ def load_phase(fleet: Fleet, tag: str, args, accounts: int) -> dict:
     return figures
 
 
+def headroom_phase(fleet: Fleet, args, accounts: int) -> dict:
+    """The load round again at HEADROOM times the rate: how far the workers are from their ceiling."""
+    return load_phase(fleet, "headroom", argparse.Namespace(**{**vars(args), "rate": args.rate * HEADROOM}), accounts)
+
+
 def takeover_phase(fleet: Fleet, args) -> dict:
     """A load round; a third into it, SIGKILL of the worker holding the most accounts."""
     load = Load(fleet, "kill", args.rate, args.messages)
@@ -356,8 +361,7 @@ def main_pass(args, folder: Path) -> dict:
         phases.run("warmup", warmup_phase, fleet, args.max_wait, args.settle)
         phases.run("memory", memory_phase, fleet, workers, idle, args.idle)
         phases.run("load", load_phase, fleet, "load", args, args.accounts)
-        phases.run("headroom", load_phase, fleet, "headroom",
-                   argparse.Namespace(**{**vars(args), "rate": args.rate * HEADROOM}), args.accounts)
+        phases.run("headroom", headroom_phase, fleet, args, args.accounts)
         phases.run("sigkill", takeover_phase, fleet, args)
         phases.run("new_worker", newcomer_phase, fleet, args, args.accounts)
         phases.run("after", load_phase, fleet, "after", argparse.Namespace(**{**vars(args), "messages": 10}),
@@ -372,16 +376,14 @@ def main_pass(args, folder: Path) -> dict:
 
 def baseline_pass(args, folder: Path) -> dict:
     fleet = start_fleet(args, args.baseline_accounts, folder)
-    phases = Phases("baseline (1 worker)", [])
+    phases = Phases("baseline (1 worker)", [name for name in args.skip if name == "headroom"])
     phases.figures.update(accounts=args.baseline_accounts, workers=1)
     try:
         start_workers(fleet, 1, args.baseline_accounts)
         phases.run("login", login_phase, fleet, args.max_wait)
         phases.run("warmup", warmup_phase, fleet, args.max_wait, args.settle)
         phases.run("load", load_phase, fleet, "load", args, args.baseline_accounts)
-        if "headroom" not in args.skip:
-            phases.run("headroom", load_phase, fleet, "headroom",
-                       argparse.Namespace(**{**vars(args), "rate": args.rate * HEADROOM}), args.baseline_accounts)
+        phases.run("headroom", headroom_phase, fleet, args, args.baseline_accounts)
         phases.figures["worker_memory"] = proc_memory_mb(fleet.pid("bench0"))
     finally:
         fleet.close()
