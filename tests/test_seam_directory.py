@@ -87,3 +87,21 @@ def test_an_unknown_chat_right_after_a_sync_still_lists_once():
     listed = driver.calls["friends"]
     assert directory.chat("8@chatroom", is_group=True).name == ""  # unknown again: not another listing so soon
     assert driver.calls["friends"] == listed
+
+
+def test_a_list_begun_before_a_command_changed_the_lists_is_not_installed():
+    """A sync lists the friends while a command accepts a new one (and forgets the lists): the sync's friends, taken
+    before, lack the new friend. Installed, they would hide it from every command until a miss may list again."""
+    driver = ListingDriver()
+    snapshot.refresh(driver)
+    directory = directory_of(driver)
+    before = directory.generation()
+    stale_friends = driver.friends()  # the sync's listing, begun before the accept
+    real = driver.friends
+    driver.friends = lambda: [*real(), Contact("wxid_new", "新朋友")]
+    directory.forget()  # accept_friend
+    assert directory.chat("wxid_new").name == "新朋友"  # the accept's own look-up lists
+    directory.learned("friends", stale_friends, before)  # then the sync hands its lists over
+    directory.learned("mps", driver.mps(), before)
+    directory.learned("groups", driver.groups(), before)
+    assert directory.chat("wxid_new").name == "新朋友"  # still known: the stale lists were dropped

@@ -71,6 +71,7 @@ class SeamDirectory:
         # group id -> (listed at, its members, the same by member id: every archived group message asks for a name)
         self._members: dict[str, tuple[float, list[Member], dict[str, Member]]] = {}
         self._learning: dict[str, list[Any]] = {}  # lists the sync made since the last forget(), by kind
+        self._generation = 0  # forget() counts up: a list begun before it may miss what a command just changed
         # The last listing a miss made: the lists the sync hands over do not count, so the first unknown id after
         # a sync still lists (a group no list showed that just spoke is in the driver's lists by now).
         self._miss_listed_at: float | None = None
@@ -94,12 +95,19 @@ class SeamDirectory:
             self._chats, self._groups = chats, {group.id: group for group in groups}
             self._loaded_at = self.clock()
 
-    def learned(self, kind: str, listed: list[Any]) -> None:
+    def generation(self) -> int:
+        """Taken before a listing the sync hands over: `learned` drops a list begun before the last forget()."""
+        return self._generation
+
+    def learned(self, kind: str, listed: list[Any], generation: int | None = None) -> None:
         """A list the sync made anyway (wechat/bot/snapshot.py; kind: friends, mps or groups). Once all three came
         in since the last forget(), they are this directory's names: the first message after a sync lists nothing
         again (with fifty accounts logging in at once, those second listings were seconds of every first
-        message's latency)."""
+        message's latency). A list begun before a forget() (`generation`) is dropped: a friend a command just
+        accepted may be missing from it, and installed it would hide that friend until the next miss may list."""
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             self._learning[kind] = list(listed)
             complete = all(name in self._learning for name in ("friends", "mps", "groups"))
             learning = self._learning if complete else {}
@@ -108,9 +116,12 @@ class SeamDirectory:
         if complete:
             self._install([*learning["friends"], *learning["mps"]], learning["groups"])
 
-    def learned_members(self, group_id: str, members: list[Member]) -> None:
-        """A group's members the sync listed anyway: kept as this directory's listing of them."""
+    def learned_members(self, group_id: str, members: list[Member], generation: int | None = None) -> None:
+        """A group's members the sync listed anyway: kept as this directory's listing of them (unless begun before
+        the last forget(), as for `learned`)."""
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             self._members[group_id] = (self.clock(), list(members), {member.id: member for member in members})
 
     def _may_list_for_miss(self) -> bool:
@@ -195,6 +206,7 @@ class SeamDirectory:
             self._members.clear()
             self._learning = {}
             self._miss_listed_at = None
+            self._generation += 1
 
 
 _directories: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

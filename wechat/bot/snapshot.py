@@ -31,14 +31,18 @@ def refresh(driver: Driver) -> None:
 
 
 def friends(driver: Driver) -> dict[str, dict[str, Any]]:
+    directory = directory_of(driver)
+    generation = directory.generation()
     listed = driver.friends()
-    directory_of(driver).learned("friends", listed)
+    directory.learned("friends", listed, generation)
     return {row["puid"]: row for row in map(_person, listed) if row["puid"]}
 
 
 def mps(driver: Driver) -> dict[str, dict[str, Any]]:
+    directory = directory_of(driver)
+    generation = directory.generation()
     listed = driver.mps()
-    directory_of(driver).learned("mps", listed)
+    directory.learned("mps", listed, generation)
     return {row["puid"]: row for row in map(_person, listed) if row["puid"]}
 
 
@@ -48,14 +52,16 @@ def groups(driver: Driver, progress: Callable[[int, int], None] = lambda done, t
     The listings also become the chat directory's (wechat/bot/seam.py), which would otherwise list them again."""
     me = driver.self_info().id
     directory = directory_of(driver)
+    generation = directory.generation()
     listed = driver.groups()
-    directory.learned("groups", listed)
+    directory.learned("groups", listed, generation)
     result: dict[str, dict[str, Any]] = {}
     for number, group in enumerate(listed, 1):
         if not group.id:
             continue
+        before = directory.generation()
         listing = list(group.members or driver.group_members(group.id))
-        directory.learned_members(group.id, listing)
+        directory.learned_members(group.id, listing, generation if group.members else before)
         members = {m.id: {"nick_name": normalize_emoji(m.nick_name)[:255],
                           "display_name": normalize_emoji(m.display_name)[:255]}
                    for m in listing if m.id and m.id != me}
